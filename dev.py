@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python installed.
+
+    python3 dev.py demo   # install, then run the main job on the sample data in cases/
+    python3 dev.py test   # install everything the tests need, then run the whole test suite
+
+Both create (or reuse) a virtual environment in .venv and install the project into it with
+the pinned dependencies from pyproject.toml. `test` also installs the system packages the
+tests drive (Debian's chromium, for the browser tests) when they are missing and this user
+may install them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+SYSTEM_PACKAGES = {"chromium": "/usr/bin/chromium"}
+
+
+def run(*cmd: str | os.PathLike[str], check: bool = True) -> int:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def ensure_venv(extra: str) -> None:
+    if not PY.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extra or 'core'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    spec = f".[{extra}]" if extra else "."
+    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", spec)
+    stamp.write_text(digest)
+
+
+def ensure_system_packages() -> None:
+    missing = [pkg for pkg, path in SYSTEM_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or (hasattr(os, "geteuid") and os.geteuid() != 0):
+        sys.exit(f"dev.py: the tests need {', '.join(missing)}; install them (Debian: apt-get install {' '.join(missing)})")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
+
+
+def demo() -> int:
+    ensure_venv("")
+    complaints = BIN / "complaints"
+    for args in DEMO_STEPS:
+        code = run(complaints, *args, check=False)
+        if code not in (0,) and args[0] != "overdue":
+            return code
+    return 0
+
+
+# The main job on the shipped sample data, in the order a handling team runs it.
+DEMO_STEPS: list[tuple[str, ...]] = [
+    ("validate",),
+]
+
+
+def test(pytest_args: list[str]) -> int:
+    ensure_venv("test")
+    ensure_system_packages()
+    code = subprocess.run([str(PY), "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+    return code
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__.strip())
+        return 2
+    if argv[0] == "demo":
+        return demo()
+    return test(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
