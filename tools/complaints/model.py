@@ -1,0 +1,64 @@
+"""Plain data passed between the library's stages (load, check, compute, report)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+# Every event kind a case timeline may hold, in the order a typical case meets them.
+EVENT_KINDS: tuple[str, ...] = (
+    "received",
+    "acknowledged",
+    "accepted",
+    "not_accepted",
+    "assigned",
+    "transferred",
+    "extended",
+    "paused",
+    "resumed",
+    "protection_check",
+    "resolved",
+    "followed_up",
+    "review_requested",
+    "review_answered",
+    "closed",
+)
+
+# The state a timeline leads to (also the values of a case's optional `status` field).
+STATES: tuple[str, ...] = (
+    "received",
+    "acknowledged",
+    "accepted",
+    "not_accepted",
+    "paused",
+    "resolved",
+    "under_review",
+    "closed",
+)
+
+# Stage states reported by the deadline engine.
+DONE_ON_TIME = "done_on_time"
+DONE_LATE = "done_late"
+OPEN = "open"
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+STAGE_STATES: tuple[str, ...] = (DONE_ON_TIME, DONE_LATE, OPEN, DUE_SOON, OVERDUE)
+
+
+@dataclass(frozen=True)
+class StageDeadline:
+    """One stage of one case, with its clock: what `deadlines`, `overdue`, `notify` and
+    `stats` all work from. Holds ids, dates and vocabulary keys only, never free text."""
+
+    case_id: str
+    path: str  # the case file, relative to the repository root, with forward slashes
+    stage: str  # a key of policy.time_limits.stages
+    started: dt.date  # the day the clock started (that day itself does not count)
+    due: dt.date  # after extensions and pauses
+    completed: dt.date | None  # None while the stage is open
+    state: str  # one of STAGE_STATES
+    working_days_late: int  # > 0 only for overdue and done_late
+    working_days_left: int  # working days from today to due; 0 once due or done
+    department: str | None  # the department holding the case now (after transfers)
+    handler: str | None  # the handler in charge now
+    category: str
+    priority: str
