@@ -1,0 +1,222 @@
+"""Receipt codes: how a complainant, anonymous or not, follows a case without a server.
+
+``complaints new`` hands the complainant a random code once (16 Crockford base32 characters,
+80 bits, printed as four groups of four). The case keeps only
+``pbkdf2-sha256$ITERATIONS$HEX``: PBKDF2-HMAC-SHA256 of the normalized code with the site-wide
+salt from policy.yml, deliberately slow. The published site carries a table from those hashes
+to a coarse state and the month of the next promised step; the "check my complaint" page
+derives the same hash in the browser (WebCrypto's PBKDF2, no script from elsewhere) and looks
+it up. The README's threat model explains the choices.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from .errors import ComplaintsError, ConfigError
+from .ids import CROCKFORD, fold_crockford, random_crockford
+
+CODE_LENGTH = 16  # characters; 5 bits each, 80 bits in all
+GROUP = 4
+HASH_PATTERN = re.compile(r"pbkdf2-sha256\$([0-9]{4,8})\$([0-9a-f]{64})")
+MIN_ITERATIONS = 100_000  # below this a policy's work factor is a mistake, not a choice
+TABLE_FILE = "receipts.json"
+TABLE_FORMAT = 1
+
+# Coarse states, in the order a case moves through them: all a complainant (or anyone who
+# guesses their code) can learn. Finer states (paused, transferred, under review...) stay
+# internal, because they describe the handling rather than where the case stands.
+COARSE_STATES: tuple[str, ...] = ("received", "accepted", "in_progress", "resolved", "closed")
+
+# How each timeline event moves the coarse state. `protection_check` does not move it.
+_COARSE_AFTER: dict[str, str] = {
+    "received": "received",
+    "acknowledged": "received",
+    "accepted": "accepted",
+    "assigned": "in_progress",
+    "transferred": "in_progress",
+    "extended": "in_progress",
+    "paused": "in_progress",
+    "resumed": "in_progress",
+    "resolved": "resolved",
+    "followed_up": "resolved",
+    "review_requested": "in_progress",
+    "review_answered": "resolved",
+    # Not accepting a complaint ends it; the written notice says why, the table need not.
+    "not_accepted": "closed",
+    "closed": "closed",
+}
+
+
+class ReceiptCodeError(ComplaintsError):
+    """A typed receipt code is not 16 Crockford base32 characters."""
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    """policy.yml `receipt`: the site-wide salt (public by design) and the PBKDF2 work factor."""
+
+    salt: str
+    iterations: int
+
+    @classmethod
+    def from_policy(cls, raw: Mapping[str, Any]) -> ReceiptSettings:
+        section = raw.get("receipt")
+        if not isinstance(section, Mapping):
+            raise ConfigError("policy.yml::$.receipt: missing; add `receipt: {salt: <random hex>, iterations: 600000}`")
+        salt = section.get("salt")
+        iterations = section.get("iterations")
+        if not isinstance(salt, str) or len(salt) < 16:
+            raise ConfigError("policy.yml::$.receipt.salt: must be text of at least 16 characters (e.g. 32 random hex digits)")
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or not MIN_ITERATIONS <= iterations <= 99_999_999:
+            raise ConfigError(f"policy.yml::$.receipt.iterations: must be a whole number from {MIN_ITERATIONS} to 99999999")
+        return cls(salt, iterations)
+
+
+def new_code() -> str:
+    """A fresh receipt code, grouped for reading aloud: XXXX-XXXX-XXXX-XXXX."""
+    return format_code(random_crockford(CODE_LENGTH))
+
+
+def format_code(normalized: str) -> str:
+    return "-".join(normalized[i : i + GROUP] for i in range(0, len(normalized), GROUP))
+
+
+def normalize_code(typed: str) -> str:
+    """The 16 characters a typed code stands for: case, spaces and hyphens ignored, I and L
+    read as 1, O as 0 (site/assets/receipt-check.js does exactly the same)."""
+    folded = fold_crockford(typed)
+    if len(folded) != CODE_LENGTH or any(ch not in CROCKFORD for ch in folded):
+        raise ReceiptCodeError(f"a receipt code has {CODE_LENGTH} letters and digits (Crockford base32)")
+    return folded
+
+
+def derive(normalized: str, salt: str, iterations: int) -> str:
+    """Hex PBKDF2-HMAC-SHA256 of a normalized code: 32 bytes, the salt as UTF-8."""
+    return hashlib.pbkdf2_hmac("sha256", normalized.encode("ascii"), salt.encode("utf-8"), iterations, 32).hex()
+
+
+def receipt_hash(code: str, settings: ReceiptSettings) -> str:
+    """The value stored in a case's ``complainant.receipt_hash``."""
+    return f"pbkdf2-sha256${settings.iterations}${derive(normalize_code(code), settings.salt, settings.iterations)}"
+
+
+def parse_hash(value: str) -> tuple[int, str] | None:
+    match = HASH_PATTERN.fullmatch(value)
+    if match is None:
+        return None
+    return int(match.group(1)), match.group(2)
+
+
+def matches(code: str, stored: str, settings: ReceiptSettings) -> bool:
+    parsed = parse_hash(stored)
+    if parsed is None:
+        return False
+    iterations, digest = parsed
+    return derive(normalize_code(code), settings.salt, iterations) == digest
+
+
+def coarse_state(timeline: Sequence[Mapping[str, Any]]) -> str:
+    state = "received"
+    for event in timeline:
+        state = _COARSE_AFTER.get(str(event.get("kind")), state)
+    return state
+
+
+# The month of the next step the organisation has promised: the earliest due date among the
+# case's open stages. It comes from the deadline engine (complaints.deadlines); this type lets
+# a caller (or a test) supply another source.
+NextStep = Callable[[Any, Path, Mapping[str, Any], dt.date], "dt.date | None"]
+
+
+def _next_step_from_deadlines(repo: Any, path: Path, case: Mapping[str, Any], today: dt.date) -> dt.date | None:
+    try:
+        from . import deadlines
+    except ImportError:  # the deadline engine is not part of this checkout yet
+        return None
+    case_deadlines: Callable[..., Sequence[Any]] = getattr(deadlines, "case_deadlines")
+    open_dues = [d.due for d in case_deadlines(case, repo.policy, today, path=path) if d.completed is None]
+    return min(open_dues, default=None)
+
+
+@dataclass(frozen=True)
+class LookupEntry:
+    state: str
+    next_step_month: str | None  # YYYY-MM
+    iterations: int  # the work factor this case's hash was made with
+
+
+def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
+    """Hash hex -> coarse state and next-step month, for every case with a receipt hash.
+
+    Files that fail to load are skipped: the validator reports them, and one broken file
+    must not take every complainant's lookup offline."""
+    from .yamlload import load_yaml
+
+    find_next = next_step or _next_step_from_deadlines
+    entries: dict[str, LookupEntry] = {}
+    for path in repo.case_paths():
+        try:
+            case = load_yaml(Path(path).read_bytes(), str(path))
+        except (OSError, ComplaintsError):
+            continue
+        if not isinstance(case, Mapping):
+            continue
+        complainant = case.get("complainant")
+        timeline = case.get("timeline")
+        if not isinstance(complainant, Mapping) or not isinstance(timeline, list):
+            continue
+        stored = complainant.get("receipt_hash")
+        parsed = parse_hash(stored) if isinstance(stored, str) else None
+        if parsed is None:
+            continue
+        events = [e for e in timeline if isinstance(e, Mapping)]
+        state = coarse_state(events)
+        due = None if state == "closed" else find_next(repo, Path(path), case, today)
+        entries[parsed[1]] = LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0])
+    return entries
+
+
+def lookup_table(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, dict[str, str | None]]:
+    """The published mapping: hash hex -> {state, next_step_month}."""
+    return _table(lookup_entries(repo, today, next_step))
+
+
+def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | None]]:
+    return {
+        digest: {"state": entry.state, "next_step_month": entry.next_step_month}
+        for digest, entry in sorted(entries.items())
+    }
+
+
+def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, Any]:
+    """The JSON file the lookup page fetches: the KDF parameters and the table.
+
+    ``iterations`` lists every work factor found in the cases besides the policy's current
+    one (raising it in policy.yml leaves older hashes valid); the page derives once per value."""
+    settings = ReceiptSettings.from_policy(repo.policy.raw)
+    entries = lookup_entries(repo, today, next_step)
+    iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
+    return {
+        "format": TABLE_FORMAT,
+        "kdf": {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": sorted(iterations), "length": 32},
+        "cases": _table(entries),
+    }
+
+
+def render_lookup_table(document: Mapping[str, Any]) -> str:
+    # Sorted keys and hashes: the file's order says nothing about which case came first.
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+
+def write_lookup_table(repo: Any, out_dir: Path, today: dt.date, next_step: NextStep | None = None) -> Path:
+    """Write receipts.json into ``out_dir`` (the built site) and return its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / TABLE_FILE
+    target.write_text(render_lookup_table(lookup_document(repo, today, next_step)), encoding="utf-8")
+    return target
