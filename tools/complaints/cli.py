@@ -8,13 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import click
 
 from . import __version__
 from .errors import ComplaintsError
+
+if TYPE_CHECKING:
+    from .repository import Repository
 
 
 class ComplaintsGroup(click.Group):
@@ -80,3 +83,44 @@ def cli() -> None:
 
 def main() -> None:
     cli(prog_name="complaints")
+
+
+# --- validate -------------------------------------------------------------------------------
+
+
+def open_repo(repo: Path | None) -> "Repository":
+    from .repository import Repository
+
+    return Repository.open(repo)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--changed-since", metavar="REF", help="Check only case files changed since this git ref (plus the repository-wide rules).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes to use (default: one per core).")
+@repo_option
+@today_option
+def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs: int | None, repo: Path | None, today: dt.date | None) -> None:
+    """Check case files against the schema, the policy and the lifecycle rules.
+
+    With no PATHS, checks every file under cases/; with --changed-since, only the case files
+    changed since that git ref. Ids must be unique across the repository either way. Prints one
+    line per problem, FILE:LINE:COLUMN: FIELD: MESSAGE, never the value of a field.
+    Exit status: 0 no problems, 1 problems found, 2 usage error.
+
+    Example:
+
+        complaints validate
+
+        complaints validate --changed-since origin/main --format json
+    """
+    from .reporter import FORMATS
+    from .validate import validate as run
+
+    if paths and changed_since:
+        raise click.UsageError("give PATHS or --changed-since, not both")
+    repository = open_repo(repo)
+    report = run(repository, today_in(repository.policy.timezone, today), paths=paths, changed_since=changed_since, jobs=jobs)
+    click.echo(FORMATS[fmt](report), nl=False)
+    sys.exit(0 if report.ok else 1)

@@ -1,0 +1,120 @@
+"""The case repository on disk: where it is, which files are cases, and which changed."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import CaseError, ConfigError
+from .policy import POLICY_FILE, Policy, load_policy
+
+CASES_DIR = "cases"
+
+
+@dataclass(frozen=True)
+class Repository:
+    root: Path
+    policy: Policy
+
+    @classmethod
+    def open(cls, root: Path | None = None) -> "Repository":
+        """The repository at ``root``, or the nearest folder upwards from the current one
+        that holds a policy.yml."""
+        if root is None:
+            here = Path.cwd().resolve()
+            for candidate in (here, *here.parents):
+                if (candidate / POLICY_FILE).is_file():
+                    root = candidate
+                    break
+            else:
+                raise ConfigError(f"no {POLICY_FILE} found in {here} or any folder above it; run inside a case repository or pass --repo")
+        root = root.resolve()
+        if not (root / POLICY_FILE).is_file():
+            raise ConfigError(f"{root}: not a case repository (no {POLICY_FILE})")
+        return cls(root, load_policy(root))
+
+    @property
+    def cases_dir(self) -> Path:
+        return self.root / CASES_DIR
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def case_files(self) -> list[str]:
+        """Every file under cases/ (misplaced ones included), relative, sorted."""
+        if not self.cases_dir.is_dir():
+            return []
+        out = []
+        for path in self.cases_dir.rglob("*"):
+            if path.is_file() or path.is_symlink():
+                out.append(path.relative_to(self.root).as_posix())
+        return sorted(out)
+
+    def case_paths(self) -> list[Path]:
+        return [self.root / f for f in self.case_files() if f.endswith(".yml")]
+
+    def find_case(self, case_id: str) -> Path:
+        """The file of case ``case_id``. Raises CaseError when there is none or several."""
+        if not case_id or "/" in case_id or "\\" in case_id or case_id.startswith("."):
+            raise CaseError(f"{case_id!r} is not a case id")
+        hits = sorted(self.cases_dir.glob(f"*/{case_id}.yml"))
+        if not hits:
+            raise CaseError(f"no case {case_id} under {CASES_DIR}/ (expected {CASES_DIR}/YYYY/{case_id}.yml)")
+        if len(hits) > 1:
+            raise CaseError(f"case {case_id} exists twice: " + ", ".join(self.relative(h) for h in hits))
+        return hits[0]
+
+    def read_case(self, case_id: str, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
+        """(relative path, mapping) of one case, which must be valid."""
+        from .checker import check_case_bytes
+        from .yamlload import load_yaml
+
+        path = self.find_case(case_id)
+        rel = self.relative(path)
+        data = path.read_bytes()
+        result = check_case_bytes(data, rel, self.policy, today)
+        if not result.ok:
+            first = result.problems[0]
+            where = f":{first.line}" if first.line else ""
+            raise CaseError(f"{rel}{where}: {first.field}: {first.message} (run `complaints validate {rel}`)")
+        case: dict[str, Any] = load_yaml(data, rel)
+        return rel, case
+
+    def iter_valid_cases(self, today: dt.date | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(relative path, mapping) of every case file that passes validation, in path order.
+        Invalid files are skipped: `complaints validate` is where they are reported."""
+        from .validate import iter_cases
+
+        yield from iter_cases(self, today)
+
+    def changed_files(self, ref: str) -> list[str]:
+        """Files under cases/ added, copied, modified or renamed since ``ref`` (committed,
+        staged, unstaged or untracked)."""
+        if ref.startswith("-"):
+            raise ConfigError(f"{ref!r} is not a git revision")
+        base = self._git("merge-base", ref, "HEAD", check=False) or ref
+        changed = self._git("diff", "--name-only", "--no-renames", "--diff-filter=ACMRT", base.strip(), "--", CASES_DIR)
+        untracked = self._git("ls-files", "--others", "--exclude-standard", "--", CASES_DIR)
+        names = {n for n in (changed + "\n" + untracked).splitlines() if n}
+        return sorted(n for n in names if (self.root / n).exists())
+
+    def _git(self, *args: str, check: bool = True) -> str:
+        try:
+            proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"git could not be run ({type(exc).__name__})") from None
+        if proc.returncode != 0:
+            if not check:
+                return ""
+            detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+            raise ConfigError(f"git {args[0]} failed: {detail}")
+        return proc.stdout
+
+    def head_commit(self) -> str | None:
+        out = self._git("rev-parse", "HEAD", check=False).strip()
+        return out or None

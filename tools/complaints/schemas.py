@@ -1,0 +1,213 @@
+"""Loading the JSON Schemas in schema/ and turning their verdicts into safe messages.
+
+Two validators per schema: a compiled one (fastjsonschema) that answers "valid?" at a small
+fraction of the cost of a parse, and python-jsonschema's reference implementation, run only on
+documents the first one rejects, to list every problem with its path. Messages are written
+here from the failing keyword and the schema, never from the instance, so a value that may hold
+personal data is never echoed.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import fastjsonschema
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from .errors import ConfigError
+
+JsonPath = tuple[str | int, ...]
+
+_SAFE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
+# Keys that announce plaintext personal data; named in the message so the fix is obvious.
+PLAINTEXT_CONTACT_KEYS = frozenset(
+    {"name", "phone", "mobile", "tel", "telephone", "email", "e-mail", "mail", "address", "id_number",
+     "id_card", "idcard", "wechat", "qq", "contact_plain", "identity", "real_name", "姓名", "电话", "手机", "邮箱", "地址", "身份证"}
+)
+
+_PATTERN_HINTS = {
+    "date": "a date written YYYY-MM-DD",
+    "key": "a key: lower-case letters, digits, '_' or '-', starting with a letter",
+    "id": "a case id PREFIX-YYYYMMDD-XXXXX (Crockford base32, no I, L, O or U)",
+    "contact": "an ASCII-armored age ciphertext (-----BEGIN AGE ENCRYPTED FILE-----); "
+    "plaintext contact details are not allowed — use `complaints new --contact-stdin` to encrypt them",
+    "receipt_hash": "pbkdf2-sha256$ITERATIONS$HEX (written by `complaints new`)",
+}
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    path: JsonPath
+    message: str
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    document: dict[str, Any]
+    fast: Callable[[Any], Any]
+    full: jsonschema.protocols.Validator
+
+    def is_valid(self, instance: Any) -> bool:
+        try:
+            self.fast(instance)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    def problems(self, instance: Any) -> list[SchemaProblem]:
+        errors = sorted(self.full.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+        seen: set[tuple[JsonPath, str]] = set()
+        out: list[SchemaProblem] = []
+        for error in _leaves(errors):
+            problem = SchemaProblem(tuple(error.absolute_path), describe(error))
+            if (problem.path, problem.message) not in seen:
+                seen.add((problem.path, problem.message))
+                out.append(problem)
+        return out
+
+
+def _leaves(errors: list[ValidationError]) -> list[ValidationError]:
+    out: list[ValidationError] = []
+    for error in errors:
+        if error.context:
+            out.extend(_leaves(sorted(error.context, key=lambda e: list(map(str, e.absolute_path)))))
+        else:
+            out.append(error)
+    return out
+
+
+def safe_key(key: object) -> str:
+    """A key from a file, quoted if it looks like a field name, else withheld."""
+    if isinstance(key, str) and _SAFE_KEY.fullmatch(key) and not any(ch.isdigit() for ch in key[:1]):
+        return repr(key)
+    if isinstance(key, str) and key in PLAINTEXT_CONTACT_KEYS:
+        return repr(key)
+    return "(a key withheld because it may hold personal data)"
+
+
+def _type_name(instance: Any) -> str:
+    if instance is None:
+        return "nothing (null)"
+    if isinstance(instance, bool):
+        return "a boolean"
+    if isinstance(instance, int):
+        return "a number"
+    if isinstance(instance, str):
+        return "text"
+    if isinstance(instance, list):
+        return "a list"
+    if isinstance(instance, dict):
+        return "a mapping"
+    return type(instance).__name__
+
+
+def describe(error: ValidationError) -> str:
+    """A message for one schema error that never quotes the instance."""
+    v = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if v == "required":
+        missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+        return f"missing required field {missing[0]!r}" if missing else "missing a required field"
+    if v == "additionalProperties":
+        extra = [k for k in error.instance if k not in schema.get("properties", {})] if isinstance(error.instance, dict) else []
+        parts = []
+        for key in extra:
+            if isinstance(key, str) and key.lower() in PLAINTEXT_CONTACT_KEYS:
+                parts.append(
+                    f"plaintext personal-data field {key!r} is not allowed; contact details are stored only "
+                    "encrypted (complainant.contact, written by `complaints new --contact-stdin`)"
+                )
+            else:
+                parts.append(f"unexpected field {safe_key(key)}")
+        allowed = ", ".join(sorted(schema.get("properties", {})))
+        return "; ".join(parts) + (f" (allowed: {allowed})" if allowed else "")
+    if v == "type":
+        want = error.validator_value
+        want_text = " or ".join(want) if isinstance(want, list) else want
+        return f"must be {_article(want_text)}, found {_type_name(error.instance)}"
+    if v == "pattern":
+        return f"must be {_pattern_hint(schema.get('pattern', ''))}"
+    if v in ("enum",):
+        return "must be one of: " + ", ".join(map(str, error.validator_value))
+    if v == "const":
+        return f"must be {json.dumps(error.validator_value, ensure_ascii=False)}"
+    if v == "minItems":
+        return f"must have at least {error.validator_value} item(s)"
+    if v == "maxItems":
+        return f"must have at most {error.validator_value} items"
+    if v == "uniqueItems":
+        return "must not repeat an item"
+    if v == "minLength":
+        return "must not be empty" if error.validator_value == 1 else f"must be at least {error.validator_value} characters"
+    if v == "maxLength":
+        return f"must be at most {error.validator_value} characters"
+    if v == "minimum":
+        return f"must be at least {error.validator_value}"
+    if v == "maximum":
+        return f"must be at most {error.validator_value}"
+    if v == "minProperties":
+        return f"must have at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}"
+    if v == "propertyNames":
+        return "has a key that is not " + _pattern_hint(error.validator_value.get("pattern", ""))
+    if v == "not" and error.validator_value == {"required": ["contact"]}:
+        return "an anonymous complainant must not have contact details"
+    return f"does not satisfy the schema ({v})"
+
+
+def _article(word: str) -> str:
+    names = {"string": "text", "integer": "a whole number", "boolean": "true or false", "array": "a list", "object": "a mapping", "number": "a number"}
+    return names.get(word, word)
+
+
+def _pattern_hint(pattern: str) -> str:
+    if "0[1-9]|1[0-2]" in pattern:
+        return _PATTERN_HINTS["date"]
+    if pattern.startswith("^[a-z][a-z0-9_-]"):
+        return _PATTERN_HINTS["key"]
+    if "[0-9A-HJKMNP-TV-Z]{5}" in pattern:
+        return _PATTERN_HINTS["id"]
+    if "AGE ENCRYPTED" in pattern:
+        return _PATTERN_HINTS["contact"]
+    if pattern.startswith("^pbkdf2"):
+        return _PATTERN_HINTS["receipt_hash"]
+    return f"text matching {pattern}"
+
+
+def schema_dir(root: Path) -> Path:
+    return root / "schema"
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, mtime_ns: int) -> Schema:
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(document)
+    except (OSError, ValueError, jsonschema.SchemaError) as exc:
+        raise ConfigError(f"{path}: not a usable JSON Schema ({type(exc).__name__})") from None
+    fast = fastjsonschema.compile(document, use_formats=False)
+    full = jsonschema.Draft202012Validator(document)
+    return Schema(Path(path).name, document, fast, full)
+
+
+def load_schema(root: Path, name: str) -> Schema:
+    """The schema schema/NAME.schema.json of the repository at root, compiled once per process."""
+    path = schema_dir(root) / f"{name}.schema.json"
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise ConfigError(f"{path}: schema file is missing") from None
+    return _load(str(path), mtime)
+
+
+def format_path(path: JsonPath) -> str:
+    """$.timeline[3].date — the field path used in every message."""
+    out = "$"
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if _SAFE_KEY.fullmatch(step) else "[?]")
+    return out

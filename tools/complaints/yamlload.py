@@ -1,0 +1,278 @@
+"""Strict YAML loading for case and policy files, which are treated as hostile input.
+
+The rules, each enforced before or while the structure is built:
+
+* UTF-8 only (a UTF-8 byte-order mark is tolerated), at most ``MAX_BYTES`` bytes;
+* exactly one document; no anchors, aliases, merge keys (``<<``) or tags;
+* mapping keys are strings and appear once;
+* nesting at most ``MAX_DEPTH`` levels;
+* YAML 1.1 surprises never change meaning: only ``true``/``false`` are booleans, only
+  ``null``/``~``/an empty value are null, only plain decimal integers without a leading zero
+  are integers. ``no``, ``on``, ``012``, ``0x1F``, ``1_000``, ``2026-03-05``, ``1:30`` and
+  ``.inf`` all stay text, to be checked as text by the schema.
+
+Parsing uses libyaml's C parser and composer. The checks for anchors, tags and depth walk the
+event stream only when a cheap scan of the text says the file could contain them, so an
+ordinary case costs one C parse; a hostile file is rejected after reading at most as many
+events as it takes to see the offence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import CaseError
+
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    raise ImportError("PyYAML must be built with libyaml (yaml.CParser is missing)") from None
+
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 32
+
+STR_TAG = "tag:yaml.org,2002:str"
+INT_TAG = "tag:yaml.org,2002:int"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+NULL_TAG = "tag:yaml.org,2002:null"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAP_TAG = "tag:yaml.org,2002:map"
+
+_PLAIN_TAGS = {"": NULL_TAG, "~": NULL_TAG, "null": NULL_TAG, "true": BOOL_TAG, "false": BOOL_TAG}
+# At most 18 digits: a bigger number stays text instead of costing a big-integer conversion.
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
+# Block nesting needs one more column of indentation or one more indicator per level, so the
+# longest run of leading blanks and indicators bounds a file's block depth from above.
+_LEADING = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+_SUSPECT = re.compile(r"[&*!]")
+
+
+class YamlError(CaseError):
+    """A file is not acceptable YAML for this project. Carries the position when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+def _mark(node_or_event: Any) -> tuple[int | None, int | None]:
+    mark = getattr(node_or_event, "start_mark", None)
+    if mark is None:
+        return None, None
+    return mark.line + 1, mark.column + 1
+
+
+class _StrictConstructor(yaml.constructor.BaseConstructor):
+    def construct_str(self, node: Node) -> str:
+        return str(node.value)
+
+    def construct_int(self, node: Node) -> int:
+        return int(node.value)
+
+    def construct_bool(self, node: Node) -> bool:
+        return bool(node.value == "true")
+
+    def construct_null(self, node: Node) -> None:
+        return None
+
+    def construct_seq(self, node: SequenceNode) -> Iterator[list[Any]]:
+        data: list[Any] = []
+        yield data
+        data.extend(self.construct_object(child, deep=False) for child in node.value)
+
+    def construct_map(self, node: MappingNode) -> Iterator[dict[str, Any]]:
+        data: dict[str, Any] = {}
+        yield data
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag != STR_TAG:
+                line, column = _mark(key_node)
+                raise YamlError("mapping keys must be plain text (not numbers, booleans, null, lists or mappings)", line, column)
+            key = key_node.value
+            if key == "<<" and key_node.style not in ("'", '"'):
+                line, column = _mark(key_node)
+                raise YamlError("merge keys (<<) are not allowed", line, column)
+            if key in data:
+                line, column = _mark(key_node)
+                raise YamlError(f"duplicate key {key!r}", line, column)
+            data[key] = self.construct_object(value_node, deep=False)
+
+    def construct_undefined(self, node: Node) -> Any:
+        line, column = _mark(node)
+        raise YamlError("tags are not allowed", line, column)
+
+
+_StrictConstructor.add_constructor(STR_TAG, _StrictConstructor.construct_str)
+_StrictConstructor.add_constructor(INT_TAG, _StrictConstructor.construct_int)
+_StrictConstructor.add_constructor(BOOL_TAG, _StrictConstructor.construct_bool)
+_StrictConstructor.add_constructor(NULL_TAG, _StrictConstructor.construct_null)
+_StrictConstructor.add_constructor(SEQ_TAG, _StrictConstructor.construct_seq)
+_StrictConstructor.add_constructor(MAP_TAG, _StrictConstructor.construct_map)
+_StrictConstructor.add_constructor(None, _StrictConstructor.construct_undefined)
+
+
+class _StrictResolver(yaml.resolver.BaseResolver):
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                tag = _PLAIN_TAGS.get(value)
+                if tag is not None:
+                    return tag
+                if _INT.fullmatch(value):
+                    return INT_TAG
+            return STR_TAG
+        if kind is SequenceNode:
+            return SEQ_TAG
+        return MAP_TAG
+
+
+class _StrictLoader(_Parser, _StrictConstructor, _StrictResolver):  # type: ignore[misc]
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        _StrictConstructor.__init__(self)
+        _StrictResolver.__init__(self)
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise YamlError(f"file is {len(data)} bytes; the limit is {MAX_BYTES}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00"):
+        raise YamlError("file is UTF-16 or UTF-32; it must be UTF-8", 1, 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlError("file is not valid UTF-8", line, column) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise YamlError("file contains a NUL character", line)
+    return text
+
+
+def _needs_event_scan(text: str) -> bool:
+    if _SUSPECT.search(text):
+        return True
+    flow = text.count("[") + text.count("{")
+    block = max((len(m) for m in _LEADING.findall(text)), default=0)
+    return flow + block + 1 > MAX_DEPTH
+
+
+def _scan_events(text: str) -> None:
+    """Walk the event stream (no structure is built) and reject what the rules forbid."""
+    depth = 0
+    documents = 0
+    loader = _StrictLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    line, column = _mark(event)
+                    raise YamlError("file holds more than one YAML document; one case per file", line, column)
+            elif isinstance(event, yaml.AliasEvent):
+                line, column = _mark(event)
+                raise YamlError("aliases (*name) are not allowed", line, column)
+            elif isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                if event.anchor is not None:
+                    line, column = _mark(event)
+                    raise YamlError("anchors (&name) are not allowed", line, column)
+                if event.tag is not None:
+                    line, column = _mark(event)
+                    raise YamlError("tags (!name, !!type) are not allowed", line, column)
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        line, column = _mark(event)
+                        raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels", line, column)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(exc: yaml.YAMLError) -> YamlError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or "not valid YAML"
+    if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc):
+        problem = "file holds more than one YAML document; one case per file"
+    if mark is None:
+        return YamlError(f"YAML syntax: {problem}")
+    return YamlError(f"YAML syntax: {problem}", mark.line + 1, mark.column + 1)
+
+
+def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
+    """Parse one strict-YAML document from bytes. Raises YamlError (with line/column when known).
+
+    ``source`` is only used by callers for messages; the error text never quotes a value from
+    the file, so it is safe to print even for files holding personal data.
+    """
+    text = _decode(data)
+    if _needs_event_scan(text):
+        try:
+            _scan_events(text)
+        except yaml.YAMLError as exc:
+            raise _syntax_error(exc) from None
+    loader = _StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    except YamlError:
+        raise
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc) from None
+    except RecursionError:  # pragma: no cover - guarded by the depth scan
+        raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+def compose_yaml(data: bytes) -> Node | None:
+    """The node tree (with positions) of a document already accepted by load_yaml.
+
+    Used only to put line numbers on problems, so valid files never pay for it."""
+    text = _decode(data)
+    loader = _StrictLoader(text)
+    try:
+        node: Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
+
+def locate(root: Node | None, path: tuple[str | int, ...]) -> Position | None:
+    """Position of the value at ``path`` (keys and list indexes); the deepest existing
+    ancestor's position when the path goes further than the document."""
+    node = root
+    best: Position | None = None
+    if node is not None:
+        best = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    for step in path:
+        if isinstance(node, MappingNode) and isinstance(step, str):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == step:
+                    node = value_node
+                    # A key's own line reads better than the line its block value starts on.
+                    best = Position(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                    break
+            else:
+                return best
+        elif isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            node = node.value[step]
+            best = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+        else:
+            return best
+    return best
