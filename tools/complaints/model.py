@@ -62,3 +62,6 @@ class StageDeadline:
     handler: str | None  # the handler in charge now
     category: str
     priority: str
+    # 1 for the first (usually only) instance; a repeating stage (review) numbers each start
+    # event 1, 2, ... in timeline order, so (case_id, stage, instance) is a stable key.
+    instance: int = 1

@@ -21,20 +21,18 @@ working days between two dates is a bisection plus an index, whatever *n* is.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import chinese_calendar
-import jsonschema
 
-from .errors import CalendarError, ConfigError, ComplaintsError
-from .yamlload import load_yaml
+from .errors import CalendarError, ComplaintsError, ConfigError
+from .schemas import format_path, load_schema
+from .yamlload import compose_yaml, load_yaml, locate
 
 CALENDAR_FILE = "calendar.yml"
-SCHEMA_FILE = Path("schema") / "calendar.schema.json"
 
 # Kinds of special day, i.e. days on which the calendar differs from plain Monday-to-Friday weeks.
 HOLIDAY = "holiday"  # official holiday (放假): a non-working day
@@ -260,14 +258,6 @@ class Overrides:
     complete_years: set[int]
 
 
-def _schema_path(root: Path) -> Path:
-    # The case repository's own schema first; else the one in the checkout the package runs from.
-    own = root / SCHEMA_FILE
-    if own.is_file():
-        return own
-    return Path(__file__).resolve().parents[2] / SCHEMA_FILE
-
-
 def _date(value: Any, where: str, file: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
@@ -291,20 +281,20 @@ def load_overrides(path: Path) -> Overrides:
     """Read and check calendar.yml. Raises ConfigError naming the file and the field."""
     file = path.name
     try:
-        data = load_yaml(path.read_bytes(), file)
+        raw_bytes = path.read_bytes()
+        data = load_yaml(raw_bytes, file)
     except ComplaintsError as exc:
         raise ConfigError(f"{file}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
     if data is None:
         data = {}
-    schema = json.loads(_schema_path(path.parent).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        best = jsonschema.exceptions.best_match(errors)
-        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in best.absolute_path)
-        raise ConfigError(f"{file}::{where}: {best.message}")
+    schema = load_schema(path.parent, "calendar")
+    if not schema.is_valid(data):
+        problem = schema.problems(data)[0]
+        pos = locate(compose_yaml(raw_bytes), problem.path)
+        line = f":{pos.line}" if pos else ""
+        raise ConfigError(f"{file}{line}::{format_path(problem.path)}: {problem.message}")
 
     days: dict[dt.date, SpecialDay] = {}
     complete: set[int] = set()
