@@ -89,15 +89,19 @@ def _identity(case: dict[str, Any], file: str, policy: Policy) -> Found:
     return found
 
 
-def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None) -> Found:
-    found: Found = []
+def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None, found: Found) -> None:
+    """The rules beyond the schema. Appends to ``found`` as it goes, so that on a case the
+    schema rejected (where it may stop at a malformed part) the earlier findings still count."""
     vocab = policy.vocab
 
     def known(path: JsonPath, vocabulary: str, key: Any) -> None:
         values = policy.handlers if vocabulary == "handlers" else policy.stages if vocabulary == "stages" else vocab[vocabulary]
         if key not in values:
-            noun = vocabulary.rstrip("s").replace("_", " ") if vocabulary != "satisfaction" else "satisfaction level"
-            found.append((path, f"unknown {noun} {key!r}: not in policy.yml {vocabulary if vocabulary != 'stages' else 'time_limits.stages'}"))
+            # The offending value is not echoed: a case file is hostile input.
+            where = "time_limits.stages" if vocabulary == "stages" else vocabulary
+            choices = sorted(values)
+            shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+            found.append((path, f"not a key of policy.yml {where} (one of: {shown})"))
 
     known(("channel",), "channels", case["channel"])
     known(("subject", "category"), "categories", case["subject"]["category"])
@@ -130,7 +134,7 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None) -> F
             if key in event:
                 known(("timeline", i, key), vocabulary, event[key])
         if kind == "extended" and event["approver"] in policy.handlers and event["approver"] not in policy.approvers:
-            found.append((("timeline", i, "approver"), f"{event['approver']!r} may not approve extensions (policy: handlers.*.approver or the committee chair)"))
+            found.append((("timeline", i, "approver"), "this handler may not approve extensions (approvers: " + ", ".join(sorted(policy.approvers)) + ")"))
         if kind == "resolved":
             for j, measure in enumerate(event.get("measures", [])):
                 known(("timeline", i, "measures", j), "measures", measure)
@@ -141,7 +145,6 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None) -> F
     stated = case.get("status")
     if stated is not None and not problems and stated != track.state:
         found.append((("status",), f"says {stated!r} but the timeline leads to {track.state!r}; fix the status or the timeline"))
-    return found
 
 
 def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | None) -> FileResult:
@@ -167,10 +170,17 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
     schema = load_schema(policy.path.parent, "case")
     found: Found = list(_identity(case, file, policy))
     if schema.is_valid(case):
-        found += _semantics(case, policy, today)
-        found += _extra_checks(case, policy)
+        _semantics(case, policy, today, found)
     else:
         found += [(p.path, p.message) for p in schema.problems(case)]
+        schema_paths = {path for path, _ in found}
+        extra: Found = []
+        try:
+            _semantics(case, policy, today, extra)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            pass  # the schema problems above already say what is malformed
+        found += [(path, message) for path, message in extra if path not in schema_paths]
+    found += _extra_checks(case, policy)
     if found:
         node = compose_yaml(data)
         for path, message in found:

@@ -80,7 +80,7 @@ def problem(track: Track, event: Mapping[str, Any]) -> str | None:
         if kind == "transferred":
             source = event.get("from")
             if track.department is not None and source != track.department:
-                return f"transferred from {source!r}, but the case is held by {track.department!r}"
+                return "'from' must be the department holding the case (set by the last 'assigned' or 'transferred' event)"
             if source == event.get("to"):
                 return "a transfer must go to a different department"
         return None

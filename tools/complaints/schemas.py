@@ -65,7 +65,20 @@ class Schema:
         seen: set[tuple[JsonPath, str]] = set()
         out: list[SchemaProblem] = []
         for error in _leaves(errors):
-            problem = SchemaProblem(tuple(error.absolute_path), describe(error))
+            path: JsonPath = tuple(error.absolute_path)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                # One problem per unexpected key, placed on the key itself when it is safe to name.
+                allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+                for key in error.instance:
+                    if key in allowed:
+                        continue
+                    key_path = (*path, key) if isinstance(key, str) and safe_key(key) == repr(key) else path
+                    problem = SchemaProblem(key_path, _unexpected(key, allowed))
+                    if (problem.path, problem.message) not in seen:
+                        seen.add((problem.path, problem.message))
+                        out.append(problem)
+                continue
+            problem = SchemaProblem(path, describe(error))
             if (problem.path, problem.message) not in seen:
                 seen.add((problem.path, problem.message))
                 out.append(problem)
@@ -89,6 +102,16 @@ def safe_key(key: object) -> str:
     if isinstance(key, str) and key in PLAINTEXT_CONTACT_KEYS:
         return repr(key)
     return "(a key withheld because it may hold personal data)"
+
+
+def _unexpected(key: object, allowed: dict[str, Any]) -> str:
+    if isinstance(key, str) and key.lower() in PLAINTEXT_CONTACT_KEYS:
+        return (
+            f"plaintext personal-data field {key!r} is not allowed; contact details are stored only "
+            "encrypted (complainant.contact, written by `complaints new --contact-stdin`)"
+        )
+    names = ", ".join(sorted(allowed))
+    return f"unexpected field {safe_key(key)}" + (f" (allowed here: {names})" if names else "")
 
 
 def _type_name(instance: Any) -> str:
@@ -116,17 +139,7 @@ def describe(error: ValidationError) -> str:
         return f"missing required field {missing[0]!r}" if missing else "missing a required field"
     if v == "additionalProperties":
         extra = [k for k in error.instance if k not in schema.get("properties", {})] if isinstance(error.instance, dict) else []
-        parts = []
-        for key in extra:
-            if isinstance(key, str) and key.lower() in PLAINTEXT_CONTACT_KEYS:
-                parts.append(
-                    f"plaintext personal-data field {key!r} is not allowed; contact details are stored only "
-                    "encrypted (complainant.contact, written by `complaints new --contact-stdin`)"
-                )
-            else:
-                parts.append(f"unexpected field {safe_key(key)}")
-        allowed = ", ".join(sorted(schema.get("properties", {})))
-        return "; ".join(parts) + (f" (allowed: {allowed})" if allowed else "")
+        return "; ".join(_unexpected(k, schema.get("properties", {})) for k in extra) or "unexpected field"
     if v == "type":
         want = error.validator_value
         want_text = " or ".join(want) if isinstance(want, list) else want
