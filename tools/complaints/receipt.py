@@ -129,19 +129,26 @@ def coarse_state(timeline: Sequence[Mapping[str, Any]]) -> str:
 
 
 # The month of the next step the organisation has promised: the earliest due date among the
-# case's open stages. It comes from the deadline engine (complaints.deadlines); this type lets
-# a caller (or a test) supply another source.
-NextStep = Callable[[Any, Path, Mapping[str, Any], dt.date], "dt.date | None"]
+# case's open stages, from the deadline engine. A caller (or a test) may supply another source.
+NextStep = Callable[[Mapping[str, Any], str, dt.date], "dt.date | None"]
 
 
-def _next_step_from_deadlines(repo: Any, path: Path, case: Mapping[str, Any], today: dt.date) -> dt.date | None:
-    try:
-        from . import deadlines
-    except ImportError:  # the deadline engine is not part of this checkout yet
-        return None
-    case_deadlines: Callable[..., Sequence[Any]] = getattr(deadlines, "case_deadlines")
-    open_dues = [d.due for d in case_deadlines(case, repo.policy, today, path=path) if d.completed is None]
-    return min(open_dues, default=None)
+def deadline_next_step(repo: Any) -> NextStep:
+    """Next-step dates from complaints.deadlines with the repository's working-day calendar."""
+    from .deadlines import case_deadlines
+    from .errors import CalendarError
+    from .workcalendar import WorkCalendar
+
+    calendar = WorkCalendar.load(repo.root)
+
+    def next_step(case: Mapping[str, Any], path: str, today: dt.date) -> dt.date | None:
+        try:
+            stages = case_deadlines(case, path, repo.policy, calendar, today)
+        except CalendarError:
+            return None  # a due date in a year whose calendar is unknown is not promised yet
+        return min((s.due for s in stages if s.completed is None), default=None)
+
+    return next_step
 
 
 @dataclass(frozen=True)
@@ -152,32 +159,20 @@ class LookupEntry:
 
 
 def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
-    """Hash hex -> coarse state and next-step month, for every case with a receipt hash.
+    """Hash hex -> coarse state and next-step month, for every valid case with a receipt hash.
 
-    Files that fail to load are skipped: the validator reports them, and one broken file
-    must not take every complainant's lookup offline."""
-    from .yamlload import load_yaml
-
-    find_next = next_step or _next_step_from_deadlines
+    Invalid files are left out (the validator reports them): one broken file must not take
+    every complainant's lookup offline."""
+    find_next = next_step or deadline_next_step(repo)
     entries: dict[str, LookupEntry] = {}
-    for path in repo.case_paths():
-        try:
-            case = load_yaml(Path(path).read_bytes(), str(path))
-        except (OSError, ComplaintsError):
-            continue
-        if not isinstance(case, Mapping):
-            continue
+    for path, case in repo.iter_valid_cases(today):
         complainant = case.get("complainant")
-        timeline = case.get("timeline")
-        if not isinstance(complainant, Mapping) or not isinstance(timeline, list):
-            continue
-        stored = complainant.get("receipt_hash")
+        stored = complainant.get("receipt_hash") if isinstance(complainant, Mapping) else None
         parsed = parse_hash(stored) if isinstance(stored, str) else None
         if parsed is None:
             continue
-        events = [e for e in timeline if isinstance(e, Mapping)]
-        state = coarse_state(events)
-        due = None if state == "closed" else find_next(repo, Path(path), case, today)
+        state = coarse_state(case.get("timeline") or [])
+        due = None if state == "closed" else find_next(case, path, today)
         entries[parsed[1]] = LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0])
     return entries
 
