@@ -113,7 +113,7 @@ class TimeLimits:
         return None
 
 
-def _raw(policy: PolicyLike) -> Mapping[str, Any]:
+def policy_mapping(policy: PolicyLike) -> Mapping[str, Any]:
     raw = getattr(policy, "raw", policy)
     if not isinstance(raw, Mapping):
         raise ConfigError("policy: expected a mapping")
@@ -131,7 +131,7 @@ def _kinds(value: Any) -> tuple[str, ...]:
 def time_limits(policy: PolicyLike) -> TimeLimits:
     """The ``time_limits`` section of the policy as rules. Raises ConfigError when unusable
     (the policy schema normally catches that first)."""
-    section = _raw(policy).get("time_limits")
+    section = policy_mapping(policy).get("time_limits")
     if not isinstance(section, Mapping):
         raise ConfigError("policy.yml::$.time_limits: missing (the deadline engine needs it)")
     stages = section.get("stages")
@@ -209,6 +209,7 @@ class AppliedExtension:
     applied: int  # what the cap allowed
     approver: str | None
     index: int  # timeline index of the extended event
+    refused: str = ""  # why less than requested was applied: "" | "cap" | "approver"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,6 +218,7 @@ class AppliedExtension:
             "applied": self.applied,
             "approver": self.approver,
             "timeline_index": self.index,
+            "refused": self.refused or None,
         }
 
 
@@ -356,7 +358,9 @@ def _applies(rule: StageRule, case: Mapping[str, Any]) -> bool:
     return anonymous if rule.applies_to == "anonymous" else not anonymous
 
 
-def _extensions(rule: StageRule, instance: _Instance, events: Sequence[_Event]) -> list[AppliedExtension]:
+def _extensions(
+    rule: StageRule, instance: _Instance, events: Sequence[_Event], approvers: frozenset[str]
+) -> list[AppliedExtension]:
     if rule.extension is None:
         return []
     applied: list[AppliedExtension] = []
@@ -370,15 +374,19 @@ def _extensions(rule: StageRule, instance: _Instance, events: Sequence[_Event]) 
         approver = event.data.get("approver")
         if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:
             continue
-        if rule.extension.approver_required and not approver:
-            granted = 0
+        refused = ""
+        if rule.extension.approver_required and approver not in approvers:
+            granted, refused = 0, "approver"  # none, or one the policy does not allow
         elif len(applied) >= rule.extension.max_count:
-            granted = 0
+            granted, refused = 0, "cap"
         else:
             granted = max(0, min(requested, rule.extension.max_days - used))
+            refused = "cap" if granted < requested else ""
         used += granted
         applied.append(
-            AppliedExtension(event.date, requested, granted, approver if isinstance(approver, str) else None, event.index)
+            AppliedExtension(
+                event.date, requested, granted, approver if isinstance(approver, str) else None, event.index, refused
+            )
         )
     return applied
 
@@ -437,6 +445,7 @@ def explain_case(
 ) -> CaseDeadlines:
     """Every started stage instance of ``case`` with its due date and how it was found."""
     limits = time_limits(policy)
+    approvers = _approvers(policy_mapping(policy))
     warn = limits.warn_days if warn_days is None else warn_days
     events = _events(case, path)
     case_id = str(case.get("id", ""))
@@ -454,7 +463,7 @@ def explain_case(
         for instance in _instances(rule, events):
             explained.append(
                 _explain(
-                    rule, instance, events, calendar, today, warn, limits.roll_forward,
+                    rule, instance, events, calendar, today, warn, limits.roll_forward, approvers,
                     case_id, path, category, priority, department, handler,
                 )
             )
@@ -470,6 +479,7 @@ def _explain(
     today: dt.date,
     warn: int,
     roll_forward: bool,
+    approvers: frozenset[str],
     case_id: str,
     path: str,
     category: str,
@@ -479,7 +489,7 @@ def _explain(
 ) -> StageExplanation:
     start = instance.start.date
     limit, unit, limit_from = rule.limit_for(category, priority)
-    extensions = _extensions(rule, instance, events)
+    extensions = _extensions(rule, instance, events, approvers)
     pauses, paused_now = _pauses(rule, unit, instance, events, calendar, today)
     total = limit + sum(e.applied for e in extensions) + sum(p.counted for p in pauses)
     rolled_from: dt.date | None = None
@@ -561,7 +571,7 @@ def check_case(case: Mapping[str, Any], policy: PolicyLike, calendar: WorkCalend
     policy's count or day cap; a missing approver, or one the policy does not mark approver.
     Messages hold keys and numbers only. ``calendar`` is accepted for symmetry with the engine
     and is not needed by the current checks."""
-    raw = _raw(policy)
+    raw = policy_mapping(policy)
     limits = time_limits(policy)
     approvers = _approvers(raw)
     try:
@@ -631,7 +641,7 @@ class _Repo(Protocol):
     @property
     def policy(self) -> Any: ...
 
-    def iter_valid_cases(self) -> Iterable[tuple[str, dict[str, Any]]]: ...
+    def iter_valid_cases(self, today: dt.date | None = None) -> Iterable[tuple[str, dict[str, Any]]]: ...
 
 
 def repository_run(
@@ -640,7 +650,7 @@ def repository_run(
     """Every started stage of every valid case in the repository, with calendar warnings."""
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     found: list[StageDeadline] = []
-    for path, case in repo.iter_valid_cases():
+    for path, case in repo.iter_valid_cases(today):
         found.extend(case_deadlines(case, path, repo.policy, calendar, today, warn_days=warn_days))
     return RepositoryDeadlines(tuple(found), calendar.warnings)
 
@@ -656,19 +666,8 @@ def repository_deadlines(
 def case_report(
     repo: Any, case_id: str, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
 ) -> CaseDeadlines:
-    """The explained stages of one case, found by id (what `complaints deadlines` shows)."""
-    from .yamlload import load_yaml
-
-    path = Path(repo.find_case(case_id))
-    try:
-        case = load_yaml(path.read_bytes(), str(path))
-    except OSError as exc:
-        raise CaseError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not isinstance(case, dict):
-        raise CaseError(f"{path}: not a case (expected a mapping)")
-    try:
-        rel = path.resolve().relative_to(Path(repo.root).resolve()).as_posix()
-    except ValueError:
-        rel = path.as_posix()
+    """The explained stages of one case, found by id (what `complaints deadlines` shows).
+    The case must pass validation (Repository.read_case raises CaseError otherwise)."""
+    path, case = repo.read_case(case_id, today)
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
-    return explain_case(case, rel, repo.policy, calendar, today, warn_days=warn_days)
+    return explain_case(case, path, repo.policy, calendar, today, warn_days=warn_days)
