@@ -1,0 +1,871 @@
+"""The published site: generate its tables, charts and downloads, then build it with MkDocs.
+
+The prose lives in ``site/zh/`` and ``site/en/`` (Chinese first; mkdocs-static-i18n pairs the
+pages for the language switch). Everything that is a number or a vocabulary — the channels,
+categories, departments, outcomes, the time-limits table, every statistic — is generated here
+from policy.yml and the `complaints stats` document into ``site/<lang>/generated/`` (kept out of
+git) and reaches the pages as pymdownx.snippets includes. Nothing on the site copies a number by
+hand.
+
+Safety: every string that comes from data (policy labels, statistics labels) is escaped for
+Markdown and HTML before it is written, so generated Markdown never carries raw HTML or
+Markdown syntax from data; every generated file is scanned for personal-data patterns before
+it is written; the statistics document only holds aggregates (see stats.py).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import json
+import logging
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from . import charts
+from .errors import ConfigError, PublicationError
+from .pii import check_publishable, check_text_publishable
+from .policy import Policy, load_policy
+
+CONFIG_FILE = "mkdocs.yml"
+DOCS_DIR = "site"
+GENERATED = "generated"
+LANGUAGES: tuple[str, ...] = ("zh", "en")  # the first is the default language
+DEFAULT_OUT = "public"
+
+# ---------------------------------------------------------------------------------------------
+# Escaping
+
+
+# The characters Python-Markdown lets a backslash escape (plus `|` for tables). `<`, `>` and `&`
+# are left to HTML escaping, which turns them into entities that Markdown passes through.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+
+
+def md_escape(text: object) -> str:
+    """Text from data, made inert for Markdown and HTML: rendered as itself, never as markup.
+    Line breaks become spaces so a value cannot end a table row or start a block."""
+    flat = " ".join(str(text).split())
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", flat), quote=False)
+
+
+def _attr_escape(text: object) -> str:
+    """For a Markdown link title or image alt text (inside quotes or brackets)."""
+    return md_escape(text).replace('"', "&quot;")
+
+
+# ---------------------------------------------------------------------------------------------
+# Words the pages need that are not in the policy (interface text, not data)
+
+UI: dict[str, dict[str, str]] = {
+    "zh": {
+        "working_days": "个工作日",
+        "calendar_days": "个自然日",
+        "days": "日",
+        "stage": "环节",
+        "starts": "起算",
+        "limit": "时限",
+        "overrides": "特殊规定",
+        "extension": "延期",
+        "pause": "中止计时",
+        "applies": "适用范围",
+        "source": "依据",
+        "none": "无",
+        "yes": "可以",
+        "no": "不可以",
+        "all_cases": "全部投诉",
+        "named_only": "仅实名投诉（匿名投诉人无法回访）",
+        "ext_rule": "最多 {count} 次，累计不超过 {days} 日{approval}",
+        "ext_approval": "，须经批准并告知投诉人理由",
+        "limit_line": "**时限**：{stage}，自{start}次日起 {limit}{unit}{extra}。",
+        "limit_line_overrides": "；{overrides}",
+        "extension_line": "**{stage}**：可以延期{rule}。",
+        "pause_line": "**{stage}**：可以中止计时，中止期间不计入时限。",
+        "no_extension": "各环节均不延期、不中止计时。",
+        "priority_override": "{label}投诉 {limit}{unit}",
+        "category_override": "“{label}”类投诉 {limit}{unit}",
+        "organisation": "**{name}** 效能投诉机制 · 投诉政策第 {version} 版",
+        "committee": "复核由**{name}**负责。",
+        "stats_missing": "统计数据尚未生成。",
+        "period": "统计期间",
+        "generated": "数据日期",
+        "commit": "数据版本",
+        "formula_version": "统计口径版本",
+        "suppressed_cells": "隐去的数字",
+        "suppressed": "已隐去",
+        "suppressed_title": "数字过小，为保护投诉人已隐去",
+        "no_data": "—",
+        "formula_link": "计算方法（第 {version} 版）",
+        "total": "合计",
+        "value": "数值",
+        "numerator": "分子",
+        "denominator": "分母",
+        "observations": "样本数",
+        "month": "月份",
+        "item": "项目",
+        "chart_alt": "图表：{label}（数据见下表）",
+        "trend_alt": "趋势图：{label}（数据见下表）",
+        "trend_title": "逐月数据",
+        "figure": "指标",
+        "definition": "定义",
+        "open_cases": "未办结的投诉",
+        "anonymous_cases": "匿名投诉",
+        "transfers": "转办的投诉",
+        "version": "版本",
+        "downloads": "下载本页数据：",
+        "download_json": "JSON（统计文件全文）",
+        "download_csv": "CSV（开放数据表格）",
+        "threshold": "隐去门槛：小于 **{threshold}** 且大于 0 的数字不公布。",
+        "overview_rates": "核心指标",
+        "overview_trend": "趋势",
+        "other_metrics": "其他指标",
+        "working_days_value": "{value} 个工作日",
+        "no_metrics": "本期没有这一类统计。",
+        "uncommitted": "未提交的工作副本",
+        "unknown": "未知",
+    },
+    "en": {
+        "working_days": " working days",
+        "calendar_days": " calendar days",
+        "days": " days",
+        "stage": "Step",
+        "starts": "Starts at",
+        "limit": "Time limit",
+        "overrides": "Special rules",
+        "extension": "Extension",
+        "pause": "Clock can pause",
+        "applies": "Applies to",
+        "source": "Basis",
+        "none": "none",
+        "yes": "yes",
+        "no": "no",
+        "all_cases": "all complaints",
+        "named_only": "named complaints only (anonymous complainants cannot be contacted)",
+        "ext_rule": " at most {count} time(s), {days} days in total{approval}",
+        "ext_approval": ", with approval and the complainant told why",
+        "limit_line": "**Time limit**: {stage}, {limit}{unit} from the day after {start}{extra}.",
+        "limit_line_overrides": "; {overrides}",
+        "extension_line": "**{stage}**: may be extended{rule}.",
+        "pause_line": "**{stage}**: the clock can be paused; a pause does not count towards the limit.",
+        "no_extension": "No step may be extended or paused.",
+        "priority_override": "{label} complaints {limit}{unit}",
+        "category_override": "complaints about \u201c{label}\u201d {limit}{unit}",
+        "organisation": "**{name}**: efficiency complaint mechanism, complaint policy version {version}",
+        "committee": "Reviews are handled by the **{name}**.",
+        "stats_missing": "No statistics have been generated yet.",
+        "period": "Period",
+        "generated": "Data as of",
+        "commit": "Data version",
+        "formula_version": "Definitions version",
+        "suppressed_cells": "Hidden figures",
+        "suppressed": "hidden",
+        "suppressed_title": "Too small to publish without risk to complainants",
+        "no_data": "—",
+        "formula_link": "How it is computed (version {version})",
+        "total": "Total",
+        "value": "Value",
+        "numerator": "Numerator",
+        "denominator": "Denominator",
+        "observations": "Observations",
+        "month": "Month",
+        "item": "Item",
+        "chart_alt": "Chart: {label} (data in the table below)",
+        "trend_alt": "Trend chart: {label} (data in the table below)",
+        "trend_title": "Month by month",
+        "figure": "Figure",
+        "definition": "Definition",
+        "open_cases": "Open complaints",
+        "anonymous_cases": "Anonymous complaints",
+        "transfers": "Transferred complaints",
+        "version": "Version",
+        "downloads": "Download this data: ",
+        "download_json": "JSON (the whole statistics file)",
+        "download_csv": "CSV (open data table)",
+        "threshold": "Threshold: figures above 0 and below **{threshold}** are not published.",
+        "overview_rates": "Key figures",
+        "overview_trend": "Trend",
+        "other_metrics": "Other figures",
+        "working_days_value": "{value} working days",
+        "no_metrics": "There are no figures of this kind for this period.",
+        "uncommitted": "uncommitted working copy",
+        "unknown": "unknown",
+    },
+}
+
+# The lifecycle events a stage's clock can start at, as readers say them.
+EVENT_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "received": "收到投诉",
+        "acknowledged": "发出回执",
+        "accepted": "决定受理",
+        "not_accepted": "决定不予受理",
+        "assigned": "交办",
+        "transferred": "转办",
+        "resolved": "办结答复",
+        "followed_up": "回访",
+        "review_requested": "收到复核申请",
+        "review_answered": "作出复核答复",
+        "closed": "归档",
+    },
+    "en": {
+        "received": "the complaint arrives",
+        "acknowledged": "the acknowledgement",
+        "accepted": "acceptance",
+        "not_accepted": "the decision not to accept",
+        "assigned": "assignment",
+        "transferred": "transfer",
+        "resolved": "the answer",
+        "followed_up": "the follow-up",
+        "review_requested": "the review request",
+        "review_answered": "the review answer",
+        "closed": "archiving",
+    },
+}
+
+# Steps of the process page that carry a time limit: the event that completes them. The page
+# shows, under each step, every stage of the policy that this event stops.
+STEP_EVENTS: tuple[str, ...] = ("acknowledged", "accepted", "resolved", "followed_up", "review_answered")
+
+
+def _label(value: Any, lang: str) -> str:
+    """A policy or statistics label: {zh, en} or plain text."""
+    if isinstance(value, Mapping):
+        text = value.get(lang) or value.get(LANGUAGES[0])
+        return str(text) if text is not None else ""
+    return "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy pages
+
+
+def _vocabulary_list(policy: Policy, vocabulary: str, lang: str) -> str:
+    entries = policy.raw.get(vocabulary) or {}
+    lines = [f"- {md_escape(_label(entry, lang))}" for entry in entries.values()]
+    return "\n".join(lines) + "\n"
+
+
+def _unit(unit: str, lang: str) -> str:
+    return UI[lang].get(unit, UI[lang]["days"])
+
+
+def _limit(limit: Any, lang: str) -> str:
+    # Numbers from the policy are shown as written; escaping keeps odd input inert.
+    return md_escape(limit)
+
+
+def _overrides(stage: Mapping[str, Any], policy: Policy, lang: str) -> list[str]:
+    out = []
+    unit = stage.get("unit", "calendar_days")
+    for rule in stage.get("overrides") or []:
+        if not isinstance(rule, Mapping):
+            continue
+        rule_unit = _unit(str(rule.get("unit", unit)), lang)
+        if "priority" in rule:
+            label = policy.label("priorities", str(rule["priority"]), lang)
+            out.append(UI[lang]["priority_override"].format(label=md_escape(label), limit=_limit(rule.get("limit"), lang), unit=rule_unit))
+        elif "category" in rule:
+            label = policy.label("categories", str(rule["category"]), lang)
+            out.append(UI[lang]["category_override"].format(label=md_escape(label), limit=_limit(rule.get("limit"), lang), unit=rule_unit))
+    return out
+
+
+def _extension(stage: Mapping[str, Any], lang: str) -> str | None:
+    ext = stage.get("extension")
+    if not isinstance(ext, Mapping):
+        return None
+    approval = UI[lang]["ext_approval"] if ext.get("approver_required") else ""
+    return UI[lang]["ext_rule"].format(count=md_escape(ext.get("max_count", 1)), days=md_escape(ext.get("max_days", "")), approval=approval)
+
+
+def _stages(policy: Policy) -> list[tuple[str, Mapping[str, Any]]]:
+    stages = (policy.raw.get("time_limits") or {}).get("stages") or {}
+    return [(key, value) for key, value in stages.items() if isinstance(value, Mapping)]
+
+
+def _stage_name(key: str, stage: Mapping[str, Any], lang: str) -> str:
+    return _label(stage.get("label"), lang) or key
+
+
+def _event_word(kind: Any, lang: str) -> str:
+    return EVENT_WORDS[lang].get(str(kind), str(kind))
+
+
+def time_limits_table(policy: Policy, lang: str) -> str:
+    """The time-limits table, one row per stage of the policy."""
+    ui = UI[lang]
+    head = [ui["stage"], ui["starts"], ui["limit"], ui["overrides"], ui["extension"], ui["pause"], ui["applies"], ui["source"]]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, stage in _stages(policy):
+        overrides = "；".join(_overrides(stage, policy, lang)) if lang == "zh" else "; ".join(_overrides(stage, policy, lang))
+        ext = _extension(stage, lang)
+        cells = [
+            md_escape(_stage_name(key, stage, lang)),
+            md_escape(_event_word(stage.get("starts"), lang)),
+            f"{_limit(stage.get('limit'), lang)}{_unit(str(stage.get('unit')), lang)}",
+            overrides or ui["none"],
+            ext.strip().lstrip(",，") if ext else ui["no"],
+            ui["yes"] if stage.get("pausable") else ui["no"],
+            ui["named_only"] if stage.get("applies_to") == "named" else ui["all_cases"],
+            md_escape(_label(stage.get("source"), lang)) or ui["none"],
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def step_limits(policy: Policy, event: str, lang: str) -> str:
+    """Under a step of the process page: the limits of the stages this step's event completes."""
+    lines = []
+    for key, stage in _stages(policy):
+        stops = stage.get("stops") or []
+        if event not in stops:
+            continue
+        overrides = _overrides(stage, policy, lang)
+        extra = UI[lang]["limit_line_overrides"].format(overrides=("；" if lang == "zh" else "; ").join(overrides)) if overrides else ""
+        line = UI[lang]["limit_line"].format(
+            stage=md_escape(_stage_name(key, stage, lang)),
+            start=md_escape(_event_word(stage.get("starts"), lang)),
+            limit=_limit(stage.get("limit"), lang),
+            unit=_unit(str(stage.get("unit")), lang),
+            extra=extra,
+        )
+        if lang == "en":
+            line = line.replace(" from the day after", " counted from the day after")
+        lines.append(f"!!! info \"\"\n    {line}\n")
+    return "\n".join(lines)
+
+
+def extension_rules(policy: Policy, lang: str) -> str:
+    lines = []
+    for key, stage in _stages(policy):
+        ext = _extension(stage, lang)
+        name = md_escape(_stage_name(key, stage, lang))
+        if ext:
+            lines.append("- " + UI[lang]["extension_line"].format(stage=name, rule=ext))
+        if stage.get("pausable"):
+            lines.append("- " + UI[lang]["pause_line"].format(stage=name))
+    return ("\n".join(lines) if lines else UI[lang]["no_extension"]) + "\n"
+
+
+def policy_snippets(policy: Policy, lang: str) -> dict[str, str]:
+    """Every generated piece of the policy pages, by snippet file name."""
+    raw = policy.raw
+    org = raw.get("organisation") or {}
+    committee = raw.get("committee") or {}
+    snippets = {
+        "organisation.md": UI[lang]["organisation"].format(
+            name=md_escape(_label(org.get("name"), lang)), version=md_escape(raw.get("policy_version", ""))
+        ) + "\n",
+        "channels.md": _vocabulary_list(policy, "channels", lang),
+        "categories.md": _vocabulary_list(policy, "categories", lang),
+        "departments.md": _vocabulary_list(policy, "departments", lang),
+        "not-accepted-reasons.md": _vocabulary_list(policy, "not_accepted_reasons", lang),
+        "outcomes.md": _vocabulary_list(policy, "outcomes", lang),
+        "measures.md": _vocabulary_list(policy, "measures", lang),
+        "satisfaction-levels.md": _vocabulary_list(policy, "satisfaction", lang),
+        "committee.md": UI[lang]["committee"].format(name=md_escape(_label(committee.get("name"), lang))) + "\n",
+        "time-limits.md": time_limits_table(policy, lang),
+        "extensions.md": extension_rules(policy, lang),
+    }
+    for event in STEP_EVENTS:
+        snippets[f"step-{event}.md"] = step_limits(policy, event, lang)
+    return snippets
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics pages
+
+STATS_PAGES: tuple[str, ...] = ("overview", "channels", "categories", "departments", "timeliness", "satisfaction")
+
+# Which page shows a metric: by what its rows are broken down by, then by what it measures.
+_PAGE_BY_DIMENSION = {
+    "channel": "channels",
+    "category": "categories",
+    "priority": "categories",
+    "department": "departments",
+    "stage": "timeliness",
+    "age": "timeliness",
+    "backlog_age": "timeliness",
+    "satisfaction": "satisfaction",
+    "review_outcome": "satisfaction",
+}
+_PAGE_BY_WORD = (
+    ("satisf", "satisfaction"),
+    ("review", "satisfaction"),
+    ("follow", "satisfaction"),
+    ("on_time", "timeliness"),
+    ("working_days", "timeliness"),
+    ("backlog", "timeliness"),
+    ("extension", "timeliness"),
+    ("pause", "timeliness"),
+    ("overdue", "timeliness"),
+)
+
+
+def page_of(metric: Mapping[str, Any]) -> str:
+    """The statistics page a metric belongs on (the overview takes what fits nowhere else)."""
+    dimension = metric.get("dimension") or {}
+    page = _PAGE_BY_DIMENSION.get(str(dimension.get("id", "")))
+    if page:
+        return page
+    metric_id = str(metric.get("id", ""))
+    for word, word_page in _PAGE_BY_WORD:
+        if word in metric_id:
+            return word_page
+    return "overview"
+
+
+def _anchor_id(metric_id: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "-", metric_id.lower())
+
+
+def _formula_link(metric: Mapping[str, Any], lang: str, prefix: str = "") -> str:
+    formula = metric.get("formula") or {}
+    text = UI[lang]["formula_link"].format(version=md_escape(formula.get("version", "")))
+    return f"[{text}]({prefix}methods.md#formula-{_anchor_id(str(metric.get('id')))})"
+
+
+def _format_value(cell: Mapping[str, Any] | None, metric: Mapping[str, Any], lang: str, prefix: str = "") -> str:
+    ui = UI[lang]
+    if cell is None:
+        return ui["no_data"]
+    if cell.get("suppressed"):
+        return f'[{ui["suppressed"]}]({prefix}methods.md#suppression "{_attr_escape(ui["suppressed_title"])}")'
+    value = cell.get("value")
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ui["no_data"]
+    unit = metric.get("unit")
+    if unit == "percent":
+        text = f"{value:.1f}%"
+        num, den = cell.get("numerator"), cell.get("denominator")
+        if isinstance(num, int) and isinstance(den, int):
+            text += f" ({num}/{den})" if lang == "en" else f"（{num}/{den}）"
+        return text
+    if unit == "working_days":
+        return ui["working_days_value"].format(value=f"{value:g}")
+    return f"{value:g}"
+
+
+def _numeric(cell: Mapping[str, Any] | None) -> float | None:
+    if not cell or cell.get("suppressed"):
+        return None
+    value = cell.get("value")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _row_label(cell: Mapping[str, Any], lang: str) -> str:
+    return _label(cell.get("label"), lang) or str(cell.get("key", ""))
+
+
+@dataclass
+class StatsOutput:
+    """What the statistics pages need written besides their snippets."""
+
+    charts: dict[str, str] = field(default_factory=dict)  # file name -> SVG text
+
+
+def _chart_ref(name: str, alt: str) -> str:
+    return f"![{_attr_escape(alt)}](../{GENERATED}/charts/{name})\n"
+
+
+def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level: int = 2) -> str:
+    """One metric: heading, link to its formula, a chart, the same data as a table, and its
+    month-by-month figures."""
+    ui = UI[lang]
+    label = _label(metric.get("label"), lang)
+    metric_id = _anchor_id(str(metric.get("id")))
+    percent = metric.get("unit") == "percent"
+    rows: list[Mapping[str, Any]] = list(metric.get("rows") or [])
+    total = metric.get("total")
+    dimension = metric.get("dimension")
+    parts = [f"{'#' * level} {md_escape(label)} {{#metric-{metric_id}}}\n", _formula_link(metric, lang) + "\n"]
+
+    labels = [_row_label(cell, lang) for cell in rows]
+    if rows and dimension:
+        name = f"{metric_id}.svg"
+        out.charts[name] = charts.bar_chart(f"{lang}-{metric_id}", label, labels, [charts.Series(label, [_numeric(c) for c in rows])], percent=percent)
+        parts.append(_chart_ref(name, ui["chart_alt"].format(label=label)))
+
+    first = md_escape(_label(dimension.get("label"), lang)) if dimension else ui["item"]
+    table = [f"| {first} | {ui['value']} |", "|---|---:|"]
+    for cell, row_label in zip(rows, labels):
+        table.append(f"| {md_escape(row_label)} | {_format_value(cell, metric, lang)} |")
+    if total:
+        table.append(f"| **{ui['total']}** | {_format_value(total, metric, lang)} |")
+    parts.append("\n".join(table) + "\n")
+
+    trend: list[Mapping[str, Any]] = list(metric.get("trend") or [])
+    if trend:
+        keys = [str(c.get("key")) for c in rows] or sorted({str(c.get("key")) for s in trend for c in s.get("rows") or []})
+        key_labels = dict(zip([str(c.get("key")) for c in rows], labels))
+        months = [str(s.get("month")) for s in trend]
+        by_month = [{str(c.get("key")): c for c in s.get("rows") or []} for s in trend]
+        if len(months) > 1 and 0 < len(keys) <= 8:
+            name = f"{metric_id}-trend.svg"
+            series = [charts.Series(key_labels.get(k, k), [_numeric(m.get(k)) for m in by_month]) for k in keys]
+            out.charts[name] = charts.line_chart(f"{lang}-{metric_id}-trend", label, months, series, percent=percent)
+            parts.append(_chart_ref(name, ui["trend_alt"].format(label=label)))
+        head = [ui["month"], *(md_escape(key_labels.get(k, k)) for k in keys)]
+        has_total = any(s.get("total") for s in trend)
+        if has_total:
+            head.append(ui["total"])
+        table = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+        for month, cells, slice_ in zip(months, by_month, trend):
+            values = [_format_value(cells.get(k), metric, lang) for k in keys]
+            if has_total:
+                values.append(_format_value(slice_.get("total"), metric, lang))
+            table.append("| " + " | ".join([md_escape(month), *values]) + " |")
+        body = "\n".join("    " + line for line in table)
+        parts.append(f'??? note "{_attr_escape(ui["trend_title"])}"\n\n{body}\n')
+    return "\n".join(parts)
+
+
+def _overview(metrics: Sequence[Mapping[str, Any]], lang: str, out: StatsOutput) -> str:
+    """The overview: every single-figure metric in one table, the rates' trend in one chart."""
+    ui = UI[lang]
+    single = [m for m in metrics if not m.get("dimension")]
+    parts = [f"## {ui['overview_rates']}\n"]
+    table = [f"| {ui['figure']} | {ui['value']} |", "|---|---:|"]
+    for m in single:
+        cell = (m.get("rows") or [None])[0]
+        name = md_escape(_label(m.get("label"), lang))
+        table.append(f"| [{name}](methods.md#formula-{_anchor_id(str(m.get('id')))}) | {_format_value(cell, m, lang)} |")
+    parts.append("\n".join(table) + "\n" if single else ui["no_metrics"] + "\n")
+
+    rates = [m for m in single if m.get("unit") == "percent" and m.get("trend")]
+    if rates:
+        months = [str(s.get("month")) for s in rates[0].get("trend") or []]
+        parts.append(f"## {ui['overview_trend']}\n")
+        series = []
+        for m in rates:
+            by_month = {str(s.get("month")): (s.get("rows") or [None])[0] for s in m.get("trend") or []}
+            series.append((m, [by_month.get(month) for month in months]))
+        if len(months) > 1:
+            out.charts["rates-trend.svg"] = charts.line_chart(
+                f"{lang}-rates-trend", ui["overview_trend"], months,
+                [charts.Series(_label(m.get("label"), lang), [_numeric(c) for c in cells]) for m, cells in series],
+                percent=True,
+            )
+            parts.append(_chart_ref("rates-trend.svg", ui["trend_alt"].format(label=ui["overview_trend"])))
+        head = [ui["month"], *(f"[{md_escape(_label(m.get('label'), lang))}](methods.md#formula-{_anchor_id(str(m.get('id')))})" for m, _ in series)]
+        table = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(series)]
+        for i, month in enumerate(months):
+            table.append("| " + " | ".join([md_escape(month), *(_format_value(cells[i], m, lang) for m, cells in series)]) + " |")
+        parts.append("\n".join(table) + "\n")
+    return "\n".join(parts)
+
+
+def _meta(document: Mapping[str, Any], lang: str) -> str:
+    ui = UI[lang]
+    period = document.get("period") or {}
+    commit = str(document.get("data_commit", "unknown"))
+    commit_text = ui.get(commit, commit[:12])
+    disclosure = document.get("disclosure") or {}
+    rows = [
+        (ui["period"], md_escape(period.get("id", ""))),
+        (ui["generated"], md_escape(document.get("generated", ""))),
+        (ui["commit"], f"`{md_escape(commit_text)}`" if commit_text == commit[:12] else md_escape(commit_text)),
+        (ui["formula_version"], f"[{md_escape(document.get('formula_version', ''))}](methods.md)"),
+        (ui["suppressed_cells"], f"[{md_escape(disclosure.get('suppressed_cells', 0))}](methods.md#suppression)"),
+    ]
+    return "\n".join(f"{name}\n:   {value}\n" for name, value in rows)
+
+
+def _downloads(files: Mapping[str, str], lang: str) -> str:
+    ui = UI[lang]
+    links = [f"[{ui['download_' + kind]}](../{GENERATED}/downloads/{name})" for kind, name in files.items()]
+    return ui["downloads"] + (" · ".join(links)) + "\n"
+
+
+def _methods(metrics: Sequence[Mapping[str, Any]], lang: str) -> str:
+    ui = UI[lang]
+    parts = []
+    for m in metrics:
+        formula = m.get("formula") or {}
+        parts.append(f"### {md_escape(_label(m.get('label'), lang))} {{#formula-{_anchor_id(str(m.get('id')))}}}\n")
+        parts.append(
+            "\n".join(
+                f"{name}\n:   {value}\n"
+                for name, value in (
+                    (ui["definition"], md_escape(_label(formula.get("text"), lang))),
+                    (ui["open_cases"], md_escape(_label(formula.get("open_cases"), lang))),
+                    (ui["anonymous_cases"], md_escape(_label(formula.get("anonymous_cases"), lang))),
+                    (ui["transfers"], md_escape(_label(formula.get("transfers"), lang))),
+                    (ui["version"], md_escape(f"{formula.get('id', m.get('id'))} v{formula.get('version', '')}")),
+                )
+            )
+        )
+    return "\n".join(parts)
+
+
+def _disclosure(document: Mapping[str, Any], lang: str) -> str:
+    disclosure = document.get("disclosure") or {}
+    return (
+        md_escape(_label(disclosure.get("rule"), lang))
+        + "\n\n"
+        + UI[lang]["threshold"].format(threshold=md_escape(disclosure.get("threshold", "")))
+        + "\n"
+    )
+
+
+def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Mapping[str, str]) -> tuple[dict[str, str], StatsOutput]:
+    """The statistics pages' snippets, by file name, and the charts they reference."""
+    out = StatsOutput()
+    ui = UI[lang]
+    names = [f"stats-{page}.md" for page in STATS_PAGES] + ["stats-meta.md", "stats-methods.md", "stats-disclosure.md", "stats-downloads.md"]
+    if document is None:
+        return {name: ui["stats_missing"] + "\n" for name in names}, out
+    metrics: list[Mapping[str, Any]] = list(document.get("metrics") or [])
+    snippets: dict[str, str] = {}
+    pages: dict[str, list[Mapping[str, Any]]] = {page: [] for page in STATS_PAGES}
+    for metric in metrics:
+        pages[page_of(metric)].append(metric)
+    for page in STATS_PAGES:
+        if page == "overview":
+            body = _overview(metrics, lang, out)
+            # Breakdowns with no page of their own (measures, reasons, suggestions...).
+            rest = [m for m in pages["overview"] if m.get("dimension")]
+            if rest:
+                body += f"\n## {ui['other_metrics']}\n\n" + "\n".join(metric_section(m, lang, out, level=3) for m in rest)
+        else:
+            body = "\n".join(metric_section(m, lang, out) for m in pages[page]) or ui["no_metrics"] + "\n"
+        snippets[f"stats-{page}.md"] = body
+    snippets["stats-meta.md"] = _meta(document, lang)
+    snippets["stats-methods.md"] = _methods(metrics, lang)
+    snippets["stats-disclosure.md"] = _disclosure(document, lang)
+    snippets["stats-downloads.md"] = _downloads(downloads, lang)
+    return snippets, out
+
+
+CSV_COLUMNS = (
+    "metric", "metric_label_zh", "metric_label_en", "unit", "formula_version", "dimension",
+    "key", "label_zh", "label_en", "month", "value", "suppressed", "numerator", "denominator", "observations",
+)
+
+
+def stats_csv(document: Mapping[str, Any]) -> str:
+    """The statistics document as one open-data table: a row per cell, for the whole period
+    (month empty) and for each month, totals keyed `total`."""
+    # INTEGRATION POINT (issue 5): when stats.py offers its own CSV rendering, use it here so
+    # `complaints stats --format csv` and the site's download are the same file.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+
+    def cells(metric: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for cell in metric.get("rows") or []:
+            yield "", cell
+        if metric.get("total"):
+            yield "", {**metric["total"], "key": "total"}
+        for slice_ in metric.get("trend") or []:
+            for cell in slice_.get("rows") or []:
+                yield str(slice_.get("month")), cell
+            if slice_.get("total"):
+                yield str(slice_.get("month")), {**slice_["total"], "key": "total"}
+
+    for metric in document.get("metrics") or []:
+        label = metric.get("label") or {}
+        dimension = metric.get("dimension") or {}
+        for month, cell in cells(metric):
+            cell_label = cell.get("label") or {}
+            writer.writerow([
+                metric.get("id"), label.get("zh", ""), label.get("en", ""), metric.get("unit"),
+                (metric.get("formula") or {}).get("version", ""), dimension.get("id", ""),
+                cell.get("key"), cell_label.get("zh", ""), cell_label.get("en", ""), month,
+                "" if cell.get("value") is None else cell.get("value"),
+                "true" if cell.get("suppressed") else "false",
+                "" if cell.get("numerator") is None else cell.get("numerator"),
+                "" if cell.get("denominator") is None else cell.get("denominator"),
+                "" if cell.get("observations") is None else cell.get("observations"),
+            ])
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The files one generation wrote, relative to the docs folder."""
+
+    files: tuple[str, ...]
+    stats_period: str | None
+
+
+def docs_dir(root: Path) -> Path:
+    return root / DOCS_DIR
+
+
+def _write(path: Path, text: str, source: str, known: Sequence[str] = ()) -> None:
+    # Last line of defence: nothing that looks like personal data reaches the site. An SVG's
+    # geometry is long runs of digits, so only its text nodes are read; `known` strings (the
+    # data's commit hash, whose hex digits can look like a phone number) are left out.
+    scanned = "\n".join(re.findall(r"<(?:text|tspan|title)\b[^>]*>([^<]*)<", text)) if path.suffix == ".svg" else text
+    for token in known:
+        scanned = scanned.replace(token, " ")
+    check_text_publishable(scanned, source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def generate(root: Path, policy: Policy, stats_document: Mapping[str, Any] | None) -> Generated:
+    """Write site/<lang>/generated/ afresh from the policy and the statistics document."""
+    docs = docs_dir(root)
+    written: list[str] = []
+    period = None
+    downloads: dict[str, str] = {}
+    known: list[str] = []
+    if stats_document is not None:
+        check_publishable(stats_document, "statistics document", skip=frozenset({"$.data_commit"}))
+        commit = str(stats_document.get("data_commit", ""))
+        known = [commit, commit[:12]] if commit else []
+        period = str((stats_document.get("period") or {}).get("id", "all"))
+        downloads = {"json": f"statistics-{period}.json", "csv": f"statistics-{period}.csv"}
+    for lang in LANGUAGES:
+        target = docs / lang / GENERATED
+        if target.exists():
+            shutil.rmtree(target)
+        files: dict[str, str] = {f"snippets/{name}": text for name, text in policy_snippets(policy, lang).items()}
+        snippets, out = stats_snippets(stats_document, lang, downloads)
+        files.update({f"snippets/{name}": text for name, text in snippets.items()})
+        files.update({f"charts/{name}": svg for name, svg in out.charts.items()})
+        if stats_document is not None:
+            files[f"downloads/{downloads['json']}"] = json.dumps(stats_document, ensure_ascii=False, indent=2) + "\n"
+            files[f"downloads/{downloads['csv']}"] = stats_csv(stats_document)
+        for name, text in sorted(files.items()):
+            rel = f"{lang}/{GENERATED}/{name}"
+            _write(docs / rel, text, f"{DOCS_DIR}/{rel}", known)
+            written.append(rel)
+    return Generated(tuple(written), period)
+
+
+def stats_document_for(root: Path, policy: Policy, period: str, today: dt.date) -> Mapping[str, Any] | None:
+    """The `complaints stats` JSON document for PERIOD, as the statistics pages show it."""
+    # INTEGRATION POINT (issue 5): stats.py computes the document; None while it is missing.
+    try:
+        from . import stats  # noqa: PLC0415 - optional until the statistics module lands
+    except ImportError:
+        return None
+    compute: Callable[..., Mapping[str, Any]] | None = getattr(stats, "stats_document", None)
+    if compute is None:
+        return None
+    return compute(root, policy, period, today)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    """The outcome of `build_site`: where it went, how many pages, what MkDocs warned about."""
+
+    out: Path
+    pages: int
+    generated: int
+    stats_period: str | None
+    warnings: tuple[str, ...]
+
+
+class _Collect(logging.Handler):
+    """Keeps MkDocs' log records instead of letting them reach stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _with_mkdocs_log(action: Callable[[], None]) -> list[logging.LogRecord]:
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect()
+    previous_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    # jieba (the search plugin's Chinese word segmenter) reports its dictionary loading on
+    # stderr through a handler of its own; the library prints nothing.
+    segmenter = logging.getLogger("jieba")
+    segmenter_level = segmenter.level
+    segmenter.setLevel(logging.WARNING)
+    try:
+        action()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+        segmenter.setLevel(segmenter_level)
+    return handler.records
+
+
+def default_period(today: dt.date) -> str:
+    """The statistics period the site shows by default: the current year, month by month."""
+    return f"{today.year:04d}"
+
+
+def prepare(root: Path, today: dt.date, period: str | None = None, stats_document: Mapping[str, Any] | None = None) -> Generated:
+    """Load the policy and the statistics, then generate the site's data-derived pieces."""
+    policy = load_policy(root)
+    if stats_document is None:
+        stats_document = stats_document_for(root, policy, period or default_period(today), today)
+    return generate(root, policy, stats_document)
+
+
+def build_site(
+    root: Path,
+    out: Path,
+    today: dt.date,
+    *,
+    strict: bool = True,
+    period: str | None = None,
+    stats_document: Mapping[str, Any] | None = None,
+) -> SiteBuild:
+    """Generate, then build the site with MkDocs into OUT. Raises PublicationError when MkDocs
+    fails (in strict mode, on any warning), naming the warnings."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    config_file = root / CONFIG_FILE
+    if not config_file.is_file():
+        raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
+    generated = prepare(root, today, period, stats_document)
+
+    def run() -> None:
+        config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict)
+        build(config)
+
+    failure: str | None = None
+    records: list[logging.LogRecord] = []
+    try:
+        records = _with_mkdocs_log(run)
+    except MkDocsException as exc:
+        failure = str(exc)
+    except Exception as exc:  # a plugin's own error, e.g. a bad snippet path
+        failure = f"{type(exc).__name__}: {exc}"
+    warnings = tuple(r.getMessage() for r in records if r.levelno >= logging.WARNING)
+    if failure is not None:
+        detail = "\n".join(warnings)
+        raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
+    pages = sum(1 for _ in out.rglob("*.html"))
+    return SiteBuild(out, pages, len(generated.files), generated.stats_period, warnings)
+
+
+def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", period: str | None = None) -> None:
+    """Generate, then serve the site with MkDocs' development server (rebuilds on edits to the
+    pages under site/; rerun to pick up changes to the policy or the cases). Blocks until
+    interrupted."""
+    from mkdocs.commands.serve import serve
+
+    config_file = root / CONFIG_FILE
+    if not config_file.is_file():
+        raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
+    prepare(root, today, period)
+    serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)
