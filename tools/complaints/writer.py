@@ -18,17 +18,17 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import crypto, ids, lifecycle, receipt
-from .checker import check_case_bytes
 from .errors import CaseError, ComplaintsError, TransitionError
-from .repository import Repository
-from .schemas import load_schema
 from .yamlload import YamlError, load_yaml
+
+if TYPE_CHECKING:
+    from .repository import Repository
 
 MODELINE = "# yaml-language-server: $schema=../../schema/case.schema.json"
 CONTACT_COMMENT = "# Contact details exist only as an age ciphertext to the handling team's keys (recipients.txt)."
@@ -255,6 +255,8 @@ def _block_scalar(value: str, indent: int, newline: str) -> str:
 
 
 def _refuse_if_invalid(data: bytes, relpath: str, repo: Repository, today: dt.date) -> None:
+    from .checker import check_case_bytes
+
     result = check_case_bytes(data, relpath, repo.policy, today)
     if not result.ok:
         lines = [f"{p.file}{f':{p.line}' if p.line else ''}::{p.field}: {p.message}" for p in result.problems]
@@ -377,6 +379,8 @@ def event_kind(command: str) -> str:
 def event_schema_fields(root: Path, kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(required, optional) fields of a timeline event kind, besides kind and date, read from
     schema/case.schema.json so that the command and the validator cannot disagree."""
+    from .schemas import load_schema
+
     definition = load_schema(root, "case").document["$defs"].get(f"event_{kind}")
     if not isinstance(definition, dict):
         raise EventFieldError(f"the case schema has no event kind {kind!r}")
