@@ -515,3 +515,54 @@ def rekey(identity: Path | None, repo: Path | None, today: dt.date | None) -> No
         click.echo(f"not re-encrypted: {failure}", err=True)
     click.echo(f"re-encrypted {len(report.rekeyed)} case(s); {len(report.skipped)} without contact details or sample; {len(report.failed)} failed")
     sys.exit(1 if report.failed else 0)
+
+
+# --- stats (aggregate statistics with disclosure control; area of issue 5) ------------------
+
+
+def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from .stats import Period
+
+    if value is None:
+        return None
+    try:
+        return Period.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command("stats")
+@click.option("--period", callback=_period, default=None, metavar="PERIOD",
+              help="A month YYYY-MM, a quarter YYYY-Qn or a year YYYY. Default: the year of --today.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "markdown"]), default="json", show_default=True,
+              help="json follows schema/stats.schema.json; csv is open data (UTF-8 with BOM); markdown is the site page.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the markdown page.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write stats-PERIOD.EXT into this folder instead of printing.")
+@click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@repo_option
+@today_option
+def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool,
+                  repo: Path | None, today: dt.date | None) -> None:
+    """Publishable statistics: volumes, the 三率, on-time rates, working days, backlog and more.
+
+    Counts only valid cases, by the month they were received, as of --today. Small counts
+    (1 <= n < publication.threshold in policy.yml) are withheld together with enough other
+    cells that none can be recovered; everything written is scanned for personal data first
+    and nothing is written when a pattern is found. Each output names the formula version,
+    the data's commit and the generation date.
+
+    Example:
+
+        complaints stats --period 2026-Q1 --format markdown --out site/stats --today 2026-04-10
+    """
+    from .stats import compute
+    from .statsreport import render, write
+
+    repository = open_repo(repo)
+    report = compute(repository, period, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
+    if out_dir is None:
+        click.echo(render(report, fmt, lang), nl=False)
+    else:
+        path = write(report, fmt, out_dir, lang)
+        click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
