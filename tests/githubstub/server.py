@@ -95,7 +95,7 @@ class GitHubStub:
         self._barrier_left = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="github-stub", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="github-stub", daemon=True)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # --- set-up --------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ class RetryPolicy:
 
 def check_repository(name: str) -> str:
     """`owner/name`, as GITHUB_REPOSITORY holds it; anything else is a ConfigError-like GitHubError."""
+    if not name:
+        raise GitHubError("GITHUB_REPOSITORY is not set: give the repository as owner/name")
     if not _REPOSITORY.match(name):
         raise GitHubError(f"GITHUB_REPOSITORY must be owner/name, not {name!r}")
     return name

@@ -611,6 +611,25 @@ def notify(
     return the_plan, apply(the_plan, client)
 
 
+def notify_repository(
+    repository: Any,
+    client: GitHubClient,
+    today: dt.date,
+    *,
+    server_url: str | None = None,
+    dry_run: bool = False,
+    accept_unconfirmed: bool = False,
+) -> tuple[Plan, ApplyResult | None]:
+    """`complaints notify` on a case repository (a complaints.repository.Repository): its
+    stage deadlines today, turned into issues in the client's GitHub repository."""
+    from .deadlines import repository_deadlines
+
+    items = repository_deadlines(repository, today, accept_unconfirmed=accept_unconfirmed)
+    raw: Mapping[str, Any] = repository.policy.raw
+    url = repository_url(raw, server_url, client.repository)
+    return notify(items, client, raw, url, today, dry_run=dry_run)
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 
