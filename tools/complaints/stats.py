@@ -319,8 +319,8 @@ class PublicationSettings:
         if not isinstance(pub, Mapping):
             raise ConfigError("policy.yml::$.publication: must be a mapping")
         threshold = pub.get("threshold", DEFAULT_THRESHOLD)
-        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 2:
-            raise ConfigError("policy.yml::$.publication.threshold: must be an integer of at least 2")
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+            raise ConfigError("policy.yml::$.publication.threshold: must be a positive integer")
         buckets = tuple(pub.get("backlog_age_buckets", DEFAULT_BUCKETS))
         if not buckets or list(buckets) != sorted(set(buckets)):
             raise ConfigError("policy.yml::$.publication.backlog_age_buckets: must be ascending and distinct")
@@ -581,10 +581,17 @@ def _stage_labels(raw: Mapping[str, Any]) -> list[tuple[str, Label]]:
     return out
 
 
+UNLISTED = "unlisted"
+_UNLISTED_LABEL = Label("政策未列的值", "Not in the policy")
+
+
 def _with_unknown(known: list[tuple[str, Label]], seen: Iterable[str]) -> list[tuple[str, Label]]:
+    """The policy's keys, plus one 'unlisted' row when the data holds other values — those
+    values themselves are never shown (a key outside the policy could be anything)."""
     keys = {k for k, _ in known}
-    extra = sorted({s for s in seen if s not in keys})
-    return known + [(k, Label(k, k)) for k in extra]
+    if any(s not in keys for s in seen):
+        return known + [(UNLISTED, _UNLISTED_LABEL)]
+    return known
 
 
 def _quantile(values: list[int], which: str) -> float:
@@ -625,11 +632,14 @@ def _count(
             counts[f.month] += n
         lat.flow(name, counts)
 
-    def flow_keyed(name: str, keys: list[str], key_of: Any) -> None:
+    def listed(dim: str, value: str) -> str:
+        return value if value in listed_keys[dim] else UNLISTED
+
+    def flow_keyed(name: str, keys: list[str], key_of: Any, dim: str) -> None:
         per: dict[str, Counter[str]] = defaultdict(Counter)
         for f in year_facts:
             for k in key_of(f):
-                per[k][f.month] += 1
+                per[listed(dim, k)][f.month] += 1
         for k in keys:
             lat.flow(f"{name}|{k}", per.get(k, Counter()))
         lat.flow(name, sum(per.values(), Counter()))
@@ -655,17 +665,18 @@ def _count(
         ],
     }
     keys = {d: [k for k, _ in v] for d, v in dims.items()}
+    listed_keys = {d: {k for k in v if k != UNLISTED} for d, v in keys.items()}
 
     # volumes: the case total is shared by channel, category and priority
-    flow_keyed("received", keys["channel"], lambda f: [f.channel])
+    flow_keyed("received", keys["channel"], lambda f: [f.channel], "channel")
     for dim in ("category", "priority"):
         per: dict[str, Counter[str]] = defaultdict(Counter)
         for f in year_facts:
-            per[getattr(f, dim)][f.month] += 1
+            per[listed(dim, getattr(f, dim))][f.month] += 1
         for k in keys[dim]:
             lat.flow(f"received.{dim}|{k}", per.get(k, Counter()))
         lat.add("received", [f"received.{dim}|{k}" for k in keys[dim]])
-    flow_keyed("departments", keys["department"], lambda f: list(f.departments))
+    flow_keyed("departments", keys["department"], lambda f: list(f.departments), "department")
 
     # stages: A on time, B late, C overdue; done = A+B, late = B+C, due = A+late = done+C
     durations: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -706,7 +717,7 @@ def _count(
 
     # acceptance, extension, pause, reasons
     flow("accepted", ((f, 1) for f in year_facts if f.accepted))
-    flow_keyed("notaccepted", keys["reason"], lambda f: [f.not_accepted_reason] if f.not_accepted_reason else [])
+    flow_keyed("notaccepted", keys["reason"], lambda f: [f.not_accepted_reason] if f.not_accepted_reason else [], "reason")
     flow("decided", ((f, 1) for f in year_facts if f.accepted or f.not_accepted_reason))
     lat.add("decided", ["notaccepted", "accepted"])
     for flag in ("extended", "paused"):
@@ -719,12 +730,12 @@ def _count(
     flow("review|no", ((f, 1) for f in year_facts if f.resolved and not f.review_requested))
     if "resolve" in keys["stage"]:
         lat.add("stage|resolve|done", ["review|yes", "review|no"])
-    flow_keyed("reviewed", keys["outcome"], lambda f: [f.review_outcome] if f.resolved and f.review_outcome and f.review_requested else [])
+    flow_keyed("reviewed", keys["outcome"], lambda f: [f.review_outcome] if f.resolved and f.review_outcome and f.review_requested else [], "outcome")
     flow("review|pending", ((f, 1) for f in year_facts if f.resolved and f.review_requested and not f.review_outcome))
     lat.add("review|yes", ["reviewed", "review|pending"])
 
     # measures
-    flow_keyed("measures", keys["measure"], lambda f: list(f.measures))
+    flow_keyed("measures", keys["measure"], lambda f: list(f.measures), "measure")
 
     # suggestions
     flow("sugg|received", ((f, len(f.suggestions)) for f in year_facts))
