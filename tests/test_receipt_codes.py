@@ -1,0 +1,134 @@
+"""Receipt codes: generation, normalization, the slow hash, and the published lookup table."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from complaints import receipt
+from complaints.cli import cli
+from complaints.errors import ConfigError
+from complaints.repository import Repository
+from complaints.schemas import load_schema
+from test_writer_support import PROJECT, TEST_ITERATIONS, make_repo
+
+
+def test_codes_are_80_random_bits_in_four_groups() -> None:
+    codes = {receipt.new_code() for _ in range(500)}
+    assert len(codes) == 500
+    for code in codes:
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", code)
+    assert receipt.CODE_LENGTH * 5 == 80
+
+
+@pytest.mark.parametrize("typed", ["7K3Q-HXN2-ABCD-EF01", "7k3q hxn2 abcd ef01", " 7K3QHXN2ABCDEFO1 ", "7K3Q-HXN2-ABCD-EFOl", "7k3q—hxn2abcdef01".replace("—", "-")])
+def test_typed_codes_normalize_the_same(typed: str) -> None:
+    assert receipt.normalize_code(typed) == "7K3QHXN2ABCDEF01"
+
+
+@pytest.mark.parametrize("typed", ["", "7K3Q-HXN2-ABCD", "7K3Q-HXN2-ABCD-EF01-2", "UUUU-HXN2-ABCD-EF01", "7K3Q-HXN2-ABCD-EF0!"])
+def test_malformed_codes_are_refused(typed: str) -> None:
+    with pytest.raises(receipt.ReceiptCodeError):
+        receipt.normalize_code(typed)
+
+
+def test_pbkdf2_matches_the_published_test_vector() -> None:
+    # RFC 7914 section 11: PBKDF2-HMAC-SHA256, P="passwd", S="salt", c=1 (first 32 bytes)
+    assert receipt.derive("passwd", "salt", 1) == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+
+
+def test_stored_hash_fits_the_schema_and_matches_only_its_code() -> None:
+    settings = receipt.ReceiptSettings("0123456789abcdef0123456789abcdef", TEST_ITERATIONS)
+    code = receipt.new_code()
+    stored = receipt.receipt_hash(code, settings)
+    pattern = load_schema(PROJECT, "case").document["$defs"]["complainant"]["properties"]["receipt_hash"]["pattern"]
+    assert re.search(pattern, stored)
+    assert receipt.matches(code.lower().replace("-", " "), stored, settings)
+    assert not receipt.matches(receipt.new_code(), stored, settings)
+    other_site = receipt.ReceiptSettings("fedcba9876543210fedcba9876543210", TEST_ITERATIONS)
+    assert not receipt.matches(code, stored, other_site)
+
+
+def test_policy_settings_are_checked() -> None:
+    assert receipt.ReceiptSettings.from_policy({"receipt": {"salt": "x" * 32, "iterations": 600000}}).iterations == 600000
+    for bad in ({}, {"receipt": {"salt": "short", "iterations": 600000}}, {"receipt": {"salt": "x" * 32, "iterations": 1000}},
+                {"receipt": {"salt": "x" * 32, "iterations": True}}):
+        with pytest.raises(ConfigError, match=r"\$\.receipt"):
+            receipt.ReceiptSettings.from_policy(bad)
+    shipped = Repository.open(PROJECT).policy.raw
+    assert receipt.ReceiptSettings.from_policy(shipped).iterations >= 600000
+
+
+@pytest.mark.parametrize(
+    ("kinds", "state"),
+    [
+        (["received"], "received"),
+        (["received", "acknowledged"], "received"),
+        (["received", "accepted"], "accepted"),
+        (["received", "accepted", "assigned", "paused"], "in_progress"),
+        (["received", "accepted", "resolved"], "resolved"),
+        (["received", "accepted", "resolved", "followed_up", "protection_check"], "resolved"),
+        (["received", "accepted", "resolved", "closed", "review_requested"], "in_progress"),
+        (["received", "accepted", "resolved", "closed", "review_requested", "review_answered"], "resolved"),
+        (["received", "not_accepted"], "closed"),
+        (["received", "accepted", "resolved", "closed"], "closed"),
+    ],
+)
+def test_coarse_state(kinds: list[str], state: str) -> None:
+    assert receipt.coarse_state([{"kind": k} for k in kinds]) == state
+
+
+def record(root: Path, *args: str, today: str) -> str:
+    result = CliRunner().invoke(cli, [*args, "--repo", str(root), "--today", today])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def new_case(root: Path, received: str) -> tuple[str, str]:
+    out = record(root, "new", "--channel", "letter", "--category", "delay", "--department", "permits", "--priority", "normal",
+                 "--anonymous", "--received", received, today=received)
+    lines = out.splitlines()
+    return lines[0].split()[1], lines[2].rsplit(" ", 1)[1]
+
+
+def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> None:
+    root, _ = make_repo(tmp_path / "repo")
+    waiting, waiting_code = new_case(root, "2026-03-02")
+    working, working_code = new_case(root, "2026-03-02")
+    record(root, "event", working, "accept", "--date", "2026-03-03", today="2026-03-03")
+    done, done_code = new_case(root, "2026-03-02")
+    record(root, "event", done, "not-accept", "--reason", "out_of_scope", "--date", "2026-03-03", today="2026-03-03")
+    record(root, "event", done, "close", "--date", "2026-03-04", today="2026-03-04")
+    repo = Repository.open(root)
+    settings = receipt.ReceiptSettings.from_policy(repo.policy.raw)
+    table = receipt.lookup_table(repo, dt.date(2026, 3, 10))
+    digest = {code: receipt.derive(receipt.normalize_code(code), settings.salt, settings.iterations) for code in (waiting_code, working_code, done_code)}
+    # 2026-03-02 + 3 working days (decide) = 2026-03-05; accepted + 30 calendar days = 2026-04-02
+    assert table[digest[waiting_code]] == {"state": "received", "next_step_month": "2026-03"}
+    assert table[digest[working_code]] == {"state": "accepted", "next_step_month": "2026-04"}
+    assert table[digest[done_code]] == {"state": "closed", "next_step_month": None}
+    assert list(table) == sorted(table)
+    out = receipt.write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
+    text = out.read_text()
+    document: dict[str, Any] = json.loads(text)
+    assert document["kdf"] == {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": [TEST_ITERATIONS], "length": 32}
+    assert document["cases"] == table
+    for case_id in (waiting, working, done):
+        assert case_id not in text and case_id[-5:] not in text
+    assert "2026-03-02" not in text and "permits" not in text
+
+
+def test_lookup_table_uses_a_supplied_next_step_and_skips_cases_without_hash(tmp_path: Path) -> None:
+    root, _ = make_repo(tmp_path / "repo")
+    case_id, code = new_case(root, "2026-03-02")
+    repo = Repository.open(root)
+    path = repo.find_case(case_id)
+    table = receipt.lookup_table(repo, dt.date(2026, 3, 3), next_step=lambda case, path, today: dt.date(2027, 1, 9))
+    assert [entry["next_step_month"] for entry in table.values()] == ["2027-01"]
+    path.write_text("\n".join(line for line in path.read_text().splitlines() if "receipt_hash" not in line) + "\n")
+    assert receipt.lookup_table(repo, dt.date(2026, 3, 3)) == {}
