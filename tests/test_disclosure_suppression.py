@@ -1,0 +1,190 @@
+"""Small-cell and complementary suppression: hand-checked tables and property tests that no
+published cell is small and no withheld cell can be recovered from the published ones."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from complaints.disclosure import COMPLEMENTARY, PRIMARY, Relation, determined, suppress
+
+THRESHOLD = 5
+
+
+# ---- an independent recoverability check (rank comparison, not the library's RREF) ----------
+
+def _rank(rows: list[list[Fraction]]) -> int:
+    m = [r[:] for r in rows]
+    rank = 0
+    cols = len(m[0]) if m else 0
+    for c in range(cols):
+        pivot = next((i for i in range(rank, len(m)) if m[i][c] != 0), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        for i in range(len(m)):
+            if i != rank and m[i][c] != 0:
+                f = m[i][c] / m[rank][c]
+                m[i] = [a - f * b for a, b in zip(m[i], m[rank])]
+        rank += 1
+    return rank
+
+
+def recoverable(relations: list[Relation], withheld: set[str]) -> set[str]:
+    """x_i is recoverable iff adding the unit row e_i does not raise the rank of the system
+    restricted to the withheld cells."""
+    cols = sorted(withheld)
+    index = {c: i for i, c in enumerate(cols)}
+    rows: list[list[Fraction]] = []
+    for rel in relations:
+        row = [Fraction(0)] * len(cols)
+        if rel.total in index:
+            row[index[rel.total]] += 1
+        for p in rel.parts:
+            if p in index:
+                row[index[p]] -= 1
+        if any(row):
+            rows.append(row)
+    base = _rank(rows) if rows else 0
+    out = set()
+    for c in cols:
+        unit = [Fraction(0)] * len(cols)
+        unit[index[c]] = Fraction(1)
+        if _rank(rows + [unit]) == base:
+            out.add(c)
+    return out
+
+
+def table_with_periods(grid: list[list[list[int]]]) -> tuple[dict[str, int], list[Relation]]:
+    """grid[q][m][k]: quarters x months x keys. Cells: every (key|total) x (month|quarter|year),
+    with row margins, month->quarter and quarter->year sums: the shape the statistics use."""
+    values: dict[str, int] = {}
+    rels: list[Relation] = []
+    nq, nm, nk = len(grid), len(grid[0]), len(grid[0][0])
+    keys = [f"k{i}" for i in range(nk)]
+    for q in range(nq):
+        for m in range(nm):
+            for i, k in enumerate(keys):
+                values[f"{k}@q{q}m{m}"] = grid[q][m][i]
+    periods_m = [f"q{q}m{m}" for q in range(nq) for m in range(nm)]
+    for k in [*keys, "total"]:
+        for q in range(nq):
+            for m in range(nm):
+                if k == "total":
+                    values[f"total@q{q}m{m}"] = sum(grid[q][m])
+            values[f"{k}@q{q}"] = sum(values[f"{k}@q{q}m{m}"] for m in range(nm))
+            rels.append(Relation(f"{k}@q{q}", tuple(f"{k}@q{q}m{m}" for m in range(nm))))
+        values[f"{k}@y"] = sum(values[f"{k}@q{q}"] for q in range(nq))
+        rels.append(Relation(f"{k}@y", tuple(f"{k}@q{q}" for q in range(nq))))
+    for p in [*periods_m, *(f"q{q}" for q in range(nq)), "y"]:
+        rels.append(Relation(f"total@{p}", tuple(f"{k}@{p}" for k in keys)))
+    return values, rels
+
+
+def check_protected(values: dict[str, int], rels: list[Relation], withheld: set[str]) -> None:
+    for cell, v in values.items():
+        if cell not in withheld:
+            assert not (1 <= v < THRESHOLD), f"{cell}={v} published"
+    for rel in rels:
+        assert sum(1 for c in rel.members if c in withheld) != 1, f"{rel} has a lone withheld cell"
+    assert recoverable(rels, withheld) == set()
+
+
+# ---- hand-checked examples -----------------------------------------------------------------
+
+def test_two_by_two_table_needs_four_cells() -> None:
+    #            c1   c2 | row
+    #   r1        3   10 | 13
+    #   r2        8    9 | 17
+    #   col      11   19 | 30
+    # a=3 is small. Row r1 then needs b (10); column c1 needs c (8); row r2 then needs d (9).
+    # Any three of them would leave the fourth recoverable from its margins.
+    v = {"a": 3, "b": 10, "c": 8, "d": 9, "r1": 13, "r2": 17, "c1": 11, "c2": 19, "t": 30}
+    rels = [
+        Relation("r1", ("a", "b")), Relation("r2", ("c", "d")),
+        Relation("c1", ("a", "c")), Relation("c2", ("b", "d")),
+        Relation("t", ("r1", "r2")), Relation("t", ("c1", "c2")),
+    ]
+    result = suppress(v, rels, THRESHOLD)
+    assert result.reasons == {"a": PRIMARY, "b": COMPLEMENTARY, "c": COMPLEMENTARY, "d": COMPLEMENTARY}
+    check_protected(v, rels, set(result.cells))
+
+
+def test_zero_is_published_and_complement_is_the_smallest_nonzero_part() -> None:
+    # total 20 = 0 + 2 + 6 + 12: 2 is small; the complement is 6 (smallest non-zero), not 0.
+    v = {"t": 20, "a": 0, "b": 2, "c": 6, "d": 12}
+    result = suppress(v, [Relation("t", ("a", "b", "c", "d"))], THRESHOLD)
+    assert result.reasons == {"b": PRIMARY, "c": COMPLEMENTARY}
+
+
+def test_a_quarter_minus_two_months_cannot_recover_the_third() -> None:
+    # months 7, 3, 9 -> quarter 19. Withholding the 3 alone would leave 19 - 7 - 9 = 3.
+    v = {"m1": 7, "m2": 3, "m3": 9, "q": 19}
+    result = suppress(v, [Relation("q", ("m1", "m2", "m3"))], THRESHOLD)
+    assert result.reasons == {"m2": PRIMARY, "m1": COMPLEMENTARY}
+
+
+def test_a_rate_is_withheld_when_its_complement_is_small() -> None:
+    # 48 of 50 on time: the 2 late cases are small, so both 48 and 2 go (the rate with them).
+    v = {"due": 50, "ontime": 48, "late": 2}
+    result = suppress(v, [Relation("due", ("ontime", "late"))], THRESHOLD)
+    assert result.cells == {"late", "ontime"}
+
+
+def test_a_lone_part_takes_its_total_along() -> None:
+    v = {"t": 3, "only": 3}
+    assert suppress(v, [Relation("t", ("only",))], THRESHOLD).cells == {"t", "only"}
+
+
+def test_the_audit_catches_what_pairwise_rules_miss() -> None:
+    # Two relations share the two withheld cells: x + y = 10 and x - y ... expressed as
+    # t1 = x + y, t2 = x + z, t3 = y + z: with x, y, z withheld and t1..t3 published, each
+    # relation has two withheld cells, yet x = (t1 + t2 - t3) / 2.
+    v = {"x": 2, "y": 3, "z": 4, "t1": 5, "t2": 6, "t3": 7}
+    rels = [Relation("t1", ("x", "y")), Relation("t2", ("x", "z")), Relation("t3", ("y", "z"))]
+    assert determined(rels, {"x", "y", "z"}) == {"x", "y", "z"}
+    result = suppress(v, rels, THRESHOLD)
+    check_protected(v, rels, set(result.cells))
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+counts = st.one_of(st.integers(0, 6), st.integers(0, 40))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda nk: st.integers(1, 3).flatmap(
+            lambda nm: st.lists(
+                st.lists(st.lists(counts, min_size=nk, max_size=nk), min_size=nm, max_size=nm),
+                min_size=1,
+                max_size=4,
+            )
+        )
+    )
+)
+def test_no_published_cell_is_small_and_no_withheld_cell_is_recoverable(grid: list[list[list[int]]]) -> None:
+    values, rels = table_with_periods(grid)
+    result = suppress(values, rels, THRESHOLD)
+    check_protected(values, rels, set(result.cells))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=12))
+def test_rates_over_months_and_quarters(pairs: list[tuple[int, int]]) -> None:
+    # per month: due = yes + no; over time: quarter sums of yes, no and due.
+    values: dict[str, int] = {}
+    rels: list[Relation] = []
+    for i, (yes, no) in enumerate(pairs):
+        values |= {f"yes@{i}": yes, f"no@{i}": no, f"due@{i}": yes + no}
+        rels.append(Relation(f"due@{i}", (f"yes@{i}", f"no@{i}")))
+    quarters = [list(range(i, min(i + 3, len(pairs)))) for i in range(0, len(pairs), 3)]
+    for q, months in enumerate(quarters):
+        for name in ("yes", "no", "due"):
+            values[f"{name}@Q{q}"] = sum(values[f"{name}@{m}"] for m in months)
+            rels.append(Relation(f"{name}@Q{q}", tuple(f"{name}@{m}" for m in months)))
+        rels.append(Relation(f"due@Q{q}", (f"yes@Q{q}", f"no@Q{q}")))
+    result = suppress(values, rels, THRESHOLD)
+    check_protected(values, rels, set(result.cells))
