@@ -18,7 +18,8 @@ memory. What it does as GitHub does:
   assigned is a 422 `invalid` on `assignees`; creating an existing label is a 422 `already_exists`.
 
 Faults are programmed per test: `fail_next(...)` queues answers (429 with retry-after, primary
-and secondary rate limits, 5xx, a dropped connection, 401, 404, 403); `fail_writes_after(n)`
+and secondary rate limits, 5xx, a dropped connection, an answer lost after the request was
+carried out, 401, 404, 403); `fail_writes_after(n)`
 lets n writes through and then fails every write (a crash half way); `hold_lists(n)` makes the
 first n list requests wait for each other (two runs listing at the same moment).
 """
@@ -44,7 +45,9 @@ SECONDARY_DOC = "https://docs.github.com/free-pro-team@latest/rest/overview/rate
 
 @dataclass
 class Fault:
-    kind: str  # retry_after_429, primary, secondary, server_error, bad_gateway, drop, bad_credentials, not_found, no_permission
+    # retry_after_429, primary, secondary, server_error, bad_gateway, drop (before the request is
+    # carried out), drop_answer (after), bad_credentials, not_found, no_permission
+    kind: str
     method: str | None = None
     path: str | None = None  # a regular expression searched in the request path
     retry_after: int | None = None
@@ -246,6 +249,9 @@ def _validation_failed(doc: str, *errors: dict[str, Any]) -> _Answer:
 def _make_handler(stub: GitHubStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in one write: no small-packet delays on keep-alive connections.
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
         server_version = "GitHub.com"
         sys_version = ""
 
@@ -298,7 +304,12 @@ def _make_handler(stub: GitHubStub) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _dispatch(self, req: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
-            self._fault(req)
+            if self._fault(req) == "drop_answer":
+                self._process(req)  # carried out, but the answer is lost on the way back
+                raise _Drop()
+            return self._process(req)
+
+        def _process(self, req: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
             token = self._authenticate(req)
             version = req.headers.get("x-github-api-version")
             if version is not None and version not in SUPPORTED_VERSIONS:
@@ -310,7 +321,7 @@ def _make_handler(stub: GitHubStub) -> type[BaseHTTPRequestHandler]:
                 self._check_write(req, token)
             return _endpoint(stub, repo, rest, req)
 
-        def _fault(self, req: RecordedRequest) -> None:
+        def _fault(self, req: RecordedRequest) -> str | None:
             with stub.lock:
                 fault = next(
                     (
@@ -322,8 +333,12 @@ def _make_handler(stub: GitHubStub) -> type[BaseHTTPRequestHandler]:
                 )
                 if fault is not None:
                     stub.faults.remove(fault)
-            if fault is not None:
-                _raise_fault(stub, fault)
+            if fault is None:
+                return None
+            if fault.kind == "drop_answer":
+                return fault.kind
+            _raise_fault(stub, fault)
+            return None
 
         def _authenticate(self, req: RecordedRequest) -> str:
             header = req.headers.get("authorization", "")
