@@ -147,8 +147,9 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None, foun
         found.append((("status",), f"says {stated!r} but the timeline leads to {track.state!r}; fix the status or the timeline"))
 
 
-def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | None) -> FileResult:
-    """Every problem with one case file, given its bytes and its path relative to the repository."""
+def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | None, keep: bool = False) -> FileResult:
+    """Every problem with one case file, given its bytes and its path relative to the
+    repository. With ``keep``, a valid case's mapping is returned in the result too."""
     result = FileResult(file)
     layout = layout_problem(file)
     if layout is not None:
@@ -171,6 +172,7 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
     found: Found = list(_identity(case, file, policy))
     if schema.is_valid(case):
         _semantics(case, policy, today, found)
+        _extension_rules(case, policy, found)
     else:
         found += [(p.path, p.message) for p in schema.problems(case)]
         schema_paths = {path for path, _ in found}
@@ -187,7 +189,29 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
             pos = locate(node, path)
             result.problems.append(Problem(file, path, message, pos.line if pos else None, pos.column if pos else None))
         result.problems.sort(key=Problem.sort_key)
+    elif keep:
+        result.case = case
     return result
+
+
+_PATH_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]")
+
+
+def _parse_path(text: str) -> JsonPath:
+    return tuple(int(index) if index else name for name, index in _PATH_STEP.findall(text))
+
+
+def _extension_rules(case: dict[str, Any], policy: Policy, found: Found) -> None:
+    """The deadline engine's rules for `extended` events (caps, approvers, running stage)."""
+    if not any(event["kind"] == "extended" for event in case["timeline"]):
+        return
+    from .deadlines import check_case
+
+    reported = {path for path, _ in found}
+    for where, message in check_case(case, policy):
+        path = _parse_path(where)
+        if path not in reported:
+            found.append((path, message))
 
 
 def _extra_checks(case: dict[str, Any], policy: Policy) -> Found:

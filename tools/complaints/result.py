@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .schemas import JsonPath, format_path
 
@@ -29,6 +30,7 @@ class FileResult:
     file: str
     case_id: str | None = None  # the id written in the file, when it could be read
     problems: list[Problem] = field(default_factory=list)
+    case: dict[str, Any] | None = None  # the parsed case, when the caller asked to keep it
 
     @property
     def ok(self) -> bool:

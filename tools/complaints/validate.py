@@ -14,7 +14,7 @@ from .errors import CaseError
 from .policy import Policy
 from .repository import CASES_DIR, Repository
 from .result import FileResult, Problem, ValidationReport
-from .yamlload import MAX_BYTES, load_yaml
+from .yamlload import MAX_BYTES
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -34,24 +34,28 @@ def _read(root: Path, file: str) -> bytes | FileResult:
         return FileResult(file, problems=[Problem(file, (), f"cannot be read ({exc.strerror or type(exc).__name__})")])
 
 
-def _check_batch(root: str, files: Sequence[str], policy: Policy, today: dt.date | None) -> list[FileResult]:
+def _check_batch(root: str, files: Sequence[str], policy: Policy, today: dt.date | None, keep: bool = False) -> list[FileResult]:
     out = []
     base = Path(root)
     for file in files:
         data = _read(base, file)
-        out.append(data if isinstance(data, FileResult) else check_case_bytes(data, file, policy, today))
+        out.append(data if isinstance(data, FileResult) else check_case_bytes(data, file, policy, today, keep))
     return out
 
 
-def check_files(repo: Repository, files: Sequence[str], today: dt.date | None, jobs: int | None = None) -> Iterator[FileResult]:
-    """FileResults for ``files`` (relative paths), in order, using up to ``jobs`` processes."""
+def check_files(
+    repo: Repository, files: Sequence[str], today: dt.date | None, jobs: int | None = None, keep: bool = False
+) -> Iterator[FileResult]:
+    """FileResults for ``files`` (relative paths), in order, using up to ``jobs`` processes;
+    with ``keep``, valid results carry the parsed case."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        yield from _check_batch(str(repo.root), files, repo.policy, today)
+        yield from _check_batch(str(repo.root), files, repo.policy, today, keep)
         return
     batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for results in pool.map(_check_batch, *zip(*((str(repo.root), b, repo.policy, today) for b in batches))):
+        args = ((str(repo.root), b, repo.policy, today, keep) for b in batches)
+        for results in pool.map(_check_batch, *zip(*args)):
             yield from results
 
 
@@ -118,7 +122,6 @@ def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> 
 def iter_cases(repo: Repository, today: dt.date | None) -> Iterator[tuple[str, dict[str, Any]]]:
     """(relative path, mapping) of every valid case, in path order."""
     files = [f for f in repo.case_files() if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
-    for result in check_files(repo, files, today):
-        if result.ok:
-            data = (repo.root / result.file).read_bytes()
-            yield result.file, load_yaml(data, result.file)
+    for result in check_files(repo, files, today, keep=True):
+        if result.ok and result.case is not None:
+            yield result.file, result.case
