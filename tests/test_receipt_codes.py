@@ -26,7 +26,7 @@ def test_codes_are_80_random_bits_in_four_groups() -> None:
     assert receipt.CODE_LENGTH * 5 == 80
 
 
-@pytest.mark.parametrize("typed", ["7K3Q-HXN2-ABCD-EF01", "7k3q hxn2 abcd ef01", " 7K3QHXN2ABCDEFO1 ", "7K3Q-HXN2-ABCD-EFOl", "7k3q—hxn2abcdef01".replace("—", "-")])
+@pytest.mark.parametrize("typed", ["7K3Q-HXN2-ABCD-EF01", "7k3q hxn2 abcd ef01", " 7K3QHXN2ABCDEFO1 ", "7K3Q-HXN2-ABCD-EFOl", "７Ｋ３Ｑ－ＨＸＮ２－ＡＢＣＤ－ＥＦ０１"])
 def test_typed_codes_normalize_the_same(typed: str) -> None:
     assert receipt.normalize_code(typed) == "7K3QHXN2ABCDEF01"
 

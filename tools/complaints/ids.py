@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from pathlib import Path
 from typing import Callable
 
@@ -37,8 +38,9 @@ def random_crockford(length: int, choice: Callable[[str], str] = secrets.choice)
 
 
 def fold_crockford(text: str) -> str:
-    """Upper-case ``text``, drop spaces and hyphens, and read I/L as 1 and O as 0."""
-    return re.sub(r"[\s\-]+", "", text).upper().translate(_FOLD)
+    """Upper-case ``text``, drop spaces and hyphens, and read I/L as 1 and O as 0. Full-width
+    letters and digits (as a Chinese input method types them) count as their ASCII forms."""
+    return re.sub(r"[\s\-]+", "", unicodedata.normalize("NFKC", text)).upper().translate(_FOLD)
 
 
 def make_case_id(prefix: str, received: dt.date, suffix: str) -> str:

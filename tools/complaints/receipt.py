@@ -206,7 +206,8 @@ def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None
 
 def render_lookup_table(document: Mapping[str, Any]) -> str:
     # Sorted keys and hashes: the file's order says nothing about which case came first.
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    # Compact: about 90 bytes a case, so 10,000 cases make a 0.9 MB download.
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def write_lookup_table(repo: Any, out_dir: Path, today: dt.date, next_step: NextStep | None = None) -> Path:
