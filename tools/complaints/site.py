@@ -24,7 +24,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from . import charts
 from .errors import ConfigError, PublicationError
@@ -322,7 +322,9 @@ def step_limits(policy: Policy, event: str, lang: str) -> str:
     lines = []
     for key, stage in _stages(policy):
         stops = stage.get("stops") or []
-        if event not in stops:
+        # A stage is shown once, under the first step of the page that can complete it.
+        first = next((e for e in STEP_EVENTS if e in stops), None)
+        if first != event:
             continue
         overrides = _overrides(stage, policy, lang)
         extra = UI[lang]["limit_line_overrides"].format(overrides=("；" if lang == "zh" else "; ").join(overrides)) if overrides else ""
@@ -378,6 +380,11 @@ def policy_snippets(policy: Policy, lang: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------------
 # Statistics pages
+
+# The "三率" (Beijing's 接诉即办 regulation, art. 32): the overview draws their trend together.
+THREE_RATES: tuple[str, ...] = ("response_rate", "resolution_rate", "satisfaction_rate")
+# Breakdowns the overview shows in full besides their own page.
+OVERVIEW_BREAKDOWNS: tuple[str, ...] = ("on_time_rate",)
 
 STATS_PAGES: tuple[str, ...] = ("overview", "channels", "categories", "departments", "timeliness", "satisfaction")
 
@@ -538,7 +545,8 @@ def _overview(metrics: Sequence[Mapping[str, Any]], lang: str, out: StatsOutput)
         table.append(f"| [{name}](methods.md#formula-{_anchor_id(str(m.get('id')))}) | {_format_value(cell, m, lang)} |")
     parts.append("\n".join(table) + "\n" if single else ui["no_metrics"] + "\n")
 
-    rates = [m for m in single if m.get("unit") == "percent" and m.get("trend")]
+    by_id = {str(m.get("id")): m for m in single}
+    rates = [by_id[i] for i in THREE_RATES if i in by_id and by_id[i].get("trend")]
     if rates:
         months = [str(s.get("month")) for s in rates[0].get("trend") or []]
         parts.append(f"## {ui['overview_trend']}\n")
@@ -558,6 +566,9 @@ def _overview(metrics: Sequence[Mapping[str, Any]], lang: str, out: StatsOutput)
         for i, month in enumerate(months):
             table.append("| " + " | ".join([md_escape(month), *(_format_value(cells[i], m, lang) for m, cells in series)]) + " |")
         parts.append("\n".join(table) + "\n")
+    for metric in metrics:
+        if metric.get("id") in OVERVIEW_BREAKDOWNS:
+            parts.append(metric_section(metric, lang, out))
     return "\n".join(parts)
 
 
@@ -643,50 +654,6 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
     return snippets, out
 
 
-CSV_COLUMNS = (
-    "metric", "metric_label_zh", "metric_label_en", "unit", "formula_version", "dimension",
-    "key", "label_zh", "label_en", "month", "value", "suppressed", "numerator", "denominator", "observations",
-)
-
-
-def stats_csv(document: Mapping[str, Any]) -> str:
-    """The statistics document as one open-data table: a row per cell, for the whole period
-    (month empty) and for each month, totals keyed `total`."""
-    # INTEGRATION POINT (issue 5): when stats.py offers its own CSV rendering, use it here so
-    # `complaints stats --format csv` and the site's download are the same file.
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-
-    def cells(metric: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-        for cell in metric.get("rows") or []:
-            yield "", cell
-        if metric.get("total"):
-            yield "", {**metric["total"], "key": "total"}
-        for slice_ in metric.get("trend") or []:
-            for cell in slice_.get("rows") or []:
-                yield str(slice_.get("month")), cell
-            if slice_.get("total"):
-                yield str(slice_.get("month")), {**slice_["total"], "key": "total"}
-
-    for metric in document.get("metrics") or []:
-        label = metric.get("label") or {}
-        dimension = metric.get("dimension") or {}
-        for month, cell in cells(metric):
-            cell_label = cell.get("label") or {}
-            writer.writerow([
-                metric.get("id"), label.get("zh", ""), label.get("en", ""), metric.get("unit"),
-                (metric.get("formula") or {}).get("version", ""), dimension.get("id", ""),
-                cell.get("key"), cell_label.get("zh", ""), cell_label.get("en", ""), month,
-                "" if cell.get("value") is None else cell.get("value"),
-                "true" if cell.get("suppressed") else "false",
-                "" if cell.get("numerator") is None else cell.get("numerator"),
-                "" if cell.get("denominator") is None else cell.get("denominator"),
-                "" if cell.get("observations") is None else cell.get("observations"),
-            ])
-    return buffer.getvalue()
-
-
 # ---------------------------------------------------------------------------------------------
 # Generation
 
@@ -715,13 +682,40 @@ def _write(path: Path, text: str, source: str, known: Sequence[str] = ()) -> Non
     path.write_text(text, encoding="utf-8")
 
 
-def generate(root: Path, policy: Policy, stats_document: Mapping[str, Any] | None) -> Generated:
-    """Write site/<lang>/generated/ afresh from the policy and the statistics document."""
+@dataclass(frozen=True)
+class StatsPublication:
+    """The statistics as `complaints stats` publishes them: the JSON document (what the pages
+    are built from) and the exact JSON and CSV texts offered for download."""
+
+    document: Mapping[str, Any]
+    json_text: str
+    csv_text: str
+
+
+def statistics_for(root: Path, period: str | None, today: dt.date) -> StatsPublication:
+    """Compute the statistics of the repository at ROOT for PERIOD (default: the year to
+    date), with disclosure control and the personal-data scan applied by stats/statsreport."""
+    from .repository import Repository
+    from .stats import Period, compute
+    from .statsreport import render_csv, render_json
+
+    try:
+        parsed = Period.parse(period) if period else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    report = compute(Repository.open(root), parsed, today)
+    json_text = render_json(report)
+    return StatsPublication(json.loads(json_text), json_text, render_csv(report))
+
+
+def generate(root: Path, policy: Policy, stats: StatsPublication | None) -> Generated:
+    """Write site/<lang>/generated/ afresh from the policy and the statistics."""
     docs = docs_dir(root)
     written: list[str] = []
     period = None
     downloads: dict[str, str] = {}
     known: list[str] = []
+    stats_document = stats.document if stats is not None else None
     if stats_document is not None:
         check_publishable(stats_document, "statistics document", skip=frozenset({"$.data_commit"}))
         commit = str(stats_document.get("data_commit", ""))
@@ -736,27 +730,14 @@ def generate(root: Path, policy: Policy, stats_document: Mapping[str, Any] | Non
         snippets, out = stats_snippets(stats_document, lang, downloads)
         files.update({f"snippets/{name}": text for name, text in snippets.items()})
         files.update({f"charts/{name}": svg for name, svg in out.charts.items()})
-        if stats_document is not None:
-            files[f"downloads/{downloads['json']}"] = json.dumps(stats_document, ensure_ascii=False, indent=2) + "\n"
-            files[f"downloads/{downloads['csv']}"] = stats_csv(stats_document)
+        if stats is not None:
+            files[f"downloads/{downloads['json']}"] = stats.json_text
+            files[f"downloads/{downloads['csv']}"] = stats.csv_text
         for name, text in sorted(files.items()):
             rel = f"{lang}/{GENERATED}/{name}"
             _write(docs / rel, text, f"{DOCS_DIR}/{rel}", known)
             written.append(rel)
     return Generated(tuple(written), period)
-
-
-def stats_document_for(root: Path, policy: Policy, period: str, today: dt.date) -> Mapping[str, Any] | None:
-    """The `complaints stats` JSON document for PERIOD, as the statistics pages show it."""
-    # INTEGRATION POINT (issue 5): stats.py computes the document; None while it is missing.
-    try:
-        from . import stats  # noqa: PLC0415 - optional until the statistics module lands
-    except ImportError:
-        return None
-    compute: Callable[..., Mapping[str, Any]] | None = getattr(stats, "stats_document", None)
-    if compute is None:
-        return None
-    return compute(root, policy, period, today)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -793,6 +774,8 @@ def _with_mkdocs_log(action: Callable[[], None]) -> list[logging.LogRecord]:
     logger.setLevel(logging.INFO)
     # jieba (the search plugin's Chinese word segmenter) reports its dictionary loading on
     # stderr through a handler of its own; the library prints nothing.
+    import jieba  # imported first: it resets its logger's level when imported
+
     segmenter = logging.getLogger("jieba")
     segmenter_level = segmenter.level
     segmenter.setLevel(logging.WARNING)
@@ -805,17 +788,19 @@ def _with_mkdocs_log(action: Callable[[], None]) -> list[logging.LogRecord]:
     return handler.records
 
 
-def default_period(today: dt.date) -> str:
-    """The statistics period the site shows by default: the current year, month by month."""
-    return f"{today.year:04d}"
-
-
-def prepare(root: Path, today: dt.date, period: str | None = None, stats_document: Mapping[str, Any] | None = None) -> Generated:
+def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsPublication | None = None) -> Generated:
     """Load the policy and the statistics, then generate the site's data-derived pieces."""
     policy = load_policy(root)
-    if stats_document is None:
-        stats_document = stats_document_for(root, policy, period or default_period(today), today)
-    return generate(root, policy, stats_document)
+    if stats is None:
+        stats = statistics_for(root, period, today)
+    generated = generate(root, policy, stats)
+    # Receipt lookup (issue 7, complaints.receipt): the table behind the "check my complaint"
+    # page. Language-neutral, so written once, under the default language's generated folder.
+    from .receipt import write_lookup_table
+    from .repository import Repository
+
+    table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today)
+    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix()), generated.stats_period)
 
 
 def build_site(
@@ -825,7 +810,7 @@ def build_site(
     *,
     strict: bool = True,
     period: str | None = None,
-    stats_document: Mapping[str, Any] | None = None,
+    stats: StatsPublication | None = None,
 ) -> SiteBuild:
     """Generate, then build the site with MkDocs into OUT. Raises PublicationError when MkDocs
     fails (in strict mode, on any warning), naming the warnings."""
@@ -836,7 +821,7 @@ def build_site(
     config_file = root / CONFIG_FILE
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
-    generated = prepare(root, today, period, stats_document)
+    generated = prepare(root, today, period, stats)
 
     def run() -> None:
         config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict)

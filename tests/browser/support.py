@@ -1,0 +1,42 @@
+"""Helpers shared by the site tests: a disposable copy of the repository and a local server."""
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What a build needs; the rest (the venv, git, earlier builds, generated files) stays behind.
+_SKIP = {".venv", ".git", "public", "test-artifacts", ".cache", ".mypy_cache", ".pytest_cache", ".hypothesis",
+         "__pycache__", "generated", "tests", "benchmarks", "site-build", "build"}
+
+
+def copy_repository(target: Path) -> Path:
+    """A copy of the repository's sources (policy, schemas, cases, site, tools) in TARGET."""
+    shutil.copytree(ROOT, target, ignore=lambda _dir, names: [n for n in names if n in _SKIP or n.endswith(".egg-info")])
+    return target
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve FOLDER on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
