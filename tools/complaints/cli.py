@@ -566,3 +566,69 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     else:
         path = write(report, fmt, out_dir, lang)
         click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
+
+
+# --- site: the published site with mkdocs-material (issue 6) ---------------------------------
+
+
+@cli.group("site")
+def site_group() -> None:
+    """Build or preview the published site: how to complain, the process, the time limits and
+    the statistics, in Chinese and English.
+
+    Example:
+
+        complaints site build --today 2026-05-05
+    """
+
+
+@site_group.command("build")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Build into this folder (default: public/ in the repository; kept out of git).")
+@click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any MkDocs warning (broken link, missing anchor...).")
+@click.option("--period", default=None, metavar="YYYY|YYYY-Qn|YYYY-MM", help="Statistics period shown (default: the year to date).")
+@repo_option
+@today_option
+def site_build(out_dir: Path | None, strict: bool, period: str | None, repo: Path | None, today: dt.date | None) -> None:
+    """Generate the site's tables, charts and downloads from policy.yml and the statistics,
+    then build the site with MkDocs into a folder ready to publish as static files.
+
+    Every number on the site comes from the policy file or from `complaints stats` as of
+    --today; no page requests anything from another host.
+
+    Example:
+
+        complaints site build --out public --today 2026-05-05
+    """
+    from .site import DEFAULT_OUT, build_site
+
+    repository = open_repo(repo)
+    result = build_site(
+        repository.root,
+        out_dir if out_dir is not None else repository.root / DEFAULT_OUT,
+        today_in(repository.policy.timezone, today),
+        strict=strict,
+        period=period,
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"built {result.pages} page(s) into {result.out} (statistics {result.stats_period or 'none'})")
+
+
+@site_group.command("serve")
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="HOST:PORT", help="Address to serve on.")
+@click.option("--period", default=None, metavar="YYYY|YYYY-Qn|YYYY-MM", help="Statistics period shown (default: the year to date).")
+@repo_option
+@today_option
+def site_serve(dev_addr: str, period: str | None, repo: Path | None, today: dt.date | None) -> None:
+    """Generate the site, then serve it locally, rebuilding and reloading the browser when a
+    page under site/ changes (restart to pick up changes to policy.yml or the cases).
+
+    Example:
+
+        complaints site serve --dev-addr 127.0.0.1:8000
+    """
+    from .site import serve_site
+
+    repository = open_repo(repo)
+    serve_site(repository.root, today_in(repository.policy.timezone, today), dev_addr, period)
