@@ -162,8 +162,8 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
         result.problems.append(Problem(file, (), exc.message, exc.line, exc.column))
         return result
     if not isinstance(case, dict):
-        found = "nothing" if case is None else "a list" if isinstance(case, list) else "a single value"
-        result.problems.append(Problem(file, (), f"a case file holds one mapping (id, channel, complainant, ...); found {found}", 1, 1))
+        what = "nothing" if case is None else "a list" if isinstance(case, list) else "a single value"
+        result.problems.append(Problem(file, (), f"a case file holds one mapping (id, channel, complainant, ...); found {what}", 1, 1))
         return result
     if isinstance(case.get("id"), str) and ID_PARTS.fullmatch(case["id"]):
         result.case_id = case["id"]
@@ -181,7 +181,9 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
             _semantics(case, policy, today, extra)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             pass  # the schema problems above already say what is malformed
-        found += [(path, message) for path, message in extra if path not in schema_paths]
+        # A finding at or under a field the schema rejected is a consequence of that (e.g.
+        # `departments: permits` read letter by letter), not a problem of its own.
+        found += [(path, message) for path, message in extra if not _under(path, schema_paths)]
     found += _extra_checks(case, policy)
     if found:
         node = compose_yaml(data)
@@ -192,6 +194,10 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
     elif keep:
         result.case = case
     return result
+
+
+def _under(path: JsonPath, schema_paths: set[JsonPath]) -> bool:
+    return path in schema_paths or any(p and path[: len(p)] == p for p in schema_paths)
 
 
 _PATH_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]")

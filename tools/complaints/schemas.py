@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import fastjsonschema
 import jsonschema
@@ -64,8 +64,14 @@ class Schema:
         errors = sorted(self.full.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
         seen: set[tuple[JsonPath, str]] = set()
         out: list[SchemaProblem] = []
-        for error in _leaves(errors):
+        leaves = _leaves(errors)
+        # A value of the wrong type fails other keywords vacuously (an `if` on properties holds
+        # for text, so its `then` fires); only the type problem is worth reporting there.
+        mistyped = {tuple(e.absolute_path) for e in leaves if e.validator == "type"}
+        for error in leaves:
             path: JsonPath = tuple(error.absolute_path)
+            if path in mistyped and error.validator != "type":
+                continue
             if error.validator == "additionalProperties" and isinstance(error.instance, dict):
                 # One problem per unexpected key, placed on the key itself when it is safe to name.
                 allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
@@ -82,6 +88,9 @@ class Schema:
             if (problem.path, problem.message) not in seen:
                 seen.add((problem.path, problem.message))
                 out.append(problem)
+        if not out and not self.is_valid(instance):
+            # The two validators must agree; if they ever do not, the file still fails.
+            out.append(SchemaProblem((), "does not satisfy the schema (the compiled validator rejects it)"))
         return out
 
 
@@ -133,42 +142,43 @@ def _type_name(instance: Any) -> str:
 def describe(error: ValidationError) -> str:
     """A message for one schema error that never quotes the instance."""
     v = error.validator
+    value: Any = error.validator_value
     schema = error.schema if isinstance(error.schema, dict) else {}
     if v == "required":
-        missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+        missing = [k for k in value if isinstance(error.instance, dict) and k not in error.instance]
         return f"missing required field {missing[0]!r}" if missing else "missing a required field"
     if v == "additionalProperties":
         extra = [k for k in error.instance if k not in schema.get("properties", {})] if isinstance(error.instance, dict) else []
         return "; ".join(_unexpected(k, schema.get("properties", {})) for k in extra) or "unexpected field"
     if v == "type":
-        want = error.validator_value
+        want = value
         want_text = " or ".join(want) if isinstance(want, list) else want
         return f"must be {_article(want_text)}, found {_type_name(error.instance)}"
     if v == "pattern":
         return f"must be {_pattern_hint(schema.get('pattern', ''))}"
     if v in ("enum",):
-        return "must be one of: " + ", ".join(map(str, error.validator_value))
+        return "must be one of: " + ", ".join(map(str, value))
     if v == "const":
-        return f"must be {json.dumps(error.validator_value, ensure_ascii=False)}"
+        return f"must be {json.dumps(value, ensure_ascii=False)}"
     if v == "minItems":
-        return f"must have at least {error.validator_value} item(s)"
+        return f"must have at least {value} item(s)"
     if v == "maxItems":
-        return f"must have at most {error.validator_value} items"
+        return f"must have at most {value} items"
     if v == "uniqueItems":
         return "must not repeat an item"
     if v == "minLength":
-        return "must not be empty" if error.validator_value == 1 else f"must be at least {error.validator_value} characters"
+        return "must not be empty" if value == 1 else f"must be at least {value} characters"
     if v == "maxLength":
-        return f"must be at most {error.validator_value} characters"
+        return f"must be at most {value} characters"
     if v == "minimum":
-        return f"must be at least {error.validator_value}"
+        return f"must be at least {value}"
     if v == "maximum":
-        return f"must be at most {error.validator_value}"
+        return f"must be at most {value}"
     if v == "minProperties":
-        return f"must have at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}"
+        return f"must have at least {value} entr{'y' if value == 1 else 'ies'}"
     if v == "propertyNames":
-        return "has a key that is not " + _pattern_hint(error.validator_value.get("pattern", ""))
-    if v == "not" and error.validator_value == {"required": ["contact"]}:
+        return "has a key that is not " + _pattern_hint(value.get("pattern", ""))
+    if v == "not" and value == {"required": ["contact"]}:
         return "an anonymous complainant must not have contact details"
     return f"does not satisfy the schema ({v})"
 
@@ -207,8 +217,27 @@ def _load(path: str, mtime_ns: int) -> Schema:
         fast = _compile_fast(document)
     except fastjsonschema.JsonSchemaDefinitionException as exc:
         raise ConfigError(f"{path}: not a usable JSON Schema ({exc})") from None
-    full = jsonschema.Draft202012Validator(document)
+    full = _FullValidator(document)
     return Schema(Path(path).name, document, fast, full)
+
+
+# Python's `$` also matches before a final newline; JSON Schema's (ECMA 262) does not, and
+# fastjsonschema rewrites it to `\Z`. The reference validator must judge patterns the same way,
+# or a value the compiled one rejects (e.g. "normal\n") would be reported with no problem.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@lru_cache(maxsize=256)
+def _end_anchored(pattern: str) -> re.Pattern[str]:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _end_anchored(pattern).search(instance):
+        yield ValidationError("does not match the pattern")  # never the instance itself
+
+
+_FullValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
 
 
 def _no_remote(uri: str) -> Any:
@@ -246,7 +275,8 @@ def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
     union = _discriminated(defs.get("event"))
     items_ref = document.get("properties", {}).get("timeline", {}).get("items", {}).get("$ref")
     if union is None or items_ref != "#/$defs/event":
-        return fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)  # type: ignore[no-any-return]
+        compiled: Callable[[Any], Any] = fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)
+        return compiled
     prop, branches = union
     shell = {k: v for k, v in defs["event"].items() if k != "allOf"}
     outer = fastjsonschema.compile({**document, "$defs": {**defs, "event": shell}}, handlers=_NO_REMOTE, use_formats=False)

@@ -49,6 +49,7 @@ _INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 # longest run of leading blanks and indicators bounds a file's block depth from above.
 _LEADING = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _SUSPECT = re.compile(r"[&*!]")
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
 
 
 class YamlError(CaseError):
@@ -105,7 +106,9 @@ class _StrictConstructor(yaml.constructor.BaseConstructor):
                 raise YamlError("merge keys (<<) are not allowed", line, column)
             if key in data:
                 line, column = _mark(key_node)
-                raise YamlError(f"duplicate key {key!r}", line, column)
+                # A key is named only when it looks like a field name: it may be personal data.
+                shown = repr(key) if _FIELD_NAME.fullmatch(key) else "(a key withheld because it may hold personal data)"
+                raise YamlError(f"duplicate key {shown}", line, column)
             data[key] = self.construct_object(value_node, deep=False)
 
     def construct_undefined(self, node: Node) -> Any:
@@ -113,13 +116,13 @@ class _StrictConstructor(yaml.constructor.BaseConstructor):
         raise YamlError("tags are not allowed", line, column)
 
 
-_StrictConstructor.add_constructor(STR_TAG, _StrictConstructor.construct_str)
-_StrictConstructor.add_constructor(INT_TAG, _StrictConstructor.construct_int)
-_StrictConstructor.add_constructor(BOOL_TAG, _StrictConstructor.construct_bool)
-_StrictConstructor.add_constructor(NULL_TAG, _StrictConstructor.construct_null)
-_StrictConstructor.add_constructor(SEQ_TAG, _StrictConstructor.construct_seq)
-_StrictConstructor.add_constructor(MAP_TAG, _StrictConstructor.construct_map)
-_StrictConstructor.add_constructor(None, _StrictConstructor.construct_undefined)
+_StrictConstructor.add_constructor(STR_TAG, _StrictConstructor.construct_str)  # type: ignore[type-var]
+_StrictConstructor.add_constructor(INT_TAG, _StrictConstructor.construct_int)  # type: ignore[type-var]
+_StrictConstructor.add_constructor(BOOL_TAG, _StrictConstructor.construct_bool)  # type: ignore[type-var]
+_StrictConstructor.add_constructor(NULL_TAG, _StrictConstructor.construct_null)  # type: ignore[type-var]
+_StrictConstructor.add_constructor(SEQ_TAG, _StrictConstructor.construct_seq)  # type: ignore[type-var]
+_StrictConstructor.add_constructor(MAP_TAG, _StrictConstructor.construct_map)  # type: ignore[type-var]
+_StrictConstructor.add_constructor(None, _StrictConstructor.construct_undefined)  # type: ignore[type-var]
 
 
 class _StrictResolver(yaml.resolver.BaseResolver):
@@ -137,7 +140,7 @@ class _StrictResolver(yaml.resolver.BaseResolver):
         return MAP_TAG
 
 
-class _StrictLoader(_Parser, _StrictConstructor, _StrictResolver):  # type: ignore[misc]
+class _StrictLoader(_Parser, _StrictConstructor, _StrictResolver):
     def __init__(self, stream: str) -> None:
         _Parser.__init__(self, stream)
         _StrictConstructor.__init__(self)
