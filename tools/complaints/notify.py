@@ -694,8 +694,13 @@ def plan_text(plan: Plan) -> str:
 
 
 def result_text(result: ApplyResult) -> str:
-    lines = [f"done      {o.kind} #{o.number if o.number is not None else '-'} {o.case_id} {o.stage}: {o.detail}".replace("  ", " ") for o in result.done]
-    lines += [f"NOT DONE  {o.kind} #{o.number if o.number is not None else '-'} {o.case_id} {o.stage}: {o.detail}" for o in result.not_done]
+    def line(status: str, o: Outcome) -> str:
+        if o.kind == "label":
+            return f"{status:<9} {o.detail}"
+        number = f" #{o.number}" if o.number is not None else ""
+        return f"{status:<9} {o.kind}{number} {o.case_id} {o.stage}: {o.detail}"
+
+    lines = [line("done", o) for o in result.done] + [line("NOT DONE", o) for o in result.not_done]
     lines += [f"warning   {w}" for w in result.warnings]
     if result.stopped:
         lines.append(f"stopped: {result.stopped}")
