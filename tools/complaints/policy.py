@@ -93,7 +93,9 @@ def load_policy(root: Path) -> Policy:
     try:
         ZoneInfo(org["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{path}: $.organisation.timezone: unknown time zone {org['timezone']!r}") from None
+        pos = locate(compose_yaml(data), ("organisation", "timezone"))
+        where = f":{pos.line}:{pos.column}" if pos else ""
+        raise ConfigError(f"{path}{where}: $.organisation.timezone: unknown time zone {org['timezone']!r}") from None
     handlers = raw["handlers"]
     return Policy(
         raw=raw,
