@@ -1,6 +1,10 @@
 """Shared pytest settings."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+from typing import Callable
+
 import pytest
 
 
@@ -17,3 +21,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# What a case repository needs besides its cases.
+REPO_FILES = ("policy.yml", "calendar.yml", "recipients.txt")
+
+
+def copy_repo(root: Path, with_cases: bool = False) -> Path:
+    """A fresh case repository at root: policy.yml, schema/, calendar.yml, recipients.txt and
+    (optionally) the shipped sample cases."""
+    root.mkdir(parents=True)
+    for file in REPO_FILES:
+        if (ROOT / file).exists():
+            shutil.copy2(ROOT / file, root / file)
+    shutil.copytree(ROOT / "schema", root / "schema")
+    if with_cases:
+        shutil.copytree(ROOT / "cases", root / "cases")
+    else:
+        (root / "cases").mkdir()
+    return root
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Path]:
+    """make_repo(with_cases=False, name="repo") -> copy_repo(tmp_path / name, with_cases)."""
+
+    def make(with_cases: bool = False, name: str = "repo") -> Path:
+        return copy_repo(tmp_path / name, with_cases)
+
+    return make
