@@ -161,8 +161,9 @@ def _decode(data: bytes) -> str:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise YamlError("file is not valid UTF-8", line, column) from None
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise YamlError("file contains a NUL character", line)
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        raise YamlError("file contains a NUL character", line, at - (text.rfind("\n", 0, at) + 1) + 1)
     return text
 
 
