@@ -61,14 +61,23 @@ def test_statistics_pages_render_charts_and_tables(page: Any, site_url: str, art
     page.goto(site_url + "/statistics/")
     assert _h1(page) == "统计数据"
     loaded = _images_loaded(page)
-    assert any(src.endswith("rates-trend.svg") for src in loaded), loaded
-    assert page.locator("article table").count() >= 2
-    assert "响应率" in page.locator("article").inner_text()
+    assert any(src.endswith("/generated/charts/rates-trend.svg") for src in loaded), loaded
+    assert any(src.endswith("/generated/charts/on_time_rate.svg") for src in loaded), loaded
+    assert page.locator("article table").count() >= 3
+    text = page.locator("article").inner_text()
+    for word in ("响应率", "解决率", "满意率", "各环节按时率"):
+        assert word in text
+    # Withheld figures say so and link to the rule.
+    assert page.locator('article a[href$="methods/#suppression"]').count() >= 1
     page.screenshot(path=str(artifacts / "site-statistics-zh.png"), full_page=True)
+    charted = {"channels": "volume_by_channel", "categories": "volume_by_category",
+               "departments": "volume_by_department", "timeliness": "working_days_median"}
     for name in ("channels", "categories", "departments", "timeliness", "satisfaction"):
         page.goto(f"{site_url}/statistics/{name}/")
-        assert _images_loaded(page), name
+        if name in charted:
+            assert any(src.endswith(f"/charts/{charted[name]}.svg") for src in _images_loaded(page)), name
         assert page.locator("article table").count() >= 1, name
+        assert page.locator('article a[href*="methods/#formula-"]').count() >= 1, name
     page.screenshot(path=str(artifacts / "site-statistics-satisfaction-zh.png"), full_page=True)
     _assert_local(page, site_url)
 

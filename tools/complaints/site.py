@@ -494,7 +494,7 @@ def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level
     parts = [f"{'#' * level} {md_escape(label)} {{#metric-{metric_id}}}\n", _formula_link(metric, lang) + "\n"]
 
     labels = [_row_label(cell, lang) for cell in rows]
-    if rows and dimension:
+    if dimension and any(_numeric(c) is not None for c in rows):
         name = f"{metric_id}.svg"
         out.charts[name] = charts.bar_chart(f"{lang}-{metric_id}", label, labels, [charts.Series(label, [_numeric(c) for c in rows])], percent=percent)
         parts.append(_chart_ref(name, ui["chart_alt"].format(label=label)))
@@ -513,11 +513,15 @@ def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level
         key_labels = dict(zip([str(c.get("key")) for c in rows], labels))
         months = [str(s.get("month")) for s in trend]
         by_month = [{str(c.get("key")): c for c in s.get("rows") or []} for s in trend]
-        if len(months) > 1 and 0 < len(keys) <= 8:
+        # A single figure's trend is its chart, shown open; a breakdown's trend chart goes with
+        # its month-by-month table into a collapsed block, to keep the page readable.
+        inner: list[str] = []
+        plotted = any(_numeric(m.get(k)) is not None for m in by_month for k in keys)
+        if len(months) > 1 and 0 < len(keys) <= 8 and plotted:
             name = f"{metric_id}-trend.svg"
             series = [charts.Series(key_labels.get(k, k), [_numeric(m.get(k)) for m in by_month]) for k in keys]
             out.charts[name] = charts.line_chart(f"{lang}-{metric_id}-trend", label, months, series, percent=percent)
-            parts.append(_chart_ref(name, ui["trend_alt"].format(label=label)))
+            (inner if dimension else parts).append(_chart_ref(name, ui["trend_alt"].format(label=label)))
         head = [ui["month"], *(md_escape(key_labels.get(k, k)) for k in keys)]
         has_total = any(s.get("total") for s in trend)
         if has_total:
@@ -528,7 +532,7 @@ def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level
             if has_total:
                 values.append(_format_value(slice_.get("total"), metric, lang))
             table.append("| " + " | ".join([md_escape(month), *values]) + " |")
-        body = "\n".join("    " + line for line in table)
+        body = "\n\n".join("\n".join("    " + line for line in block.splitlines()) for block in [*inner, "\n".join(table)])
         parts.append(f'??? note "{_attr_escape(ui["trend_title"])}"\n\n{body}\n')
     return "\n".join(parts)
 
@@ -554,7 +558,7 @@ def _overview(metrics: Sequence[Mapping[str, Any]], lang: str, out: StatsOutput)
         for m in rates:
             by_month = {str(s.get("month")): (s.get("rows") or [None])[0] for s in m.get("trend") or []}
             series.append((m, [by_month.get(month) for month in months]))
-        if len(months) > 1:
+        if len(months) > 1 and any(_numeric(c) is not None for _, cells in series for c in cells):
             out.charts["rates-trend.svg"] = charts.line_chart(
                 f"{lang}-rates-trend", ui["overview_trend"], months,
                 [charts.Series(_label(m.get("label"), lang), [_numeric(c) for c in cells]) for m, cells in series],
@@ -585,7 +589,8 @@ def _meta(document: Mapping[str, Any], lang: str) -> str:
         (ui["formula_version"], f"[{md_escape(document.get('formula_version', ''))}](methods.md)"),
         (ui["suppressed_cells"], f"[{md_escape(disclosure.get('suppressed_cells', 0))}](methods.md#suppression)"),
     ]
-    return "\n".join(f"{name}\n:   {value}\n" for name, value in rows)
+    head = "| " + " | ".join(name for name, _ in rows) + " |"
+    return "\n".join([head, "|" + "---|" * len(rows), "| " + " | ".join(value for _, value in rows) + " |"]) + "\n"
 
 
 def _downloads(files: Mapping[str, str], lang: str) -> str:
