@@ -53,7 +53,8 @@ def free_text(case: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
     subject = case.get("subject")
     if isinstance(subject, dict) and isinstance(subject.get("summary"), str):
         yield ("subject", "summary"), subject["summary"]
-    for i, event in enumerate(case.get("timeline") or []):
+    timeline, suggestions = case.get("timeline"), case.get("suggestions")
+    for i, event in enumerate(timeline if isinstance(timeline, list) else []):
         if not isinstance(event, dict):
             continue
         for key in _EVENT_TEXT:
@@ -61,7 +62,7 @@ def free_text(case: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
                 yield ("timeline", i, key), event[key]
         if event.get("kind") in _EVENT_TEXT_REASON and isinstance(event.get("reason"), str):
             yield ("timeline", i, "reason"), event["reason"]
-    for i, suggestion in enumerate(case.get("suggestions") or []):
+    for i, suggestion in enumerate(suggestions if isinstance(suggestions, list) else []):
         if isinstance(suggestion, dict) and isinstance(suggestion.get("summary"), str):
             yield ("suggestions", i, "summary"), suggestion["summary"]
 
