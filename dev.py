@@ -24,7 +24,11 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 
-SYSTEM_PACKAGES = {"chromium": "/usr/bin/chromium"}
+SYSTEM_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    # A Chinese font, so that the browser tests' screenshots show the pages' text, not boxes.
+    "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+}
 
 
 def run(*cmd: str | os.PathLike[str], check: bool = True) -> int:

@@ -587,9 +587,10 @@ def site_group() -> None:
               help="Build into this folder (default: public/ in the repository; kept out of git).")
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any MkDocs warning (broken link, missing anchor...).")
 @click.option("--period", default=None, metavar="YYYY|YYYY-Qn|YYYY-MM", help="Statistics period shown (default: the year to date).")
+@click.option("--site-url", default=None, metavar="URL", help="Where the site will be published, e.g. https://example-org.github.io/complaints/ (for the language links and the sitemap).")
 @repo_option
 @today_option
-def site_build(out_dir: Path | None, strict: bool, period: str | None, repo: Path | None, today: dt.date | None) -> None:
+def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url: str | None, repo: Path | None, today: dt.date | None) -> None:
     """Generate the site's tables, charts and downloads from policy.yml and the statistics,
     then build the site with MkDocs into a folder ready to publish as static files.
 
@@ -609,6 +610,7 @@ def site_build(out_dir: Path | None, strict: bool, period: str | None, repo: Pat
         today_in(repository.policy.timezone, today),
         strict=strict,
         period=period,
+        site_url=site_url,
     )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

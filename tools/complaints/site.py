@@ -43,7 +43,8 @@ DEFAULT_OUT = "public"
 
 # The characters Python-Markdown lets a backslash escape (plus `|` for tables). `<`, `>` and `&`
 # are left to HTML escaping, which turns them into entities that Markdown passes through.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+# Escaping another character would show its backslash.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 
 
 def md_escape(text: object) -> str:
@@ -771,9 +772,8 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
-def _with_mkdocs_log(action: Callable[[], None]) -> list[logging.LogRecord]:
+def _with_mkdocs_log(action: Callable[[], None], handler: _Collect) -> None:
     logger = logging.getLogger("mkdocs")
-    handler = _Collect()
     previous_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -790,7 +790,6 @@ def _with_mkdocs_log(action: Callable[[], None]) -> list[logging.LogRecord]:
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
         segmenter.setLevel(segmenter_level)
-    return handler.records
 
 
 def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsPublication | None = None) -> Generated:
@@ -816,9 +815,12 @@ def build_site(
     strict: bool = True,
     period: str | None = None,
     stats: StatsPublication | None = None,
+    site_url: str | None = None,
 ) -> SiteBuild:
     """Generate, then build the site with MkDocs into OUT. Raises PublicationError when MkDocs
-    fails (in strict mode, on any warning), naming the warnings."""
+    fails (in strict mode, on any warning), naming the warnings. SITE_URL is where the site
+    will be published (e.g. a GitHub Pages project address): the language switch's links and
+    the sitemap need its path."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -829,18 +831,19 @@ def build_site(
     generated = prepare(root, today, period, stats)
 
     def run() -> None:
-        config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict)
+        overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
+        config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict, **overrides)
         build(config)
 
     failure: str | None = None
-    records: list[logging.LogRecord] = []
+    collected = _Collect()
     try:
-        records = _with_mkdocs_log(run)
+        _with_mkdocs_log(run, collected)
     except MkDocsException as exc:
         failure = str(exc)
     except Exception as exc:  # a plugin's own error, e.g. a bad snippet path
         failure = f"{type(exc).__name__}: {exc}"
-    warnings = tuple(r.getMessage() for r in records if r.levelno >= logging.WARNING)
+    warnings = tuple(r.getMessage() for r in collected.records if r.levelno >= logging.WARNING)
     if failure is not None:
         detail = "\n".join(warnings)
         raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
