@@ -1,24 +1,87 @@
 """`complaints validate`: check case files, in parallel, and the rules that span the repository
-(ids unique, files only where they belong)."""
+(ids unique, files only where they belong).
+
+Files are checked in batches on every core, a bounded number of batches in flight, so memory
+stays flat however large the archive is; results come back in path order. With the cache
+(see cache.py) a file whose content, schema, policy and tool are unchanged is not read again:
+its verdict, or the compact record `overdue` and `stats` need, comes from the cache.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
+from collections import defaultdict, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generic, Iterable, Iterator, Protocol, Sequence, TypeVar
 
+from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
 from .checker import check_case_bytes
 from .errors import CaseError
-from .policy import Policy
 from .repository import CASES_DIR, Repository
 from .result import FileResult, Problem, ValidationReport
-from .yamlload import MAX_BYTES
+from .yamlload import MAX_BYTES, YamlError, load_yaml
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 400
 BATCH = 250
+# Batches in flight per process: enough to keep every core busy, few enough that results
+# waiting for a slow consumer stay small.
+IN_FLIGHT = 3
+# Below this many files, blob ids are computed from the bytes instead of asking git.
+GIT_THRESHOLD = 1000
+
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Derivation(Protocol[R_co]):
+    """A per-case computation whose results are cached beside the verdicts: `key` names it
+    with its options; calling it on a valid case gives (record, settled, (first, last)):
+    ``settled`` when no later ``today`` can change the record, and the span of dates (as
+    ordinals) the computation looked at, or None. Must be picklable (it runs in workers)."""
+
+    @property
+    def key(self) -> str: ...
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[R_co, bool, tuple[int, int] | None]: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the cache keeps of one file's check."""
+
+    blob: str | None  # None: not cacheable (unreadable, a symbolic link)
+    case_id: str | None
+    problems: tuple[Problem, ...]
+    latest: int | None  # ordinal of the latest event date, when the file could be parsed
+    today: int | None  # ordinal of the today it was checked against
+
+    def reusable(self, today: dt.date | None) -> bool:
+        """The same verdict holds on ``today``: no event lies after either day, or it is
+        the same day."""
+        if self.latest is None:
+            return True
+        now = today.toordinal() if today is not None else None
+        if now == self.today:
+            return True
+        return (now is None or self.latest <= now) and (self.today is None or self.latest <= self.today)
+
+    def result(self, file: str) -> FileResult:
+        return FileResult(file, self.case_id, list(self.problems))
+
+
+@dataclass(frozen=True)
+class Checked(Generic[R]):
+    """One file's verdict and, for a valid case under a derivation, its record."""
+
+    file: str
+    verdict: Verdict
+    record: R | None = None
+    settled: bool = False
+    span: tuple[int, int] | None = None
+    case: dict[str, Any] | None = None  # only when the caller asked to keep parsed cases
 
 
 def _read(root: Path, file: str) -> bytes | FileResult:
@@ -34,29 +97,189 @@ def _read(root: Path, file: str) -> bytes | FileResult:
         return FileResult(file, problems=[Problem(file, (), f"cannot be read ({exc.strerror or type(exc).__name__})")])
 
 
-def _check_batch(root: str, files: Sequence[str], policy: Policy, today: dt.date | None, keep: bool = False) -> list[FileResult]:
-    out = []
-    base = Path(root)
+def _latest(case: Any) -> int | None:
+    """Ordinal of the latest real date among the timeline's events, read as leniently as the
+    checker reads them (a file the schema rejects still has its dates compared with today)."""
+    timeline = case.get("timeline") if isinstance(case, dict) else None
+    latest: int | None = None
+    for event in timeline if isinstance(timeline, list) else ():
+        if isinstance(event, dict) and isinstance(event.get("date"), str):
+            try:
+                day = dt.date.fromisoformat(event["date"]).toordinal()
+            except ValueError:
+                continue
+            latest = day if latest is None or day > latest else latest
+    return latest
+
+
+@dataclass(frozen=True)
+class _Task:
+    root: str
+    policy: Any
+    today: dt.date | None
+    derive: Derivation[Any] | None
+    keep: bool
+
+    def check(self, file: str) -> Checked[Any]:
+        data = _read(Path(self.root), file)
+        today_ord = self.today.toordinal() if self.today is not None else None
+        if isinstance(data, FileResult):
+            return Checked(file, Verdict(None, None, tuple(data.problems), None, today_ord))
+        result = check_case_bytes(data, file, self.policy, self.today, True)
+        case = result.case
+        if case is None:
+            try:
+                parsed = load_yaml(data, file) if result.problems else None
+            except YamlError:
+                parsed = None
+            latest = _latest(parsed)
+        else:
+            latest = _latest(case)
+        verdict = Verdict(blob_id(data), result.case_id, tuple(result.problems), latest, today_ord)
+        if case is None or (self.derive is None and not self.keep):
+            return Checked(file, verdict)
+        if self.derive is None:
+            return Checked(file, verdict, case=case)
+        assert self.today is not None
+        record, settled, span = self.derive(file, case, self.today)
+        return Checked(file, verdict, record, settled, span, case if self.keep else None)
+
+    def batch(self, files: Sequence[str]) -> list[Checked[Any]]:
+        return [self.check(file) for file in files]
+
+
+_WORKER: dict[str, _Task] = {}
+
+
+def _start_worker(task: _Task) -> None:
+    _WORKER["task"] = task
+
+
+def _worker_batch(files: Sequence[str]) -> list[Checked[Any]]:
+    return _WORKER["task"].batch(files)
+
+
+def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[Checked[Any]]:
+    """Check ``files`` in order, in parallel when it pays, with a bounded number of batches
+    in flight."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        for file in files:
+            yield task.check(file)
+        return
+    batches = iter([files[i : i + BATCH] for i in range(0, len(files), BATCH)])
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
+        pending: deque[Future[list[Checked[Any]]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_worker_batch, batch))
+            if len(pending) >= jobs * IN_FLIGHT:
+                break
+        while pending:
+            done = pending.popleft().result()
+            following = next(batches, None)
+            if following is not None:
+                pending.append(pool.submit(_worker_batch, following))
+            yield from done
+
+
+def _blob_ids(repo: Repository, files: Sequence[str]) -> dict[str, str]:
+    """Blob ids of ``files``: from the git index for large runs (tracked, unmodified files),
+    from the bytes for the rest."""
+    known = tracked_blob_ids(repo.root, CASES_DIR) if len(files) >= GIT_THRESHOLD else {}
+    out: dict[str, str] = {}
     for file in files:
-        data = _read(base, file)
-        out.append(data if isinstance(data, FileResult) else check_case_bytes(data, file, policy, today, keep))
+        blob = known.get(file)
+        if blob is None:
+            path = repo.root / file
+            try:
+                if path.is_symlink() or not path.is_file():
+                    continue
+                blob = blob_id(path.read_bytes())
+            except OSError:
+                continue
+        out[file] = blob
     return out
 
 
+def _run(
+    repo: Repository,
+    files: Sequence[str],
+    today: dt.date | None,
+    *,
+    jobs: int | None,
+    derive: Derivation[Any] | None = None,
+    use_cache: bool = False,
+    keep: bool = False,
+    whole: bool = True,
+) -> Iterator[Checked[Any]]:
+    """Every file checked (from the cache where it holds), in order. The cache is rewritten
+    at the end when anything in it changed; for a ``whole`` run it then holds exactly the
+    files checked."""
+    task = _Task(str(repo.root), repo.policy, today, derive, keep)
+    if not use_cache or keep:
+        yield from _stream(task, files, jobs)
+        return
+    purpose = "validate" if derive is None else f"records:{derive.key}"
+    cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
+    old = cache.load()
+    ids = _blob_ids(repo, files)
+    now = today.toordinal() if today is not None else None
+    hits: dict[str, Checked[Any]] = {}
+    for file in files:
+        entry = old.get(file)
+        blob = ids.get(file)
+        if blob is None or not isinstance(entry, Checked) or not isinstance(entry.verdict, Verdict):
+            continue
+        if entry.verdict.blob != blob or not entry.verdict.reusable(today):
+            continue
+        if derive is not None and entry.verdict.problems == () and not (entry.settled or entry.verdict.today == now):
+            continue
+        hits[file] = entry
+    computed = _stream(task, [f for f in files if f not in hits], jobs)
+    fresh: dict[str, Checked[Any]] = {}
+    for file in files:
+        item = hits.get(file)
+        if item is None:
+            item = next(computed)
+            if item.verdict.blob is not None:
+                fresh[file] = item
+        yield item
+    if not fresh and (not whole or len(old) == len(hits)):
+        return
+    entries = dict(hits) if whole else old
+    entries.update(fresh)
+    cache.save(entries)
+
+
 def check_files(
-    repo: Repository, files: Sequence[str], today: dt.date | None, jobs: int | None = None, keep: bool = False
+    repo: Repository,
+    files: Sequence[str],
+    today: dt.date | None,
+    jobs: int | None = None,
+    keep: bool = False,
+    *,
+    use_cache: bool = False,
+    whole: bool = False,
 ) -> Iterator[FileResult]:
     """FileResults for ``files`` (relative paths), in order, using up to ``jobs`` processes;
-    with ``keep``, valid results carry the parsed case."""
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        yield from _check_batch(str(repo.root), files, repo.policy, today, keep)
-        return
-    batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        args = ((str(repo.root), b, repo.policy, today, keep) for b in batches)
-        for results in pool.map(_check_batch, *zip(*args)):
-            yield from results
+    with ``keep``, valid results carry the parsed case; with ``use_cache``, unchanged files
+    are answered from the cache."""
+    for item in _run(repo, files, today, jobs=jobs, use_cache=use_cache, keep=keep, whole=whole):
+        result = item.verdict.result(item.file)
+        if keep and result.ok:
+            result.case = item.case
+        yield result
+
+
+def case_records(
+    repo: Repository, today: dt.date, derive: Derivation[R], *, use_cache: bool = True, jobs: int | None = None
+) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
+    """(relative path, record, date span) of every valid case, in path order: ``derive``
+    applied to each valid case, in worker processes, from the cache where it holds. Workers
+    send back records only, never parsed cases."""
+    for item in _run(repo, _case_files(repo), today, jobs=jobs, derive=derive, use_cache=use_cache, whole=True):
+        if not item.verdict.problems and item.record is not None:
+            yield item.file, item.record, item.span
 
 
 def _select(repo: Repository, paths: Iterable[Path]) -> list[str]:
@@ -82,17 +305,20 @@ def validate(
     paths: Sequence[Path] = (),
     changed_since: str | None = None,
     jobs: int | None = None,
+    use_cache: bool = True,
 ) -> ValidationReport:
     """Check the whole repository, the given paths, or the case files changed since a git ref;
-    the repository-wide rules are always applied."""
+    the repository-wide rules are always applied. ``use_cache``: answer unchanged files from
+    the cache (and update it); the report is the same either way."""
     if changed_since is not None:
         files = repo.changed_files(changed_since)
     elif paths:
         files = _select(repo, paths)
     else:
         files = repo.case_files()
-    report = ValidationReport(files=list(check_files(repo, files, today, jobs)))
-    report.repository_problems = _duplicate_ids(repo, report.files, whole=not paths and changed_since is None)
+    whole = not paths and changed_since is None
+    report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)))
+    report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
     return report
 
 
@@ -121,7 +347,10 @@ def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> 
 
 def iter_cases(repo: Repository, today: dt.date | None) -> Iterator[tuple[str, dict[str, Any]]]:
     """(relative path, mapping) of every valid case, in path order."""
-    files = [f for f in repo.case_files() if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
-    for result in check_files(repo, files, today, keep=True):
+    for result in check_files(repo, _case_files(repo), today, keep=True):
         if result.ok and result.case is not None:
             yield result.file, result.case
+
+
+def _case_files(repo: Repository) -> list[str]:
+    return [f for f in repo.case_files() if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
