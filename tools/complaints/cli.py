@@ -88,10 +88,17 @@ def main() -> None:
 # --- validate -------------------------------------------------------------------------------
 
 
-def open_repo(repo: Path | None) -> "Repository":
+def open_repo(repo: Path | None, no_cache: bool = False) -> "Repository":
     from .repository import Repository
 
-    return Repository.open(repo)
+    repository = Repository.open(repo)
+    return repository.without_cache() if no_cache else repository
+
+
+# Results per case file are cached by content in .cache/complaints/ (issue 8, cache.py).
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Check every file afresh, neither reading nor writing the result cache in .cache/complaints/."
+)
 
 
 @cli.command()
@@ -99,9 +106,10 @@ def open_repo(repo: Path | None) -> "Repository":
 @click.option("--changed-since", metavar="REF", help="Check only case files changed since this git ref (plus the repository-wide rules).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes to use (default: one per core).")
+@no_cache_option
 @repo_option
 @today_option
-def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs: int | None, repo: Path | None, today: dt.date | None) -> None:
+def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs: int | None, no_cache: bool, repo: Path | None, today: dt.date | None) -> None:
     """Check case files against the schema, the policy and the lifecycle rules.
 
     With no PATHS, checks every file under cases/; with --changed-since, only the case files
@@ -121,7 +129,9 @@ def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs:
     if paths and changed_since:
         raise click.UsageError("give PATHS or --changed-since, not both")
     repository = open_repo(repo)
-    report = run(repository, today_in(repository.policy.timezone, today), paths=paths, changed_since=changed_since, jobs=jobs)
+    report = run(
+        repository, today_in(repository.policy.timezone, today), paths=paths, changed_since=changed_since, jobs=jobs, use_cache=not no_cache
+    )
     click.echo(FORMATS[fmt](report), nl=False)
     sys.exit(0 if report.ok else 1)
 
@@ -174,9 +184,10 @@ def deadlines(case_id: str, fmt: str, warn_days: int | None, accept_unconfirmed:
 @click.option("--warn-days", type=click.IntRange(min=0), default=None, help="Due soon at this many working days left or fewer (default: the policy's time_limits.warn_days).")
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when any stage is overdue (for CI).")
 @accept_unconfirmed_option
+@no_cache_option
 @repo_option
 @today_option
-def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:
+def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_unconfirmed: bool, no_cache: bool, repo: Path | None, today: dt.date | None) -> None:
     """List every overdue and due-soon stage across the repository, grouped by department and
     handler. Shows ids, dates, stage keys and labels only, never text from a case.
 
@@ -191,7 +202,7 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_uncon
     """
     from .overdue import OVERDUE_FORMATS, overdue_report
 
-    repository = open_repo(repo)
+    repository = open_repo(repo, no_cache)
     report = overdue_report(
         repository, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed
     )
@@ -540,9 +551,10 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
 @click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@no_cache_option
 @repo_option
 @today_option
-def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool,
+def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool, no_cache: bool,
                   repo: Path | None, today: dt.date | None) -> None:
     """Publishable statistics: volumes, the 三率, on-time rates, working days, backlog and more.
 
@@ -559,7 +571,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     from .stats import compute
     from .statsreport import render, write
 
-    repository = open_repo(repo)
+    repository = open_repo(repo, no_cache)
     report = compute(repository, period, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
     if out_dir is None:
         click.echo(render(report, fmt, lang), nl=False)

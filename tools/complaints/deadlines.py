@@ -650,6 +650,17 @@ def repository_run(
     """Every started stage of every valid case in the repository, with calendar warnings."""
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     found: list[StageDeadline] = []
+    records = getattr(repo, "case_records", None)
+    if records is not None:
+        # In worker processes, and from the cache for cases no later day can change (cache.py).
+        from .cache import StageRecords, touch_calendar
+
+        spans = []
+        for _path, stages, span in records(today, StageRecords(repo.policy, calendar, warn_days)):
+            found.extend(stages)
+            spans.append(span)
+        touch_calendar(calendar, spans)
+        return RepositoryDeadlines(tuple(found), calendar.warnings)
     for path, case in repo.iter_valid_cases(today):
         found.extend(case_deadlines(case, path, repo.policy, calendar, today, warn_days=warn_days))
     return RepositoryDeadlines(tuple(found), calendar.warnings)

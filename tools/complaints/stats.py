@@ -918,6 +918,17 @@ def repository_facts(
 
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     facts = []
+    records = getattr(repo, "case_records", None)
+    if records is not None:
+        # In worker processes, and from the cache for cases no later day can change (cache.py).
+        from .cache import FactRecords, touch_calendar
+
+        spans = []
+        for _path, fact, span in records(today, FactRecords(repo.policy, calendar)):
+            facts.append(fact)
+            spans.append(span)
+        touch_calendar(calendar, spans)
+        return facts, calendar
     for path, case in repo.iter_valid_cases(today):
         stages = case_deadlines(case, path, repo.policy, calendar, today)
         facts.append(case_facts(case, stages, calendar, today))
