@@ -153,6 +153,8 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
     repository. With ``keep``, a valid case's mapping is returned in the result too."""
     result = FileResult(file)
     layout = layout_problem(file)
+    if layout is None and not CASE_NAME.fullmatch(file):
+        return result  # a file allowed under cases/ that is not a case (README.md, .gitkeep)
     if layout is not None:
         result.problems.append(Problem(file, (), layout))
         if file.endswith(".md") or not file.endswith((".yml", ".yaml")):
