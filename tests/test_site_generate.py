@@ -65,6 +65,7 @@ def test_time_limits_table_has_a_row_per_policy_stage_with_its_numbers(policy: P
     stages = policy.raw["time_limits"]["stages"]
     table = site.time_limits_table(policy, "zh")
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    assert "**依据**" in table
     assert len(rows) == len(stages)
     for row, (key, stage) in zip(rows, stages.items()):
         assert row.startswith(f"| {site.md_escape(stage['label']['zh'])} |")

@@ -299,7 +299,7 @@ def _event_word(kind: Any, lang: str) -> str:
 def time_limits_table(policy: Policy, lang: str) -> str:
     """The time-limits table, one row per stage of the policy."""
     ui = UI[lang]
-    head = [ui["stage"], ui["starts"], ui["limit"], ui["overrides"], ui["extension"], ui["pause"], ui["applies"], ui["source"]]
+    head = [ui["stage"], ui["starts"], ui["limit"], ui["overrides"], ui["extension"], ui["pause"], ui["applies"]]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, stage in _stages(policy):
         overrides = "；".join(_overrides(stage, policy, lang)) if lang == "zh" else "; ".join(_overrides(stage, policy, lang))
@@ -312,10 +312,16 @@ def time_limits_table(policy: Policy, lang: str) -> str:
             ext.strip().lstrip(",，") if ext else ui["no"],
             ui["yes"] if stage.get("pausable") else ui["no"],
             ui["named_only"] if stage.get("applies_to") == "named" else ui["all_cases"],
-            md_escape(_label(stage.get("source"), lang)) or ui["none"],
         ]
         rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join(rows) + "\n"
+    # The basis of each limit is prose; as a list under the table it keeps the table narrow.
+    sources = [
+        f"- **{md_escape(_stage_name(key, stage, lang))}**{'：' if lang == 'zh' else ': '}{md_escape(_label(stage.get('source'), lang))}"
+        for key, stage in _stages(policy)
+        if _label(stage.get("source"), lang)
+    ]
+    basis = f"\n**{ui['source']}**\n\n" + "\n".join(sources) + "\n" if sources else ""
+    return "\n".join(rows) + "\n" + basis
 
 
 def step_limits(policy: Policy, event: str, lang: str) -> str:
