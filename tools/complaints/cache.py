@@ -93,6 +93,10 @@ def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
     changed (by git's own stat check), from the index; {} outside a git work tree. Files
     missing here are hashed by the caller."""
     try:
+        # Refresh the index's stat information first (as `git status` does), so that files a
+        # copy or a checkout merely touched are not taken as changed; a failure (a lock held
+        # by another git) only means more files are hashed by the caller.
+        subprocess.run(["git", "-C", str(root), "update-index", "-q", "--refresh"], capture_output=True, timeout=120)
         listed = subprocess.run(
             ["git", "-C", str(root), "ls-files", "--stage", "-z", "--", under], capture_output=True, timeout=120
         )
