@@ -1,0 +1,80 @@
+"""Disclosure control as the statistics apply it: over random case data, no published cell of
+any metric is small and no withheld cell can be recovered from the published ones through
+any relation of the year (margins, months -> quarters -> year, rate complements, shared
+totals)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from complaints.model import DONE_LATE, DONE_ON_TIME, OPEN, OVERDUE
+from complaints.stats import CaseFacts, Period, StageFact, compute_from_facts, suppression_audit
+from test_disclosure_suppression import recoverable
+from test_stats_metrics import Weekdays, policy
+
+TODAY = dt.date(2026, 12, 31)
+STAGES = ("acknowledge", "decide", "resolve", "follow_up", "review")
+
+
+@st.composite
+def facts(draw: st.DrawFn) -> CaseFacts:
+    received = dt.date(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 364)))
+    accepted = draw(st.booleans())
+    resolved = accepted and draw(st.booleans())
+    stages = tuple(
+        StageFact(s, state, draw(st.integers(0, 40)) if state in (DONE_ON_TIME, DONE_LATE) else None)
+        for s in STAGES
+        if draw(st.booleans())
+        for state in [draw(st.sampled_from([DONE_ON_TIME, DONE_LATE, OVERDUE, OPEN]))]
+    )
+    return CaseFacts(
+        received=received,
+        channel=draw(st.sampled_from(["mailbox", "hotline", "online_form"])),
+        category=draw(st.sampled_from(["delay", "attitude", "other"])),
+        priority=draw(st.sampled_from(["normal", "urgent"])),
+        departments=tuple(draw(st.sets(st.sampled_from(["permits", "registry", "hr"]), min_size=1))),
+        anonymous=draw(st.booleans()),
+        accepted=accepted,
+        not_accepted_reason=None if accepted else draw(st.sampled_from([None, "out_of_scope", "duplicate"])),
+        finished=received + dt.timedelta(days=draw(st.integers(0, 60))) if draw(st.booleans()) else None,
+        resolved=resolved,
+        measures=tuple(draw(st.sets(st.sampled_from(["apology", "warning"])))) if resolved else (),
+        extended=accepted and draw(st.booleans()),
+        paused=accepted and draw(st.booleans()),
+        satisfaction=draw(st.sampled_from([None, "satisfied", "dissatisfied"])),
+        review_requested=resolved and draw(st.booleans()),
+        review_outcome=draw(st.sampled_from([None, "upheld", "changed"])),
+        suggestions=tuple(draw(st.lists(st.tuples(st.booleans(), st.booleans()).map(lambda t: (t[0], t[0] and t[1])), max_size=2))),
+        stages=stages,
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(facts(), min_size=0, max_size=60), st.sampled_from(["2026", "2026-Q2", "2026-07"]))
+def test_no_small_cell_published_and_none_recoverable(cases: list[CaseFacts], period_id: str) -> None:
+    raw = policy(5)
+    period = Period.parse(period_id)
+    values, relations, suppression = suppression_audit(cases, period, TODAY, raw, Weekdays())
+    withheld = set(suppression.cells)
+    for cell, v in values.items():
+        assert cell in withheld or not (1 <= v < 5), cell
+    assert recoverable(relations, withheld) == set()
+    # and what the report shows agrees: no shown count or rate base is small
+    report = compute_from_facts(cases, period, TODAY, raw, Weekdays())
+    for m in report.metrics:
+        cells = [*m.rows, *([m.total] if m.total else [])]
+        for s in m.trend:
+            cells += [*s.rows, *([s.total] if s.total else [])]
+        for c in cells:
+            if c.suppressed:
+                assert c.value is None and c.numerator is None and c.denominator is None and c.observations is None
+                continue
+            if c.is_rate:
+                assert c.numerator is not None and c.denominator is not None
+                assert not 1 <= c.numerator < 5 and not 1 <= c.denominator - c.numerator < 5
+            elif c.is_quantile:
+                assert c.observations is not None and not 1 <= c.observations < 5
+            elif c.value is not None:
+                assert not 1 <= c.value < 5
