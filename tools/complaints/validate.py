@@ -21,6 +21,7 @@ from .checker import check_case_bytes
 from .errors import CaseError
 from .repository import CASES_DIR, Repository
 from .result import FileResult, Problem, ValidationReport
+from .schemas import load_schema
 from .yamlload import MAX_BYTES, YamlError, load_yaml
 
 # Below this many files a process pool costs more than it saves.
@@ -168,6 +169,9 @@ def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[Che
             yield task.check(file)
         return
     batches = iter([files[i : i + BATCH] for i in range(0, len(files), BATCH)])
+    # Compiled once here, the schema reaches every worker with the fork instead of being
+    # compiled again in each.
+    load_schema(Path(task.root), "case")
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
         pending: deque[Future[list[Checked[Any]]]] = deque()
         for batch in batches:
