@@ -246,3 +246,23 @@ def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh") -> Pat
     path = out_dir / output_name(report, fmt, lang)
     path.write_text(text, encoding="utf-8", newline="")
     return path
+
+
+def formulas_markdown(lang: str = "en") -> str:
+    """Every metric's written definition, from the registry: what the README and the site's
+    methods page show."""
+    from .stats import METRICS
+
+    zh = lang == "zh"
+    lines = []
+    for d in METRICS.values():
+        other = d.label.en if zh else d.label.zh
+        label = d.label.zh if zh else d.label.en
+        text = d.text.zh if zh else d.text.en
+        lines.append(f"- **`{d.id}` v{d.version} — {label} ({other}).** {text}")
+        lines.append(
+            f"  *{'在办案件' if zh else 'Open cases'}:* {d.open_cases.zh if zh else d.open_cases.en} "
+            f"*{'匿名投诉' if zh else 'Anonymous cases'}:* {d.anonymous_cases.zh if zh else d.anonymous_cases.en} "
+            f"*{'转办' if zh else 'Transfers'}:* {d.transfers.zh if zh else d.transfers.en}"
+        )
+    return "\n".join(lines) + "\n"
