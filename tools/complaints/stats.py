@@ -403,9 +403,8 @@ def case_facts(
     """Reduce a valid case and its stage deadlines to what the statistics count. Events dated
     after `today` are ignored."""
     events = [e for e in case.get("timeline", []) if isinstance(e, Mapping) and _date(e["date"]) <= today]
-    received = next(_date(e["date"]) for e in events if e["kind"] == "received") if any(
-        e["kind"] == "received" for e in events
-    ) else _date(case["timeline"][0]["date"])
+    # a valid timeline opens with `received`; its date is the case's cohort month
+    received = _date(case["timeline"][0]["date"])
     kinds = [e["kind"] for e in events]
     not_accepted = [e for e in events if e["kind"] == "not_accepted"]
     finished = [_date(e["date"]) for e in events if e["kind"] in ("resolved", "not_accepted", "closed")]

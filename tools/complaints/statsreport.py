@@ -180,7 +180,7 @@ def render_markdown(report: StatsReport, lang: str = "zh") -> str:
         "",
         (
             f"统计期 {report.period.id}；生成日期 {report.generated.isoformat()}；数据版本 `{report.data_commit}`；"
-            f"公式版本 {FORMULA_VERSION}；小数阈值 {report.threshold}。"
+            f"公式版本 {FORMULA_VERSION}；小计数隐去阈值 {report.threshold}。"
             if zh
             else f"Period {report.period.id}; generated {report.generated.isoformat()}; data commit `{report.data_commit}`; "
             f"formula version {FORMULA_VERSION}; small-count threshold {report.threshold}."
