@@ -260,10 +260,12 @@ def generate(root: Path, out: Path, count: int, seed: int, start: dt.date, end: 
 def make_repository(out: Path, count: int, seed: int = 1, today: dt.date = dt.date(2026, 11, 27), encrypt: bool = True) -> Path:
     """A complete case repository (policy, schemas, calendar, recipients + N cases) at ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("policy.yml", "calendar.yml", "recipients.txt"):
+    for name in ("policy.yml", "calendar.yml", "recipients.txt", "mkdocs.yml"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, out / name)
     shutil.copytree(ROOT / "schema", out / "schema", dirs_exist_ok=True)
+    # The site's sources too, so `complaints site build --repo OUT` works on a synthetic archive.
+    shutil.copytree(ROOT / "site", out / "site", dirs_exist_ok=True, ignore=shutil.ignore_patterns("generated"))
     years = max(1, count // 20000)
     start = dt.date(today.year - years, 1, 2)
     generate(ROOT, out, count, seed, start, today - dt.timedelta(days=2), today, encrypt=encrypt)

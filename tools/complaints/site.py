@@ -837,7 +837,11 @@ def build_site(
     generated = prepare(root, today, period, stats)
 
     def run() -> None:
+        from . import mkdocs_hooks
+
         overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
+        # The hooks come from the installed package, so a case repository need not carry tools/.
+        overrides["hooks"] = [mkdocs_hooks.__file__]
         config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict, **overrides)
         build(config)
 
