@@ -19,7 +19,8 @@ def test_shipped_time_limits_load_with_sources() -> None:
     limits = time_limits(policy)
     assert limits.roll_forward is True and limits.warn_days >= 0
     for stage in policy.raw["time_limits"]["stages"].values():
-        assert stage["source"].strip()
+        # Every default says where it comes from, in both languages of the site.
+        assert stage["source"]["zh"].strip() and stage["source"]["en"].strip()
 
 
 @pytest.mark.parametrize(
