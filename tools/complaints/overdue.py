@@ -169,9 +169,10 @@ def overdue_text(report: OverdueReport) -> str:
     if not report.groups:
         lines.append("Nothing overdue or due soon.")
     for group in report.groups:
+        department = f"{group.department} ({group.department_label})" if group.department else "not yet assigned to a department"
+        handler = f"{group.handler} ({group.handler_label})" if group.handler else "no handler"
         lines.append(
-            f"{group.department or NONE_LABEL} ({group.department_label}) / "
-            f"{group.handler or NONE_LABEL} ({group.handler_label}): "
+            f"{department} / {handler}: "
             f"{group.overdue} overdue, {group.due_soon} due soon"
         )
         for d in group.stages:
