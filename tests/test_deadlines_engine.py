@@ -323,7 +323,7 @@ def test_time_limits_of_the_shipped_policy() -> None:
     limits = time_limits(raw)
     assert {r.key for r in limits.stages} >= {"acknowledge", "decide", "resolve", "follow_up", "review"}
     for stage in raw["time_limits"]["stages"].values():
-        assert stage["source"].strip()
+        assert stage["source"]["zh"].strip() and stage["source"]["en"].strip()
     assert limits.stage("review") is not None and limits.stage("review").repeats  # type: ignore[union-attr]
 
 
