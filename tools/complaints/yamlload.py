@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -75,56 +75,6 @@ def _mark(node_or_event: Any) -> tuple[int | None, int | None]:
     return mark.line + 1, mark.column + 1
 
 
-class _StrictConstructor(yaml.constructor.BaseConstructor):
-    def construct_str(self, node: Node) -> str:
-        return str(node.value)
-
-    def construct_int(self, node: Node) -> int:
-        return int(node.value)
-
-    def construct_bool(self, node: Node) -> bool:
-        return bool(node.value == "true")
-
-    def construct_null(self, node: Node) -> None:
-        return None
-
-    def construct_seq(self, node: SequenceNode) -> Iterator[list[Any]]:
-        data: list[Any] = []
-        yield data
-        data.extend(self.construct_object(child, deep=False) for child in node.value)
-
-    def construct_map(self, node: MappingNode) -> Iterator[dict[str, Any]]:
-        data: dict[str, Any] = {}
-        yield data
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag != STR_TAG:
-                line, column = _mark(key_node)
-                raise YamlError("mapping keys must be plain text (not numbers, booleans, null, lists or mappings)", line, column)
-            key = key_node.value
-            if key == "<<" and key_node.style not in ("'", '"'):
-                line, column = _mark(key_node)
-                raise YamlError("merge keys (<<) are not allowed", line, column)
-            if key in data:
-                line, column = _mark(key_node)
-                # A key is named only when it looks like a field name: it may be personal data.
-                shown = repr(key) if _FIELD_NAME.fullmatch(key) else "(a key withheld because it may hold personal data)"
-                raise YamlError(f"duplicate key {shown}", line, column)
-            data[key] = self.construct_object(value_node, deep=False)
-
-    def construct_undefined(self, node: Node) -> Any:
-        line, column = _mark(node)
-        raise YamlError("tags are not allowed", line, column)
-
-
-_StrictConstructor.add_constructor(STR_TAG, _StrictConstructor.construct_str)  # type: ignore[type-var]
-_StrictConstructor.add_constructor(INT_TAG, _StrictConstructor.construct_int)  # type: ignore[type-var]
-_StrictConstructor.add_constructor(BOOL_TAG, _StrictConstructor.construct_bool)  # type: ignore[type-var]
-_StrictConstructor.add_constructor(NULL_TAG, _StrictConstructor.construct_null)  # type: ignore[type-var]
-_StrictConstructor.add_constructor(SEQ_TAG, _StrictConstructor.construct_seq)  # type: ignore[type-var]
-_StrictConstructor.add_constructor(MAP_TAG, _StrictConstructor.construct_map)  # type: ignore[type-var]
-_StrictConstructor.add_constructor(None, _StrictConstructor.construct_undefined)  # type: ignore[type-var]
-
-
 class _StrictResolver(yaml.resolver.BaseResolver):
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
@@ -132,7 +82,8 @@ class _StrictResolver(yaml.resolver.BaseResolver):
                 tag = _PLAIN_TAGS.get(value)
                 if tag is not None:
                     return tag
-                if _INT.fullmatch(value):
+                first = value[:1]
+                if ("0" <= first <= "9" or first == "-") and _INT.fullmatch(value):
                     return INT_TAG
             return STR_TAG
         if kind is SequenceNode:
@@ -140,11 +91,19 @@ class _StrictResolver(yaml.resolver.BaseResolver):
         return MAP_TAG
 
 
-class _StrictLoader(_Parser, _StrictConstructor, _StrictResolver):
+class _StrictLoader(_Parser, _StrictResolver):
+    """libyaml's C parser and composer with the strict resolver; values are built by _build."""
+
     def __init__(self, stream: str) -> None:
         _Parser.__init__(self, stream)
-        _StrictConstructor.__init__(self)
         _StrictResolver.__init__(self)
+
+    # No path-dependent resolution: the C composer calls these for every node.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 def _decode(data: bytes) -> str:
@@ -233,15 +192,56 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
             raise _syntax_error(exc) from None
     loader = _StrictLoader(text)
     try:
-        return loader.get_single_data()
-    except YamlError:
-        raise
+        node = loader.get_single_node()
     except yaml.YAMLError as exc:
         raise _syntax_error(exc) from None
-    except RecursionError:  # pragma: no cover - guarded by the depth scan
-        raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
+    if node is None:
+        return None
+    try:
+        return _build(node)
+    except RecursionError:  # pragma: no cover - the depth is bounded before composing
+        raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
+
+
+def _build(node: Node) -> Any:
+    """The value of a composed node, under the strict rules. A direct recursive walk: the
+    depth is already bounded by MAX_DEPTH, and it costs a fraction of PyYAML's generic
+    constructor machinery (this is most of the time a valid case takes to check)."""
+    cls = node.__class__
+    if cls is ScalarNode:
+        tag = node.tag
+        if tag == STR_TAG:
+            return node.value
+        if tag == INT_TAG:
+            return int(node.value)
+        if tag == BOOL_TAG:
+            return node.value == "true"
+        if tag == NULL_TAG:
+            return None
+    elif cls is MappingNode:
+        if node.tag == MAP_TAG:
+            data: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not ScalarNode or key_node.tag != STR_TAG:
+                    line, column = _mark(key_node)
+                    raise YamlError("mapping keys must be plain text (not numbers, booleans, null, lists or mappings)", line, column)
+                key = key_node.value
+                if key in data:
+                    line, column = _mark(key_node)
+                    shown = repr(key) if _FIELD_NAME.fullmatch(key) else "(a key withheld because it may hold personal data)"
+                    raise YamlError(f"duplicate key {shown}", line, column)
+                if key == "<<" and key_node.style not in ("'", '"'):
+                    line, column = _mark(key_node)
+                    raise YamlError("merge keys (<<) are not allowed", line, column)
+                data[key] = _build(value_node)
+            return data
+    elif cls is SequenceNode:
+        if node.tag == SEQ_TAG:
+            return [_build(child) for child in node.value]
+    line, column = _mark(node)
+    raise YamlError("tags are not allowed", line, column)
 
 
 def compose_yaml(data: bytes) -> Node | None:
