@@ -268,3 +268,35 @@ def test_compiled_and_reference_validators_agree(edits: list[tuple[tuple[Any, ..
     assert (SCHEMA.problems(case) == []) == reference_ok
     # and the checker, on the same data written out, never crashes
     check(yaml.safe_dump(case, allow_unicode=True).encode())
+
+
+# --- no value is ever echoed ------------------------------------------------------------------
+
+def _at(node: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        node = node[step]
+    return node
+
+
+LEAVES = [p for p in PATHS if not isinstance(_at(BASE_CASE, p), (dict, list))]
+MARKERS = ["zqmarkervalue", "王小明先生", "13812345678", "zq-marker@example.com", "2099-01-01", "ZQ-20260305-MARKR", "Zqmarker Value"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(LEAVES), st.sampled_from(MARKERS)), min_size=1, max_size=3), st.booleans())
+def test_no_value_is_ever_echoed(edits: list[tuple[tuple[Any, ...], str]], as_list: bool) -> None:
+    """Put a recognisable value in any field (or a list of it): whatever the checker says about
+    the file, the value appears in no message and no field path."""
+    case = copy.deepcopy(BASE_CASE)
+    for path, marker in edits:
+        parent: Any = case
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = [marker] if as_list else marker
+    result = check(yaml.safe_dump(case, allow_unicode=True).encode())
+    for problem in result.problems:
+        shown = problem.message + " " + problem.field
+        for marker in MARKERS:
+            if marker == "2099-01-01":
+                continue  # a date is not personal data; "today is ..." may name one
+            assert marker not in shown and marker[:4] not in shown, (problem.field, problem.message)

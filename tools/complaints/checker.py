@@ -20,6 +20,8 @@ from .yamlload import YamlError, compose_yaml, load_yaml, locate
 CASE_NAME = re.compile(r"cases/(?P<year>[0-9]{4})/(?P<id>[^/]+)\.yml")
 ID_PARTS = re.compile(r"(?P<prefix>[A-Z][A-Z0-9]{0,7})-(?P<date>[0-9]{8})-(?P<rand>[0-9A-HJKMNP-TV-Z]{5})")
 
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 Found = list[tuple[JsonPath, str]]
 
 # Which event fields name a vocabulary of the policy, and which one.
@@ -83,6 +85,8 @@ def _identity(case: dict[str, Any], file: str, policy: Policy) -> Found:
     timeline = case.get("timeline")
     first = timeline[0] if isinstance(timeline, list) and timeline and isinstance(timeline[0], dict) else {}
     received = first.get("date") if first.get("kind") == "received" else None
+    if not (isinstance(received, str) and _DATE_TEXT.fullmatch(received)):
+        received = None  # a malformed date is the schema's to report, and must not be echoed
     if isinstance(received, str) and received.replace("-", "") != parts["date"]:
         found.append((("id",), "the date in the id must be the date received (timeline[0].date)"))
     if where and isinstance(received, str) and received[:4] != where["year"]:
