@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -47,7 +48,6 @@ _PLAIN_TAGS = {"": NULL_TAG, "~": NULL_TAG, "null": NULL_TAG, "true": BOOL_TAG, 
 _INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 # Block nesting needs one more column of indentation or one more indicator per level, so the
 # longest run of leading blanks and indicators bounds a file's block depth from above.
-_LEADING = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _SUSPECT = re.compile(r"[&*!]")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
 
@@ -126,12 +126,20 @@ def _decode(data: bytes) -> str:
     return text
 
 
+@lru_cache(maxsize=MAX_DEPTH + 1)
+def _leading_run(length: int) -> re.Pattern[str]:
+    """A line starting with at least ``length`` blanks or block indicators."""
+    return re.compile(r"^[ \t?:-]{%d}" % length, re.MULTILINE)
+
+
 def _needs_event_scan(text: str) -> bool:
     if _SUSPECT.search(text):
         return True
-    flow = text.count("[") + text.count("{")
-    block = max((len(m) for m in _LEADING.findall(text)), default=0)
-    return flow + block + 1 > MAX_DEPTH
+    # Each level of flow nesting needs a bracket; each level of block nesting one more
+    # column of indentation or one more indicator at the start of a line. While the two
+    # together stay under MAX_DEPTH the file cannot nest deeper.
+    room = MAX_DEPTH - 1 - text.count("[") - text.count("{")
+    return room <= 0 or _leading_run(room).search(text) is not None
 
 
 def _scan_events(text: str) -> None:
