@@ -257,7 +257,7 @@ def generate(root: Path, out: Path, count: int, seed: int, start: dt.date, end: 
     return gen.receipt_codes
 
 
-def make_repository(out: Path, count: int, seed: int = 1, today: dt.date = dt.date(2026, 11, 27), encrypt: bool = True) -> Path:
+def make_repository(out: Path, count: int, seed: int = 1, today: dt.date = dt.date(2026, 9, 30), encrypt: bool = True) -> Path:
     """A complete case repository (policy, schemas, calendar, recipients + N cases) at ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("policy.yml", "calendar.yml", "recipients.txt", "mkdocs.yml"):
