@@ -87,7 +87,9 @@ def cache_files(repo: Path) -> list[Path]:
 def test_cold_warm_and_uncached_runs_agree(repo: Path) -> None:
     outputs = assert_same(repo)
     assert outputs["validate-text"][1].startswith("ok: 240 files checked")
-    assert {p.name for p in cache_files(repo)} == {"validate.cache", "deadlines.cache", "facts.cache"}
+    assert {p.name for p in cache_files(repo)} == {
+        "validate.cache", "deadlines.cache", "facts.cache", "overdue-report.cache", "stats-report.cache"
+    }
     # The cache keeps itself out of git.
     assert _git(repo, "status", "--porcelain") == ""
 

@@ -36,7 +36,9 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 from . import __version__
 
@@ -124,6 +126,19 @@ def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
         except UnicodeDecodeError:
             continue
     return ids
+
+
+def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Callable[[], T]) -> T:
+    """A whole repository-wide result, kept under a key made of ``purpose`` (which must name
+    every input: options, today, a digest of the case files) and the environment; computed
+    and stored when there is none, or when what is stored is not an ``expected``."""
+    cache = ResultCache(root, name, environment_key(root, purpose))
+    stored = cache.load().get("result")
+    if isinstance(stored, expected):
+        return stored
+    value = compute()
+    cache.save({"result": value})
+    return value
 
 
 class ResultCache:

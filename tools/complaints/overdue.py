@@ -114,15 +114,26 @@ def overdue_report(
     repo: Any, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
 ) -> OverdueReport:
     """Every overdue and due-soon stage across the repository, grouped (`complaints overdue`)."""
-    run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed)
-    warn = time_limits(repo.policy).warn_days if warn_days is None else warn_days
-    return OverdueReport(
-        today=today,
-        warn_days=warn,
-        groups=group_stages(list(run.deadlines), repo.policy),
-        stage_labels=_stage_labels(repo.policy),
-        warnings=run.warnings,
-    )
+
+    def compute() -> OverdueReport:
+        run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed)
+        warn = time_limits(repo.policy).warn_days if warn_days is None else warn_days
+        return OverdueReport(
+            today=today,
+            warn_days=warn,
+            groups=group_stages(list(run.deadlines), repo.policy),
+            stage_labels=_stage_labels(repo.policy),
+            warnings=run.warnings,
+        )
+
+    if not getattr(repo, "use_cache", False):
+        return compute()
+    # An unchanged archive asked the same question gets the stored answer (cache.py).
+    from .cache import memoized
+    from .validate import inputs_digest
+
+    purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{inputs_digest(repo)}"
+    return memoized(repo.root, "overdue-report", purpose, OverdueReport, compute)
 
 
 # ---- overdue renderers -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import os
 import stat
 from collections import defaultdict, deque
@@ -274,6 +275,18 @@ def _run(
     entries = dict(hits) if whole else old
     entries.update(fresh)
     cache.save(entries)
+
+
+def inputs_digest(repo: Repository) -> str:
+    """A digest of the case files a repository-wide result depends on: every file under
+    cases/ by path and git blob id (blob ids come from the git index where it is current,
+    so this reads almost nothing on an unchanged archive)."""
+    files = repo.case_files()
+    ids = _blob_ids(repo, files)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file}\x00{ids.get(file, '-')}\n".encode())
+    return digest.hexdigest()
 
 
 def check_files(
