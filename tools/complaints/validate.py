@@ -248,7 +248,8 @@ def _run(
     purpose = "validate" if derive is None else f"records:{derive.key}"
     cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
     old = cache.load()
-    ids = _blob_ids(repo, files)
+    # With nothing cached there is nothing to match: the workers hash what they read.
+    ids = _blob_ids(repo, files) if old else {}
     now = today.toordinal() if today is not None else None
     hits: dict[str, Checked[Any]] = {}
     for file in files:
