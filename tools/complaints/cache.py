@@ -141,6 +141,21 @@ def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Ca
     return value
 
 
+class _HashingWriter:
+    """A file-like sink that counts and hashes what passes through to ``out``."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.length = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.length += len(data)
+        written: int = self.out.write(data)
+        return written
+
+
 class ResultCache:
     """One cache file: a mapping from relative path to an entry, valid for one key."""
 
@@ -173,8 +188,6 @@ class ResultCache:
     def save(self, entries: dict[str, Any]) -> bool:
         """Write the entries atomically (temporary file + rename); False when the folder
         cannot be written (the run's results are unaffected)."""
-        payload = pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
-        header = _HEADER.pack(MAGIC, FORMAT, self.key, len(payload), hashlib.sha256(payload).digest())
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory.parent / ".gitignore"
@@ -183,8 +196,16 @@ class ResultCache:
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as out:
-                    out.write(header)
-                    out.write(payload)
+                    out.write(bytes(_HEADER.size))
+                    writer = _HashingWriter(out)
+                    pickler = pickle.Pickler(writer, protocol=pickle.HIGHEST_PROTOCOL)
+                    # No memo: the entries share no objects that must stay shared, and for
+                    # 100,000 cases the memo (and a payload built in memory) would cost
+                    # hundreds of megabytes. The payload streams to disk as it is pickled.
+                    pickler.fast = True
+                    pickler.dump(entries)
+                    out.seek(0)
+                    out.write(_HEADER.pack(MAGIC, FORMAT, self.key, writer.length, writer.digest.digest()))
                 os.replace(tmp, self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

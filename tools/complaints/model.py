@@ -44,7 +44,7 @@ OVERDUE = "overdue"
 STAGE_STATES: tuple[str, ...] = (DONE_ON_TIME, DONE_LATE, OPEN, DUE_SOON, OVERDUE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StageDeadline:
     """One stage of one case, with its clock: what `deadlines`, `overdue`, `notify` and
     `stats` all work from. Holds ids, dates and vocabulary keys only, never free text."""

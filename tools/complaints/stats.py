@@ -355,14 +355,14 @@ class WorkingDays(Protocol):
     def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StageFact:
     stage: str
     state: str
     working_days: int | None  # from start to completion, completed stages only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseFacts:
     """What statistics may know of a case: keys, flags and dates kept in the library only
     (the report shows months). Never free text."""
