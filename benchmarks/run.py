@@ -17,9 +17,9 @@ For each size it prints, in one table, every figure with its baseline and the ra
 * `complaints validate`, `overdue` and `stats`, cold (cache folder removed first, so the run
   also writes the cache) and warm (nothing changed), and `validate --changed-since HEAD`
   after 10 files were modified (cache warm);
-* the peak memory of each: the largest sum of the resident set sizes of the command's whole
-  process tree (the command and its worker processes), sampled with psutil every 10 ms.
-  Shared pages of forked workers are counted once per process, so this overstates.
+* the peak memory of each: the largest sum of the proportional set sizes (PSS) of the
+  command's whole process tree (the command and its worker processes), sampled with psutil
+  every 10 ms: pages the forked workers share are divided among them, not counted in each.
 
 Every command runs as a subprocess (`.venv/bin/complaints ...`), the median of --runs runs
 is shown. Archives are generated with benchmarks/synth.py under benchmarks/data/ (git-ignored)
@@ -101,13 +101,15 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, int]:
         while proc.poll() is None:
             try:
                 tree = [parent, *parent.children(recursive=True)]
-                rss = 0
+                used = 0
                 for p in tree:
                     try:
-                        rss += p.memory_info().rss
+                        # PSS: pages shared between the command and its forked workers are
+                        # divided among them rather than counted once per process.
+                        used += getattr(p.memory_full_info(), "pss", 0) or p.memory_info().rss
                     except psutil.Error:
                         pass
-                peak = max(peak, rss)
+                peak = max(peak, used)
             except psutil.Error:
                 pass
             time.sleep(0.01)
@@ -265,7 +267,7 @@ def main() -> int:
     print(f"complaints benchmarks: {cores} cores, median of {args.runs} run(s), load average at the end {os.getloadavg()[0]:.1f}")
     print(table(rows))
     print("check-jsonschema checks the JSON Schema only; complaints validate also checks the lifecycle, dates, policy vocabularies, personal data in free text and repository-wide rules.")
-    print("peak MB: largest sum of RSS over the command's process tree (psutil, 10 ms samples).")
+    print("peak MB: largest sum of PSS over the command's process tree (psutil, 10 ms samples).")
     if args.json:
         args.json.write_text(json.dumps({"cores": cores, "runs": args.runs, "rows": rows}, indent=2) + "\n")
     return 0
