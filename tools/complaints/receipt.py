@@ -133,22 +133,30 @@ def coarse_state(timeline: Sequence[Mapping[str, Any]]) -> str:
 NextStep = Callable[[Mapping[str, Any], str, dt.date], "dt.date | None"]
 
 
-def deadline_next_step(repo: Any) -> NextStep:
-    """Next-step dates from complaints.deadlines with the repository's working-day calendar."""
-    from .deadlines import case_deadlines
-    from .errors import CalendarError
-    from .workcalendar import WorkCalendar
+@dataclass(frozen=True)
+class DeadlineNextStep:
+    """Next-step dates from complaints.deadlines with the repository's working-day calendar
+    (a plain object rather than a closure, so it can travel to worker processes)."""
 
-    calendar = WorkCalendar.load(repo.root)
+    policy: Any
+    calendar: Any
 
-    def next_step(case: Mapping[str, Any], path: str, today: dt.date) -> dt.date | None:
+    def __call__(self, case: Mapping[str, Any], path: str, today: dt.date) -> dt.date | None:
+        from .deadlines import case_deadlines
+        from .errors import CalendarError
+
         try:
-            stages = case_deadlines(case, path, repo.policy, calendar, today)
+            stages = case_deadlines(case, path, self.policy, self.calendar, today)
         except CalendarError:
             return None  # a due date in a year whose calendar is unknown is not promised yet
         return min((s.due for s in stages if s.completed is None), default=None)
 
-    return next_step
+
+def deadline_next_step(repo: Any) -> NextStep:
+    """Next-step dates from complaints.deadlines with the repository's working-day calendar."""
+    from .workcalendar import WorkCalendar
+
+    return DeadlineNextStep(repo.policy, WorkCalendar.load(repo.root))
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,29 @@ class LookupEntry:
     iterations: int  # the work factor this case's hash was made with
 
 
+@dataclass(frozen=True)
+class ReceiptRecords:
+    """The lookup row of one case (a Derivation, see validate.case_records): computed in the
+    worker processes and cached per case file, so the site's table costs next to nothing on
+    an archive that barely changed. Settled once the case is closed (no step is promised)."""
+
+    next_step: NextStep
+
+    @property
+    def key(self) -> str:
+        return "receipts"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[str, LookupEntry] | None, bool, None]:
+        complainant = case.get("complainant")
+        stored = complainant.get("receipt_hash") if isinstance(complainant, Mapping) else None
+        parsed = parse_hash(stored) if isinstance(stored, str) else None
+        if parsed is None:
+            return None, True, None
+        state = coarse_state(case.get("timeline") or [])
+        due = None if state == "closed" else self.next_step(case, path, today)
+        return (parsed[1], LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0])), state == "closed", None
+
+
 def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
     """Hash hex -> coarse state and next-step month, for every valid case with a receipt hash.
 
@@ -165,15 +196,16 @@ def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None)
     every complainant's lookup offline."""
     find_next = next_step or deadline_next_step(repo)
     entries: dict[str, LookupEntry] = {}
+    records = getattr(repo, "case_records", None)
+    if records is not None and next_step is None:
+        for _path, row, _span in records(today, ReceiptRecords(find_next)):
+            if row is not None:
+                entries[row[0]] = row[1]
+        return entries
     for path, case in repo.iter_valid_cases(today):
-        complainant = case.get("complainant")
-        stored = complainant.get("receipt_hash") if isinstance(complainant, Mapping) else None
-        parsed = parse_hash(stored) if isinstance(stored, str) else None
-        if parsed is None:
-            continue
-        state = coarse_state(case.get("timeline") or [])
-        due = None if state == "closed" else find_next(case, path, today)
-        entries[parsed[1]] = LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0])
+        row, _settled, _ = ReceiptRecords(find_next)(path, case, today)
+        if row is not None:
+            entries[row[0]] = row[1]
     return entries
 
 
