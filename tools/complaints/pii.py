@@ -78,13 +78,8 @@ def luhn_valid(digits: str) -> bool:
 def _worth_scanning(text: str) -> bool:
     if "@" in text or "\uff20" in text or "\ufe6b" in text:
         return True
-    digits = 0
-    for ch in text:
-        if ch.isdigit():
-            digits += 1
-            if digits >= MIN_DIGITS:
-                return True
-    return False
+    # str.isdigit counts full-width and other scripts' digits too; map keeps the loop in C.
+    return len(text) >= MIN_DIGITS and sum(map(str.isdigit, text)) >= MIN_DIGITS
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
