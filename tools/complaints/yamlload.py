@@ -36,14 +36,9 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
 
-STR_TAG = "tag:yaml.org,2002:str"
-INT_TAG = "tag:yaml.org,2002:int"
-BOOL_TAG = "tag:yaml.org,2002:bool"
-NULL_TAG = "tag:yaml.org,2002:null"
-SEQ_TAG = "tag:yaml.org,2002:seq"
-MAP_TAG = "tag:yaml.org,2002:map"
-
-_PLAIN_TAGS = {"": NULL_TAG, "~": NULL_TAG, "null": NULL_TAG, "true": BOOL_TAG, "false": BOOL_TAG}
+_TEXT = object()
+_INT_START = frozenset("-0123456789")
+_PLAIN_VALUES: dict[str, Any] = {"": None, "~": None, "null": None, "true": True, "false": False}
 # At most 18 digits: a bigger number stays text instead of costing a big-integer conversion.
 _INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
 # Block nesting needs one more column of indentation or one more indicator per level, so the
@@ -75,35 +70,17 @@ def _mark(node_or_event: Any) -> tuple[int | None, int | None]:
     return mark.line + 1, mark.column + 1
 
 
-class _StrictResolver(yaml.resolver.BaseResolver):
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if kind is ScalarNode:
-            if implicit[0]:
-                tag = _PLAIN_TAGS.get(value)
-                if tag is not None:
-                    return tag
-                first = value[:1]
-                if ("0" <= first <= "9" or first == "-") and _INT.fullmatch(value):
-                    return INT_TAG
-            return STR_TAG
-        if kind is SequenceNode:
-            return SEQ_TAG
-        return MAP_TAG
+class _StrictLoader(_Parser):
+    """libyaml's C parser and composer; values (and their types) are decided by _build.
 
+    The C composer calls three resolver hooks for every node. Python methods there cost a
+    third of a small file's load, so they are builtins that take the same arguments: `resolve`
+    leaves ``slice(kind, value, (plain, quoted))`` as the tag of every node without an
+    explicit tag, which _build reads; there are no path-dependent resolvers."""
 
-class _StrictLoader(_Parser, _StrictResolver):
-    """libyaml's C parser and composer with the strict resolver; values are built by _build."""
-
-    def __init__(self, stream: str) -> None:
-        _Parser.__init__(self, stream)
-        _StrictResolver.__init__(self)
-
-    # No path-dependent resolution: the C composer calls these for every node.
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        return None
-
-    def ascend_resolver(self) -> None:
-        return None
+    resolve = slice
+    descend_resolver = slice
+    ascend_resolver = tuple
 
 
 def _decode(data: bytes) -> str:
@@ -213,43 +190,70 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
         raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
 
 
+def _scalar(node: Any) -> Any:
+    """A scalar's value: text, except that a plain `true`/`false`, `null`/`~`/empty and a
+    plain decimal integer without a leading zero are typed; an explicit tag is refused."""
+    tag: Any = node.tag
+    if tag.__class__ is not slice:
+        line, column = _mark(node)
+        raise YamlError("tags (!name, !!type) are not allowed", line, column)
+    value = node.value
+    if tag.step[0]:  # plain (unquoted): the only scalars YAML would type
+        typed = _PLAIN_VALUES.get(value, _TEXT)
+        if typed is not _TEXT:
+            return typed
+        if value[:1] in _INT_START and _INT.fullmatch(value):
+            return int(value)
+    return value
+
+
 def _build(node: Node) -> Any:
     """The value of a composed node, under the strict rules. A direct recursive walk: the
     depth is already bounded by MAX_DEPTH, and it costs a fraction of PyYAML's generic
-    constructor machinery (this is most of the time a valid case takes to check)."""
+    constructor machinery (this is most of the time a valid case takes to check). Plain
+    scalars are typed inline, as _scalar does, because they are most of a file."""
     cls = node.__class__
     if cls is ScalarNode:
-        tag = node.tag
-        if tag == STR_TAG:
-            return node.value
-        if tag == INT_TAG:
-            return int(node.value)
-        if tag == BOOL_TAG:
-            return node.value == "true"
-        if tag == NULL_TAG:
-            return None
-    elif cls is MappingNode:
-        if node.tag == MAP_TAG:
-            data: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.__class__ is not ScalarNode or key_node.tag != STR_TAG:
-                    line, column = _mark(key_node)
-                    raise YamlError("mapping keys must be plain text (not numbers, booleans, null, lists or mappings)", line, column)
-                key = key_node.value
-                if key in data:
-                    line, column = _mark(key_node)
-                    shown = repr(key) if _FIELD_NAME.fullmatch(key) else "(a key withheld because it may hold personal data)"
-                    raise YamlError(f"duplicate key {shown}", line, column)
-                if key == "<<" and key_node.style not in ("'", '"'):
-                    line, column = _mark(key_node)
-                    raise YamlError("merge keys (<<) are not allowed", line, column)
-                data[key] = _build(value_node)
-            return data
-    elif cls is SequenceNode:
-        if node.tag == SEQ_TAG:
-            return [_build(child) for child in node.value]
-    line, column = _mark(node)
-    raise YamlError("tags are not allowed", line, column)
+        return _scalar(node)
+    tag: Any = node.tag
+    if tag.__class__ is not slice:
+        line, column = _mark(node)
+        raise YamlError("tags (!name, !!type) are not allowed", line, column)
+    if cls is SequenceNode:
+        return [_build(child) for child in node.value]
+    data: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key_tag: Any = key_node.tag
+        key: Any = key_node.value
+        if (
+            key_node.__class__ is not ScalarNode
+            or key_tag.__class__ is not slice
+            or (key_tag.step[0] and (key in _PLAIN_VALUES or (key[:1] in _INT_START and _INT.fullmatch(key))))
+        ):
+            line, column = _mark(key_node)
+            if key_node.__class__ is ScalarNode and key_tag.__class__ is not slice:
+                raise YamlError("tags (!name, !!type) are not allowed", line, column)
+            raise YamlError("mapping keys must be plain text (not numbers, booleans, null, lists or mappings)", line, column)
+        if key in data:
+            line, column = _mark(key_node)
+            shown = repr(key) if _FIELD_NAME.fullmatch(key) else "(a key withheld because it may hold personal data)"
+            raise YamlError(f"duplicate key {shown}", line, column)
+        if key == "<<" and key_node.style not in ("'", '"'):
+            line, column = _mark(key_node)
+            raise YamlError("merge keys (<<) are not allowed", line, column)
+        value_tag: Any = value_node.tag
+        if value_node.__class__ is ScalarNode and value_tag.__class__ is slice:
+            value: Any = value_node.value
+            if value_tag.step[0]:
+                typed = _PLAIN_VALUES.get(value, _TEXT)
+                if typed is not _TEXT:
+                    value = typed
+                elif value[:1] in _INT_START and _INT.fullmatch(value):
+                    value = int(value)
+            data[key] = value
+        else:
+            data[key] = _build(value_node)
+    return data
 
 
 def compose_yaml(data: bytes) -> Node | None:
