@@ -20,6 +20,7 @@ For each size it prints, in one table, every figure with its baseline and the ra
 * the peak memory of each: the largest sum of the proportional set sizes (PSS) of the
   command's whole process tree (the command and its worker processes), sampled with psutil
   every 10 ms: pages the forked workers share are divided among them, not counted in each.
+  The sampling itself costs CPU, so it is done in one extra run; the times are unobserved.
 
 Every command runs as a subprocess (`.venv/bin/complaints ...`), the median of --runs runs
 is shown. Archives are generated with benchmarks/synth.py under benchmarks/data/ (git-ignored)
@@ -91,11 +92,15 @@ def floor(kind: str, root: Path) -> int:
 # ---- measuring ------------------------------------------------------------------------------
 
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, float, int]:
-    """(seconds, peak MB of the process tree, exit status) of one run."""
+def measure(argv: list[str], cwd: Path, sample: bool = True) -> tuple[float, float, int]:
+    """(seconds, peak MB of the process tree, exit status) of one run; without ``sample``
+    only the time (reading every process's memory map costs CPU the command then lacks)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
+    if not sample:
+        status = proc.wait()
+        return time.perf_counter() - start, 0.0, status
     try:
         parent = psutil.Process(proc.pid)
         while proc.poll() is None:
@@ -119,15 +124,20 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, int]:
 
 
 def median_run(argv: list[str], cwd: Path, runs: int, before: Any = None) -> dict[str, Any]:
-    times, peaks, statuses = [], [], []
+    """The median time of ``runs`` unobserved runs, and the peak memory of one more run
+    sampled for it (``before`` prepares each run, e.g. removes the cache for a cold one)."""
+    times, statuses = [], []
     for _ in range(runs):
         if before is not None:
             before()
-        seconds, peak, status = measure(argv, cwd)
+        seconds, _, status = measure(argv, cwd, sample=False)
         times.append(seconds)
-        peaks.append(peak)
         statuses.append(status)
-    return {"seconds": statistics.median(times), "peak_mb": max(peaks), "status": statuses[-1], "runs": runs}
+    if before is not None:
+        before()
+    _, peak, status = measure(argv, cwd)
+    statuses.append(status)
+    return {"seconds": statistics.median(times), "peak_mb": peak, "status": max(statuses), "runs": runs}
 
 
 def check_jsonschema(root: Path, runs: int) -> dict[str, Any]:
