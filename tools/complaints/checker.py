@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import PurePosixPath
 from typing import Any, Iterator
 
 from . import lifecycle
@@ -240,7 +239,3 @@ def _pii_kinds(text: str) -> list[str]:
     from .pii import scan_text
 
     return sorted({finding.kind for finding in scan_text(text)})
-
-
-def file_of(path: PurePosixPath) -> str:
-    return path.as_posix()
