@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from . import lifecycle
 from .policy import Policy
 from .result import FileResult, Problem
-from .schemas import JsonPath, load_schema
+from .schemas import JsonPath, Schema, load_schema
 from .yamlload import YamlError, compose_yaml, load_yaml, locate
 
 CASE_NAME = re.compile(r"cases/(?P<year>[0-9]{4})/(?P<id>[^/]+)\.yml")
@@ -151,9 +151,12 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None, foun
         found.append((("status",), f"says {stated!r} but the timeline leads to {track.state!r}; fix the status or the timeline"))
 
 
-def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | None, keep: bool = False) -> FileResult:
+def check_case_bytes(
+    data: bytes, file: str, policy: Policy, today: dt.date | None, keep: bool = False, schema: Schema | None = None
+) -> FileResult:
     """Every problem with one case file, given its bytes and its path relative to the
-    repository. With ``keep``, a valid case's mapping is returned in the result too."""
+    repository. With ``keep``, a valid case's mapping is returned in the result too.
+    ``schema``: the case schema, when the caller checking many files has it at hand."""
     result = FileResult(file)
     layout = layout_problem(file)
     if layout is None and not CASE_NAME.fullmatch(file):
@@ -174,7 +177,8 @@ def check_case_bytes(data: bytes, file: str, policy: Policy, today: dt.date | No
     if isinstance(case.get("id"), str) and ID_PARTS.fullmatch(case["id"]):
         result.case_id = case["id"]
 
-    schema = load_schema(policy.path.parent, "case")
+    if schema is None:
+        schema = load_schema(policy.path.parent, "case")
     found: Found = list(_identity(case, file, policy))
     if schema.is_valid(case):
         _semantics(case, policy, today, found)

@@ -24,7 +24,7 @@ from .checker import check_case_bytes
 from .errors import CaseError
 from .repository import CASES_DIR, Repository
 from .result import FileResult, Problem, ValidationReport
-from .schemas import load_schema
+from .schemas import Schema, load_schema
 from .yamlload import MAX_BYTES, YamlError, load_yaml
 
 # Below this many files a process pool costs more than it saves.
@@ -87,7 +87,7 @@ class Checked(NamedTuple, Generic[R]):
     case: dict[str, Any] | None = None  # only when the caller asked to keep parsed cases
 
 
-def _read(root: Path, file: str) -> bytes | FileResult:
+def _read(root: str | Path, file: str) -> bytes | FileResult:
     """The bytes of a case file: one open (refusing a symbolic link), one fstat, one read."""
     path = os.path.join(root, file)
     try:
@@ -143,12 +143,12 @@ class _Task:
     derive: Derivation[Any] | None
     keep: bool
 
-    def check(self, file: str) -> Checked[Any]:
-        data = _read(Path(self.root), file)
+    def check(self, file: str, schema: Schema | None = None) -> Checked[Any]:
+        data = _read(self.root, file)
         today_ord = self.today.toordinal() if self.today is not None else None
         if isinstance(data, FileResult):
             return Checked(file, Verdict(None, None, tuple(data.problems), None, today_ord))
-        result = check_case_bytes(data, file, self.policy, self.today, True)
+        result = check_case_bytes(data, file, self.policy, self.today, True, schema)
         case = result.case
         if case is None:
             try:
@@ -168,7 +168,8 @@ class _Task:
         return Checked(file, verdict, record, settled, span, case if self.keep else None)
 
     def batch(self, files: Sequence[str]) -> list[Checked[Any]]:
-        return [self.check(file) for file in files]
+        schema = load_schema(Path(self.root), "case")  # once per batch, not once per file
+        return [self.check(file, schema) for file in files]
 
 
 _WORKER: dict[str, _Task] = {}
