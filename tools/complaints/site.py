@@ -870,5 +870,8 @@ def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", per
     config_file = root / CONFIG_FILE
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
+    from . import mkdocs_hooks
+
     prepare(root, today, period)
-    serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)
+    # As for build_site: the hooks come from the installed package, not the repository.
+    serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, hooks=[mkdocs_hooks.__file__])
