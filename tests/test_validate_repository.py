@@ -243,10 +243,10 @@ def test_changed_since_a_deleted_file_is_not_checked(git_repo: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("ref, error", [("no-such-ref", "git diff failed"), ("--output={tmp}/x", "is not a git revision")])
+@pytest.mark.parametrize("ref, error", [("no-such-ref", "unknown git revision"), ("--output={tmp}/x", "is not a git revision")])
 def test_changed_since_a_bad_ref_is_a_clean_error(git_repo: Path, tmp_path: Path, ref: str, error: str) -> None:
     result = run(git_repo, f"--changed-since={ref.format(tmp=tmp_path)}")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, not "problems found"
     assert error in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x").exists()  # an option smuggled in as a ref never reaches git
 
@@ -271,7 +271,8 @@ def test_exit_codes(make_repo: Callable[..., Path]) -> None:
 def test_a_missing_path_and_a_path_outside_are_clean_errors(make_repo: Callable[..., Path], tmp_path: Path) -> None:
     root = make_repo()
     missing = run(root, str(root / "cases" / "nope.yml"))
-    assert missing.exit_code == 1 and "no such file or folder" in missing.stderr
+    # A path that does not exist is a usage error (exit 2), as for any bad argument.
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
     outside = run(root, str(tmp_path))
     assert outside.exit_code == 1 and "outside the repository" in outside.stderr
     assert "Traceback" not in missing.stderr + outside.stderr

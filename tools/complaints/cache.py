@@ -256,9 +256,9 @@ class StageRecords:
         return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[Any, ...], bool, tuple[int, int] | None]:
-        from .deadlines import case_deadlines
+        from .deadlines import case_deadlines_of
 
-        stages = tuple(case_deadlines(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
+        stages = tuple(case_deadlines_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
         return stages, all(s.completed is not None for s in stages), _span(stages, today)
 
 
@@ -274,9 +274,9 @@ class FactRecords:
         return f"facts:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[Any, bool, tuple[int, int] | None]:
-        from .deadlines import case_deadlines
+        from .deadlines import case_deadlines_of
         from .stats import case_facts
 
-        stages = case_deadlines(case, path, self.policy, self.calendar, today)
+        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
         facts = case_facts(case, stages, self.calendar, today)
         return facts, all(s.completed is not None for s in stages), _span(stages, today)

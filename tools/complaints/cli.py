@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import __version__
-from .errors import ComplaintsError
+from .errors import ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -26,6 +26,8 @@ class ComplaintsGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageMistake as exc:
+            raise click.UsageError(str(exc), ctx) from None
         except ComplaintsError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -102,7 +104,7 @@ no_cache_option = click.option(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--changed-since", metavar="REF", help="Check only case files changed since this git ref (plus the repository-wide rules).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes to use (default: one per core).")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
-from .errors import CaseError, ConfigError
+from .errors import CalendarError, CaseError, ConfigError
 from .lifecycle import holding
 from .model import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 from .workcalendar import SpecialDay, WorkCalendar
@@ -655,15 +655,29 @@ def repository_run(
         # In worker processes, and from the cache for cases no later day can change (cache.py).
         from .cache import StageRecords, touch_calendar
 
+        from .validate import skipped_warning
+
         spans = []
-        for _path, stages, span in records(today, StageRecords(repo.policy, calendar, warn_days)):
+        skipped: list[str] = []
+        for _path, stages, span in records(today, StageRecords(repo.policy, calendar, warn_days), skipped):
             found.extend(stages)
             spans.append(span)
         touch_calendar(calendar, spans)
-        return RepositoryDeadlines(tuple(found), calendar.warnings)
+        return RepositoryDeadlines(tuple(found), (*calendar.warnings, *((skipped_warning(skipped),) if skipped else ())))
     for path, case in repo.iter_valid_cases(today):
-        found.extend(case_deadlines(case, path, repo.policy, calendar, today, warn_days=warn_days))
+        found.extend(case_deadlines_of(case, path, repo.policy, calendar, today, warn_days=warn_days))
     return RepositoryDeadlines(tuple(found), calendar.warnings)
+
+
+def case_deadlines_of(
+    case: Mapping[str, Any], path: str, policy: PolicyLike, calendar: WorkCalendar, today: dt.date, *, warn_days: int | None = None
+) -> list[StageDeadline]:
+    """case_deadlines, with the case file named in a calendar error (repository-wide runs
+    must say which case needs a year's calendar)."""
+    try:
+        return case_deadlines(case, path, policy, calendar, today, warn_days=warn_days)
+    except CalendarError as exc:
+        raise CalendarError(f"{path}: {exc}") from None
 
 
 def repository_deadlines(

@@ -7,6 +7,11 @@ class ComplaintsError(Exception):
     it never carries the value of a field that may hold personal data."""
 
 
+class UsageMistake(ComplaintsError):
+    """The command was asked for something that cannot be (an unknown git revision, say):
+    the CLI exits 2, as for any other usage error."""
+
+
 class ConfigError(ComplaintsError):
     """The policy file, the calendar overrides or another repository setting is unusable."""
 

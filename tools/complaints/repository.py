@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
-from .errors import CaseError, ConfigError
+from .errors import CaseError, ConfigError, UsageMistake
 from .policy import POLICY_FILE, Policy, load_policy
 
 if TYPE_CHECKING:
@@ -114,18 +114,23 @@ class Repository:
 
         yield from iter_cases(self, today)
 
-    def case_records(self, today: dt.date, derive: "Derivation[R]") -> Iterator[tuple[str, R, tuple[int, int] | None]]:
+    def case_records(
+        self, today: dt.date, derive: "Derivation[R]", skipped: list[str] | None = None
+    ) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
         """(relative path, record, date span) for every valid case, in path order, computed
-        by ``derive`` in worker processes or read from the cache (see validate.case_records)."""
+        by ``derive`` in worker processes or read from the cache (see validate.case_records);
+        invalid case files are listed in ``skipped`` when it is given."""
         from .validate import case_records
 
-        yield from case_records(self, today, derive, use_cache=self.use_cache)
+        yield from case_records(self, today, derive, use_cache=self.use_cache, skipped=skipped)
 
     def changed_files(self, ref: str) -> list[str]:
         """Files under cases/ added, copied, modified or renamed since ``ref`` (committed,
         staged, unstaged or untracked)."""
         if ref.startswith("-"):
-            raise ConfigError(f"{ref!r} is not a git revision")
+            raise UsageMistake(f"{ref!r} is not a git revision")
+        if not self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip():
+            raise UsageMistake(f"--changed-since: unknown git revision {ref!r} (fetch it first, e.g. `git fetch origin main`)")
         base = self._git("merge-base", ref, "HEAD", check=False) or ref
         changed = self._git("diff", "--name-only", "--no-renames", "--diff-filter=ACMRT", base.strip(), "--", CASES_DIR)
         untracked = self._git("ls-files", "--others", "--exclude-standard", "--", CASES_DIR)

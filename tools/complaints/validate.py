@@ -312,14 +312,30 @@ def check_files(
 
 
 def case_records(
-    repo: Repository, today: dt.date, derive: Derivation[R], *, use_cache: bool = True, jobs: int | None = None
+    repo: Repository,
+    today: dt.date,
+    derive: Derivation[R],
+    *,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    skipped: list[str] | None = None,
 ) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
     """(relative path, record, date span) of every valid case, in path order: ``derive``
     applied to each valid case, in worker processes, from the cache where it holds. Workers
-    send back records only, never parsed cases."""
+    send back records only, never parsed cases. Invalid case files are left out and, when
+    ``skipped`` is given, listed in it."""
     for item in _run(repo, _case_files(repo), today, jobs=jobs, derive=derive, use_cache=use_cache, whole=True):
         if not item.verdict.problems and item.record is not None:
             yield item.file, item.record, item.span
+        elif item.verdict.problems and skipped is not None:
+            skipped.append(item.file)
+
+
+def skipped_warning(skipped: list[str]) -> str:
+    """The warning that goes with a repository-wide result that left invalid files out."""
+    shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    n = len(skipped)
+    return f"{n} case file{'s' if n != 1 else ''} left out because {'they do' if n != 1 else 'it does'} not pass validation (run `complaints validate`): {shown}"
 
 
 def _select(repo: Repository, paths: Iterable[Path]) -> list[str]:

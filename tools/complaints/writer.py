@@ -259,7 +259,9 @@ def _refuse_if_invalid(data: bytes, relpath: str, repo: Repository, today: dt.da
 
     result = check_case_bytes(data, relpath, repo.policy, today)
     if not result.ok:
-        lines = [f"{p.file}{f':{p.line}' if p.line else ''}::{p.field}: {p.message}" for p in result.problems]
+        from .reporter import problem_line
+
+        lines = [problem_line(p) for p in result.problems]
         raise CaseError("the result would not validate; nothing was written:\n" + "\n".join(lines))
 
 

@@ -153,14 +153,28 @@ def _scan_events(text: str) -> None:
         loader.dispose()
 
 
-def _syntax_error(exc: yaml.YAMLError) -> YamlError:
+# A key followed by a full-width colon (or a tab before the value): common slips when typing
+# Chinese, which YAML reports only vaguely, often on the next line.
+_WIDE_COLON = re.compile(r"^[ -]*[A-Za-z_][A-Za-z0-9_-]*[ \t]*[\uff1a\ufe55]", re.MULTILINE)
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str = "") -> YamlError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or "not valid YAML"
     if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc):
         problem = "file holds more than one YAML document; one case per file"
     if mark is None:
         return YamlError(f"YAML syntax: {problem}")
-    return YamlError(f"YAML syntax: {problem}", mark.line + 1, mark.column + 1)
+    line, column = mark.line + 1, mark.column + 1
+    # Look at the reported line and the one before it for a key with a full-width colon.
+    start = text.rfind("\n", 0, max(0, text.rfind("\n", 0, mark.index))) + 1 if text else 0
+    end = text.find("\n", mark.index) if text else -1
+    wide = _WIDE_COLON.search(text, start, len(text) if end == -1 else end) if text else None
+    if wide is not None:
+        line = text.count("\n", 0, wide.start()) + 1
+        column = wide.end() - (text.rfind("\n", 0, wide.start()) + 1)
+        return YamlError("YAML syntax: a full-width colon (：) after a key; write an ASCII colon and a space (key: value)", line, column)
+    return YamlError(f"YAML syntax: {problem}", line, column)
 
 
 def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
@@ -174,12 +188,12 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
         try:
             _scan_events(text)
         except yaml.YAMLError as exc:
-            raise _syntax_error(exc) from None
+            raise _syntax_error(exc, text) from None
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
-        raise _syntax_error(exc) from None
+        raise _syntax_error(exc, text) from None
     finally:
         loader.dispose()
     if node is None:
