@@ -338,6 +338,7 @@ def new_case(
 
     Example:
 
+    \b
         printf 'Name, phone' | complaints new --channel hotline --category delay \\
             --department permits --priority normal --named --contact-stdin
 
