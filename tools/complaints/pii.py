@@ -118,7 +118,11 @@ def scan_text(text: str) -> list[Finding]:
     for m in _MOBILE.finditer(norm):
         found.append((MOBILE, m.start(), m.end()))
         id_spans.append((m.start(), m.end()))
+    mobiles = [(start, end) for kind, start, end in found if kind == MOBILE]
     for m in _LANDLINE.finditer(norm):
+        # "+86 139 1234 5678" also reads as a landline; a mobile number is the better name.
+        if any(s < m.end() and m.start() < e for s, e in mobiles):
+            continue
         found.append((LANDLINE, m.start(), m.end()))
         id_spans.append((m.start(), m.end()))
     for m in _EMAIL.finditer(norm):
