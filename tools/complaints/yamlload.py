@@ -224,8 +224,7 @@ def _scalar(node: Any) -> Any:
 def _build(node: Node) -> Any:
     """The value of a composed node, under the strict rules. A direct recursive walk: the
     depth is already bounded by MAX_DEPTH, and it costs a fraction of PyYAML's generic
-    constructor machinery (this is most of the time a valid case takes to check). Plain
-    scalars are typed inline, as _scalar does, because they are most of a file."""
+    constructor machinery (this is most of the time a valid case takes to check)."""
     cls = node.__class__
     if cls is ScalarNode:
         return _scalar(node)
@@ -237,16 +236,9 @@ def _build(node: Node) -> Any:
         return [_build(child) for child in node.value]
     data: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        key_tag: Any = key_node.tag
-        key: Any = key_node.value
-        if (
-            key_node.__class__ is not ScalarNode
-            or key_tag.__class__ is not slice
-            or (key_tag.step[0] and (key in _PLAIN_VALUES or (key[:1] in _INT_START and _INT.fullmatch(key))))
-        ):
+        key = _scalar(key_node) if key_node.__class__ is ScalarNode else None
+        if not isinstance(key, str):
             line, column = _mark(key_node)
-            if key_node.__class__ is ScalarNode and key_tag.__class__ is not slice:
-                raise YamlError("tags (!name, !!type) are not allowed", line, column)
             raise YamlError("mapping keys must be plain text (not numbers, booleans, null, lists or mappings)", line, column)
         if key in data:
             line, column = _mark(key_node)
@@ -255,18 +247,7 @@ def _build(node: Node) -> Any:
         if key == "<<" and key_node.style not in ("'", '"'):
             line, column = _mark(key_node)
             raise YamlError("merge keys (<<) are not allowed", line, column)
-        value_tag: Any = value_node.tag
-        if value_node.__class__ is ScalarNode and value_tag.__class__ is slice:
-            value: Any = value_node.value
-            if value_tag.step[0]:
-                typed = _PLAIN_VALUES.get(value, _TEXT)
-                if typed is not _TEXT:
-                    value = typed
-                elif value[:1] in _INT_START and _INT.fullmatch(value):
-                    value = int(value)
-            data[key] = value
-        else:
-            data[key] = _build(value_node)
+        data[key] = _build(value_node)
     return data
 
 
