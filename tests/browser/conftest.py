@@ -11,7 +11,7 @@ import pytest
 
 from complaints.site import build_site
 
-from .support import ROOT, copy_repository, serve
+from .support import ROOT, copy_repository, recording_page, serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,13 +51,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, site_url: str) -> Iterator[Any]:
     """A fresh page that records every request it makes (as `page.requested`)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    page = context.new_page()
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.requested = requested
-    yield page
-    context.close()
+    with recording_page(browser, viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 @pytest.fixture(scope="session")

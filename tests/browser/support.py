@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +41,18 @@ def serve(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def recording_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A fresh page (service workers blocked) that records every request it makes, as
+    `page.requested`, so a test can assert that none leaves the local server."""
+    context = browser.new_context(service_workers="block", **options)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.requested = requested
+    try:
+        yield page
+    finally:
+        context.close()

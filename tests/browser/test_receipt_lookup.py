@@ -17,7 +17,7 @@ from complaints.site import build_site
 from complaints.writer import NewCase, append_event, build_event, create_case
 
 from .conftest import TODAY
-from .support import copy_repository, serve
+from .support import copy_repository, recording_page, serve
 
 pytestmark = pytest.mark.browser
 
@@ -42,13 +42,8 @@ def lookup_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def lookup_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(service_workers="block")
-    page = context.new_page()
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.requested = requested
-    yield page
-    context.close()
+    with recording_page(browser) as page:
+        yield page
 
 
 def check(page: Any, code: str) -> tuple[str, str]:
