@@ -94,18 +94,16 @@ class Repository:
     def read_case(self, case_id: str, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
         """(relative path, mapping) of one case, which must be valid."""
         from .checker import check_case_bytes
-        from .yamlload import load_yaml
 
         path = self.find_case(case_id)
         rel = self.relative(path)
         data = path.read_bytes()
-        result = check_case_bytes(data, rel, self.policy, today)
-        if not result.ok:
+        result = check_case_bytes(data, rel, self.policy, today, keep=True)
+        if result.case is None:  # kept only for a valid case
             first = result.problems[0]
             where = f":{first.line}" if first.line else ""
             raise CaseError(f"{rel}{where}: {first.field}: {first.message} (run `complaints validate {rel}`)")
-        case: dict[str, Any] = load_yaml(data, rel)
-        return rel, case
+        return rel, result.case
 
     def iter_valid_cases(self, today: dt.date | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         """(relative path, mapping) of every case file that passes validation, in path order.
