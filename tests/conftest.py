@@ -24,20 +24,22 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 # What a case repository needs besides its cases.
 REPO_FILES = ("policy.yml", "calendar.yml", "recipients.txt")
 
 
 def copy_repo(root: Path, with_cases: bool = False) -> Path:
-    """A fresh case repository at root: policy.yml, schema/, calendar.yml, recipients.txt and
-    (optionally) the shipped sample cases."""
+    """A fresh case repository at root from the frozen template (tests/fixtures/template):
+    policy.yml, schema/, calendar.yml, recipients.txt and (optionally) the sample cases."""
     root.mkdir(parents=True)
     for file in REPO_FILES:
-        if (ROOT / file).exists():
-            shutil.copy2(ROOT / file, root / file)
-    shutil.copytree(ROOT / "schema", root / "schema")
+        if (TEMPLATE / file).exists():
+            shutil.copy2(TEMPLATE / file, root / file)
+    shutil.copytree(TEMPLATE / "schema", root / "schema")
     if with_cases:
-        shutil.copytree(ROOT / "cases", root / "cases")
+        shutil.copytree(TEMPLATE / "cases", root / "cases")
     else:
         (root / "cases").mkdir()
     return root

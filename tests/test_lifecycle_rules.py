@@ -13,6 +13,8 @@ from complaints.checker import check_case_bytes
 from complaints.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 
 
 def ev(kind: str, **fields: Any) -> dict[str, Any]:
@@ -161,7 +163,7 @@ def test_derive_state(events: list[dict[str, Any]], state: str) -> None:
 def test_every_state_of_the_schema_is_reachable() -> None:
     import json
 
-    schema = json.loads((ROOT / "schema" / "case.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((TEMPLATE / "schema" / "case.schema.json").read_text(encoding="utf-8"))
     assert {state for _, state in STATES} == set(schema["properties"]["status"]["enum"])
 
 
@@ -174,7 +176,7 @@ def test_holding_follows_assignments_and_transfers() -> None:
 
 # --- status agrees with the timeline, in a case file -----------------------------------------
 
-POLICY = load_policy(ROOT)
+POLICY = load_policy(TEMPLATE)
 HEAD = """id: XN-20260305-7K3QH
 channel: letter
 complainant: {anonymous: true}

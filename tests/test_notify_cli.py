@@ -15,7 +15,7 @@ from complaints.cli import cli
 from complaints.deadlines import repository_deadlines
 from complaints.repository import Repository
 from githubstub import READ_TOKEN, REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
-from githubstub.factories import ROOT, Sleeps
+from githubstub.factories import TEMPLATE, Sleeps
 
 TODAY = "2026-04-20"
 CASES = {
@@ -66,10 +66,10 @@ timeline:
 def case_repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "cases" / "2026").mkdir(parents=True)
-    shutil.copy(ROOT / "policy.yml", root / "policy.yml")
-    shutil.copytree(ROOT / "schema", root / "schema")
-    if (ROOT / "calendar.yml").exists():
-        shutil.copy(ROOT / "calendar.yml", root / "calendar.yml")
+    shutil.copy(TEMPLATE / "policy.yml", root / "policy.yml")
+    shutil.copytree(TEMPLATE / "schema", root / "schema")
+    if (TEMPLATE / "calendar.yml").exists():
+        shutil.copy(TEMPLATE / "calendar.yml", root / "calendar.yml")
     for case_id, text in CASES.items():
         (root / "cases" / "2026" / f"{case_id}.yml").write_text(text, encoding="utf-8")
     return root

@@ -16,7 +16,9 @@ from complaints.errors import ConfigError
 from complaints.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
-POLICY_TEXT = (ROOT / "policy.yml").read_text(encoding="utf-8")
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+POLICY_TEXT = (TEMPLATE / "policy.yml").read_text(encoding="utf-8")
 
 
 def line_of(text: str, needle: str) -> int:
@@ -24,7 +26,7 @@ def line_of(text: str, needle: str) -> int:
 
 
 def test_the_shipped_policy_loads() -> None:
-    policy = load_policy(ROOT)
+    policy = load_policy(TEMPLATE)
     assert policy.timezone == "Asia/Shanghai" and policy.id_prefix == "XN"
     assert policy.vocab["channels"] == {"mailbox", "anonymous_box", "online_form", "hotline", "in_person", "letter"}
     assert policy.vocab["satisfaction"] == {"satisfied", "basically_satisfied", "dissatisfied"}

@@ -17,6 +17,8 @@ from complaints import charts, site
 from complaints.policy import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 FIXTURE = ROOT / "tests" / "data" / "site" / "stats.json"
 
 HOSTILE = [
@@ -34,7 +36,7 @@ HOSTILE = [
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return load_policy(ROOT)
+    return load_policy(TEMPLATE)
 
 
 @pytest.fixture(scope="module")

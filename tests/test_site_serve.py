@@ -14,6 +14,8 @@ from pathlib import Path
 from conftest import copy_repo
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 COMPLAINTS = Path(sys.executable).parent / "complaints"
 
 
@@ -41,8 +43,8 @@ def _get(url: str, deadline: float, proc: subprocess.Popen[bytes]) -> str:
 
 def test_serve_builds_serves_and_rebuilds(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo", with_cases=True)
-    shutil.copy2(ROOT / "mkdocs.yml", repo / "mkdocs.yml")
-    shutil.copytree(ROOT / "site", repo / "site", ignore=shutil.ignore_patterns("generated"))
+    shutil.copy2(TEMPLATE / "mkdocs.yml", repo / "mkdocs.yml")
+    shutil.copytree(TEMPLATE / "site", repo / "site", ignore=shutil.ignore_patterns("generated"))
     port = _free_port()
     proc = subprocess.Popen(
         [str(COMPLAINTS), "site", "serve", "--dev-addr", f"127.0.0.1:{port}", "--today", "2026-11-28", "--repo", str(repo)],

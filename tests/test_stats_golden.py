@@ -16,9 +16,11 @@ from complaints.stats import Period, StatsReport, compute_from_facts, repository
 from complaints.statsreport import render, to_json_document
 
 ROOT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 GOLDEN = Path(__file__).parent / "data" / "stats" / "golden"
 TODAY = dt.date(2026, 11, 30)
-SCHEMA = json.loads((ROOT / "schema" / "stats.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads((TEMPLATE / "schema" / "stats.schema.json").read_text(encoding="utf-8"))
 
 CASES = [
     ("2025", "csv", "zh"),
@@ -33,7 +35,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, StatsReport]:
-    repo = Repository.open(ROOT)
+    repo = Repository.open(TEMPLATE)
     facts, calendar = repository_facts(repo, TODAY)
     assert len(facts) >= 50  # the sample data is there
     return {

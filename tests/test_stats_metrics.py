@@ -27,6 +27,8 @@ from complaints.workcalendar import WorkCalendar
 from complaints.yamlload import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 DATA = Path(__file__).parent / "data" / "stats"
 TODAY = dt.date(2026, 3, 31)
 
@@ -43,7 +45,7 @@ class Weekdays:
 
 
 def policy(threshold: int = 1) -> dict[str, Any]:
-    raw = copy.deepcopy(load_policy(ROOT).raw)
+    raw = copy.deepcopy(load_policy(TEMPLATE).raw)
     raw["publication"] = {**raw.get("publication", {}), "threshold": threshold}
     return raw
 

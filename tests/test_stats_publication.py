@@ -27,8 +27,10 @@ from complaints.workcalendar import WorkCalendar
 from complaints.yamlload import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 TODAY = dt.date(2026, 11, 30)
-SCHEMA = json.loads((ROOT / "schema" / "stats.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads((TEMPLATE / "schema" / "stats.schema.json").read_text(encoding="utf-8"))
 
 PLANTS = [
     "11010519491231002X",
@@ -67,8 +69,8 @@ def copy_repo(dst: Path) -> Path:
     for name in ("policy.yml", "calendar.yml"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, dst / name)
-    shutil.copytree(ROOT / "schema", dst / "schema")
-    shutil.copytree(ROOT / "cases", dst / "cases")
+    shutil.copytree(TEMPLATE / "schema", dst / "schema")
+    shutil.copytree(TEMPLATE / "cases", dst / "cases")
     return dst
 
 
@@ -86,11 +88,11 @@ def assert_clean(text: str, where: str) -> None:
 def test_planted_personal_data_never_reaches_any_output() -> None:
     """Every string field of every sample case gets a pattern; the cases then go straight to the
     statistics (bypassing the validator, which would reject them) and every output is checked."""
-    policy = load_policy(ROOT)
-    calendar = WorkCalendar.load(ROOT)
+    policy = load_policy(TEMPLATE)
+    calendar = WorkCalendar.load(TEMPLATE)
     counter = [0]
     facts = []
-    for path in sorted((ROOT / "cases").rglob("*.yml")):
+    for path in sorted((TEMPLATE / "cases").rglob("*.yml")):
         case = plant(load_yaml(path.read_bytes(), path.name), counter)
         stages = case_deadlines(case, path.name, policy, calendar, TODAY)
         facts.append(case_facts(case, stages, calendar, TODAY))
@@ -119,9 +121,9 @@ def test_planted_cases_are_kept_out_by_the_command(tmp_path: Path) -> None:
 
 
 def test_a_pattern_in_a_published_label_stops_publication() -> None:
-    raw = copy.deepcopy(load_policy(ROOT).raw)
+    raw = copy.deepcopy(load_policy(TEMPLATE).raw)
     raw["channels"]["hotline"] = {"zh": "投诉电话 010-62345678", "en": "Hotline"}
-    report = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, WorkCalendar.load(ROOT))
+    report = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, WorkCalendar.load(TEMPLATE))
     for fmt in ("json", "csv", "markdown"):
         with pytest.raises(PublicationError) as exc:
             render(report, fmt)
@@ -130,7 +132,7 @@ def test_a_pattern_in_a_published_label_stops_publication() -> None:
     assert "$.metrics[0].rows[3].label.zh" in str(json_error.value)
     # the organisation's own hotline may be published on purpose
     raw["publication"]["allow"] = ["010-62345678"]
-    allowed = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, WorkCalendar.load(ROOT))
+    allowed = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, WorkCalendar.load(TEMPLATE))
     assert "010-62345678" in render(allowed, "json")
 
 

@@ -29,6 +29,8 @@ from complaints.reporter import problem_line
 from conftest import copy_repo
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 DATA = Path(__file__).resolve().parent / "data" / "invalid"
 DEFAULT_FILE = "cases/2026/XN-20260305-7K3QH.yml"
 DEFAULT_TODAY = "2026-11-28"
@@ -58,7 +60,7 @@ def expected(name: str, file: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def policy():  # type: ignore[no-untyped-def]
-    return load_policy(ROOT)
+    return load_policy(TEMPLATE)
 
 
 def test_the_folder_covers_the_issue() -> None:

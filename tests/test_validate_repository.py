@@ -20,6 +20,8 @@ from complaints.repository import Repository
 from complaints.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 VALID = (Path(__file__).resolve().parent / "data" / "writer" / "XN-20260305-7K3QH.yml").read_text(encoding="utf-8")
 ID = "XN-20260305-7K3QH"
 TODAY = "2026-11-28"
@@ -44,9 +46,9 @@ def with_id(new_id: str) -> str:
 # --- the shipped sample data ----------------------------------------------------------------
 
 def test_the_sample_data_passes() -> None:
-    result = CliRunner().invoke(cli, ["validate", "--repo", str(ROOT), "--today", TODAY])
+    result = CliRunner().invoke(cli, ["validate", "--repo", str(TEMPLATE), "--today", TODAY])
     assert result.exit_code == 0, result.output
-    files = sorted((ROOT / "cases").rglob("*.yml"))
+    files = sorted((TEMPLATE / "cases").rglob("*.yml"))
     assert len(files) >= 80
     assert result.stdout == f"ok: {len(files)} files checked, no problems\n"
 
@@ -54,7 +56,7 @@ def test_the_sample_data_passes() -> None:
 def test_the_sample_data_passes_in_a_subprocess() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", "from complaints.cli import main; main()", "validate", "--today", TODAY, "--format", "json"],
-        cwd=ROOT / "cases", capture_output=True, text=True, timeout=120,
+        cwd=TEMPLATE / "cases", capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
@@ -62,7 +64,7 @@ def test_the_sample_data_passes_in_a_subprocess() -> None:
 
 
 def test_the_sample_data_is_marked_and_covers_the_vocabularies() -> None:
-    repo = Repository.open(ROOT)
+    repo = Repository.open(TEMPLATE)
     cases = [case for _, case in repo.iter_valid_cases(dt.date.fromisoformat(TODAY))]
     assert len(cases) >= 80
     assert all(case.get("sample") is True for case in cases)
@@ -75,7 +77,7 @@ def test_the_sample_data_is_marked_and_covers_the_vocabularies() -> None:
     assert any(case["complainant"]["anonymous"] for case in cases)
     years = {case["id"][3:7] for case in cases}
     assert {"2025", "2026"} <= years
-    for path in (ROOT / "cases").rglob("*.yml"):
+    for path in (TEMPLATE / "cases").rglob("*.yml"):
         assert path.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=../../schema/case.schema.json\n")
 
 

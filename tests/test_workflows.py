@@ -20,6 +20,8 @@ from click.testing import CliRunner
 from complaints.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 BIN = Path(sys.executable).parent
@@ -195,10 +197,10 @@ def test_validate_changed_since_the_base_as_the_pull_request_workflow_runs_it(tm
     (args,) = [a for name, a, _ in INVOCATIONS if a[0] == "validate"]
     repo = tmp_path / "repo"
     (repo / "cases" / "2026").mkdir(parents=True)
-    shutil.copy(ROOT / "policy.yml", repo / "policy.yml")
-    shutil.copytree(ROOT / "schema", repo / "schema")
-    if (ROOT / "calendar.yml").exists():
-        shutil.copy(ROOT / "calendar.yml", repo / "calendar.yml")
+    shutil.copy(TEMPLATE / "policy.yml", repo / "policy.yml")
+    shutil.copytree(TEMPLATE / "schema", repo / "schema")
+    if (TEMPLATE / "calendar.yml").exists():
+        shutil.copy(TEMPLATE / "calendar.yml", repo / "calendar.yml")
     (repo / "cases" / "2026" / "XN-20260302-AB3CD.yml").write_text(GOOD_CASE, encoding="utf-8")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")

@@ -25,6 +25,8 @@ from complaints.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
 from conftest import copy_repo
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 VALID = (Path(__file__).resolve().parent / "data" / "writer" / "XN-20260305-7K3QH.yml").read_bytes()
 FILE = "cases/2026/XN-20260305-7K3QH.yml"
@@ -62,7 +64,7 @@ EXPECTED: dict[str, tuple[str, int | None, int | None]] = {
 
 @pytest.fixture(scope="module")
 def policy():  # type: ignore[no-untyped-def]
-    return load_policy(ROOT)
+    return load_policy(TEMPLATE)
 
 
 @pytest.fixture(scope="module")

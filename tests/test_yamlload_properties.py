@@ -24,11 +24,13 @@ from complaints.yamlload import YamlError, load_yaml
 from conftest import copy_repo
 
 ROOT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 VALID = (Path(__file__).resolve().parent / "data" / "writer" / "XN-20260305-7K3QH.yml").read_bytes()
 FILE = "cases/2026/XN-20260305-7K3QH.yml"
 TODAY = dt.date(2026, 11, 28)
-POLICY = load_policy(ROOT)
-SCHEMA = load_schema(ROOT, "case")
+POLICY = load_policy(TEMPLATE)
+SCHEMA = load_schema(TEMPLATE, "case")
 
 SYNTAX = [b"&", b"*", b"!", b"!!", b"<<: ", b":", b"- ", b"? ", b"[", b"]", b"{", b"}", b"|", b">", b"'", b'"', b"#",
           b"%", b"@", b"`", b"\n", b"\t", b"---\n", b"...\n", b"\xef\xbb\xbf", b"\x00", b"\xff", b"\\", b"~", b",",

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# The organisation's data as the template ships it, frozen for the tests.
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+_ORG_DATA = ("policy.yml", "calendar.yml", "recipients.txt", "cases", "schema", "mkdocs.yml", "site")
 
 # What a build needs; the rest (the venv, git, earlier builds, generated files) stays behind.
 _SKIP = {".venv", ".git", "public", "test-artifacts", ".cache", ".mypy_cache", ".pytest_cache", ".hypothesis",
@@ -18,8 +21,16 @@ _SKIP = {".venv", ".git", "public", "test-artifacts", ".cache", ".mypy_cache", "
 
 
 def copy_repository(target: Path) -> Path:
-    """A copy of the repository's sources (policy, schemas, cases, site, tools) in TARGET."""
-    shutil.copytree(ROOT, target, ignore=lambda _dir, names: [n for n in names if n in _SKIP or n.endswith(".egg-info")])
+    """A copy of the repository's sources in TARGET: the tool from the checkout, the
+    organisation's data (policy, calendar, schemas, cases, site pages) from the frozen template."""
+    skip = _SKIP | set(_ORG_DATA)
+    shutil.copytree(ROOT, target, ignore=lambda _dir, names: [n for n in names if n in skip or n.endswith(".egg-info")])
+    for name in _ORG_DATA:
+        source = TEMPLATE / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.exists():
+            shutil.copy2(source, target / name)
     return target
 
 

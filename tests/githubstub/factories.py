@@ -15,13 +15,15 @@ from . import REPOSITORY, WRITE_TOKEN
 from .server import GitHubStub
 
 ROOT = Path(__file__).resolve().parents[2]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 TODAY = dt.date(2026, 4, 20)
 CASE = "XN-20260302-AB3CD"
 
 
 def policy(**notify: Any) -> dict[str, Any]:
     """policy.yml as written, with `notify:` settings added or replaced."""
-    raw: dict[str, Any] = yaml.safe_load((ROOT / "policy.yml").read_text(encoding="utf-8"))
+    raw: dict[str, Any] = yaml.safe_load((TEMPLATE / "policy.yml").read_text(encoding="utf-8"))
     if notify:
         raw["notify"] = {**(raw.get("notify") or {}), **notify}
     return raw
