@@ -25,7 +25,7 @@ def new_named(root: Path, contact: str = CONTACT) -> tuple[str, Path]:
     result = CliRunner().invoke(cli, ["new", "--repo", str(root), "--today", "2026-03-06", "--channel", "mailbox", "--category", "delay",
                                       "--department", "permits", "--priority", "normal", "--named", "--contact-stdin"], input=contact)
     assert result.exit_code == 0, result.output
-    case_id = result.output.split()[1]
+    case_id = result.stdout.split()[1]
     return case_id, Repository.open(root).find_case(case_id)
 
 
@@ -99,7 +99,7 @@ def test_rekey_moves_every_case_to_the_new_team(tmp_path: Path) -> None:
     second, second_path = new_named(root, "Second person, 13900139000\n")
     anonymous = CliRunner().invoke(cli, ["new", "--repo", str(root), "--today", "2026-03-06", "--channel", "anonymous_box", "--category", "delay",
                                         "--department", "permits", "--priority", "normal", "--anonymous"])
-    anonymous_path = Repository.open(root).find_case(anonymous.output.split()[1])
+    anonymous_path = Repository.open(root).find_case(anonymous.stdout.split()[1])
     before = {p: p.read_text() for p in (first_path, second_path, anonymous_path)}
     new_team = [old_team[1], x25519.Identity.generate()]  # member 0 leaves, a new member joins
     write_recipients(root, new_team)

@@ -82,7 +82,8 @@ def test_overdue_grouped_text(repo: Path) -> None:
     # finance / h-wu: XN-20260402-BBBB2 resolve, urgent 10 calendar days from Wed 4-8 = Sat 4-18
     # -> Mon 4-20; on Thu 4-16 left: Fri 4-17, Mon 4-20 = 2 -> due soon.
     # permits / h-zhou: XN-20260209-AAAA1 resolve, due 3-23, late by 13 (to 4-10) + 4-13..4-16 = 17.
-    assert out.index("finance (财务科) / h-wu") < out.index("permits (审批服务科) / h-zhou")
+    # Worst first: the group with an overdue stage comes before the one with a due-soon stage.
+    assert out.index("permits (审批服务科) / h-zhou") < out.index("finance (财务科) / h-wu")
     assert "XN-20260402-BBBB2  resolve (调查办结)  started 2026-04-08  due 2026-04-20  due soon, 2 working day(s) left" in out
     assert "XN-20260209-AAAA1  resolve (调查办结)  started 2026-02-11  due 2026-03-23  OVERDUE by 17 working day(s)" in out
     assert "XN-20260302-CCCC3" not in out
@@ -95,15 +96,15 @@ def test_overdue_json_csv_and_fail_flag(repo: Path) -> None:
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert (doc["overdue"], doc["due_soon"], doc["warn_days"]) == (1, 1, 2)
-    assert [(g["department"], g["handler"]) for g in doc["groups"]] == [("finance", "h-wu"), ("permits", "h-zhou")]
-    assert doc["groups"][1]["stages"][0]["key"] == "XN-20260209-AAAA1/resolve"
+    assert [(g["department"], g["handler"]) for g in doc["groups"]] == [("permits", "h-zhou"), ("finance", "h-wu")]
+    assert doc["groups"][0]["stages"][0]["key"] == "XN-20260209-AAAA1/resolve"
 
     result = run("overdue", "--repo", str(repo), "--today", "2026-04-16", "--format", "csv")
     assert result.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["case_id"], r["stage"], r["state"], r["due"]) for r in rows] == [
-        ("XN-20260402-BBBB2", "resolve", DUE_SOON, "2026-04-20"),
         ("XN-20260209-AAAA1", "resolve", OVERDUE, "2026-03-23"),
+        ("XN-20260402-BBBB2", "resolve", DUE_SOON, "2026-04-20"),
     ]
     assert_no_case_text(result)
 

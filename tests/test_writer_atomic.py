@@ -32,7 +32,7 @@ def test_crash_before_rename_keeps_the_original_and_a_retry_cleans_up(tmp_path: 
     root, _ = make_repo(tmp_path / "repo")
     created = CliRunner().invoke(cli, ["new", "--repo", str(root), "--today", "2026-03-06", "--channel", "letter", "--category", "delay",
                                       "--department", "permits", "--priority", "normal", "--anonymous"])
-    case_id = created.output.split()[1]
+    case_id = created.stdout.split()[1]
     path = Repository.open(root).find_case(case_id)
     original = path.read_bytes()
     script = CRASH.format(tests=str(Path(__file__).parent), case_id=case_id, root=str(root))

@@ -88,10 +88,14 @@ def test_new_asks_for_each_field_with_the_policy_choices(repo: tuple[Path, list[
         "fax",  # not a channel: asked again
         "letter", "attitude", "nowhere, finance", "finance, hr", "urgent", "h-wu", "2026-03-04", "n",
         "窗口人员态度生硬", "Zhao Liu, 13912345678",
+        "",  # no improvement suggestion
+        "y",  # Save? [Y/n]
     ]) + "\n"
     result = invoke(root, "--interactive", input=answers)
     assert result.exit_code == 0, result.output
-    assert "Channel (mailbox, anonymous_box, online_form, hotline, in_person, letter)" in result.output
+    # The choices are shown with their labels, and a refusal lists them again.
+    assert "Channel [mailbox (投诉信箱), anonymous_box (匿名投诉箱)" in result.output
+    assert "error: Channel: not a key of the policy's channels; choose one of: mailbox (投诉信箱)" in result.output
     assert "Zhao Liu" not in result.output  # typed hidden
     case_id = next(line for line in result.output.splitlines() if line.startswith("created ")).split()[1]
     path = Repository.open(root).find_case(case_id)
@@ -114,7 +118,8 @@ def test_new_without_a_terminal_needs_every_option(repo: tuple[Path, list[Any]])
 def test_received_in_the_future_is_refused(repo: tuple[Path, list[Any]]) -> None:
     root, _ = repo
     result = invoke(root, *OPTIONS[:-1], "2026-03-07", "--anonymous")
-    assert result.exit_code == 1 and "after today" in result.output
+    # A usage error (exit 2), like any other option value that cannot be.
+    assert result.exit_code == 2 and "after today" in result.output
 
 
 def test_placeholder_recipients_are_warned_about(repo: tuple[Path, list[Any]]) -> None:

@@ -9,7 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from .deadlines import (
@@ -94,8 +94,16 @@ def group_stages(deadlines: list[StageDeadline], policy: PolicyLike) -> tuple[Ha
         if d.state in (OVERDUE, DUE_SOON):
             buckets.setdefault((d.department, d.handler), []).append(d)
     groups = []
+    # Worst first: the most overdue stages, then the most working days late, then the most due
+    # soon; ties alphabetically with the unassigned last.
     for (department, handler), stages in sorted(
-        buckets.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "", kv[0][1] is None, kv[0][1] or "")
+        buckets.items(),
+        key=lambda kv: (
+            -sum(1 for s in kv[1] if s.state == OVERDUE),
+            -sum(s.working_days_late for s in kv[1] if s.state == OVERDUE),
+            -sum(1 for s in kv[1] if s.state == DUE_SOON),
+            kv[0][0] is None, kv[0][0] or "", kv[0][1] is None, kv[0][1] or "",
+        ),
     ):
         stages.sort(key=lambda s: (s.state != OVERDUE, -s.working_days_late, s.due, stage_key(s)))
         groups.append(
@@ -134,6 +142,15 @@ def overdue_report(
 
     purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{inputs_digest(repo)}"
     return memoized(repo.root, "overdue-report", purpose, OverdueReport, compute)
+
+
+def filter_groups(report: OverdueReport, handlers: tuple[str, ...] = (), departments: tuple[str, ...] = ()) -> OverdueReport:
+    """The report with only the groups of these handlers and departments (all when empty)."""
+    groups = tuple(
+        g for g in report.groups
+        if (not handlers or g.handler in handlers) and (not departments or g.department in departments)
+    )  # fmt: skip
+    return replace(report, groups=groups)
 
 
 # ---- overdue renderers -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
+from . import progress
 from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
 from .checker import check_case_bytes
 from .errors import CaseError
@@ -243,8 +244,11 @@ def _run(
     at the end when anything in it changed; for a ``whole`` run it then holds exactly the
     files checked."""
     task = _Task(str(repo.root), repo.policy, today, derive, keep)
+    total = len(files)
     if not use_cache or keep:
-        yield from _stream(task, files, jobs)
+        for done, checked in enumerate(_stream(task, files, jobs), 1):
+            progress.tick(done, total)
+            yield checked
         return
     purpose = "validate" if derive is None else f"records:{derive.key}"
     cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
@@ -265,12 +269,13 @@ def _run(
         hits[file] = entry
     computed = _stream(task, [f for f in files if f not in hits], jobs)
     fresh: dict[str, Checked[Any]] = {}
-    for file in files:
+    for done, file in enumerate(files, 1):
         item = hits.get(file)
         if item is None:
             item = next(computed)
             if item.verdict.blob is not None:
                 fresh[file] = item
+            progress.tick(done, total)
         yield item
     if not fresh and (not whole or len(old) == len(hits)):
         return

@@ -24,7 +24,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import crypto, ids, lifecycle, receipt
-from .errors import CaseError, ComplaintsError, TransitionError
+from .errors import CaseError, ComplaintsError, TransitionError, UsageMistake
 from .yamlload import YamlError, load_yaml
 
 if TYPE_CHECKING:
@@ -307,6 +307,8 @@ class NewCase:
     anonymous: bool
     handler: str | None = None
     summary: str | None = None
+    # Improvement suggestions (改进建议): mappings with summary, adopted and rewarded.
+    suggestions: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -332,6 +334,9 @@ def render_new_case(case_id: str, new: NewCase, contact: str | None, receipt_has
     if new.handler:
         out.append(f"handler: {yaml_scalar(new.handler)}")
     out += ["timeline:", "  - kind: received", f"    date: {new.received.isoformat()}"]
+    if new.suggestions:
+        out.append("suggestions:")
+        out += [render_event_lines(dict(s), "  - ").rstrip("\n") for s in new.suggestions]
     return "\n".join(out) + "\n"
 
 
@@ -497,9 +502,57 @@ def write_private_file(path: Path, data: bytes, repo_root: Path) -> None:
 
 @dataclass
 class RekeyReport:
-    rekeyed: list[str] = field(default_factory=list)  # repository-relative paths
+    rekeyed: list[str] = field(default_factory=list)  # repository-relative paths (to be, with dry_run)
     skipped: list[str] = field(default_factory=list)  # no contact details, or sample data
     failed: list[str] = field(default_factory=list)  # "path: reason", safe to print
+    current: list[str] = field(default_factory=list)  # already encrypted to exactly these recipients
+    dry_run: bool = False
+
+
+# An age X25519 stanza does not name its recipient, so "already encrypted to these keys" cannot
+# be read from a ciphertext: rekey remembers, by the ciphertext's hash, which set of keys it
+# encrypted each one to. The record lives with the other derived data, outside git; without it
+# (another clone, a cleared cache) a file is simply re-encrypted once more.
+REKEY_STATE = Path(".cache") / "complaints" / "rekey-state.json"
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recipients_digest(recipients: crypto.Recipients) -> str:
+    return _digest("\n".join(sorted(recipients.keys)))
+
+
+def _load_rekey_state(root: Path) -> dict[str, str]:
+    import json
+
+    try:
+        data = json.loads((root / REKEY_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save_rekey_state(root: Path, state: Mapping[str, str]) -> None:
+    import json
+
+    path = root / REKEY_STATE
+    with contextlib.suppress(OSError):  # only an optimisation: losing it costs one more rekey
+        atomic_write(path, json.dumps(dict(sorted(state.items())), indent=0).encode("utf-8"))
+
+
+def _stanza_count(armored: str) -> int:
+    import base64
+
+    body = "".join(line for line in armored.strip().splitlines()[1:-1])
+    try:
+        header = base64.b64decode(body, validate=False).split(b"\n---", 1)[0]
+    except ValueError:
+        return -1
+    return sum(1 for line in header.split(b"\n") if line.startswith(b"-> X25519 "))
 
 
 def replace_contact_text(text: str, armored: str, source: str = "case") -> str:
@@ -519,14 +572,18 @@ def replace_contact_text(text: str, armored: str, source: str = "case") -> str:
     return _replace_node_text(text, value_node, replacement)
 
 
-def rekey(repo: Repository, identities: Sequence[Any], today: dt.date) -> RekeyReport:
+def rekey(repo: Repository, identities: Sequence[Any], today: dt.date, *, dry_run: bool = False) -> RekeyReport:
     """Re-encrypt every case's contact details to the keys now in recipients.txt.
 
     Each file is decrypted with ``identities``, encrypted again and replaced atomically; a
     file that cannot be decrypted is reported and left as it is. Sample cases (sample: true)
-    carry no real ciphertext and are skipped."""
+    carry no real ciphertext and are skipped, and so is a ciphertext this command already
+    encrypted to exactly the current keys. With ``dry_run`` nothing is written: the report
+    says what would be re-encrypted (each file is still decrypted, to find the failures)."""
     recipients = crypto.load_recipients(Path(repo.root))
-    report = RekeyReport()
+    wanted = _recipients_digest(recipients)
+    state = _load_rekey_state(Path(repo.root))
+    report = RekeyReport(dry_run=dry_run)
     for path in repo.case_paths():
         path = Path(path)
         relpath = _relpath(repo, path)
@@ -541,8 +598,15 @@ def rekey(repo: Repository, identities: Sequence[Any], today: dt.date) -> RekeyR
         if not isinstance(complainant, dict) or not isinstance(contact, str) or case.get("sample") is True:
             report.skipped.append(relpath)
             continue
+        if state.get(_digest(contact.strip())) == wanted and _stanza_count(contact) == len(recipients.keys):
+            report.current.append(relpath)
+            continue
         try:
             plaintext = crypto.decrypt_contact(contact, identities)
+            if dry_run:
+                del plaintext
+                report.rekeyed.append(relpath)
+                continue
             armored = crypto.encrypt_contact(plaintext, recipients)
             del plaintext
             new_text = replace_contact_text(old.decode("utf-8-sig"), armored, relpath)
@@ -554,5 +618,117 @@ def rekey(repo: Repository, identities: Sequence[Any], today: dt.date) -> RekeyR
         except ComplaintsError as exc:
             report.failed.append(f"{relpath}: {exc}" if not str(exc).startswith(relpath) else str(exc))
             continue
+        state[_digest(armored.strip())] = wanted
         report.rekeyed.append(relpath)
+    if report.rekeyed and not dry_run:
+        _save_rekey_state(Path(repo.root), state)
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Improvement suggestions (改进建议): added with `complaints event ID suggest`, adopted or
+# rewarded later with `complaints event ID adopt`.
+
+
+def _suggestion_item(suggestion: Mapping[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {"summary": suggestion["summary"], "adopted": bool(suggestion.get("adopted"))}
+    if suggestion.get("rewarded"):
+        item["rewarded"] = True
+    return item
+
+
+def _edit_case(repo: Repository, case_id: str, today: dt.date, edit: Callable[[str, dict[str, Any], str], tuple[str, dict[str, Any]]]) -> Path:
+    path = Path(repo.find_case(case_id))
+    relpath = _relpath(repo, path)
+    try:
+        old = path.read_bytes()
+    except OSError as exc:
+        raise CaseError(f"{relpath}: cannot be read ({type(exc).__name__})") from None
+    case = _load_case(old, relpath)
+    new_text, expected = edit(old.decode("utf-8-sig"), case, relpath)
+    data = _verify(new_text, relpath, expected)
+    _refuse_if_invalid(data, relpath, repo, today)
+    atomic_write(path, data)
+    return path
+
+
+def add_suggestion(repo: Repository, case_id: str, suggestion: Mapping[str, Any], today: dt.date) -> Path:
+    """Append an improvement suggestion to a case (a ``suggestions:`` list is started at the
+    end of the file when there is none), in place and atomically; returns the file."""
+
+    def edit(text: str, case: dict[str, Any], relpath: str) -> tuple[str, dict[str, Any]]:
+        item = _suggestion_item(suggestion)
+        expected = dict(case)
+        existing = case.get("suggestions")
+        if existing is None:
+            newline = _newline(text)
+            body = text if text.endswith(("\n", "\r")) else text + newline
+            new_text = body + "suggestions:" + newline + render_event_lines(item, "  - ", newline)
+            expected["suggestions"] = [item]
+            return new_text, expected
+        if not isinstance(existing, list):
+            raise CaseError(f"{relpath}::$.suggestions: must be a list; fix it by hand first")
+        root = _compose(text, relpath)
+        found = _child(root, "suggestions")
+        assert found is not None
+        sequence = found[1]
+        if not isinstance(sequence, SequenceNode) or sequence.flow_style or not sequence.value:
+            raise CaseError(f"{relpath}::$.suggestions: write it as a block list (one '- ' item per suggestion) to add one")
+        last = sequence.value[-1]
+        lines = text.splitlines(keepends=True)
+        dash_prefix = lines[last.start_mark.line][: last.start_mark.column]
+        if dash_prefix.strip() != "-":
+            raise CaseError(f"{relpath}:{last.start_mark.line + 1}: the last suggestion is not laid out as '- key: value'; cannot add safely")
+        after = _last_line(last)
+        newline = _newline(text)
+        head = "".join(lines[: after + 1])
+        if not head.endswith("\n"):
+            head += newline
+        expected["suggestions"] = [*existing, item]
+        return head + render_event_lines(item, dash_prefix, newline) + "".join(lines[after + 1 :]), expected
+
+    return _edit_case(repo, case_id, today, edit)
+
+
+def mark_suggestion(repo: Repository, case_id: str, number: int, today: dt.date, *, adopted: bool, rewarded: bool) -> Path:
+    """Set whether suggestion ``number`` (1-based) was adopted and rewarded; only its
+    ``adopted`` and ``rewarded`` lines change (``rewarded`` is added when missing)."""
+
+    def edit(text: str, case: dict[str, Any], relpath: str) -> tuple[str, dict[str, Any]]:
+        existing = case.get("suggestions")
+        count = len(existing) if isinstance(existing, list) else 0
+        if not 1 <= number <= count:
+            raise UsageMistake(f"--suggestion: {case_id} has {count} suggestion(s); give a number from 1 to {count}" if count
+                               else f"--suggestion: {case_id} has no suggestions; add one with `complaints event {case_id} suggest --summary TEXT`")  # fmt: skip
+        assert isinstance(existing, list)
+        root = _compose(text, relpath)
+        found = _child(root, "suggestions")
+        assert found is not None and isinstance(found[1], SequenceNode)
+        node = found[1].value[number - 1]
+        if not isinstance(node, MappingNode) or node.flow_style:
+            raise CaseError(f"{relpath}::$.suggestions[{number - 1}]: write it in block style (key: value lines) to change it")
+        new_text = text
+        # Edit from the end of the text backwards so earlier positions stay valid.
+        edits: list[tuple[int, int, str]] = []
+        for key, value in (("adopted", adopted), ("rewarded", rewarded)):
+            child = _child(node, key)
+            if child is not None:
+                edits.append((child[1].start_mark.index, child[1].end_mark.index, yaml_scalar(value)))
+            elif value:
+                last_line = _last_line(node)
+                lines = new_text.splitlines(keepends=True)
+                offset = sum(len(line) for line in lines[: last_line + 1])
+                indent = " " * node.value[0][0].start_mark.column
+                prefix = "" if new_text[:offset].endswith("\n") else _newline(text)
+                edits.append((offset, offset, f"{prefix}{indent}{key}: true{_newline(text)}"))
+        for start, end, replacement in sorted(edits, reverse=True):
+            new_text = new_text[:start] + replacement + new_text[end:]
+        expected = dict(case)
+        items = [dict(s) for s in existing]
+        items[number - 1]["adopted"] = adopted
+        if rewarded or "rewarded" in items[number - 1]:
+            items[number - 1]["rewarded"] = rewarded
+        expected["suggestions"] = items
+        return new_text, expected
+
+    return _edit_case(repo, case_id, today, edit)
