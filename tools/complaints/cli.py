@@ -807,7 +807,8 @@ def _ask_event_fields(repository: "Repository", command: str, kind: str, given: 
     if date is None and everything:
         date = ask_until(_ask, _say, "Date (YYYY-MM-DD)", date_check, today_date.isoformat())
     out = dict(given)
-    for name in (*required, *optional):
+    # The note last, as in the file: it is about the event as a whole.
+    for name in (*required, *sorted(optional, key=lambda n: n == "note")):
         if out.get(name) not in (None, (), ""):
             continue
         is_optional = name not in required
