@@ -266,8 +266,10 @@ def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs:
 
     Example:
 
+    \b
         complaints validate
 
+    \b
         complaints validate --changed-since origin/main --format json
     """
     from .reporter import FORMATS
@@ -309,8 +311,10 @@ def deadlines(case_id: str, fmt: str, warn_days: int | None, accept_unconfirmed:
 
     Example:
 
+    \b
         complaints deadlines XN-20260305-7K3QH --today 2026-04-10
 
+    \b
         complaints deadlines XN-20260305-7K3QH --format json
     """
     from .deadlines import case_report
@@ -517,8 +521,10 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None,
 
     Example:
 
+    \b
         GITHUB_REPOSITORY=example-org/complaints GITHUB_TOKEN=... complaints notify --dry-run
 
+    \b
         complaints notify --format json --today 2026-04-10
     """
     import json
@@ -1031,6 +1037,7 @@ def reveal(case_id: str, identity: Path | None, show: bool, out: Path | None, re
 
     Example:
 
+    \b
         complaints reveal XN-20260305-7K3QH --identity ~/.config/complaints/key.txt --show
     """
     from .crypto import load_identities
@@ -1132,6 +1139,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
 
     Example:
 
+    \b
         complaints stats --period 2026-Q1 --format markdown --out site/stats --today 2026-04-10
     """
     from .stats import compute
@@ -1160,6 +1168,7 @@ def site_group() -> None:
 
     Example:
 
+    \b
         complaints site build --today 2026-05-05
     """
 
@@ -1181,6 +1190,7 @@ def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url:
 
     Example:
 
+    \b
         complaints site build --out public --today 2026-05-05
     """
     from .site import DEFAULT_OUT, build_site
@@ -1210,6 +1220,7 @@ def site_serve(dev_addr: str, period: str | None, repo: Path | None, today: dt.d
 
     Example:
 
+    \b
         complaints site serve --dev-addr 127.0.0.1:8000
     """
     from .site import serve_site

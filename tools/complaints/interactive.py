@@ -21,7 +21,7 @@ Say = Callable[[str], None]
 TEXT_LIMIT = 2000  # the case schema's maxLength for internal free text
 
 
-class AnswerError(ComplaintsError):
+class AnswerError(UsageMistake):
     """An answer that cannot be used; the message says why and what would do."""
 
 
