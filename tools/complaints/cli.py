@@ -532,7 +532,7 @@ def rekey(identity: Path | None, repo: Path | None, today: dt.date | None) -> No
 
 
 @cli.command("import")
-@click.argument("source", metavar="FILE|-", type=click.File("rb"))
+@click.argument("source", metavar="FILE|-")
 @identity_option
 @click.option("--received", type=DATE, help="The day the submission arrived (default: today).")
 @click.option("--priority", help="A key of the policy's priorities (default: the first one).")
@@ -542,7 +542,7 @@ def rekey(identity: Path | None, repo: Path | None, today: dt.date | None) -> No
 @click.option("--review", "review_only", is_flag=True, help="Only show the submission; write nothing.")
 @repo_option
 @today_option
-def import_command(source: Any, identity: Path | None, received: dt.date | None, priority: str | None, handler: str | None,
+def import_command(source: str, identity: Path | None, received: dt.date | None, priority: str | None, handler: str | None,
                    summary: str | None, assume_yes: bool, review_only: bool, repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
     """Record a complaint sent from the site's online form (an armoured age ciphertext).
 
@@ -569,7 +569,7 @@ def import_command(source: Any, identity: Path | None, received: dt.date | None,
         raise click.UsageError("give --yes (record) or --review (only show), not both")
     if identity is None:
         raise click.UsageError("give --identity PATH (or set COMPLAINTS_AGE_IDENTITY) to your age private key file")
-    reading_stdin = getattr(source, "name", "") in ("-", "<stdin>")
+    reading_stdin = source == "-"
     if not (assume_yes or review_only) and (reading_stdin or not _stdin_is_tty()):
         raise click.UsageError("give --yes to record it, or --review to only show it (no terminal to ask in)")
     repository = open_repo(repo)
@@ -578,8 +578,15 @@ def import_command(source: Any, identity: Path | None, received: dt.date | None,
         priority = _checked(priority, _vocab_choice(repository, "priorities"), "--priority")
     if handler is not None:
         handler = _checked(handler, _vocab_choice(repository, "handlers"), "--handler")
-    name = "standard input" if reading_stdin else str(getattr(source, "name", "submission"))
-    submission = read_submission(repository, source.read(), name, load_identities(identity))
+    if reading_stdin:
+        name, data = "standard input", sys.stdin.buffer.read()
+    else:
+        name = source
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise click.UsageError(f"{source}: cannot be read ({type(exc).__name__})") from None
+    submission = read_submission(repository, data, name, load_identities(identity))
     click.echo(review_text(submission, repository.policy))
     if review_only:
         click.echo("not recorded (--review)", err=True)
