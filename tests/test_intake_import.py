@@ -224,7 +224,7 @@ def test_form_config_comes_from_the_policy_and_recipients(repo: tuple[Path, Any,
     assert config["email"] == "complaints@example.org" and config["endpoint"] is None
     snippets = intake.form_snippets(policy, crypto.load_recipients(root), "en")
     assert '<option value="delay">Delays and slow handling</option>' in snippets["online-categories.html"]
-    assert 'value="permits"> Permits and Approvals' in snippets["online-departments.html"]
+    assert "value=\"permits\"> Permits and Approvals" in snippets["online-departments.html"]
     assert "</script>" not in snippets["online-config.html"].removesuffix("</script>\n")
 
 

@@ -135,7 +135,7 @@ def form_snippets(policy: Policy, recipients: crypto.Recipients, lang: str) -> d
         f'<option value="{html.escape(key)}">{_label(policy, "categories", key, lang)}</option>' for key in policy.raw["categories"]
     )
     departments = "".join(
-        f'<label class="online-choice"><input type="checkbox" name="departments" value="{html.escape(key)}"> '
+        f'<label class="online-choice" style="display:block"><input type="checkbox" name="departments" value="{html.escape(key)}"> '
         f"{_label(policy, 'departments', key, lang)}</label>"
         for key in policy.raw["departments"]
     )
