@@ -170,6 +170,7 @@ def _damaged(root: Path, identity: Any) -> dict[str, tuple[bytes, str]]:
         "other json": (seal({"hello": "world"}, identity), "not a submission document"),
         "duplicate key": (seal(b'{"format":"complaints-submission","format":"x"}', identity), "a key appears twice"),
         "future version": (seal(document(root, version=2), identity), "$.version: this version of complaints reads submission version 1 only"),
+        "another channel": (seal(document(root, channel="hotline"), identity), "$.channel: not the policy's online channel"),
         "unknown category": (seal(document(root, category="bribery"), identity), "$.category: not a key of the policy's categories"),
         "unknown department": (seal(document(root, departments=["permits", "nowhere"]), identity), "$.departments[1]: not a key of the policy's departments"),
         "no consent": (seal(document(root, consent=False), identity), "$.consent"),
@@ -234,3 +235,13 @@ def test_policy_online_intake_rules(repo: tuple[Path, Any, Path]) -> None:
     (root / "policy.yml").write_text(text.replace("send: [copy, download, email]", "send: [copy, post]"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", "--repo", str(root), "--no-cache"])
     assert result.exit_code == 1 and "online_intake" in result.output
+
+
+def test_online_intake_defaults_without_the_section(repo: tuple[Path, Any, Path]) -> None:
+    root, _, _ = repo
+    text = (root / "policy.yml").read_text(encoding="utf-8")
+    start = text.index("online_intake:")
+    end = text.index("\n\n", start)
+    (root / "policy.yml").write_text(text[:start] + text[end:], encoding="utf-8")
+    settings = intake.IntakeSettings.from_policy(load_policy(root))
+    assert settings == intake.IntakeSettings("online_form", ("copy", "download"))

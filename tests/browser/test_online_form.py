@@ -246,3 +246,23 @@ def test_imported_submissions_are_found_on_the_rebuilt_check_page(
             assert page.get_attribute("[data-receipt-output]", "data-result") == "received"
             assert word in page.inner_text("[data-receipt-output]")
         assert [u for u in page.requested if urlsplit(u).netloc != urlsplit(url).netloc and not u.startswith("data:")] == []
+
+
+def test_receipt_codes_match_complaints_new(browser: Any, intake_repo: tuple[Path, Any, Path, str]) -> None:
+    """16 Crockford base32 characters in groups of four, each symbol as likely as any other:
+    the 80 bits of `complaints new`'s codes (receipt.new_code)."""
+    with recording_page(browser) as page:
+        page.goto(intake_repo[3] + "/complain/online/")
+        codes = page.evaluate("() => Array.from({length: 2000}, () => window.complaintsOnlineForm.newCode())")
+    assert len(set(codes)) == len(codes)
+    for code in codes:
+        assert receipt.format_code(receipt.normalize_code(code)) == code
+        assert len(code) == len(receipt.new_code())
+    counts = {symbol: 0 for symbol in receipt.CROCKFORD}
+    for code in codes:
+        for symbol in code.replace("-", ""):
+            counts[symbol] += 1
+    # 32,000 symbols, 1,000 expected of each (standard deviation 31). A lost bit (a symbol never
+    # drawn, or twice as often) is far outside these bounds; a fair source falls outside them in
+    # fewer than one run in 10^10 (7 standard deviations, 32 symbols).
+    assert all(780 <= n <= 1220 for n in counts.values()), counts

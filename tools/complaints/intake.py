@@ -252,9 +252,11 @@ def parse_submission(plaintext: bytes, source: str, policy: Policy, root: Path) 
         raise SubmissionError(f"{source}::$.version: this version of complaints reads submission version {SUBMISSION_VERSION} only")
     schema = load_schema(root, SCHEMA_NAME)
     problems = [f"{source}::{format_path(p.path)}: {p.message}" for p in schema.problems(document)]
-    for field, vocabulary in (("channel", "channels"), ("category", "categories")):
-        if field in document and isinstance(document[field], str) and document[field] not in policy.vocab[vocabulary]:
-            problems.append(f"{source}::$.{field}: not a key of the policy's {vocabulary}")
+    # The form always sends the policy's online channel; anything else did not come from it.
+    if isinstance(document.get("channel"), str) and document["channel"] != IntakeSettings.from_policy(policy).channel:
+        problems.append(f"{source}::$.channel: not the policy's online channel (online_intake.channel)")
+    if isinstance(document.get("category"), str) and document["category"] not in policy.vocab["categories"]:
+        problems.append(f"{source}::$.category: not a key of the policy's categories")
     for index, department in enumerate(document.get("departments") or []):
         if isinstance(department, str) and department not in policy.vocab["departments"]:
             problems.append(f"{source}::$.departments[{index}]: not a key of the policy's departments")

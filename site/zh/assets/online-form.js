@@ -252,6 +252,9 @@
     });
   }
 
+  // For the browser tests: the code generator is checked against `complaints new`'s format.
+  window.complaintsOnlineForm = Object.freeze({ newCode: newCode });
+
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-online-form]"), setup);
   }
