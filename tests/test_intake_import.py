@@ -245,3 +245,26 @@ def test_online_intake_defaults_without_the_section(repo: tuple[Path, Any, Path]
     (root / "policy.yml").write_text(text[:start] + text[end:], encoding="utf-8")
     settings = intake.IntakeSettings.from_policy(load_policy(root))
     assert settings == intake.IntakeSettings("online_form", ("copy", "download"))
+
+
+def test_summary_follows_the_personal_data_rules(repo: tuple[Path, Any, Path]) -> None:
+    root, identity, key_file = repo
+    result = run_import(root, key_file, seal(document(root), identity), "--yes", "--summary", "Call her on 13800138000")
+    assert result.exit_code == 1 and "nothing was written" in result.output
+    assert "13800138000" not in result.output.split("Error:", 1)[1]  # the review shows it; the error does not
+    assert case_files(root) == []
+
+
+def test_in_a_terminal_it_asks_before_recording(repo: tuple[Path, Any, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaints import cli as cli_module
+
+    root, identity, key_file = repo
+    submission = tmp_path / "complaint.age"
+    submission.write_bytes(seal(document(root), identity))
+    monkeypatch.setattr(cli_module, "_stdin_is_tty", lambda: True)
+    args = ["import", str(submission), "--identity", str(key_file), "--repo", str(root), "--today", "2026-03-06"]
+    declined = CliRunner().invoke(cli, args, input="n\n")
+    assert declined.exit_code == 1 and "Record this complaint?" in declined.output and case_files(root) == []
+    accepted = CliRunner().invoke(cli, args, input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert len(case_files(root)) == 1
