@@ -54,7 +54,7 @@ def _digest(path: Path) -> str:
 
 
 def test_every_page_exists_in_both_languages(built: Path) -> None:
-    pages = ["", "complain/", "process/", "time-limits/", "rights/", "statistics/", "statistics/channels/",
+    pages = ["", "complain/", "complain/online/", "process/", "time-limits/", "rights/", "statistics/", "statistics/channels/",
              "statistics/categories/", "statistics/departments/", "statistics/timeliness/",
              "statistics/satisfaction/", "statistics/methods/"]
     for page in pages:
