@@ -1101,6 +1101,77 @@ def rekey(identity: Path | None, dry_run: bool, repo: Path | None, today: dt.dat
     sys.exit(1 if report.failed else 0)
 
 
+@cli.command("import")
+@click.argument("source", metavar="FILE|-")
+@identity_option
+@click.option("--received", type=DATE, help="The day the submission arrived (default: today).")
+@click.option("--priority", help="A key of the policy's priorities (default: the first one).")
+@click.option("--handler", help="The handler in charge (optional): a key of the policy's handlers.")
+@click.option("--summary", help="A short internal summary written by you (optional; no personal data).")
+@click.option("--yes", "assume_yes", is_flag=True, help="Record without asking (after showing the submission).")
+@click.option("--review", "review_only", is_flag=True, help="Only show the submission; write nothing.")
+@repo_option
+@today_option
+def import_command(source: str, identity: Path | None, received: dt.date | None, priority: str | None, handler: str | None,
+                   summary: str | None, assume_yes: bool, review_only: bool, repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
+    """Record a complaint sent from the site's online form (an armoured age ciphertext).
+
+    Decrypts FILE (or standard input, `-`) with your private key, checks it against
+    schema/submission.schema.json and the policy, shows it, and records the case as `new`
+    does: its channel, category, departments, anonymous or named, the contact details
+    encrypted again to the keys in recipients.txt, and the receipt hash made in the
+    complainant's browser (they already hold the code). Refuses a submission imported before,
+    and anything damaged, not addressed to your key or malformed; nothing is written then.
+    The complainant's own text is shown for review but never written to the case: write
+    --summary yourself.
+
+    Example:
+
+    \b
+        complaints import submission.age --identity ~/.config/complaints/key.txt --review
+        complaints import submission.age --identity ~/.config/complaints/key.txt \\
+            --summary "Licence change unanswered" --yes
+    """
+    from .crypto import load_identities
+    from .intake import read_submission, record_submission, review_text
+
+    if assume_yes and review_only:
+        raise click.UsageError("give --yes (record) or --review (only show), not both")
+    if identity is None:
+        raise click.UsageError("give --identity PATH (or set COMPLAINTS_AGE_IDENTITY) to your age private key file")
+    reading_stdin = source == "-"
+    if not (assume_yes or review_only) and (reading_stdin or not _stdin_is_tty()):
+        raise click.UsageError("give --yes to record it, or --review to only show it (no terminal to ask in)")
+    repository = open_repo(repo)
+    today_date = today_in(repository.policy.timezone, today)
+    if priority is not None:
+        priority = _checked(priority, _vocab_choice(repository, "priorities"), "--priority")
+    if handler is not None:
+        handler = _checked(handler, _vocab_choice(repository, "handlers"), "--handler")
+    if reading_stdin:
+        name, data = "standard input", sys.stdin.buffer.read()
+    else:
+        name = source
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise click.UsageError(f"{source}: cannot be read ({type(exc).__name__})") from None
+    submission = read_submission(repository, data, name, load_identities(identity))
+    click.echo(review_text(submission, repository.policy))
+    if review_only:
+        click.echo("not recorded (--review)", err=True)
+        return
+    if not assume_yes and not click.confirm("Record this complaint?", default=False):
+        click.echo("not recorded", err=True)
+        sys.exit(1)
+    imported = record_submission(repository, submission, received or today_date, today_date, priority, handler, summary)
+    if imported.placeholder_recipients:
+        click.echo("warning: recipients.txt still holds the template's PLACEHOLDER key: these contact details can never be decrypted.", err=True)
+    click.echo(f"created {imported.case_id}")
+    click.echo(f"file: {repository.relative(imported.path)}")
+    click.echo("receipt code: the complainant already holds it (the form showed it); the case keeps its hash")
+
+
 # --- stats (aggregate statistics with disclosure control; area of issue 5) ------------------
 
 

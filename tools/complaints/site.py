@@ -810,7 +810,18 @@ def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsP
     from .repository import Repository
 
     table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today)
-    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix()), generated.stats_period)
+    # The online form (complaints.intake): its configuration and the policy's choices.
+    from .crypto import load_recipients
+    from .intake import form_snippets, published_strings
+
+    recipients = load_recipients(root)
+    form_files: list[str] = []
+    for lang in LANGUAGES:
+        for name, text in form_snippets(policy, recipients, lang).items():
+            rel = f"{lang}/{GENERATED}/snippets/{name}"
+            _write(docs_dir(root) / rel, text, f"{DOCS_DIR}/{rel}", published_strings(policy))
+            form_files.append(rel)
+    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix(), *form_files), generated.stats_period)
 
 
 def build_site(

@@ -357,6 +357,13 @@ def create_case(
     armored = crypto.encrypt_contact(contact, recipients) if contact is not None and recipients is not None else None
     code = code_source()
     stored_hash = receipt.receipt_hash(code, settings)
+    case_id, path = write_new_case(repo, new, armored, stored_hash, today)
+    return CreatedCase(case_id, path, code, bool(recipients and recipients.placeholder))
+
+
+def write_new_case(repo: Repository, new: NewCase, armored: str | None, stored_hash: str, today: dt.date) -> tuple[str, Path]:
+    """Draw a free id and create its file (validated, atomically); the contact details are
+    already ciphertext and the receipt code already hashed (`new` and `import` both)."""
     root = Path(repo.root)
     for _ in range(ids.MAX_DRAWS):
         case_id = ids.new_case_id(root, repo.policy.id_prefix, new.received)
@@ -368,7 +375,7 @@ def create_case(
             atomic_create(root / relpath, data)
         except FileExistsError:
             continue  # someone took the id between the check and the write: draw again
-        return CreatedCase(case_id, root / relpath, code, bool(recipients and recipients.placeholder))
+        return case_id, root / relpath
     raise CaseError(f"no free case id after {ids.MAX_DRAWS} draws")
 
 
