@@ -195,6 +195,7 @@ def check_case_bytes(
         # `departments: permits` read letter by letter), not a problem of its own.
         found += [(path, message) for path, message in extra if not _under(path, schema_paths)]
     found += _extra_checks(case, policy)
+    found += _contact_checks(case, {path for path, _ in found})
     if found:
         node = compose_yaml(data)
         for path, message in found:
@@ -237,6 +238,20 @@ def _extra_checks(case: dict[str, Any], policy: Policy) -> Found:
         for kind in _pii_kinds(text):
             found.append((path, f"looks like it holds personal data ({kind}) in plaintext; remove it — contact details belong only in the encrypted complainant.contact"))
     return found
+
+
+def _contact_checks(case: dict[str, Any], reported: set[JsonPath]) -> Found:
+    """The contact must be real age ciphertext, not armour around plaintext. The schema's
+    pattern checks the armour and the first header bytes; the rest needs decoding."""
+    from .agefile import armour_problem
+
+    complainant = case.get("complainant")
+    contact = complainant.get("contact") if isinstance(complainant, dict) else None
+    path: JsonPath = ("complainant", "contact")
+    if not isinstance(contact, str) or path in reported:
+        return []
+    problem = armour_problem(contact)
+    return [] if problem is None else [(path, f"{problem}; plaintext contact details are not allowed — use `complaints new --contact-stdin` to encrypt them")]
 
 
 def _pii_kinds(text: str) -> list[str]:
