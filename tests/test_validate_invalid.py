@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 import pytest
 from click.testing import CliRunner
@@ -48,6 +47,18 @@ def header(name: str) -> dict[str, list[str]]:
     return out
 
 
+def case_bytes(name: str) -> bytes:
+    """The file as checked: the header's secrets are masked, since comments are scanned for
+    personal data too and the header is the test's, not the case's (lines stay in place)."""
+    lines = (DATA / f"{name}.yml").read_bytes().split(b"\n")
+    for i, line in enumerate(lines):
+        if not line.startswith(b"# "):
+            break
+        if line.startswith(b"# secret: "):
+            lines[i] = b"# secret: (masked)"
+    return b"\n".join(lines)
+
+
 def where(name: str) -> tuple[str, str]:
     h = header(name)
     return (h["file"] or [DEFAULT_FILE])[0], (h["today"] or [DEFAULT_TODAY])[0]
@@ -76,7 +87,7 @@ def test_the_folder_covers_the_issue() -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_invalid_case(name: str, policy, update_golden: bool) -> None:  # type: ignore[no-untyped-def]
     file, today = where(name)
-    data = (DATA / f"{name}.yml").read_bytes()
+    data = case_bytes(name)
     result = check_case_bytes(data, file, policy, dt.date.fromisoformat(today))
     lines = [problem_line(p) for p in result.problems]
     if update_golden:
@@ -102,7 +113,7 @@ def test_invalid_case_through_the_cli(name: str, shared_repo: Path) -> None:
     root = shared_repo
     target = root / file
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DATA / f"{name}.yml", target)
+    target.write_bytes(case_bytes(name))
     try:
         check_through_cli(name, root, target, file, today)
     finally:

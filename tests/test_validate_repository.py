@@ -205,7 +205,7 @@ def test_changed_since_checks_only_changed_files(git_repo: Path) -> None:
     result = run(root, "--changed-since", "HEAD")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "cases/2026/XN-20260305-DDDDD.yml:17:1: $.priority: not a key of policy.yml priorities (one of: normal, urgent)",
+        "cases/2026/XN-20260305-DDDDD.yml:23:1: $.priority: not a key of policy.yml priorities (one of: normal, urgent)",
         "1 problem in 1 of 3 files checked",
     ]
     # The whole-repository run sees the broken unchanged file too.
@@ -299,7 +299,7 @@ def test_json_report_shape(make_repo: Callable[..., Path]) -> None:
     assert set(doc) == {"ok", "files_checked", "problems"}
     assert doc["ok"] is False and doc["files_checked"] == 2
     assert doc["problems"] == [
-        {"file": f"cases/2026/{ID}.yml", "line": 17, "column": 1, "field": "$.priority",
+        {"file": f"cases/2026/{ID}.yml", "line": 23, "column": 1, "field": "$.priority",
          "message": "not a key of policy.yml priorities (one of: normal, urgent)"},
         {"file": "cases/foo.txt", "line": None, "column": None, "field": "$",
          "message": "only case files belong under cases/, at cases/YYYY/ID.yml"},

@@ -246,7 +246,7 @@ def test_a_very_long_line_is_checked_not_echoed(policy) -> None:  # type: ignore
     start = time.perf_counter()
     result = check_case_bytes(data, FILE, policy, TODAY)
     assert time.perf_counter() - start < 1.0
-    assert [(p.field, p.message, p.line) for p in result.problems] == [("$.subject.summary", "must be at most 2000 characters", 16)]
+    assert [(p.field, p.message, p.line) for p in result.problems] == [("$.subject.summary", "must be at most 2000 characters", 22)]
     assert "王王" not in repr(result)
 
 

@@ -189,7 +189,7 @@ def valid_cases(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     case_id = f"XN-{received:%Y%m%d}-" + draw(st.text(alphabet="0123456789ABCDEFGHJKMNPQRSTVWXYZ", min_size=5, max_size=5))
     complainant: dict[str, Any] = {"anonymous": anonymous}
     if not anonymous and draw(st.booleans()):
-        complainant["contact"] = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBzYW1wbGUK\n-----END AGE ENCRYPTED FILE-----\n"
+        complainant["contact"] = "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBrcllKbmVnVDhQczEyazRv\nc1lOSVdLZXFRRWxlTkZrSmlLZDJ5b1V2cVc4CnVOS0g0NW9SUEExOWU1Ri9EU0Vs\nalNMbUh0Mm1SUmVZa3hyMEdzM0YxMUEKLT4gRj1dLWdyZWFzZSBQVVVKT2F1SQpl\nN2NBODdVOHlxUDloTWNwQldmWXFjUWtjSllQWU42MTNWdE81SzlwLzdVS3JpT0F0\nWGdQTjJaZnBYaEI5QW9oCkR1NGxHY3J1NHlRenN1NDRodwotLS0gYlNQYjR3TUZO\nc01vWkcyOGYzNS85WWpOVzhrYmgrK0xtWE1leHBMeU9Tbwovap9p7bDWqcFmS/Oj\ntIuiRQmvDfklyq5QLiHdwxUu3NGZSbO1dQ==\n-----END AGE ENCRYPTED FILE-----\n"
     case: dict[str, Any] = {
         "id": case_id,
         "sample": True,

@@ -180,11 +180,15 @@ def check_case_bytes(
     if schema is None:
         schema = load_schema(policy.path.parent, "case")
     found: Found = list(_identity(case, file, policy))
+    at: dict[int, JsonPath] = {}
     if schema.is_valid(case):
         _semantics(case, policy, today, found)
         _extension_rules(case, policy, found)
     else:
-        found += [(p.path, p.message) for p in schema.problems(case)]
+        schema_problems = schema.problems(case)
+        # A withheld key is placed at its own line, though its path stops at its mapping.
+        at = {len(found) + i: p.at for i, p in enumerate(schema_problems) if p.at is not None}
+        found += [(p.path, p.message) for p in schema_problems]
         schema_paths = {path for path, _ in found}
         extra: Found = []
         try:
@@ -195,11 +199,14 @@ def check_case_bytes(
         # `departments: permits` read letter by letter), not a problem of its own.
         found += [(path, message) for path, message in extra if not _under(path, schema_paths)]
     found += _extra_checks(case, policy)
+    found += _contact_checks(case, {path for path, _ in found})
+    result.problems += _comment_problems(data, file)
     if found:
         node = compose_yaml(data)
-        for path, message in found:
-            pos = locate(node, path)
+        for index, (path, message) in enumerate(found):
+            pos = locate(node, at.get(index, path))
             result.problems.append(Problem(file, path, message, pos.line if pos else None, pos.column if pos else None))
+    if result.problems:
         result.problems.sort(key=Problem.sort_key)
     elif keep:
         result.case = case
@@ -237,6 +244,33 @@ def _extra_checks(case: dict[str, Any], policy: Policy) -> Found:
         for kind in _pii_kinds(text):
             found.append((path, f"looks like it holds personal data ({kind}) in plaintext; remove it — contact details belong only in the encrypted complainant.contact"))
     return found
+
+
+def _contact_checks(case: dict[str, Any], reported: set[JsonPath]) -> Found:
+    """The contact must be real age ciphertext, not armour around plaintext. The schema's
+    pattern checks the armour and the first header bytes; the rest needs decoding."""
+    from .agefile import armour_problem
+
+    complainant = case.get("complainant")
+    contact = complainant.get("contact") if isinstance(complainant, dict) else None
+    path: JsonPath = ("complainant", "contact")
+    if not isinstance(contact, str) or path in reported:
+        return []
+    problem = armour_problem(contact)
+    return [] if problem is None else [(path, f"{problem}; plaintext contact details are not allowed — use `complaints new --contact-stdin` to encrypt them")]
+
+
+def _comment_problems(data: bytes, file: str) -> list[Problem]:
+    """Personal data in YAML comments: committed like the data, though no field holds it."""
+    if b"#" not in data:
+        return []
+    from .comments import comment_findings
+
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return [
+        Problem(file, (), f"a YAML comment looks like it holds personal data ({f.kind}) in plaintext; remove it — it would stay in git history", f.line, f.column)
+        for f in comment_findings(text, lambda: compose_yaml(data))
+    ]
 
 
 def _pii_kinds(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import pyrage
 from pyrage import x25519
 
+from .agefile import armour_problem
 from .errors import ConfigError, ComplaintsError
 
 RECIPIENTS_FILE = "recipients.txt"
@@ -118,7 +119,7 @@ def encrypt_contact(plaintext: bytes, recipients: Recipients) -> str:
 
 def decrypt_contact(armored: str, identities: Sequence[Any]) -> bytes:
     """The plaintext behind an armored ciphertext; DecryptionError if no identity opens it."""
-    if not is_armored_age(armored):
+    if not is_armored_age(armored) or armour_problem(armored) is not None:
         raise DecryptionError("not an ASCII-armored age ciphertext")
     try:
         plaintext: bytes = pyrage.decrypt(armored.strip().encode("ascii"), list(identities))

@@ -44,6 +44,9 @@ _PATTERN_HINTS = {
 class SchemaProblem:
     path: JsonPath
     message: str
+    # Where to place the problem when that differs from ``path``: the path of a key that is
+    # withheld from ``path`` (it may hold personal data) but has its own line in the file.
+    at: JsonPath | None = None
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,13 @@ class Schema:
                 for key in error.instance:
                     if key in allowed:
                         continue
-                    key_path = (*path, key) if isinstance(key, str) and safe_key(key) == repr(key) else path
-                    problem = SchemaProblem(key_path, _unexpected(key, allowed))
-                    if (problem.path, problem.message) not in seen:
-                        seen.add((problem.path, problem.message))
-                        out.append(problem)
+                    named = isinstance(key, str) and safe_key(key) == repr(key)
+                    key_path = (*path, key) if named else path
+                    problem = SchemaProblem(key_path, _unexpected(key, allowed), None if named else (*path, str(key)))
+                    if named and (problem.path, problem.message) in seen:
+                        continue
+                    seen.add((problem.path, problem.message))
+                    out.append(problem)
                 continue
             problem = SchemaProblem(path, describe(error))
             if (problem.path, problem.message) not in seen:
