@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import __version__
-from .errors import ComplaintsError, UsageMistake
+from .errors import CalendarError, ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -28,6 +28,12 @@ class ComplaintsGroup(click.Group):
             return super().invoke(ctx)
         except UsageMistake as exc:
             raise click.UsageError(str(exc), ctx) from None
+        except CalendarError as exc:
+            # Suggest the command-line way out only where the command has it.
+            command = self.get_command(ctx, ctx.invoked_subcommand or "")
+            has_option = command is not None and any(p.name == "accept_unconfirmed" for p in command.params)
+            hint = ", or pass --accept-unconfirmed" if has_option else ""
+            raise click.ClickException(f"{exc}{hint}") from None
         except ComplaintsError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -143,8 +149,9 @@ def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs:
 accept_unconfirmed_option = click.option(
     "--accept-unconfirmed",
     is_flag=True,
-    help="Take a year whose official calendar is not known (not in chinesecalendar nor complete in "
-    "calendar.yml) as plain Monday-to-Friday weeks, with a warning, instead of stopping.",
+    help="Compute a year whose official calendar is not known (not in chinesecalendar nor complete in "
+    "calendar.yml) provisionally (weekends and statutory holidays), with a warning, even when the policy's "
+    "time_limits.unconfirmed_years is error.",
 )
 
 
@@ -173,8 +180,10 @@ def deadlines(case_id: str, fmt: str, warn_days: int | None, accept_unconfirmed:
     from .overdue import CASE_FORMATS
 
     repository = open_repo(repo)
+    now = today_in(repository.policy.timezone, None)
     report = case_report(
-        repository, case_id, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed
+        repository, case_id, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed,
+        checked_on=now if today is not None and today < now else None,
     )
     for warning in report.warnings:
         click.echo(warning, err=True)
@@ -193,8 +202,12 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_uncon
     """List every overdue and due-soon stage across the repository, grouped by department and
     handler. Shows ids, dates, stage keys and labels only, never text from a case.
 
+    With --today set to a past day, each case is read as it stood that day (later events
+    ignored, later cases left out), so a supervisor sees what was late then. A due date in a
+    year whose official calendar is not announced yet is marked (provisional).
+
     Exit status: 0 listed, 1 with --fail-on-overdue when a stage is overdue (or on an error,
-    e.g. a date in a year whose official calendar is not known).
+    e.g. a date in an unconfirmed year when the policy's time_limits.unconfirmed_years is error).
 
     Example:
 
@@ -205,8 +218,10 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_uncon
     from .overdue import OVERDUE_FORMATS, overdue_report
 
     repository = open_repo(repo, no_cache)
+    now = today_in(repository.policy.timezone, None)
     report = overdue_report(
-        repository, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed
+        repository, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed,
+        checked_on=now if today is not None and today < now else None,
     )
     for warning in report.warnings:
         click.echo(warning, err=True)
@@ -221,7 +236,7 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_uncon
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print the plan (create, update, close) without changing anything on GitHub.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@click.option("--accept-unconfirmed", is_flag=True, help="Compute a year whose official calendar is not yet announced provisionally, even when the policy says error.")
 @repo_option
 @today_option
 def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:
@@ -553,7 +568,7 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the markdown page.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
-@click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@click.option("--accept-unconfirmed", is_flag=True, help="Compute a year whose official calendar is not yet announced provisionally, even when the policy says error.")
 @no_cache_option
 @repo_option
 @today_option
