@@ -210,10 +210,10 @@ def overdue_text(report: OverdueReport) -> str:
                 f"due {d.due.isoformat()}{provisional}  {status}  [{d.path}]"
             )
         lines.append("")
-    provisional = sum(1 for g in report.groups for d in g.stages if d.provisional)
+    marked = sum(1 for g in report.groups for d in g.stages if d.provisional)
     note = (
-        f" {provisional} due date(s) marked (provisional) fall in a year whose official calendar is not known yet."
-        if provisional
+        f" {marked} due date(s) marked (provisional) fall in a year whose official calendar is not known yet."
+        if marked
         else ""
     )
     left_out = (
