@@ -546,6 +546,63 @@ def rekey(identity: Path | None, repo: Path | None, today: dt.date | None) -> No
     sys.exit(1 if report.failed else 0)
 
 
+@cli.command("keygen")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The file to write your private key to (created with mode 600; never inside a repository).")
+def keygen(out: Path) -> None:
+    """Make an age key pair for a handler (no need to install age).
+
+    Writes the private key to --out, readable only by you, refusing to overwrite a file or to
+    write inside a repository; prints the public key and the line to add to recipients.txt.
+    Keep the file private and backed up: without it, contact details encrypted to you stay
+    closed. `age-keygen -o PATH` makes an equivalent file.
+
+    Example:
+
+        complaints keygen --out ~/.config/complaints/key.txt
+    """
+    from .keygen import make_key
+
+    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    key = make_key(out, created=created)
+    click.echo(f"wrote your private key to {key.path} (mode 600); keep it private and backed up")
+    click.echo(f"public key: {key.public_key}")
+    click.echo("add this line to recipients.txt, commit it, then run `complaints rekey` if cases already hold contact details:")
+    click.echo(key.recipients_line)
+
+
+@cli.command("forms")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when a form differs from what policy.yml gives (for CI).")
+@repo_option
+def forms(check: bool, repo: Path | None) -> None:
+    """Write the GitHub forms from policy.yml: the staff issue form that logs an arriving
+    complaint (.github/ISSUE_TEMPLATE/complaint.yml) and the pull-request template
+    (.github/PULL_REQUEST_TEMPLATE.md). Run it after changing the channels, categories,
+    departments or priorities (or the id prefix), and commit the result.
+
+    Exit status: 0 up to date (or written), 1 with --check when a form is stale.
+
+    Example:
+
+        complaints forms
+
+        complaints forms --check
+    """
+    from .forms import write_forms
+
+    repository = open_repo(repo)
+    result = write_forms(repository.root, repository.policy, check=check)
+    if check:
+        for rel in result.stale:
+            click.echo(f"{rel}: stale; run `complaints forms` and commit the result", err=True)
+        click.echo("forms: up to date" if not result.stale else f"forms: {len(result.stale)} stale")
+        sys.exit(1 if result.stale else 0)
+    for rel in result.written:
+        click.echo(f"wrote {rel}")
+    if not result.written:
+        click.echo("forms: up to date")
+
+
 # --- stats (aggregate statistics with disclosure control; area of issue 5) ------------------
 
 
