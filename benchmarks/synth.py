@@ -23,6 +23,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+# Synthetic archives are made from the template as shipped, frozen with the tests, so that the
+# benchmarks and the tests that use them measure the tool, whatever an organisation has made
+# of its own policy.yml and cases/ (only --sample rewrites the live sample cases).
+TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 
 import yaml  # noqa: E402
 
@@ -261,14 +265,14 @@ def make_repository(out: Path, count: int, seed: int = 1, today: dt.date = dt.da
     """A complete case repository (policy, schemas, calendar, recipients + N cases) at ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("policy.yml", "calendar.yml", "recipients.txt", "mkdocs.yml"):
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, out / name)
-    shutil.copytree(ROOT / "schema", out / "schema", dirs_exist_ok=True)
+        if (TEMPLATE / name).exists():
+            shutil.copy2(TEMPLATE / name, out / name)
+    shutil.copytree(TEMPLATE / "schema", out / "schema", dirs_exist_ok=True)
     # The site's sources too, so `complaints site build --repo OUT` works on a synthetic archive.
-    shutil.copytree(ROOT / "site", out / "site", dirs_exist_ok=True, ignore=shutil.ignore_patterns("generated"))
+    shutil.copytree(TEMPLATE / "site", out / "site", dirs_exist_ok=True, ignore=shutil.ignore_patterns("generated"))
     years = max(1, count // 20000)
     start = dt.date(today.year - years, 1, 2)
-    generate(ROOT, out, count, seed, start, today - dt.timedelta(days=2), today, encrypt=encrypt)
+    generate(TEMPLATE, out, count, seed, start, today - dt.timedelta(days=2), today, encrypt=encrypt)
     return out
 
 

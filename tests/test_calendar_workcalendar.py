@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaints.errors import CalendarError, ConfigError
-from complaints.workcalendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
+from complaints.workcalendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, PROVISIONAL_SOURCE, WorkCalendar, statutory_holidays
 
-PROJECT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
 D = dt.date
 
 
@@ -168,19 +169,42 @@ def test_unconfirmed_year_is_an_error_naming_it(cal: WorkCalendar) -> None:
     with pytest.raises(CalendarError) as info:
         cal.add_working_days(D(2026, 12, 28), 4)
     message = str(info.value)
-    assert "2027" in message and "calendar.yml" in message and "--accept-unconfirmed" in message
+    assert "2027" in message and "calendar.yml" in message and "unconfirmed_years: provisional" in message
+    # The library names no command-line option: only the command that prints it knows its own.
+    assert "--" not in message
     with pytest.raises(CalendarError, match="2027"):
         cal.is_working_day(D(2027, 3, 1))
     assert cal.warnings == ()
 
 
-def test_accept_unconfirmed_guesses_plain_weeks_with_a_warning() -> None:
+def test_accept_unconfirmed_computes_a_provisional_year_with_a_warning() -> None:
     cal = WorkCalendar.official(accept_unconfirmed=True)
-    # Mon 2026-12-28 + 5: 12-29, 12-30, 12-31, Fri 2027-01-01 (a guess: surely a holiday in fact),
-    # Mon 2027-01-04.
-    assert cal.add_working_days(D(2026, 12, 28), 5) == D(2027, 1, 4)
-    assert cal.guessed_years == (2027,)
-    assert len(cal.warnings) == 1 and "2027" in cal.warnings[0] and "Monday-to-Friday" in cal.warnings[0]
+    # Mon 2026-12-28 + 5: 12-29, 12-30, 12-31, Fri 2027-01-01 New Year's Day (statutory, so
+    # off even before the notice), Mon 2027-01-04, Tue 2027-01-05.
+    assert cal.add_working_days(D(2026, 12, 28), 5) == D(2027, 1, 5)
+    assert cal.provisional_years == (2027,)
+    assert len(cal.warnings) == 1 and "2027" in cal.warnings[0] and "provisional" in cal.warnings[0]
+    assert cal.is_provisional(D(2026, 12, 28), D(2027, 1, 5)) and not cal.is_provisional(D(2026, 1, 5), D(2026, 12, 31))
+    # Spring Festival 2027: 除夕 Fri 02-05 to 正月初三 Mon 02-08 (lunar dates computed); no
+    # make-up working day is assumed. Thu 02-04 + 2: Tue 02-09, Wed 02-10.
+    assert cal.add_working_days(D(2027, 2, 4), 2) == D(2027, 2, 10)
+    day = cal.special_day(D(2027, 2, 8))
+    assert day is not None and day.kind == HOLIDAY and day.source == PROVISIONAL_SOURCE
+
+
+def test_statutory_holidays_are_the_13_days_of_the_2024_revision() -> None:
+    days = statutory_holidays(2027)
+    assert len(days) == 13
+    assert {D(2027, 1, 1), D(2027, 5, 1), D(2027, 5, 2), D(2027, 10, 1), D(2027, 10, 2), D(2027, 10, 3)} <= set(days)
+    # Compared with a confirmed year: 2026's statutory days are all official holidays.
+    official = {d for d, _ in chinese_calendar.holidays.items() if d.year == 2026}
+    assert len(statutory_holidays(2026)) == 13 and set(statutory_holidays(2026)) <= official
+
+
+def test_calendar_yml_entries_win_over_the_provisional_days(tmp_path: Path) -> None:
+    text = "years:\n  - year: 2027\n    complete: false\n    source: draft\n    workdays:\n      - {date: 2027-01-01, name: Test}\n"
+    cal = WorkCalendar.load(make_root(tmp_path, text), accept_unconfirmed=True)
+    assert cal.is_working_day(D(2027, 1, 1)) and not cal.is_working_day(D(2027, 2, 8))
 
 
 # ---- calendar.yml ------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from complaints.deadlines import repository_deadlines, stage_key
 from complaints.model import DUE_SOON, OVERDUE
 from complaints.repository import Repository
 
-PROJECT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
 DATA = Path(__file__).parent / "data" / "deadlines"
 
 
@@ -123,21 +124,41 @@ def test_fail_on_overdue_passes_when_nothing_is_late(repo: Path) -> None:
     assert "Total: 0 overdue" in result.stdout
 
 
-def test_unconfirmed_year_stops_or_warns(repo: Path) -> None:
+def test_unconfirmed_year_is_provisional_or_stops_as_the_policy_says(repo: Path) -> None:
     (repo / "cases" / "2026" / "XN-20261228-DDDD4.yml").write_text(
         "id: XN-20261228-DDDD4\nchannel: hotline\ncomplainant: {anonymous: true}\n"
         "subject: {category: delay, departments: [it]}\npriority: normal\n"
         "timeline:\n  - {kind: received, date: 2026-12-28}\n",
         encoding="utf-8",
     )
+    # acknowledge: 5 working days from Mon 12-28 reach past 12-31 into 2027, not yet announced:
+    # by default a provisional due date (Fri 2027-01-01 is New Year's Day, statutory).
+    result = run("overdue", "--repo", str(repo), "--today", "2026-12-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "2027" in result.stderr and "provisional" in result.stderr
+    document = json.loads(result.stdout)
+    rows = [r for g in document["groups"] for r in g["stages"] if r["case_id"] == "XN-20261228-DDDD4"]
+    by_stage = {r["stage"]: r for r in rows}
+    assert by_stage["acknowledge"]["due"] == "2027-01-05" and by_stage["acknowledge"]["provisional"] is True
+    assert by_stage["decide"]["due"] == "2026-12-31" and by_stage["decide"]["provisional"] is False
+    assert any("2027" in w for w in document["warnings"])
+    text = run("overdue", "--repo", str(repo), "--today", "2026-12-31")
+    assert "due 2027-01-05 (provisional)" in text.stdout
+    csv_out = run("overdue", "--repo", str(repo), "--today", "2026-12-31", "--format", "csv").stdout
+    assert csv_out.splitlines()[0].endswith(",provisional") and "2027-01-05" in csv_out and ",True" in csv_out
+    explained = run("deadlines", "XN-20261228-DDDD4", "--repo", str(repo), "--today", "2026-12-31", "--format", "json")
+    acknowledge = next(s for s in json.loads(explained.stdout)["stages"] if s["key"].endswith("/acknowledge"))
+    assert acknowledge["provisional"] is True and acknowledge["due"] == "2027-01-05"
+
+    # The policy may make it an error; the message offers the option only where the command has it.
+    policy = repo / "policy.yml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("  roll_forward: true\n", "  roll_forward: true\n  unconfirmed_years: error\n"), encoding="utf-8")
     result = run("overdue", "--repo", str(repo), "--today", "2026-12-31")
-    # acknowledge: 5 working days from Mon 12-28 reach past 12-31 into 2027, not yet announced.
     assert result.exit_code == 1
-    assert "2027" in result.stderr and "calendar.yml" in result.stderr
+    assert "2027" in result.stderr and "calendar.yml" in result.stderr and "--accept-unconfirmed" in result.stderr
     result = run("overdue", "--repo", str(repo), "--today", "2026-12-31", "--accept-unconfirmed", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert "2027" in result.stderr and "warning" in result.stderr
-    assert any("2027" in w for w in json.loads(result.stdout)["warnings"])
+    assert "2027" in result.stderr and "provisional" in result.stderr
 
 
 def test_repository_deadlines_for_notify(repo: Path) -> None:

@@ -15,7 +15,8 @@ from complaints.model import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, S
 from complaints.workcalendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
 from complaints.yamlload import load_yaml
 
-PROJECT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
 DATA = Path(__file__).parent / "data" / "deadlines"
 D = dt.date
 
@@ -312,9 +313,10 @@ def test_unconfirmed_year_in_a_case(policy: dict[str, Any]) -> None:
     report = explain_case(c, "cases/x.yml", policy, guess, D(2026, 12, 29))
     got = {s.deadline.stage: s.deadline for s in report.stages}
     # decide, 3 from Mon 12-28: 12-29, 12-30, 12-31 (all 2026). acknowledge, 5: ... Fri
-    # 2027-01-01 (guessed a working day), Mon 2027-01-04.
-    assert got["decide"].due == D(2026, 12, 31)
-    assert got["acknowledge"].due == D(2027, 1, 4)
+    # 2027-01-01 (New Year's Day, a statutory holiday even before the notice), Mon 2027-01-04,
+    # Tue 2027-01-05: provisional.
+    assert got["decide"].due == D(2026, 12, 31) and not got["decide"].provisional
+    assert got["acknowledge"].due == D(2027, 1, 5) and got["acknowledge"].provisional
     assert len(report.warnings) == 1 and "2027" in report.warnings[0]
 
 

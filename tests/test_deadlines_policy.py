@@ -11,7 +11,8 @@ from complaints.deadlines import time_limits
 from complaints.errors import ConfigError
 from complaints.policy import load_policy
 
-PROJECT = Path(__file__).resolve().parents[1]
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
 
 
 def test_shipped_time_limits_load_with_sources() -> None:

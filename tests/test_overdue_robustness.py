@@ -29,6 +29,8 @@ def test_invalid_case_is_named_in_a_warning(tmp_path: Path) -> None:
 
 def test_calendar_error_names_the_case(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo", with_cases=True)
+    policy = repo / "policy.yml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("  roll_forward: true\n", "  roll_forward: true\n  unconfirmed_years: error\n"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["overdue", "--repo", str(repo), "--today", "2027-01-05", "--no-cache"])
     assert result.exit_code == 1
     assert "cases/20" in result.stderr and "2027" in result.stderr and "calendar.yml" in result.stderr

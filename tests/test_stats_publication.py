@@ -67,8 +67,8 @@ def plant(node: Any, counter: list[int], key: str | None = None) -> Any:
 def copy_repo(dst: Path) -> Path:
     dst.mkdir(parents=True, exist_ok=True)
     for name in ("policy.yml", "calendar.yml"):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, dst / name)
+        if (TEMPLATE / name).exists():
+            shutil.copy(TEMPLATE / name, dst / name)
     shutil.copytree(TEMPLATE / "schema", dst / "schema")
     shutil.copytree(TEMPLATE / "cases", dst / "cases")
     return dst

@@ -8,7 +8,8 @@ from typing import Any
 
 from pyrage import x25519
 
-PROJECT = Path(__file__).resolve().parent.parent
+# The template repository as shipped, frozen for the tests (never the live policy or cases).
+PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
 # The policy's 600,000 iterations cost about a third of a second per hash; the tests use the
 # smallest work factor the library accepts, which changes no behaviour.
 TEST_ITERATIONS = 100_000

@@ -46,7 +46,7 @@ CACHE_DIR = Path(".cache") / "complaints"
 FORMAT = 1
 MAGIC = b"complaints-cache\x00"
 _HEADER = struct.Struct(f"<{len(MAGIC)}sI32sQ32s")  # magic, format, key digest, payload length, payload digest
-_LIBRARIES = ("PyYAML", "fastjsonschema", "chinesecalendar")
+_LIBRARIES = ("PyYAML", "fastjsonschema", "chinesecalendar", "holidays")
 
 
 def blob_id(data: bytes) -> str:
@@ -250,14 +250,22 @@ class StageRecords:
     policy: Any
     calendar: Any
     warn_days: int | None = None
+    # Looking back: each case as it stood on this day (the files are validated on `today`).
+    as_of: dt.date | None = None
 
     @property
     def key(self) -> str:
-        return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}"
+        return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}:as_of={self.as_of}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[Any, ...], bool, tuple[int, int] | None]:
-        from .deadlines import case_deadlines_of
+        from .deadlines import case_as_of, case_deadlines_of
 
+        if self.as_of is not None:
+            then = case_as_of(case, self.as_of)
+            if then is None:
+                return (), True, None
+            stages = tuple(case_deadlines_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days))
+            return stages, all(s.completed is not None for s in stages), _span(stages, self.as_of)
         stages = tuple(case_deadlines_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
         return stages, all(s.completed is not None for s in stages), _span(stages, today)
 

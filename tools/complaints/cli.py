@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from . import __version__
-from .errors import ComplaintsError, UsageMistake
+from .errors import CalendarError, ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -55,6 +55,12 @@ class ComplaintsGroup(click.Group):
             return super().invoke(ctx)
         except UsageMistake as exc:
             raise click.UsageError(str(exc), ctx) from None
+        except CalendarError as exc:
+            # Suggest the command-line way out only where the command has it.
+            command = self.get_command(ctx, ctx.invoked_subcommand or "")
+            has_option = command is not None and any(p.name == "accept_unconfirmed" for p in command.params)
+            hint = ", or pass --accept-unconfirmed" if has_option else ""
+            raise click.ClickException(f"{exc}{hint}") from None
         except ComplaintsError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -289,8 +295,9 @@ def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs:
 accept_unconfirmed_option = click.option(
     "--accept-unconfirmed",
     is_flag=True,
-    help="Take a year whose official calendar is not known (not in chinesecalendar nor complete in "
-    "calendar.yml) as plain Monday-to-Friday weeks, with a warning, instead of stopping.",
+    help="Compute a year whose official calendar is not known (not in chinesecalendar nor complete in "
+    "calendar.yml) provisionally (weekends and statutory holidays), with a warning, even when the policy's "
+    "time_limits.unconfirmed_years is error.",
 )
 
 
@@ -321,8 +328,10 @@ def deadlines(case_id: str, fmt: str, warn_days: int | None, accept_unconfirmed:
     from .overdue import CASE_FORMATS
 
     repository = open_repo(repo)
+    now = today_in(repository.policy.timezone, None)
     report = case_report(
-        repository, case_id, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed
+        repository, case_id, today_in(repository.policy.timezone, today), warn_days=warn_days, accept_unconfirmed=accept_unconfirmed,
+        checked_on=now if today is not None and today < now else None,
     )
     for warning in report.warnings:
         click.echo(warning, err=True)
@@ -347,8 +356,13 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, handlers: tu
     handler, worst group first (most overdue stages, then most working days late). Shows ids,
     dates, stage keys and labels only, never text from a case.
 
+    With --today set to a past day, each case is read as it stood that day (later events
+    ignored, later cases left out), so a supervisor sees what was late then. A due date in a
+    year whose official calendar is not announced yet is marked (provisional).
+
     Exit status: 0 listed, 1 with --fail-on-overdue when a stage is overdue (or on an error,
-    e.g. a date in a year whose official calendar is not known), 2 usage error.
+    e.g. a date in an unconfirmed year when the policy's time_limits.unconfirmed_years is error),
+    2 usage error.
 
     Example:
 
@@ -370,8 +384,12 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, handlers: tu
     _one_per_option(departments, "--department")
     handler_keys = resolve_list(raw, "handlers", handlers, "--handler")
     department_keys = resolve_list(raw, "departments", departments, "--department")
+    now = today_in(repository.policy.timezone, None)
     day = today_in(repository.policy.timezone, today)
-    report = _with_progress(lambda: overdue_report(repository, day, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed))
+    report = _with_progress(lambda: overdue_report(
+        repository, day, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed,
+        checked_on=now if today is not None and today < now else None,
+    ))
     report = filter_groups(report, handler_keys, department_keys)
     for warning in report.warnings:
         click.echo(_coloured(warning), err=True)
@@ -507,7 +525,7 @@ def completion_command(shell: str) -> None:
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print the plan (create, update, close) without changing anything on GitHub.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@click.option("--accept-unconfirmed", is_flag=True, help="Compute a year whose official calendar is not yet announced provisionally, even when the policy says error.")
 @repo_option
 @today_option
 def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:
@@ -1172,6 +1190,63 @@ def import_command(source: str, identity: Path | None, received: dt.date | None,
     click.echo("receipt code: the complainant already holds it (the form showed it); the case keeps its hash")
 
 
+@cli.command("keygen")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The file to write your private key to (created with mode 600; never inside a repository).")
+def keygen(out: Path) -> None:
+    """Make an age key pair for a handler (no need to install age).
+
+    Writes the private key to --out, readable only by you, refusing to overwrite a file or to
+    write inside a repository; prints the public key and the line to add to recipients.txt.
+    Keep the file private and backed up: without it, contact details encrypted to you stay
+    closed. `age-keygen -o PATH` makes an equivalent file.
+
+    Example:
+
+        complaints keygen --out ~/.config/complaints/key.txt
+    """
+    from .keygen import make_key
+
+    created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    key = make_key(out, created=created)
+    click.echo(f"wrote your private key to {key.path} (mode 600); keep it private and backed up")
+    click.echo(f"public key: {key.public_key}")
+    click.echo("add this line to recipients.txt, commit it, then run `complaints rekey` if cases already hold contact details:")
+    click.echo(key.recipients_line)
+
+
+@cli.command("forms")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when a form differs from what policy.yml gives (for CI).")
+@repo_option
+def forms(check: bool, repo: Path | None) -> None:
+    """Write the GitHub forms from policy.yml: the staff issue form that logs an arriving
+    complaint (.github/ISSUE_TEMPLATE/complaint.yml) and the pull-request template
+    (.github/PULL_REQUEST_TEMPLATE.md). Run it after changing the channels, categories,
+    departments or priorities (or the id prefix), and commit the result.
+
+    Exit status: 0 up to date (or written), 1 with --check when a form is stale.
+
+    Example:
+
+        complaints forms
+
+        complaints forms --check
+    """
+    from .forms import write_forms
+
+    repository = open_repo(repo)
+    result = write_forms(repository.root, repository.policy, check=check)
+    if check:
+        for rel in result.stale:
+            click.echo(f"{rel}: stale; run `complaints forms` and commit the result", err=True)
+        click.echo("forms: up to date" if not result.stale else f"forms: {len(result.stale)} stale")
+        sys.exit(1 if result.stale else 0)
+    for rel in result.written:
+        click.echo(f"wrote {rel}")
+    if not result.written:
+        click.echo("forms: up to date")
+
+
 # --- stats (aggregate statistics with disclosure control; area of issue 5) ------------------
 
 
@@ -1194,7 +1269,7 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the markdown page.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
-@click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@click.option("--accept-unconfirmed", is_flag=True, help="Compute a year whose official calendar is not yet announced provisionally, even when the policy says error.")
 @no_cache_option
 @repo_option
 @today_option

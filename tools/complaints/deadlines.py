@@ -259,6 +259,7 @@ class StageExplanation:
             "total": self.total,
             "rolled_from": self.rolled_from.isoformat() if self.rolled_from else None,
             "due": d.due.isoformat(),
+            "provisional": d.provisional,
             "completed": d.completed.isoformat() if d.completed else None,
             "state": d.state,
             "paused": self.paused_now,
@@ -518,6 +519,7 @@ def _explain(
         left = calendar.working_days_between(today, due)
         state = DUE_SOON if left <= warn else OPEN
 
+    reach = max(due, completed or today)
     deadline = StageDeadline(
         case_id=case_id,
         path=path,
@@ -533,6 +535,7 @@ def _explain(
         category=category,
         priority=priority,
         instance=instance.number,
+        provisional=calendar.is_provisional(start, reach),
     )
     return StageExplanation(
         deadline=deadline,
@@ -632,6 +635,35 @@ def check_case(case: Mapping[str, Any], policy: PolicyLike, calendar: WorkCalend
 class RepositoryDeadlines:
     deadlines: tuple[StageDeadline, ...]
     warnings: tuple[str, ...]
+    skipped: tuple[str, ...] = ()  # case files left out because they do not pass validation
+
+
+def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | None:
+    """The case as it stood at the end of ``day``: its timeline without the events dated
+    later, or None when it was received later (it did not exist yet)."""
+    timeline = case.get("timeline")
+    if not isinstance(timeline, list):
+        return case
+    kept = []
+    for event in timeline:
+        when = _event_day(event) if isinstance(event, Mapping) else None
+        if when is None or when <= day:
+            kept.append(event)
+    if not kept:
+        return None
+    if len(kept) == len(timeline):
+        return case
+    return {**case, "timeline": kept}
+
+
+def _event_day(event: Mapping[str, Any]) -> dt.date | None:
+    value = event.get("date")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 class _Repo(Protocol):
@@ -644,29 +676,58 @@ class _Repo(Protocol):
     def iter_valid_cases(self, today: dt.date | None = None) -> Iterable[tuple[str, dict[str, Any]]]: ...
 
 
+def provisional_allowed(policy: PolicyLike, accept_unconfirmed: bool = False) -> bool:
+    """Whether dates in a year whose official calendar is not known are computed provisionally
+    (the policy's ``time_limits.unconfirmed_years``, ``provisional`` unless it says ``error``;
+    ``accept_unconfirmed`` overrides an ``error``)."""
+    section = policy_mapping(policy).get("time_limits")
+    setting = section.get("unconfirmed_years") if isinstance(section, Mapping) else None
+    return accept_unconfirmed or setting != "error"
+
+
+def repository_calendar(repo: Any, accept_unconfirmed: bool = False) -> WorkCalendar:
+    """The repository's working-day calendar, unconfirmed years handled as its policy says."""
+    return WorkCalendar.load(repo.root, accept_unconfirmed=provisional_allowed(repo.policy, accept_unconfirmed))
+
+
 def repository_run(
-    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: _Repo,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+    accept_unconfirmed: bool = False,
+    checked_on: dt.date | None = None,
 ) -> RepositoryDeadlines:
-    """Every started stage of every valid case in the repository, with calendar warnings."""
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
+    """Every started stage of every valid case in the repository, with calendar warnings.
+
+    ``checked_on`` (the real today, when ``today`` is a day in the past) is the day the files
+    are validated against: looking back, each case is read as it stood on ``today`` (later
+    events ignored, cases received later left out), as a supervisor saw it then."""
+    calendar = repository_calendar(repo, accept_unconfirmed)
+    as_of = today if checked_on is not None and checked_on != today else None
+    check_day = checked_on if as_of is not None else today
+    assert check_day is not None
     found: list[StageDeadline] = []
     records = getattr(repo, "case_records", None)
+    from .validate import skipped_warning
+
+    skipped: list[str] = []
     if records is not None:
         # In worker processes, and from the cache for cases no later day can change (cache.py).
         from .cache import StageRecords, touch_calendar
 
-        from .validate import skipped_warning
-
         spans = []
-        skipped: list[str] = []
-        for _path, stages, span in records(today, StageRecords(repo.policy, calendar, warn_days), skipped):
+        for _path, stages, span in records(check_day, StageRecords(repo.policy, calendar, warn_days, as_of), skipped):
             found.extend(stages)
             spans.append(span)
         touch_calendar(calendar, spans)
-        return RepositoryDeadlines(tuple(found), (*calendar.warnings, *((skipped_warning(skipped),) if skipped else ())))
-    for path, case in repo.iter_valid_cases(today):
-        found.extend(case_deadlines_of(case, path, repo.policy, calendar, today, warn_days=warn_days))
-    return RepositoryDeadlines(tuple(found), calendar.warnings)
+    else:
+        for path, case in repo.iter_valid_cases(check_day):
+            then = case if as_of is None else case_as_of(case, as_of)
+            if then is not None:
+                found.extend(case_deadlines_of(then, path, repo.policy, calendar, today, warn_days=warn_days))
+    extra = (skipped_warning(skipped),) if skipped else ()
+    return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped))
 
 
 def case_deadlines_of(
@@ -689,10 +750,20 @@ def repository_deadlines(
 
 
 def case_report(
-    repo: Any, case_id: str, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: Any,
+    case_id: str,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+    accept_unconfirmed: bool = False,
+    checked_on: dt.date | None = None,
 ) -> CaseDeadlines:
     """The explained stages of one case, found by id (what `complaints deadlines` shows).
-    The case must pass validation (Repository.read_case raises CaseError otherwise)."""
-    path, case = repo.read_case(case_id, today)
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
-    return explain_case(case, path, repo.policy, calendar, today, warn_days=warn_days)
+    The case must pass validation (Repository.read_case raises CaseError otherwise); with
+    ``checked_on`` (the real today) it is validated then and read as it stood on ``today``."""
+    path, case = repo.read_case(case_id, checked_on or today)
+    calendar = repository_calendar(repo, accept_unconfirmed)
+    then = case_as_of(case, today) if checked_on is not None else case
+    if then is None:
+        raise CaseError(f"{path}: case {case_id} was received after {today.isoformat()}")
+    return explain_case(then, path, repo.policy, calendar, today, warn_days=warn_days)

@@ -65,3 +65,6 @@ class StageDeadline:
     # 1 for the first (usually only) instance; a repeating stage (review) numbers each start
     # event 1, 2, ... in timeline order, so (case_id, stage, instance) is a stable key.
     instance: int = 1
+    # The due date (or the lateness) rests on a year whose official calendar is not known yet:
+    # computed on weekends and statutory holidays only, it may move once the year is announced.
+    provisional: bool = False

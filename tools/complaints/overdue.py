@@ -54,6 +54,7 @@ class OverdueReport:
     groups: tuple[HandlerGroup, ...]
     stage_labels: Mapping[str, str]
     warnings: tuple[str, ...] = ()
+    skipped: int = 0  # case files left out because they do not pass validation
 
     @property
     def overdue(self) -> int:
@@ -119,12 +120,19 @@ def group_stages(deadlines: list[StageDeadline], policy: PolicyLike) -> tuple[Ha
 
 
 def overdue_report(
-    repo: Any, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: Any,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+    accept_unconfirmed: bool = False,
+    checked_on: dt.date | None = None,
 ) -> OverdueReport:
-    """Every overdue and due-soon stage across the repository, grouped (`complaints overdue`)."""
+    """Every overdue and due-soon stage across the repository, grouped (`complaints overdue`).
+    With ``checked_on`` (the real today) and an earlier ``today``, each case is read as it
+    stood on ``today`` (see deadlines.repository_run)."""
 
     def compute() -> OverdueReport:
-        run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed)
+        run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on)
         warn = time_limits(repo.policy).warn_days if warn_days is None else warn_days
         return OverdueReport(
             today=today,
@@ -132,6 +140,7 @@ def overdue_report(
             groups=group_stages(list(run.deadlines), repo.policy),
             stage_labels=_stage_labels(repo.policy),
             warnings=run.warnings,
+            skipped=len(run.skipped),
         )
 
     if not getattr(repo, "use_cache", False):
@@ -140,7 +149,7 @@ def overdue_report(
     from .cache import memoized
     from .validate import inputs_digest
 
-    purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{inputs_digest(repo)}"
+    purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{checked_on}\x00{inputs_digest(repo)}"
     return memoized(repo.root, "overdue-report", purpose, OverdueReport, compute)
 
 
@@ -170,6 +179,7 @@ CSV_COLUMNS = (
     "working_days_left",
     "category",
     "priority",
+    "provisional",
 )
 
 
@@ -189,6 +199,7 @@ def _row(d: StageDeadline) -> dict[str, Any]:
         "working_days_left": d.working_days_left,
         "category": d.category,
         "priority": d.priority,
+        "provisional": d.provisional,
     }
 
 
@@ -210,12 +221,24 @@ def overdue_text(report: OverdueReport) -> str:
                 status = f"OVERDUE by {d.working_days_late} working day(s)"
             else:
                 status = f"due soon, {d.working_days_left} working day(s) left"
+            provisional = " (provisional)" if d.provisional else ""
             lines.append(
                 f"  {d.case_id}  {d.stage}{instance} ({label})  started {d.started.isoformat()}  "
-                f"due {d.due.isoformat()}  {status}  [{d.path}]"
+                f"due {d.due.isoformat()}{provisional}  {status}  [{d.path}]"
             )
         lines.append("")
-    lines.append(f"Total: {report.overdue} overdue, {report.due_soon} due soon.")
+    marked = sum(1 for g in report.groups for d in g.stages if d.provisional)
+    note = (
+        f" {marked} due date(s) marked (provisional) fall in a year whose official calendar is not known yet."
+        if marked
+        else ""
+    )
+    left_out = (
+        f" {report.skipped} case file(s) left out: they do not pass validation (run `complaints validate`)."
+        if report.skipped
+        else ""
+    )
+    lines.append(f"Total: {report.overdue} overdue, {report.due_soon} due soon.{left_out}{note}")
     return "\n".join(lines) + "\n"
 
 
@@ -225,6 +248,7 @@ def overdue_json(report: OverdueReport) -> str:
         "warn_days": report.warn_days,
         "overdue": report.overdue,
         "due_soon": report.due_soon,
+        "skipped": report.skipped,
         "groups": [
             {
                 "department": g.department,
@@ -292,7 +316,11 @@ def _stage_text(s: StageExplanation) -> list[str]:
             f"not a working day: moved to the next working day)"
         )
     else:
-        provisional = " (provisional: the clock is paused)" if s.paused_now else ""
+        notes = [why for why, applies in (
+            ("provisional: the clock is paused", s.paused_now),
+            ("provisional: the official calendar of the year is not known yet", d.provisional),
+        ) if applies]
+        provisional = f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"  due        {d.due.isoformat()}{provisional}")
     lines.append(f"  completed  {d.completed.isoformat() if d.completed else NONE_LABEL}")
     state = d.state + (" (paused)" if s.paused_now else "")

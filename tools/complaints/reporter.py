@@ -18,7 +18,7 @@ def problem_line(p: Problem) -> str:
 
 
 def text_report(report: ValidationReport) -> str:
-    lines = [problem_line(p) for p in report.problems]
+    lines = [problem_line(p) for p in report.problems] + [f"note: {n}" for n in report.notes]
     checked = len(report.files)
     if report.ok:
         lines.append(f"ok: {checked} file{'s' if checked != 1 else ''} checked, no problems")
@@ -32,6 +32,7 @@ def json_report(report: ValidationReport) -> str:
     doc = {
         "ok": report.ok,
         "files_checked": len(report.files),
+        "notes": list(report.notes),
         "problems": [
             {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
             for p in report.problems

@@ -135,6 +135,16 @@ class Repository:
         names = {n for n in (changed + "\n" + untracked).splitlines() if n}
         return sorted(n for n in names if (self.root / n).exists())
 
+    def changed_configuration(self, ref: str) -> list[str]:
+        """The files every case is checked against (policy.yml, calendar.yml, recipients.txt,
+        schema/) that changed since ``ref``: a change there can break a case nobody touched.
+        Call after :meth:`changed_files` (which checks ``ref``)."""
+        base = self._git("merge-base", ref, "HEAD", check=False).strip() or ref
+        paths = [POLICY_FILE, "calendar.yml", "recipients.txt", "schema"]
+        changed = self._git("diff", "--name-only", "--no-renames", base, "--", *paths)
+        untracked = self._git("ls-files", "--others", "--exclude-standard", "--", *paths)
+        return sorted({n for n in (changed + "\n" + untracked).splitlines() if n})
+
     def _git(self, *args: str, check: bool = True) -> str:
         try:
             proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True, timeout=120)

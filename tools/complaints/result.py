@@ -41,6 +41,8 @@ class FileResult:
 class ValidationReport:
     files: list[FileResult] = field(default_factory=list)
     repository_problems: list[Problem] = field(default_factory=list)
+    # Why more was checked than asked for (e.g. the policy changed since --changed-since REF).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:

@@ -912,10 +912,9 @@ def repository_facts(
     repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False
 ) -> tuple[list[CaseFacts], WorkingDays]:
     """The facts of every valid case in the repository, and the calendar they were read with."""
-    from .deadlines import case_deadlines
-    from .workcalendar import WorkCalendar
+    from .deadlines import case_deadlines, repository_calendar
 
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
+    calendar = repository_calendar(repo, accept_unconfirmed)
     facts = []
     records = getattr(repo, "case_records", None)
     if records is not None:

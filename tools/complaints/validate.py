@@ -12,6 +12,7 @@ import datetime as dt
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections import defaultdict, deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,7 +23,7 @@ from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Proto
 from . import progress
 from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
 from .checker import check_case_bytes
-from .errors import CaseError
+from .errors import CaseError, ConfigError
 from .repository import CASES_DIR, Repository
 from .result import FileResult, Problem, ValidationReport
 from .schemas import Schema, load_schema
@@ -371,16 +372,54 @@ def validate(
     """Check the whole repository, the given paths, or the case files changed since a git ref;
     the repository-wide rules are always applied. ``use_cache``: answer unchanged files from
     the cache (and update it); the report is the same either way."""
+    notes: list[str] = []
+    whole = not paths and changed_since is None
     if changed_since is not None:
         files = repo.changed_files(changed_since)
+        configuration = repo.changed_configuration(changed_since)
+        if configuration:
+            # A renamed department or a tighter schema can break a case nobody touched.
+            files, whole = repo.case_files(), True
+            notes.append(f"{', '.join(configuration)} changed since {changed_since}: every case file checked")
     elif paths:
         files = _select(repo, paths)
     else:
         files = repo.case_files()
-    whole = not paths and changed_since is None
-    report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)))
-    report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
+    report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
+    report.repository_problems = configuration_problems(repo) + _duplicate_ids(repo, report.files, whole=whole)
     return report
+
+
+_CONFIG_MESSAGE = re.compile(r"(?P<file>[^:\s]+?)(?::(?P<line>[0-9]+))?(?:::(?P<field>\S+?))?: (?P<message>.*)", re.S)
+
+
+def configuration_problems(repo: Repository) -> list[Problem]:
+    """The repository-wide files every run reads besides policy.yml (which opening the
+    repository already checked): calendar.yml and recipients.txt. A private key pasted into
+    recipients.txt is reported by line, never echoed."""
+    from .crypto import RECIPIENTS_FILE, load_recipients
+    from .workcalendar import CALENDAR_FILE, WorkCalendar
+
+    problems: list[Problem] = []
+    checks: list[tuple[str, Callable[[], object]]] = [
+        (CALENDAR_FILE, lambda: WorkCalendar.load(repo.root)),
+        (RECIPIENTS_FILE, lambda: load_recipients(repo.root)),
+    ]
+    for file, check in checks:
+        if file == RECIPIENTS_FILE and not (repo.root / file).exists():
+            continue  # only `new` with contact details needs it, and says so
+        try:
+            check()
+        except ConfigError as exc:
+            match = _CONFIG_MESSAGE.fullmatch(str(exc))
+            if match and match.group("file").endswith(file):
+                line = int(match.group("line")) if match.group("line") else None
+                field = match.group("field")
+                message = match.group("message") if not field else f"{field}: {match.group('message')}"
+                problems.append(Problem(file, (), message, line))
+            else:
+                problems.append(Problem(file, (), str(exc)))
+    return problems
 
 
 def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> list[Problem]:

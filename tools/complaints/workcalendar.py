@@ -11,8 +11,12 @@ Sources, in order of precedence (later wins for the same day):
 A year is *confirmed* when the library ships it or ``calendar.yml`` declares it ``complete``.
 Any computation that touches a day in an unconfirmed year raises :class:`CalendarError`
 naming the year, unless the calendar was opened with ``accept_unconfirmed=True``; then the
-year is taken as plain Monday-to-Friday weeks (plus any entries ``calendar.yml`` has for it)
-and a warning saying so is recorded in :attr:`WorkCalendar.warnings` for the caller to show.
+year is *provisional*: weekends plus the statutory holidays of 全国年节及纪念日放假办法 (as
+revised in 2024: 13 days, the lunar ones computed by the ``holidays`` package), without the
+bridging days and weekend make-up working days that only the State Council's notice fixes, plus
+any entries ``calendar.yml`` already has for it. The years so taken are in
+:attr:`WorkCalendar.provisional_years`, and a warning for each in :attr:`WorkCalendar.warnings`,
+so that every date computed on them can be shown as provisional.
 
 Arithmetic: working days are kept as one sorted list of day ordinals over a contiguous span
 of years, built a year at a time on first use. Adding *n* working days or counting the
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import chinese_calendar
+import holidays as holiday_rules
 
 from .errors import CalendarError, ComplaintsError, ConfigError
 from .schemas import format_path, load_schema
@@ -41,6 +46,8 @@ CLOSURE = "closure"  # the organisation's own non-working day
 
 OFFICIAL_SOURCE = "chinesecalendar"
 OVERRIDE_SOURCE = CALENDAR_FILE
+# A statutory holiday of a year whose official notice is not known yet (see statutory_holidays).
+PROVISIONAL_SOURCE = "statutory (provisional)"
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,8 @@ def _unconfirmed_message(year: int) -> str:
         f"Add {year} to {CALENDAR_FILE} once the State Council announces it (an entry under "
         f"`years:` with `year: {year}`, `complete: true`, its `holidays` and make-up `workdays`; "
         f"see the README section 'Time limits and deadlines'), or upgrade chinesecalendar, "
-        f"or pass --accept-unconfirmed to take {year} as plain Monday-to-Friday weeks"
+        f"or set `unconfirmed_years: provisional` under time_limits in policy.yml to compute "
+        f"{year} provisionally (weekends and statutory holidays)"
     )
 
 
@@ -122,21 +130,31 @@ class WorkCalendar:
     # ---- what the caller shows ----------------------------------------------------------
 
     @property
-    def guessed_years(self) -> tuple[int, ...]:
-        """Unconfirmed years that were taken as plain weeks so far (accept_unconfirmed)."""
+    def provisional_years(self) -> tuple[int, ...]:
+        """Unconfirmed years that were computed provisionally so far (accept_unconfirmed)."""
         return tuple(sorted(self._guessed))
+
+    # The name this had when unconfirmed years were taken as plain weeks.
+    guessed_years = provisional_years
 
     @property
     def warnings(self) -> tuple[str, ...]:
         return tuple(
-            f"warning: the official calendar for {year} is not known; {year} was taken as plain "
-            f"Monday-to-Friday weeks (plus {CALENDAR_FILE} closures), so due dates in or past "
-            f"{year} may be wrong. Add {year} to {CALENDAR_FILE} once it is announced."
-            for year in self.guessed_years
+            f"warning: the official calendar for {year} is not known; dates in {year} are "
+            f"provisional (weekends and the statutory holidays, without the bridging days and "
+            f"make-up working days the State Council announces). Add {year} to {CALENDAR_FILE} "
+            f"once it is announced."
+            for year in self.provisional_years
         )
 
     def is_confirmed(self, year: int) -> bool:
         return year in self.confirmed_years
+
+    def is_provisional(self, start: dt.date, end: dt.date) -> bool:
+        """Whether any year from ``start`` to ``end`` (either order) is unconfirmed, i.e. a
+        date computed over that span rests on a provisional calendar."""
+        low, high = sorted((start.year, end.year))
+        return any(year not in self.confirmed_years for year in range(low, high + 1))
 
     # ---- the span of built years --------------------------------------------------------
 
@@ -146,7 +164,7 @@ class WorkCalendar:
         if year not in self.confirmed_years:
             if not self.accept_unconfirmed:
                 raise CalendarError(_unconfirmed_message(year))
-            self._guessed.add(year)
+            self._add_provisional(year)
         # Building a year walks its days once; every later question is a bisection.
         first = dt.date(year, 1, 1).toordinal()
         last = dt.date(year, 12, 31).toordinal()
@@ -160,6 +178,19 @@ class WorkCalendar:
             if working:
                 days.append(ordinal)
         return days
+
+    def _add_provisional(self, year: int) -> None:
+        if year in self._guessed:
+            return
+        self._guessed.add(year)
+        added = False
+        for day, name in statutory_holidays(year).items():
+            # An entry calendar.yml already has for the year (a closure, a day it knows) wins.
+            if day not in self._special:
+                self._special[day] = SpecialDay(day, HOLIDAY, name, PROVISIONAL_SOURCE, False)
+                added = True
+        if added:
+            self._special_ords = sorted(d.toordinal() for d in self._special)
 
     def _cover(self, year: int) -> None:
         """Extend the built span so it includes ``year`` (and every year in between)."""
@@ -243,6 +274,28 @@ def _official_days() -> dict[dt.date, SpecialDay]:
     for day, name in chinese_calendar.workdays.items():
         days[day] = SpecialDay(day, MAKEUP_WORKDAY, str(name), OFFICIAL_SOURCE, True)
     return days
+
+
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    """The statutory days off of 全国年节及纪念日放假办法 (as revised on 2024-11-12, in force
+    from 2025: 13 days) in ``year``: New Year's Day 1, Spring Festival 4 (除夕 to 正月初三),
+    Qingming 1, Labour Day 2, Dragon Boat 1, Mid-Autumn 1, National Day 3. The lunar and solar-
+    term dates come from the ``holidays`` package; its own record of a year's bridging days and
+    in-lieu days is left out, because only the State Council's notice fixes those."""
+    rules = holiday_rules.country_holidays("CN", years=year, categories=(holiday_rules.PUBLIC,))
+    found: dict[dt.date, str] = {}
+    for day, names in rules.items():
+        kept = [n for n in str(names).split("; ") if _is_statutory(n)]
+        if kept:
+            found[day] = "; ".join(kept)
+    return found
+
+
+def _is_statutory(name: str) -> bool:
+    # The package names a bridging or in-lieu day "Day off (substituted from ...)" or
+    # "... (observed)"; the statutory days carry the festival's own name.
+    lowered = name.lower()
+    return "substituted" not in lowered and "observed" not in lowered and "day off" not in lowered
 
 
 def _official_confirmed() -> set[int]:
