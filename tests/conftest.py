@@ -18,6 +18,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def private_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test's result cache lives in a folder of its own, never the user's cache folder
+    (the tool keeps it outside the work tree: cache.py)."""
+    folder = tmp_path_factory.mktemp("result-cache")
+    monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

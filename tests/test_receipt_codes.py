@@ -114,10 +114,14 @@ def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> Non
     assert table[digest[done_code]] == {"state": "closed", "next_step_month": None}
     assert list(table) == sorted(table)
     out = receipt.write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
-    text = out.read_text()
-    document: dict[str, Any] = json.loads(text)
+    document: dict[str, Any] = json.loads(out.read_text())
     assert document["kdf"] == {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": [TEST_ITERATIONS], "length": 32}
-    assert document["cases"] == table
+    assert document["shards"] == {"bits": 0, "folder": "receipts/", "row": ["state", "next_step_month"]}
+    shard = out.parent / "receipts" / "0.json"
+    assert sorted(p.name for p in shard.parent.iterdir()) == ["0.json"]
+    rows = json.loads(shard.read_text())["cases"]
+    assert {d: {"state": r[0], "next_step_month": r[1]} for d, r in rows.items()} == table
+    text = out.read_text() + shard.read_text()
     for case_id in (waiting, working, done):
         assert case_id not in text and case_id[-5:] not in text
     assert "2026-03-02" not in text and "permits" not in text
@@ -132,3 +136,33 @@ def test_lookup_table_uses_a_supplied_next_step_and_skips_cases_without_hash(tmp
     assert [entry["next_step_month"] for entry in table.values()] == ["2027-01"]
     path.write_text("\n".join(line for line in path.read_text().splitlines() if "receipt_hash" not in line) + "\n")
     assert receipt.lookup_table(repo, dt.date(2026, 3, 3)) == {}
+
+
+def test_shards_follow_the_hash_prefix_and_stay_small() -> None:
+    assert receipt.shard_bits(0) == 0 and receipt.shard_bits(2 * receipt.SHARD_ROWS - 1) == 0
+    assert receipt.shard_bits(2 * receipt.SHARD_ROWS) == 1
+    for rows in (1_000, 100_000, 1_000_000, 10_000_000):
+        bits = receipt.shard_bits(rows)
+        assert receipt.SHARD_ROWS <= rows / 2**bits < 2 * receipt.SHARD_ROWS
+    assert receipt.shard_of("f" * 64, 0) == "0"
+    assert receipt.shard_of("ab" + "0" * 62, 8) == "ab"
+    assert receipt.shard_of("ab" + "0" * 62, 9) == "156"  # 0xab0 >> 3
+    assert receipt.shard_of("0f" + "0" * 62, 5) == "01"
+
+
+def test_sharded_table_holds_every_row_exactly_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, _ = make_repo(tmp_path / "repo")
+    for _ in range(9):
+        new_case(root, "2026-03-02")
+    repo = Repository.open(root)
+    table = receipt.lookup_table(repo, dt.date(2026, 3, 10))
+    monkeypatch.setattr(receipt, "SHARD_ROWS", 2)
+    out = receipt.write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
+    bits = json.loads(out.read_text())["shards"]["bits"]
+    assert bits == 2
+    seen: dict[str, Any] = {}
+    for shard in sorted((out.parent / "receipts").glob("*.json")):
+        rows = json.loads(shard.read_text())["cases"]
+        assert all(receipt.shard_of(d, bits) == shard.stem for d in rows)
+        seen.update({d: {"state": r[0], "next_step_month": r[1]} for d, r in rows.items()})
+    assert seen == table and len(list((out.parent / "receipts").iterdir())) == 4

@@ -221,3 +221,21 @@ def test_validate_changed_since_the_base_as_the_pull_request_workflow_runs_it(tm
         os.chdir(cwd)
     assert result.exit_code == 1, result.output
     assert "XN-20260303-ABCDE.yml" in result.output and "XN-20260302-AB3CD.yml" not in result.output
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_jobs_that_run_complaints_keep_the_result_cache_outside_the_checkout(path: Path) -> None:
+    workflow = load(path)
+    for job in workflow["jobs"].values():
+        runs = [s for s in job.get("steps", []) if "complaints " in s.get("run", "") or "dev.py" in s.get("run", "")]
+        if not runs:
+            continue
+        folder = (job.get("env") or {}).get("COMPLAINTS_CACHE_DIR")
+        assert folder and folder.startswith("/") and "github.workspace" not in folder
+        (keep,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
+        assert keep["with"]["path"] == folder
+        # A change to the tool or the policy starts afresh; each run saves its own copy.
+        for name in ("tools/complaints/*.py", "policy.yml", "calendar.yml", "schema/*.json"):
+            assert name in keep["with"]["key"] and name in keep["with"]["restore-keys"]
+        assert keep["with"]["key"].endswith("-${{ github.run_id }}")
+        assert job["steps"].index(keep) < job["steps"].index(runs[-1])

@@ -16,7 +16,7 @@ from complaints.repository import Repository
 from complaints.site import build_site
 from complaints.writer import NewCase, append_event, build_event, create_case
 
-from .conftest import TODAY
+from .conftest import SITE_TODAY, TODAY
 from .support import copy_repository, recording_page, serve
 
 pytestmark = pytest.mark.browser
@@ -91,3 +91,44 @@ def test_english_page_uses_the_same_table(lookup_page: Any, lookup_url: str) -> 
     result, text = check(lookup_page, ACCEPTED_CODE)
     assert result == "accepted" and "Accepted" in text and "June 2026" in text
     assert_local(lookup_page, lookup_url, ACCEPTED_CODE)
+
+
+SAMPLE_CODES = Path(__file__).resolve().parent.parent / "data" / "sample-receipt-codes.json"
+
+
+@pytest.fixture(scope="module")
+def sharded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The sample cases' site with shards of about four rows (as a large archive's would be,
+    in proportion), so that the page must pick the right one of many."""
+    root = copy_repository(tmp_path_factory.mktemp("sharded-repo") / "repo")
+    out = tmp_path_factory.mktemp("sharded-public")
+    rows = receipt.SHARD_ROWS
+    receipt.SHARD_ROWS = 4
+    try:
+        build_site(root, out, SITE_TODAY)  # every sample case received by then
+    finally:
+        receipt.SHARD_ROWS = rows
+    with serve(out) as url:
+        yield url, out
+
+
+def test_every_sample_code_is_found_through_its_shard(lookup_page: Any, sharded_url: tuple[str, Path]) -> None:
+    import json
+
+    url, out = sharded_url
+    index = json.loads((out / "generated" / "receipts.json").read_text(encoding="utf-8"))
+    assert index["format"] == 2 and index["shards"]["bits"] >= 3
+    shards = sorted((out / "generated" / "receipts").glob("*.json"))
+    assert len(shards) == 2 ** index["shards"]["bits"]
+    codes: dict[str, str] = json.loads(SAMPLE_CODES.read_text(encoding="utf-8"))
+    assert len(codes) == 80
+    lookup_page.goto(url + "/en/check/")
+    for case_id, code in sorted(codes.items()):
+        result, _ = check(lookup_page, code)
+        assert result in receipt.COARSE_STATES, case_id
+    # Each lookup fetched the index once and only the shard its hash falls in.
+    fetched = [u for u in lookup_page.requested if "/generated/receipts" in u]
+    shard_requests = [u for u in fetched if "/generated/receipts/" in u]
+    assert len([u for u in fetched if u.endswith("/generated/receipts.json")]) == 1
+    assert 1 < len(set(shard_requests)) < len(shards) + 1
+    assert_local(lookup_page, url, next(iter(codes.values())))

@@ -15,21 +15,31 @@ What is cached, per case file (relative path):
 
 Each cache file carries a key made of the schema, policy and calendar files, the tool's
 version, a hash of its source files and the versions of the libraries that decide a result;
-a cache written under another key is ignored and rewritten. The file is a header (magic,
-format, key, payload length, SHA-256 of the payload) followed by a pickled mapping; anything
-that does not match — a truncated or damaged file, a different key, a payload of the wrong
-shape — is discarded and rebuilt, never trusted. Files are written to a temporary name and
-renamed into place, so concurrent runs never see half a file (the last writer wins).
+a cache written under another key is ignored and rewritten.
 
-The cache lives in ``.cache/complaints/`` under the repository root, which holds a
-``.gitignore`` of its own so it never reaches git.
+A cache holds data, never code: the payload is JSON (see datacodec.py; never pickle or
+marshal), so even a file written by someone else can at worst hold wrong data. It cannot
+even do that unnoticed: the header carries an HMAC-SHA256 of the payload under a random
+secret kept beside the caches (``secret``, readable by its owner only), so a file this user's
+tool did not write — forged, copied from elsewhere, damaged, truncated, of another format or
+key — is discarded and rebuilt, and the results equal a ``--no-cache`` run.
+
+Where: outside the work tree, in the user's cache folder (``platformdirs.user_cache_dir``),
+one sub-folder per repository path; ``COMPLAINTS_CACHE_DIR`` names another base folder (CI
+keeps it between runs). A cache folder inside the repository's work tree — where a file can
+be committed, or arrive with a pull request — is never read or written: the run is uncached.
+Files are written to a temporary name and renamed into place, so concurrent runs never see
+half a file (the last writer wins).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import json
 import os
-import pickle
+import secrets
+import stat
 import struct
 import subprocess
 import tempfile
@@ -41,12 +51,72 @@ from typing import Any, Callable, TypeVar
 T = TypeVar("T")
 
 from . import __version__
+from .datacodec import DataFormatError, decode, encode
 
-CACHE_DIR = Path(".cache") / "complaints"
-FORMAT = 1
+ENV_VAR = "COMPLAINTS_CACHE_DIR"
+FORMAT = 2
 MAGIC = b"complaints-cache\x00"
-_HEADER = struct.Struct(f"<{len(MAGIC)}sI32sQ32s")  # magic, format, key digest, payload length, payload digest
+_HEADER = struct.Struct(f"<{len(MAGIC)}sI32sQ32s")  # magic, format, key digest, payload length, payload HMAC
 _LIBRARIES = ("PyYAML", "fastjsonschema", "chinesecalendar", "holidays")
+_SECRET = "secret"
+# A cache file larger than this is not read (a sane one holds a few hundred bytes a case).
+MAX_CACHE_BYTES = 2 << 30
+
+
+def cache_base() -> Path:
+    """The folder that holds every repository's cache: $COMPLAINTS_CACHE_DIR, or the user's
+    cache folder."""
+    chosen = os.environ.get(ENV_VAR)
+    if chosen:
+        return Path(chosen).expanduser().absolute()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("complaints", appauthor=False))
+
+
+def cache_dir(root: Path) -> Path | None:
+    """The cache folder of the repository at ``root`` (one per repository path), or None when
+    it would lie inside the repository's work tree, where nothing is ever read from."""
+    repo = Path(os.path.realpath(root))
+    base = cache_base()
+    where = Path(os.path.realpath(base))
+    if where == repo or repo in where.parents:
+        return None
+    digest = hashlib.sha256(os.fsencode(str(repo))).hexdigest()[:24]
+    return base / f"{repo.name[:40] or 'root'}-{digest}"
+
+
+def _secret(base: Path, create: bool) -> bytes | None:
+    """The random key caches under ``base`` are authenticated with; made on first write."""
+    path = base / _SECRET
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            data = os.read(fd, 65)
+        finally:
+            os.close(fd)
+        if len(data) == 64:
+            return bytes.fromhex(data.decode("ascii"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    if not create:
+        return None
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=base)
+        try:
+            os.write(fd, secrets.token_hex(32).encode("ascii"))
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # never replaces a secret another run made first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    except OSError:
+        return None
+    return _secret(base, False)
 
 
 def blob_id(data: bytes) -> str:
@@ -142,11 +212,11 @@ def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Ca
 
 
 class _HashingWriter:
-    """A file-like sink that counts and hashes what passes through to ``out``."""
+    """A sink that counts and authenticates what passes through to ``out``."""
 
-    def __init__(self, out: Any) -> None:
+    def __init__(self, out: Any, secret: bytes) -> None:
         self.out = out
-        self.digest = hashlib.sha256()
+        self.digest = hmac.new(secret, digestmod=hashlib.sha256)
         self.length = 0
 
     def write(self, data: bytes) -> int:
@@ -157,60 +227,89 @@ class _HashingWriter:
 
 
 class ResultCache:
-    """One cache file: a mapping from relative path to an entry, valid for one key."""
+    """One cache file: a mapping from relative path to an entry, valid for one key.
+
+    The payload is one line per entry, ``json(path) TAB json(encoded entry)``: written and
+    read an entry at a time, so no second copy of the whole cache is ever built in memory."""
 
     def __init__(self, root: Path, name: str, key: str) -> None:
-        self.directory = root / CACHE_DIR
-        self.path = self.directory / f"{name}.cache"
+        self.directory = cache_dir(root)
+        self.path = None if self.directory is None else self.directory / f"{name}.cache"
         self.key = bytes.fromhex(key)
+
+    def _read(self) -> bytes | None:
+        if self.path is None:
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+                return None
+            chunks = []
+            while chunk := os.read(fd, 1 << 24):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def load(self) -> dict[str, Any]:
         """The entries, or {} when the file is missing, damaged, of another format or key,
-        or not a mapping."""
-        try:
-            blob = self.path.read_bytes()
-        except OSError:
-            return {}
-        if len(blob) < _HEADER.size:
+        not written by this user's tool (its HMAC does not verify), or holds anything but
+        the records datacodec knows."""
+        blob = self._read()
+        if blob is None or len(blob) < _HEADER.size or self.directory is None:
             return {}
         magic, fmt, key, length, digest = _HEADER.unpack_from(blob)
         payload = memoryview(blob)[_HEADER.size :]
         if magic != MAGIC or fmt != FORMAT or key != self.key or length != len(payload):
             return {}
-        if hashlib.sha256(payload).digest() != digest:
+        secret = _secret(self.directory.parent, False)
+        if secret is None or not hmac.compare_digest(hmac.new(secret, payload, hashlib.sha256).digest(), digest):
             return {}
+        entries: dict[str, Any] = {}
         try:
-            entries = pickle.loads(payload)
-        except Exception:  # a payload that passed the checksum but will not load: rebuild
+            for line in bytes(payload).split(b"\n"):
+                if not line:
+                    continue
+                name, _, value = line.partition(b"\t")
+                path = json.loads(name)
+                if not isinstance(path, str):
+                    return {}
+                entries[path] = decode(json.loads(value))
+        except (ValueError, DataFormatError, RecursionError):
             return {}
-        return entries if isinstance(entries, dict) else {}
+        return entries
 
     def save(self, entries: dict[str, Any]) -> bool:
         """Write the entries atomically (temporary file + rename); False when the folder
-        cannot be written (the run's results are unaffected)."""
+        cannot be written or an entry is not plain data (the run's results are unaffected)."""
+        if self.directory is None or self.path is None:
+            return False
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# written by complaints: caches never belong in git\n*\n", encoding="utf-8")
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            secret = _secret(self.directory.parent, True)
+            if secret is None:
+                return False
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(bytes(_HEADER.size))
-                    writer = _HashingWriter(out)
-                    pickler = pickle.Pickler(writer, protocol=pickle.HIGHEST_PROTOCOL)
-                    # No memo: the entries share no objects that must stay shared, and for
-                    # 100,000 cases the memo (and a payload built in memory) would cost
-                    # hundreds of megabytes. The payload streams to disk as it is pickled.
-                    pickler.fast = True
-                    pickler.dump(entries)
+                    writer = _HashingWriter(out, secret)
+                    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+                    for path, entry in entries.items():
+                        writer.write(f"{dumps(path)}\t{dumps(encode(entry))}\n".encode("utf-8"))
                     out.seek(0)
                     out.write(_HEADER.pack(MAGIC, FORMAT, self.key, writer.length, writer.digest.digest()))
                 os.replace(tmp, self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-        except OSError:
+        except (OSError, DataFormatError, RecursionError):
             return False
         return True
 

@@ -248,9 +248,10 @@ def open_repo(repo: Path | None, no_cache: bool = False) -> "Repository":
     return repository.without_cache() if no_cache else repository
 
 
-# Results per case file are cached by content in .cache/complaints/ (issue 8, cache.py).
+# Results per case file are cached by content outside the work tree (cache.py).
 no_cache_option = click.option(
-    "--no-cache", is_flag=True, help="Check every file afresh, neither reading nor writing the result cache in .cache/complaints/."
+    "--no-cache", is_flag=True,
+    help="Check every file afresh, neither reading nor writing the result cache (kept in the user's cache folder, or $COMPLAINTS_CACHE_DIR).",
 )
 
 

@@ -26,7 +26,14 @@ GROUP = 4
 HASH_PATTERN = re.compile(r"pbkdf2-sha256\$([0-9]{4,8})\$([0-9a-f]{64})")
 MIN_ITERATIONS = 100_000  # below this a policy's work factor is a mistake, not a choice
 TABLE_FILE = "receipts.json"
-TABLE_FORMAT = 1
+TABLE_FORMAT = 2
+SHARD_FOLDER = "receipts"
+# Rows per shard, on average: a shard is picked by the first bits of the slow hash, as many
+# bits as keep the average in [SHARD_ROWS, 2 * SHARD_ROWS). Enough rows that fetching a shard
+# tells the web host little (the code's case is one of some hundreds), few enough that a
+# lookup downloads a few tens of kilobytes at any archive size.
+SHARD_ROWS = 200
+MAX_SHARD_BITS = 24
 
 # Coarse states, in the order a case moves through them: all a complainant (or anyone who
 # guesses their code) can learn. Finer states (paused, transferred, under review...) stay
@@ -221,30 +228,64 @@ def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | None
     }
 
 
+def shard_bits(rows: int) -> int:
+    """How many leading bits of the hash pick a shard for a table of ``rows`` rows."""
+    bits = 0
+    while bits < MAX_SHARD_BITS and rows >> (bits + 1) >= SHARD_ROWS:
+        bits += 1
+    return bits
+
+
+def shard_of(digest: str, bits: int) -> str:
+    """The name of the shard (without .json) that holds the hash ``digest`` (hex)."""
+    width = max(1, (bits + 3) // 4)
+    prefix = int(digest[:8], 16) >> (32 - bits) if bits else 0
+    return f"{prefix:0{width}x}"
+
+
 def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, Any]:
-    """The JSON file the lookup page fetches: the KDF parameters and the table.
+    """The lookup as the site publishes it: ``index`` (the KDF parameters and how shards are
+    picked, the file the page fetches first) and ``shards`` (shard name -> {hash: [state,
+    next-step month]}), so that a lookup downloads the index and one shard per work factor.
 
     ``iterations`` lists every work factor found in the cases besides the policy's current
     one (raising it in policy.yml leaves older hashes valid); the page derives once per value."""
     settings = ReceiptSettings.from_policy(repo.policy.raw)
     entries = lookup_entries(repo, today, next_step)
     iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
-    return {
+    bits = shard_bits(len(entries))
+    shards: dict[str, dict[str, list[str | None]]] = {}
+    for digest, entry in sorted(entries.items()):
+        shards.setdefault(shard_of(digest, bits), {})[digest] = [entry.state, entry.next_step_month]
+    index = {
         "format": TABLE_FORMAT,
         "kdf": {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": sorted(iterations), "length": 32},
-        "cases": _table(entries),
+        "shards": {"bits": bits, "folder": f"{SHARD_FOLDER}/", "row": ["state", "next_step_month"]},
     }
+    return {"index": index, "shards": shards}
 
 
 def render_lookup_table(document: Mapping[str, Any]) -> str:
     # Sorted keys and hashes: the file's order says nothing about which case came first.
-    # Compact: about 90 bytes a case, so 10,000 cases make a 0.9 MB download.
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def write_lookup_table(repo: Any, out_dir: Path, today: dt.date, next_step: NextStep | None = None) -> Path:
-    """Write receipts.json into ``out_dir`` (the built site) and return its path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write receipts.json (the index) and receipts/SHARD.json into ``out_dir`` (the site's
+    generated folder) and return the index's path. Every shard a code could fall in exists
+    (empty ones too), so a missing file never tells a wrong code from a right one."""
+    document = lookup_document(repo, today, next_step)
+    bits = document["index"]["shards"]["bits"]
+    folder = out_dir / SHARD_FOLDER
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shards = document["shards"]
+    for n in range(1 << bits):
+        name = shard_of(f"{(n << (32 - bits)) if bits else 0:08x}", bits)
+        (folder / f"{name}.json").write_text(render_lookup_table({"cases": shards.get(name, {})}), encoding="utf-8")
     target = out_dir / TABLE_FILE
-    target.write_text(render_lookup_table(lookup_document(repo, today, next_step)), encoding="utf-8")
+    target.write_text(render_lookup_table(document["index"]), encoding="utf-8")
     return target

@@ -22,7 +22,7 @@ R = TypeVar("R")
 class Repository:
     root: Path
     policy: Policy
-    use_cache: bool = True  # answer unchanged files from .cache/complaints/ (see cache.py)
+    use_cache: bool = True  # answer unchanged files from the result cache (see cache.py)
 
     @classmethod
     def open(cls, root: Path | None = None) -> "Repository":

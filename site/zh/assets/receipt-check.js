@@ -4,9 +4,12 @@
  * Everything happens in this browser. The typed code is normalized exactly as
  * complaints.receipt.normalize_code does (NFKC, no spaces or hyphens, upper case, I/L -> 1,
  * O -> 0, 16 Crockford base32 characters), then PBKDF2-HMAC-SHA256 with the site-wide salt and
- * the work factor(s) named in the table is derived by WebCrypto (no library, no other host).
- * The table (generated/receipts.json) is fetched whole and the same for every visitor, so the
- * server never learns which code was typed. The code itself is sent nowhere.
+ * the work factor(s) named in the index is derived by WebCrypto (no library, no other host).
+ * The table is split into shards by the first bits of the hash (generated/receipts.json says
+ * how many bits, generated/receipts/SHARD.json holds the rows): the page fetches the index and
+ * the one shard the derived hash falls in, a few tens of kilobytes however large the archive.
+ * The server learns only which shard, i.e. that the code is one of some hundreds of cases;
+ * the code itself is sent nowhere.
  */
 (function () {
   "use strict";
@@ -77,13 +80,25 @@
       .then(hex);
   }
 
-  function lookup(table, code) {
-    var kdf = table.kdf;
+  function shardOf(digest, bits) {
+    var width = Math.max(1, Math.ceil(bits / 4));
+    var prefix = bits ? parseInt(digest.slice(0, 8), 16) >>> (32 - bits) : 0;
+    var name = prefix.toString(16);
+    while (name.length < width) name = "0" + name;
+    return name;
+  }
+
+  function lookup(index, code, loadShard) {
+    var kdf = index.kdf;
     var counts = kdf.iterations.slice();
     function next() {
       if (!counts.length) return Promise.resolve(null);
       return derive(code, kdf, counts.shift()).then(function (digest) {
-        return Object.prototype.hasOwnProperty.call(table.cases, digest) ? table.cases[digest] : next();
+        return loadShard(index.shards.folder + shardOf(digest, index.shards.bits) + ".json").then(function (shard) {
+          if (!Object.prototype.hasOwnProperty.call(shard.cases, digest)) return next();
+          var row = shard.cases[digest];
+          return { state: row[0], next_step_month: row[1] };
+        });
       });
     }
     return next();
@@ -104,17 +119,22 @@
     var form = box.querySelector("form");
     var input = box.querySelector("input");
     var output = box.querySelector("[data-receipt-output]");
-    var table = null;
+    var indexUrl = new URL(box.getAttribute("data-table"), document.baseURI);
+    var loaded = {};
 
-    function loadTable() {
-      if (!table) {
-        table = fetch(box.getAttribute("data-table"), { credentials: "omit", cache: "no-cache" }).then(function (response) {
+    function load(url) {
+      if (!loaded[url]) {
+        loaded[url] = fetch(url, { credentials: "omit", cache: "no-cache" }).then(function (response) {
           if (!response.ok) throw new Error("HTTP " + response.status);
           return response.json();
         });
-        table.catch(function () { table = null; });
+        loaded[url].catch(function () { delete loaded[url]; });
       }
-      return table;
+      return loaded[url];
+    }
+
+    function loadShard(path) {
+      return load(new URL(path, indexUrl).href);
     }
 
     form.addEventListener("submit", function (event) {
@@ -123,8 +143,8 @@
       if (code === null) return show(output, [text.malformed], "malformed");
       if (!window.crypto || !crypto.subtle || !window.TextEncoder) return show(output, [text.unavailable], "error");
       show(output, [text.working], "working");
-      loadTable()
-        .then(function (data) { return lookup(data, code); })
+      load(indexUrl.href)
+        .then(function (index) { return lookup(index, code, loadShard); })
         .then(function (entry) {
           if (!entry) return show(output, [text.notFound], "not-found");
           var lines = [text.state + (text.states[entry.state] || entry.state)];
