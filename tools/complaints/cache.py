@@ -378,7 +378,7 @@ class FactRecords:
 
     @property
     def key(self) -> str:
-        return f"facts:unconfirmed={self.calendar.accept_unconfirmed}"
+        return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[Any, bool, tuple[int, int] | None]:
         from .deadlines import case_deadlines_of

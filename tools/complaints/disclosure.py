@@ -139,17 +139,18 @@ def determined(relations: Sequence[Relation], withheld: frozenset[str] | set[str
 
 
 def _complement(
-    rel: Relation, lone: str, values: Mapping[str, int], withheld: Mapping[str, str]
+    rel: Relation, lone: str, values: Mapping[str, int], withheld: Mapping[str, str], exempt: frozenset[str] = frozenset()
 ) -> str | None:
     candidates = [c for c in rel.members if c != lone and c not in withheld]
     if not candidates:
         return None
 
-    def rank(c: str) -> tuple[int, int, str]:
+    def rank(c: str) -> tuple[int, int, int, str]:
+        # a headline figure is withheld only when nothing else can protect the cell
         v = values[c]
         if c == rel.total:
-            return (2, v, c)
-        return (0 if v > 0 else 1, v, c)
+            return (c in exempt, 2, v, c)
+        return (c in exempt, 0 if v > 0 else 1, v, c)
 
     return min(candidates, key=rank)
 
@@ -160,20 +161,27 @@ def suppress(
     threshold: int,
     *,
     forced: Iterable[str] = (),
+    exempt: Iterable[str] = (),
+    complements: Mapping[str, str] | None = None,
 ) -> Suppression:
     """Withhold every small cell and enough complements that none can be recovered.
 
     `values` holds every cell, shown or derived; `forced` cells are withheld whatever their
-    value (counted as primary)."""
+    value (counted as primary); `exempt` cells are not withheld for being small (headline
+    figures over a large enough group) and are chosen as complements last; `complements`
+    are cells already chosen as complements by an earlier round."""
     result = Suppression(threshold)
     withheld = result.reasons
+    exempt_set = frozenset(exempt)
     for cell, value in values.items():
         if value < 0:
             raise ValueError(f"cell {cell} is negative")
-        if is_small(value, threshold):
+        if is_small(value, threshold) and cell not in exempt_set:
             withheld[cell] = PRIMARY
     for cell in forced:
         withheld.setdefault(cell, PRIMARY)
+    for cell, why in (complements or {}).items():
+        withheld.setdefault(cell, why)
     for rel in relations:
         for c in rel.members:
             if c not in values:
@@ -190,7 +198,7 @@ def suppress(
             for rel in relations:
                 lone = [c for c in rel.members if c in withheld]
                 if len(lone) == 1:
-                    extra = _complement(rel, lone[0], values, withheld)
+                    extra = _complement(rel, lone[0], values, withheld, exempt_set)
                     if extra is not None:
                         withheld[extra] = COMPLEMENTARY
                         changed = True
@@ -206,17 +214,17 @@ def suppress(
             options = [
                 extra
                 for rel in by_cell[cell]
-                if (extra := _complement(rel, cell, values, withheld)) is not None
+                if (extra := _complement(rel, cell, values, withheld, exempt_set)) is not None
             ]
             if options:
-                best = min(options, key=lambda c: (values[c] == 0, values[c], c))
+                best = min(options, key=lambda c: (c in exempt_set, values[c] == 0, values[c], c))
                 withheld[best] = COMPLEMENTARY
                 added = True
                 break  # re-run the cheap rule and the audit after every added complement
         if not added:
             # every neighbour is withheld yet the chain pins a cell down: widen to its group
             members = next(m for m, _ in components if min(pinned) in m)
-            rest = sorted((c for c in members if c not in withheld), key=lambda c: (values[c] == 0, values[c], c))
+            rest = sorted((c for c in members if c not in withheld), key=lambda c: (c in exempt_set, values[c] == 0, values[c], c))
             if not rest:  # pragma: no cover - an all-withheld group determines nothing
                 return result
             withheld[rest[0]] = COMPLEMENTARY

@@ -36,8 +36,10 @@ from .model import DONE_LATE, DONE_ON_TIME, OVERDUE, StageDeadline
 if TYPE_CHECKING:
     from .repository import Repository
 
-FORMULA_VERSION = 1
+FORMULA_VERSION = 2
 DEFAULT_THRESHOLD = 5
+DEFAULT_MIN_BASE = 10
+METHOD = "threshold-suppression-with-headline-base"
 DEFAULT_SATISFIED = ("satisfied", "basically_satisfied")
 DEFAULT_BUCKETS = (5, 10, 20)
 
@@ -79,6 +81,8 @@ DIMENSIONS: dict[str, Label] = {
     "age": Label("已历工作日", "Age in working days"),
     "reason": Label("不予受理理由", "Reason not accepted"),
     "outcome": Label("复核结果", "Review outcome"),
+    "resolution": Label("办结结果", "Outcome"),
+    "satisfaction": Label("回访评价", "Follow-up answer"),
     "measure": Label("处理措施", "Measure"),
     "suggestion": Label("建议", "Suggestions"),
 }
@@ -232,7 +236,29 @@ _METRIC_LIST: tuple[MetricDef, ...] = (
        "已答复复核的投诉数，按最后一次复核结果分列；合计为已答复复核的投诉数。",
        "Complaints whose review was answered, by the outcome of the last review; the total is all complaints with a review answered.",
        dimension="outcome",
-       open_cases=Label("复核尚未答复的不计入。", "Reviews not yet answered are left out.")),
+       open_cases=Label("复核尚未答复的不计入；已办结和不予受理的投诉都计入。",
+                        "Reviews not yet answered are left out; resolved and not-accepted complaints both count."),
+       version=2),
+    _m("outcomes", "办结结果", "Outcomes", "count", "cases",
+       "已办结的投诉数，按办结结果（属实、部分属实、不实）分列；合计为已办结的投诉数（与“办结”环节完成数相同）。",
+       "Resolved complaints, by outcome (substantiated, partly, not substantiated); the total is all resolved "
+       "complaints (the same count as the resolve stages done).",
+       dimension="resolution",
+       open_cases=Label("只计已办结的投诉。", "Only resolved complaints count.")),
+    _m("satisfaction_distribution", "回访评价分布", "Follow-up answers", "count", "cases",
+       "已回访的投诉数，按最后一次回访评价（满意、基本满意、不满意）分列；合计为已回访的投诉数（满意率的分母）。",
+       "Complaints followed up, by the answer of the last follow-up (satisfied, basically satisfied, "
+       "dissatisfied); the total is all complaints followed up (the satisfaction rate's denominator).",
+       dimension="satisfaction",
+       open_cases=Label("只计已回访的投诉。", "Only complaints followed up count."),
+       anonymous=Label("不计入：匿名投诉人无法回访。", "Not counted: anonymous complainants cannot be called back.")),
+    _m("department_on_time_rate", "各部门办结按时率", "On-time resolution by department", "rate", "percent",
+       "某部门办结按时率 = 涉及该部门、在时限内办结的受理投诉数 ÷ 涉及该部门、已办结或办结环节已超期的受理投诉数 × 100%；涉及多个部门的投诉在每个部门各计一次。",
+       "On-time resolution of a department = accepted complaints about it resolved by the due date ÷ accepted "
+       "complaints about it resolved or past the resolve due date × 100%; a complaint about several departments "
+       "counts once for each.",
+       dimension="department", open_cases=_OPEN_STAGE,
+       transfers=Label("按投诉所涉部门计，不随转办改变。", "Counted under the departments complained about; a transfer does not move it.")),
     _m("measures_by_kind", "处理措施", "Measures taken", "count", "measures",
        "办结时采取的处理措施（如通报批评、效能问责），按种类分列：一件投诉采取多项措施时每项各计一次；合计为措施总数。",
        "Measures taken at resolution (e.g. warnings, penalties), by kind: a complaint with several "
@@ -250,9 +276,15 @@ _METRIC_LIST: tuple[MetricDef, ...] = (
 METRICS: dict[str, MetricDef] = {m.id: m for m in _METRIC_LIST}
 
 DISCLOSURE_RULE = Label(
-    "只公布汇总数，最细到月；1 至阈值减 1 的计数不公布，并再隐去足够多的其他格（合计、百分比、其他月份），使隐去的数无法反推。",
-    "Aggregates only, months at the finest; any count from 1 to the threshold minus 1 is withheld, "
-    "together with enough other cells (totals, rates, other periods) that no withheld count can be recovered.",
+    "只公布汇总数，最细到月。全机构的三率、各环节按时率、办结结果和回访评价分布，在其分母（基数）不少于最小基数时全部公布；"
+    "其余计数（按部门、类别、渠道、理由、措施分列的，以及基数不足的全机构数）中 1 至阈值减 1 的不公布，并再隐去足够多的其他格，"
+    "经线性规划审计，读者对每个隐去的数只能推出一个同时包含 0 和阈值的区间。某月无法公布时，趋势图改用所在季度的数。",
+    "Aggregates only, months at the finest. Organisation-wide 三率, on-time rates, outcome and follow-up "
+    "distributions are published in full when their base (denominator) reaches the minimum base; any other count "
+    "(by department, category, channel, reason or measure, and organisation-wide figures over a smaller base) from 1 "
+    "to the threshold minus 1 is withheld with enough other cells that, by a linear-programming audit, a reader can "
+    "narrow no withheld count to an interval that excludes 0 or the threshold. A month that cannot be published "
+    "shows its quarter in the trend.",
 )
 
 
@@ -309,6 +341,8 @@ def _month_end(month: str) -> dt.date:
 @dataclass(frozen=True)
 class PublicationSettings:
     threshold: int = DEFAULT_THRESHOLD
+    min_base: int = DEFAULT_MIN_BASE
+    method: str = METHOD
     satisfied: tuple[str, ...] = DEFAULT_SATISFIED
     backlog_age_buckets: tuple[int, ...] = DEFAULT_BUCKETS
     allow: tuple[str, ...] = ()
@@ -321,11 +355,18 @@ class PublicationSettings:
         threshold = pub.get("threshold", DEFAULT_THRESHOLD)
         if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
             raise ConfigError("policy.yml::$.publication.threshold: must be a positive integer")
+        min_base = pub.get("min_base", DEFAULT_MIN_BASE)
+        if not isinstance(min_base, int) or isinstance(min_base, bool) or min_base < threshold:
+            raise ConfigError("policy.yml::$.publication.min_base: must be an integer no smaller than the threshold")
+        method = pub.get("method", METHOD)
+        if method != METHOD:
+            raise ConfigError(f"policy.yml::$.publication.method: must be {METHOD}")
         buckets = tuple(pub.get("backlog_age_buckets", DEFAULT_BUCKETS))
         if not buckets or list(buckets) != sorted(set(buckets)):
             raise ConfigError("policy.yml::$.publication.backlog_age_buckets: must be ascending and distinct")
         return cls(
             threshold=threshold,
+            min_base=min_base,
             satisfied=tuple(pub.get("satisfied", DEFAULT_SATISFIED)),
             backlog_age_buckets=buckets,
             allow=tuple(pub.get("allow", ())),
@@ -385,6 +426,7 @@ class CaseFacts:
     review_outcome: str | None  # the last answered review's outcome
     suggestions: tuple[tuple[bool, bool], ...]  # (adopted, rewarded)
     stages: tuple[StageFact, ...] = ()
+    outcome: str | None = None  # the last resolution's outcome
 
     @property
     def month(self) -> str:
@@ -444,6 +486,7 @@ def case_facts(
             (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in case.get("suggestions") or () if isinstance(s, Mapping)
         ),
         stages=tuple(facts_stages),
+        outcome=str(resolved_events[-1].get("outcome")) if resolved_events and resolved else None,
     )
 
 
@@ -461,6 +504,8 @@ class Cell:
     observations: int | None = None
     is_rate: bool = False
     is_quantile: bool = False
+    # the month's own figure is withheld and the value shown is its quarter's
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -488,6 +533,9 @@ class StatsReport:
     threshold: int
     metrics: tuple[MetricResult, ...]
     allow: tuple[str, ...] = ()
+    min_base: int = DEFAULT_MIN_BASE
+    method: str = METHOD
+    audited_cells: int = 0
 
     @property
     def suppressed_cells(self) -> int:
@@ -496,7 +544,7 @@ class StatsReport:
             cells = [*m.rows, *([m.total] if m.total else [])]
             for s in m.trend:
                 cells += [*s.rows, *([s.total] if s.total else [])]
-            n += sum(1 for c in cells if c.suppressed)
+            n += sum(1 for c in cells if c.suppressed or c.fallback)
         return n
 
     def metric(self, metric_id: str) -> MetricResult:
@@ -608,6 +656,7 @@ class _Counted:
     begun: tuple[str, ...]
     dims: dict[str, list[tuple[str, Label]]]
     durations: dict[tuple[str, str], list[int]]
+    headline: frozenset[str] = frozenset()
 
 
 def _count(
@@ -653,6 +702,8 @@ def _count(
         "stage": _with_unknown(_stage_labels(raw), (s.stage for f in year_facts for s in f.stages)),
         "reason": _with_unknown(_labels(raw, "not_accepted_reasons"), (f.not_accepted_reason or "" for f in year_facts if f.not_accepted_reason)),
         "outcome": _with_unknown(_labels(raw, "review_outcomes"), (f.review_outcome or "" for f in year_facts if f.review_outcome)),
+        "resolution": _with_unknown(_labels(raw, "outcomes"), (f.outcome or "" for f in year_facts if f.outcome)),
+        "satisfaction": _with_unknown(_labels(raw, "satisfaction"), (f.satisfaction or "" for f in year_facts if f.satisfaction)),
         "measure": _with_unknown(_labels(raw, "measures"), (m for f in year_facts for m in f.measures)),
         "age": [
             (k, Label(f"{k} 个工作日", f"{k} working days")) for k in settings.bucket_keys()
@@ -713,12 +764,25 @@ def _count(
     flow("sat|no", ((f, 1) for f in named_followed if f.satisfaction not in settings.satisfied))
     flow("sat|all", ((f, 1) for f in named_followed))
     lat.add("sat|all", ["sat|yes", "sat|no"])
+    flow_keyed("satlevel", keys["satisfaction"], lambda f: [f.satisfaction] if f.satisfaction is not None else [], "satisfaction")
+    lat.add("sat|all", [f"satlevel|{k}" for k in keys["satisfaction"]])
+    yes_levels = [k for k in keys["satisfaction"] if k in settings.satisfied]
+    no_levels = [k for k in keys["satisfaction"] if k not in settings.satisfied]
+    if yes_levels:
+        lat.add("sat|yes", [f"satlevel|{k}" for k in yes_levels])
+    if no_levels:
+        lat.add("sat|no", [f"satlevel|{k}" for k in no_levels])
 
     # acceptance, extension, pause, reasons
     flow("accepted", ((f, 1) for f in year_facts if f.accepted))
     flow_keyed("notaccepted", keys["reason"], lambda f: [f.not_accepted_reason] if f.not_accepted_reason else [], "reason")
     flow("decided", ((f, 1) for f in year_facts if f.accepted or f.not_accepted_reason))
     lat.add("decided", ["notaccepted", "accepted"])
+    # the same count under two names: a reader can equate them, so the relation is published
+    if "decide" in keys["stage"] and all(
+        lat.values[f"decided@{p}"] == lat.values[f"stage|decide|done@{p}"] for p in lat.periods
+    ):
+        lat.add("decided", ["stage|decide|done"])
     for flag in ("extended", "paused"):
         flow(f"{flag}|yes", ((f, 1) for f in year_facts if f.accepted and getattr(f, flag)))
         flow(f"{flag}|no", ((f, 1) for f in year_facts if f.accepted and not getattr(f, flag)))
@@ -729,9 +793,34 @@ def _count(
     flow("review|no", ((f, 1) for f in year_facts if f.resolved and not f.review_requested))
     if "resolve" in keys["stage"]:
         lat.add("stage|resolve|done", ["review|yes", "review|no"])
-    flow_keyed("reviewed", keys["outcome"], lambda f: [f.review_outcome] if f.resolved and f.review_outcome and f.review_requested else [], "outcome")
-    flow("review|pending", ((f, 1) for f in year_facts if f.resolved and f.review_requested and not f.review_outcome))
-    lat.add("review|yes", ["reviewed", "review|pending"])
+    # every answered review counts, a not-accepted complaint's as well as a resolved one's
+    flow_keyed("reviewed", keys["outcome"], lambda f: [f.review_outcome] if f.review_outcome else [], "outcome")
+
+    # outcomes of resolved complaints: their total is the resolve stages done
+    flow_keyed("outcome", keys["resolution"], lambda f: [f.outcome] if f.resolved and f.outcome else [], "resolution")
+    if "resolve" in keys["stage"] and all(
+        lat.values[f"outcome@{p}"] == lat.values[f"stage|resolve|done@{p}"] for p in lat.periods
+    ):
+        lat.add("stage|resolve|done", ["outcome"])
+
+    # resolve-stage timeliness by department (complaint-department pairs)
+    for d_key in keys["department"]:
+        on: Counter[str] = Counter()
+        lt: Counter[str] = Counter()
+        for f in year_facts:
+            if d_key not in [listed("department", d) for d in f.departments]:
+                continue
+            for s in f.stages:
+                if s.stage == "resolve":
+                    if s.state == DONE_ON_TIME:
+                        on[f.month] += 1
+                    elif s.state in (DONE_LATE, OVERDUE):
+                        lt[f.month] += 1
+        n = f"deptperf|{d_key}"
+        lat.flow(f"{n}|ontime", on)
+        lat.flow(f"{n}|late", lt)
+        lat.flow(f"{n}|due", on + lt)
+        lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
 
     # measures
     flow_keyed("measures", keys["measure"], lambda f: list(f.measures), "measure")
@@ -760,7 +849,43 @@ def _count(
     lat.stock("backlog", sum(buckets.values(), Counter()))
     lat.add("backlog", [f"backlog|{k}" for k in keys["age"]])
 
-    return _Counted(lat, settings, begun, dims, durations)
+    return _Counted(lat, settings, begun, dims, durations, _headline(lat, keys, settings))
+
+
+def _headline(lat: _Lattice, keys: Mapping[str, list[str]], settings: PublicationSettings) -> frozenset[str]:
+    """Organisation-wide figures about the mechanism's own performance whose base reaches
+    `min_base`: the threat model does not ask for them to be withheld when small (a count of
+    late stages among many says nothing about one complainant), so the small-count rule
+    leaves them out; they can still be chosen as complements, last."""
+    groups: list[tuple[str, list[str]]] = []
+    for s_key in keys["stage"]:
+        n = f"stage|{s_key}"
+        groups.append((f"{n}|due", [f"{n}|{x}" for x in ("ontime", "latedone", "overdue", "done", "late", "due")]))
+    groups.append(("sat|all", ["sat|yes", "sat|no", "sat|all", "satlevel", *(f"satlevel|{k}" for k in keys["satisfaction"])]))
+    groups.append(("decided", ["decided", "accepted", "notaccepted"]))
+    groups.append(("accepted", ["accepted", "extended|yes", "extended|no", "paused|yes", "paused|no"]))
+    if "resolve" in keys["stage"]:
+        done = "stage|resolve|done"
+        groups.append((done, [done, "review|yes", "review|no", "outcome", *(f"outcome|{k}" for k in keys["resolution"])]))
+    out: set[str] = set()
+    for base, members in groups:
+        for p in lat.periods:
+            if lat.values.get(lat.id(base, p), 0) >= settings.min_base:
+                out.update(lat.id(m, p) for m in members if lat.id(m, p) in lat.values)
+    return frozenset(out)
+
+
+def _protect(counted: _Counted) -> tuple[Suppression, int]:
+    """The suppression pattern for the year, audited; refuses to publish a failing one."""
+    from .audit import protect
+
+    lat = counted.lat
+    sup, result = protect(lat.values, lat.relations, counted.settings.threshold, exempt=counted.headline)
+    if not result.ok:
+        raise PublicationError(
+            f"the disclosure audit found {len(result.exposures)} withheld cell(s) a reader can narrow down; nothing written"
+        )
+    return sup, result.checked
 
 
 def compute_from_facts(
@@ -777,7 +902,7 @@ def compute_from_facts(
     lat, settings, begun, dims, durations = counted.lat, counted.settings, counted.begun, counted.dims, counted.durations
     keys = {d: [k for k, _ in v] for d, v in dims.items()}
     raw = policy_raw
-    sup = suppress(lat.values, lat.relations, settings.threshold)
+    sup, audited = _protect(counted)
 
     # ---- read the cells out -------------------------------------------------------------
     def count_cell(key: str, label: Label | None, name: str, p: str) -> Cell:
@@ -836,6 +961,14 @@ def compute_from_facts(
             if "resolve" not in keys["stage"]:
                 return [Cell("all", None, None, False, is_rate=True)], None
             return [rate_cell("all", None, "review|yes", "review|no", "stage|resolve|done", p)], None
+        if mid == "outcomes":
+            return [count_cell(k, lab, f"outcome|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "outcome", p)
+        if mid == "satisfaction_distribution":
+            return [count_cell(k, lab, f"satlevel|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "satlevel", p)
+        if mid == "department_on_time_rate":
+            if "resolve" not in keys["stage"]:
+                return [Cell(k, lab, None, False, is_rate=True) for k, lab in items], None
+            return [rate_cell(k, lab, f"deptperf|{k}|ontime", f"deptperf|{k}|late", f"deptperf|{k}|due", p) for k, lab in items], None
         if mid == "review_outcomes":
             return [count_cell(k, lab, f"reviewed|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "reviewed", p)
         if mid == "measures_by_kind":
@@ -854,6 +987,15 @@ def compute_from_facts(
         trend = []
         for m in begun:
             mrows, mtotal = rows_for(mdef, m)
+            if mdef.kind == "rate":
+                quarter = next(q for q, ms in lat.quarters.items() if m in ms)
+                qrows, _ = rows_for(mdef, quarter)
+                mrows = [
+                    Cell(c.key, c.label, q.value, False, q.numerator, q.denominator, is_rate=True, fallback=quarter)
+                    if c.suppressed and not q.suppressed
+                    else c
+                    for c, q in zip(mrows, qrows)
+                ]
             trend.append(Slice(m, tuple(mrows), mtotal))
         results.append(MetricResult(mdef, tuple(rows), total, tuple(trend)))
 
@@ -867,6 +1009,9 @@ def compute_from_facts(
         threshold=settings.threshold,
         metrics=tuple(results),
         allow=settings.allow,
+        min_base=settings.min_base,
+        method=settings.method,
+        audited_cells=audited,
     )
 
 
@@ -874,10 +1019,18 @@ def suppression_audit(
     facts: Sequence[CaseFacts], period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
 ) -> tuple[dict[str, int], list[Relation], Suppression]:
     """The raw cells, relations and suppression behind a report (for tests and audits; never
-    published: the values are unsuppressed)."""
+    published: the values are unsuppressed). The relations are every one a reader can use."""
     counted = _count(facts, period, today, policy_raw, calendar)
     lat = counted.lat
-    return dict(lat.values), list(lat.relations), suppress(lat.values, lat.relations, counted.settings.threshold)
+    sup, _ = _protect(counted)
+    return dict(lat.values), list(lat.relations), sup
+
+
+def headline_cells(
+    facts: Sequence[CaseFacts], period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+) -> frozenset[str]:
+    """The cells the small-count rule leaves out (organisation-wide, over at least the minimum base)."""
+    return _count(facts, period, today, policy_raw, calendar).headline
 
 
 # ---- the repository edge ------------------------------------------------------------------
