@@ -52,6 +52,12 @@ BROKEN = [
      r"\$\.organisation\.timezone", r"must be text matching .*"),
     ("unknown stage start", "      starts: accepted", "      starts: zzkind",
      r"\$\.time_limits\.stages\.resolve\.starts", r".*"),
+    ("contact details for an unknown channel", "  hotline:\n    phone:", "  zzphone:\n    phone:",
+     r"\$\.channel_contacts\.zzphone", r"unknown channel 'zzphone' \(not in channels\)"),
+    ("a web address that is not https", "    web: https://complaints.example.org/", "    web: javascript:alert(1)",
+     r"\$\.channel_contacts\.online_form\.web", r".*"),
+    ("an unknown contact field", '    phone: "0000-0000000"\n', '    fax: "0000"\n    phone: "0000-0000000"\n',
+     r"\$\.channel_contacts\.hotline\.fax", r"unexpected field 'fax'"),
 
     ("a wrong type", "policy_version: 1", "policy_version: one",
      r"\$\.policy_version", r"must be .*found text"),

@@ -123,6 +123,10 @@ def _cross_references(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     for i, member in enumerate(committee["members"]):
         if member not in handlers:
             problems.append((("committee", "members", i), f"unknown handler {member!r}"))
+    channels = set(raw["channels"])
+    for channel in raw.get("channel_contacts") or {}:
+        if channel not in channels:
+            problems.append((("channel_contacts", channel), f"unknown channel {channel!r} (not in channels)"))
     stages = raw.get("time_limits", {}).get("stages", {})
     if isinstance(stages, dict):
         for name, stage in stages.items():

@@ -80,7 +80,7 @@ UI: dict[str, dict[str, str]] = {
         "no": "不可以",
         "all_cases": "全部投诉",
         "named_only": "仅实名投诉（匿名投诉人无法回访）",
-        "ext_rule": "最多 {count} 次，累计不超过 {days} 日{approval}",
+        "ext_rule": "{times}，累计不超过 {days} 日{approval}",
         "ext_approval": "，须经批准并告知投诉人理由",
         "limit_line": "**时限**：{stage}，自{start}次日起 {limit}{unit}{extra}。",
         "limit_line_overrides": "；{overrides}",
@@ -126,8 +126,32 @@ UI: dict[str, dict[str, str]] = {
         "other_metrics": "其他指标",
         "working_days_value": "{value} 个工作日",
         "no_metrics": "本期没有这一类统计。",
+        "contact_phone": "电话",
+        "contact_web": "网址",
+        "contact_address": "地址",
+        "contact_location": "位置",
+        "contact_hours": "时间",
+        "contact_accessibility": "无障碍",
         "uncommitted": "未提交的工作副本",
         "unknown": "未知",
+        "all": "全部",
+        "axis_cases": "投诉件数（件）",
+        "axis_case_departments": "投诉件数（件；一件投诉可涉及多个部门）",
+        "axis_percent": "百分比（%）",
+        "axis_working_days": "用时（工作日）",
+        "axis_measures": "措施数（项）",
+        "axis_suggestions": "建议数（条）",
+        "axis_value": "数值",
+        "chart_withheld": "已隐去",
+        "chart_withheld_note": "斜线：数字过小，为保护投诉人已隐去（见下表）",
+        "chart_summary": "{title}：最高为{high}（{high_value}），最低为{low}（{low_value}）。",
+        "chart_summary_withheld": "另有 {count} 项已隐去。",
+        "chart_summary_empty": "{title}：所有数字均已隐去或暂无数据。",
+        "chart_months": "月份（{span}）",
+        "period_year": "{year}年{first}月至{last}月",
+        "period_month": "{year}年{first}月",
+        "ext_once": "最多 1 次",
+        "ext_times": "最多 {count} 次",
     },
     "en": {
         "working_days": " working days",
@@ -146,7 +170,7 @@ UI: dict[str, dict[str, str]] = {
         "no": "no",
         "all_cases": "all complaints",
         "named_only": "named complaints only (anonymous complainants cannot be contacted)",
-        "ext_rule": " at most {count} time(s), {days} days in total{approval}",
+        "ext_rule": " {times}, {days} days in total{approval}",
         "ext_approval": ", with approval and the complainant told why",
         "limit_line": "**Time limit**: {stage}, {limit}{unit} from the day after {start}{extra}.",
         "limit_line_overrides": "; {overrides}",
@@ -192,8 +216,32 @@ UI: dict[str, dict[str, str]] = {
         "other_metrics": "Other figures",
         "working_days_value": "{value} working days",
         "no_metrics": "There are no figures of this kind for this period.",
+        "contact_phone": "Phone",
+        "contact_web": "Web",
+        "contact_address": "Address",
+        "contact_location": "Where",
+        "contact_hours": "Hours",
+        "contact_accessibility": "Accessibility",
         "uncommitted": "uncommitted working copy",
         "unknown": "unknown",
+        "all": "All complaints",
+        "axis_cases": "Number of complaints",
+        "axis_case_departments": "Number of complaints (one may concern several departments)",
+        "axis_percent": "Percent (%)",
+        "axis_working_days": "Time taken (working days)",
+        "axis_measures": "Number of measures",
+        "axis_suggestions": "Number of suggestions",
+        "axis_value": "Value",
+        "chart_withheld": "hidden",
+        "chart_withheld_note": "Hatched: hidden, too small to publish without risk to complainants (see the table)",
+        "chart_summary": "{title}: highest {high} ({high_value}), lowest {low} ({low_value}).",
+        "chart_summary_withheld": " {count} more hidden.",
+        "chart_summary_empty": "{title}: every figure is hidden or not available.",
+        "chart_months": "Month ({span})",
+        "period_year": "{first_name} to {last_name} {year}",
+        "period_month": "{first_name} {year}",
+        "ext_once": "at most once",
+        "ext_times": "at most {count} times",
     },
 }
 
@@ -250,6 +298,37 @@ def _vocabulary_list(policy: Policy, vocabulary: str, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+CONTACT_FIELDS: tuple[str, ...] = ("phone", "web", "address", "location", "hours", "accessibility")
+# The home page lists how to reach each channel in brief: where and how, not every note.
+BRIEF_FIELDS: tuple[str, ...] = ("phone", "web", "address", "location")
+
+
+def _contact_value(field_name: str, value: Any, lang: str) -> str:
+    if field_name == "phone":
+        text = md_escape(value)
+        digits = re.sub(r"[^0-9+]", "", str(value))
+        return f"[{text}](tel:{digits})"
+    if field_name == "web":
+        # The schema admits only https addresses without spaces, quotes or brackets.
+        return f"[{md_escape(value)}]({value})"
+    return md_escape(_label(value, lang))
+
+
+def channel_contacts(policy: Policy, lang: str, fields: Sequence[str] = CONTACT_FIELDS) -> str:
+    """Every channel with how to reach it (policy.yml `channel_contacts`), as a Markdown list."""
+    ui = UI[lang]
+    contacts = policy.raw.get("channel_contacts") or {}
+    colon = "：" if lang == "zh" else ": "
+    lines = []
+    for key, entry in (policy.raw.get("channels") or {}).items():
+        lines.append(f"- **{md_escape(_label(entry, lang))}**")
+        details = contacts.get(key) or {}
+        for name in fields:
+            if details.get(name):
+                lines.append(f"    - {ui['contact_' + name]}{colon}{_contact_value(name, details[name], lang)}")
+    return "\n".join(lines) + "\n"
+
+
 def _unit(unit: str, lang: str) -> str:
     return UI[lang].get(unit, UI[lang]["days"])
 
@@ -280,7 +359,9 @@ def _extension(stage: Mapping[str, Any], lang: str) -> str | None:
     if not isinstance(ext, Mapping):
         return None
     approval = UI[lang]["ext_approval"] if ext.get("approver_required") else ""
-    return UI[lang]["ext_rule"].format(count=md_escape(ext.get("max_count", 1)), days=md_escape(ext.get("max_days", "")), approval=approval)
+    count = ext.get("max_count", 1)
+    times = UI[lang]["ext_once"] if count == 1 else UI[lang]["ext_times"].format(count=md_escape(count))
+    return UI[lang]["ext_rule"].format(times=times, days=md_escape(ext.get("max_days", "")), approval=approval)
 
 
 def _stages(policy: Policy) -> list[tuple[str, Mapping[str, Any]]]:
@@ -296,13 +377,19 @@ def _event_word(kind: Any, lang: str) -> str:
     return EVENT_WORDS[lang].get(str(kind), str(kind))
 
 
+def _unescape_md(text: str) -> str:
+    """md_escape's output for use inside raw HTML: HTML-escaped, without Markdown backslashes."""
+    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", text)
+
+
 def time_limits_table(policy: Policy, lang: str) -> str:
-    """The time-limits table, one row per stage of the policy."""
+    """The time-limits table, one row per stage of the policy. Written as HTML so each cell
+    carries its column's name: on a phone the rows become cards (see site_assets/site.css)."""
     ui = UI[lang]
     head = [ui["stage"], ui["starts"], ui["limit"], ui["overrides"], ui["extension"], ui["pause"], ui["applies"]]
-    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for key, stage in _stages(policy):
-        overrides = "；".join(_overrides(stage, policy, lang)) if lang == "zh" else "; ".join(_overrides(stage, policy, lang))
+        overrides = ("；" if lang == "zh" else "; ").join(_overrides(stage, policy, lang))
         ext = _extension(stage, lang)
         cells = [
             md_escape(_stage_name(key, stage, lang)),
@@ -313,7 +400,15 @@ def time_limits_table(policy: Policy, lang: str) -> str:
             ui["yes"] if stage.get("pausable") else ui["no"],
             ui["named_only"] if stage.get("applies_to") == "named" else ui["all_cases"],
         ]
-        rows.append("| " + " | ".join(cells) + " |")
+        cells = [_unescape_md(cell) for cell in cells]
+        row = [f'<th scope="row" data-label="{html.escape(head[0])}">{cells[0]}</th>']
+        row += [f'<td data-label="{html.escape(name)}">{cell}</td>' for name, cell in zip(head[1:], cells[1:])]
+        rows.append("<tr>" + "".join(row) + "</tr>")
+    table = (
+        '<div class="cx-limits-wrap" markdown="0">\n<table class="cx-limits">\n<thead><tr>'
+        + "".join(f'<th scope="col">{html.escape(name)}</th>' for name in head)
+        + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</div>\n"
+    )
     # The basis of each limit is prose; as a list under the table it keeps the table narrow.
     sources = [
         f"- **{md_escape(_stage_name(key, stage, lang))}**{'：' if lang == 'zh' else ': '}{md_escape(_label(stage.get('source'), lang))}"
@@ -321,7 +416,7 @@ def time_limits_table(policy: Policy, lang: str) -> str:
         if _label(stage.get("source"), lang)
     ]
     basis = f"\n**{ui['source']}**\n\n" + "\n".join(sources) + "\n" if sources else ""
-    return "\n".join(rows) + "\n" + basis
+    return table + basis
 
 
 def step_limits(policy: Policy, event: str, lang: str) -> str:
@@ -369,7 +464,8 @@ def policy_snippets(policy: Policy, lang: str) -> dict[str, str]:
         "organisation.md": UI[lang]["organisation"].format(
             name=md_escape(_label(org.get("name"), lang)), version=md_escape(raw.get("policy_version", ""))
         ) + "\n",
-        "channels.md": _vocabulary_list(policy, "channels", lang),
+        "channels.md": channel_contacts(policy, lang),
+        "channels-brief.md": channel_contacts(policy, lang, BRIEF_FIELDS),
         "categories.md": _vocabulary_list(policy, "categories", lang),
         "departments.md": _vocabulary_list(policy, "departments", lang),
         "not-accepted-reasons.md": _vocabulary_list(policy, "not_accepted_reasons", lang),
@@ -474,7 +570,42 @@ def _numeric(cell: Mapping[str, Any] | None) -> float | None:
 
 
 def _row_label(cell: Mapping[str, Any], lang: str) -> str:
-    return _label(cell.get("label"), lang) or str(cell.get("key", ""))
+    label = _label(cell.get("label"), lang)
+    if label:
+        return label
+    key = str(cell.get("key", ""))
+    # A single figure's one row is keyed "all"; readers see words, not keys.
+    return UI[lang]["all"] if key in ("all", "") else key
+
+
+def _is_withheld(cell: Mapping[str, Any] | None) -> bool:
+    return bool(cell and cell.get("suppressed"))
+
+
+def _axis(metric: Mapping[str, Any], lang: str) -> charts.Axis:
+    ui = UI[lang]
+    unit = str(metric.get("unit", ""))
+    title = ui.get(f"axis_{unit}", ui["axis_value"])
+    if unit == "percent":
+        return charts.Axis(title, lambda v: f"{v:.0f}%" if float(v).is_integer() else f"{v:.1f}%", percent=True)
+    return charts.Axis(title, lambda v: f"{v:g}")
+
+
+def _chart_words(lang: str) -> charts.Words:
+    ui = UI[lang]
+    return charts.Words(
+        withheld=ui["chart_withheld"],
+        withheld_note=ui["chart_withheld_note"],
+        no_data=ui["no_data"],
+        summary=ui["chart_summary"],
+        summary_withheld=ui["chart_summary_withheld"],
+        summary_empty=ui["chart_summary_empty"],
+        months_title=ui["chart_months"],
+    )
+
+
+def _series(name: str, cells: Sequence[Mapping[str, Any] | None]) -> charts.Series:
+    return charts.Series(name, [_numeric(c) for c in cells], [_is_withheld(c) for c in cells])
 
 
 @dataclass
@@ -484,8 +615,9 @@ class StatsOutput:
     charts: dict[str, str] = field(default_factory=dict)  # file name -> SVG text
 
 
-def _chart_ref(name: str, alt: str) -> str:
-    return f"![{_attr_escape(alt)}](../{GENERATED}/charts/{name})\n"
+def _charted(cells: Sequence[Mapping[str, Any] | None]) -> bool:
+    """Worth a chart: some figure is shown or withheld (a chart of nothing says nothing)."""
+    return any(_numeric(c) is not None or _is_withheld(c) for c in cells)
 
 
 def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level: int = 2) -> str:
@@ -494,17 +626,14 @@ def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level
     ui = UI[lang]
     label = _label(metric.get("label"), lang)
     metric_id = _anchor_id(str(metric.get("id")))
-    percent = metric.get("unit") == "percent"
     rows: list[Mapping[str, Any]] = list(metric.get("rows") or [])
     total = metric.get("total")
     dimension = metric.get("dimension")
     parts = [f"{'#' * level} {md_escape(label)} {{#metric-{metric_id}}}\n", _formula_link(metric, lang) + "\n"]
 
     labels = [_row_label(cell, lang) for cell in rows]
-    if dimension and any(_numeric(c) is not None for c in rows):
-        name = f"{metric_id}.svg"
-        out.charts[name] = charts.bar_chart(f"{lang}-{metric_id}", label, labels, [charts.Series(label, [_numeric(c) for c in rows])], percent=percent)
-        parts.append(_chart_ref(name, ui["chart_alt"].format(label=label)))
+    if dimension and _charted(rows):
+        parts.append(charts.bar_chart(label, labels, _series(label, rows), _axis(metric, lang), _chart_words(lang)))
 
     first = md_escape(_label(dimension.get("label"), lang)) if dimension else ui["item"]
     table = [f"| {first} | {ui['value']} |", "|---|---:|"]
@@ -523,12 +652,11 @@ def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level
         # A single figure's trend is its chart, shown open; a breakdown's trend chart goes with
         # its month-by-month table into a collapsed block, to keep the page readable.
         inner: list[str] = []
-        plotted = any(_numeric(m.get(k)) is not None for m in by_month for k in keys)
-        if len(months) > 1 and 0 < len(keys) <= 8 and plotted:
-            name = f"{metric_id}-trend.svg"
-            series = [charts.Series(key_labels.get(k, k), [_numeric(m.get(k)) for m in by_month]) for k in keys]
-            out.charts[name] = charts.line_chart(f"{lang}-{metric_id}-trend", label, months, series, percent=percent)
-            (inner if dimension else parts).append(_chart_ref(name, ui["trend_alt"].format(label=label)))
+        plotted = _charted([m.get(k) for m in by_month for k in keys])
+        if len(months) > 1 and 0 < len(keys) and plotted:
+            series = [_series(key_labels.get(k, k) if dimension else label, [m.get(k) for m in by_month]) for k in keys]
+            figure = charts.month_columns(label, months, series, _axis(metric, lang), _chart_words(lang))
+            (inner if dimension else parts).append(figure)
         head = [ui["month"], *(md_escape(key_labels.get(k, k)) for k in keys)]
         has_total = any(s.get("total") for s in trend)
         if has_total:
@@ -539,8 +667,9 @@ def metric_section(metric: Mapping[str, Any], lang: str, out: StatsOutput, level
             if has_total:
                 values.append(_format_value(slice_.get("total"), metric, lang))
             table.append("| " + " | ".join([md_escape(month), *values]) + " |")
-        body = "\n\n".join("\n".join("    " + line for line in block.splitlines()) for block in [*inner, "\n".join(table)])
-        parts.append(f'??? note "{_attr_escape(ui["trend_title"])}"\n\n{body}\n')
+        # Raw HTML (the chart) cannot sit in an indented block, so the collapsed block is HTML too.
+        body = "\n\n".join([*inner, "\n".join(table)])
+        parts.append(f'<details class="note" markdown="1">\n<summary>{html.escape(ui["trend_title"])}</summary>\n\n{body}\n\n</details>\n')
     return "\n".join(parts)
 
 
@@ -565,13 +694,11 @@ def _overview(metrics: Sequence[Mapping[str, Any]], lang: str, out: StatsOutput)
         for m in rates:
             by_month = {str(s.get("month")): (s.get("rows") or [None])[0] for s in m.get("trend") or []}
             series.append((m, [by_month.get(month) for month in months]))
-        if len(months) > 1 and any(_numeric(c) is not None for _, cells in series for c in cells):
-            out.charts["rates-trend.svg"] = charts.line_chart(
-                f"{lang}-rates-trend", ui["overview_trend"], months,
-                [charts.Series(_label(m.get("label"), lang), [_numeric(c) for c in cells]) for m, cells in series],
-                percent=True,
-            )
-            parts.append(_chart_ref("rates-trend.svg", ui["trend_alt"].format(label=ui["overview_trend"])))
+        if len(months) > 1 and _charted([c for _, cells in series for c in cells]):
+            parts.append(charts.month_columns(
+                ui["overview_trend"], months, [_series(_label(m.get("label"), lang), cells) for m, cells in series],
+                _axis(series[0][0], lang), _chart_words(lang),
+            ))
         head = [ui["month"], *(f"[{md_escape(_label(m.get('label'), lang))}](methods.md#formula-{_anchor_id(str(m.get('id')))})" for m, _ in series)]
         table = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(series)]
         for i, month in enumerate(months):
@@ -586,18 +713,47 @@ def _overview(metrics: Sequence[Mapping[str, Any]], lang: str, out: StatsOutput)
 def _meta(document: Mapping[str, Any], lang: str) -> str:
     ui = UI[lang]
     period = document.get("period") or {}
-    commit = str(document.get("data_commit", "unknown"))
-    commit_text = ui.get(commit, commit[:12])
     disclosure = document.get("disclosure") or {}
+    # The data's commit stays in the downloads (it lets a reader check a figure against the
+    # archive); on the page a bare hash means nothing, so the page gives the period and date.
     rows = [
-        (ui["period"], md_escape(period.get("id", ""))),
-        (ui["generated"], md_escape(document.get("generated", ""))),
-        (ui["commit"], f"`{md_escape(commit_text)}`" if commit_text == commit[:12] else md_escape(commit_text)),
+        (ui["period"], md_escape(period_text(period, lang))),
+        (ui["generated"], md_escape(_reader_date(document.get("generated"), lang))),
         (ui["formula_version"], f"[{md_escape(document.get('formula_version', ''))}](methods.md)"),
         (ui["suppressed_cells"], f"[{md_escape(disclosure.get('suppressed_cells', 0))}](methods.md#suppression)"),
     ]
     head = "| " + " | ".join(name for name, _ in rows) + " |"
     return "\n".join([head, "|" + "---|" * len(rows), "| " + " | ".join(value for _, value in rows) + " |"]) + "\n"
+
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
+
+
+def _reader_date(value: Any, lang: str) -> str:
+    from .sitepages import reader_date
+
+    try:
+        return reader_date(dt.date.fromisoformat(str(value)), lang)
+    except ValueError:
+        return str(value or "")
+
+
+def period_text(period: Mapping[str, Any], lang: str) -> str:
+    """The statistics period as readers say it: the months it covers, not its id ("2026" for
+    data to September reads as the whole year)."""
+    months = [str(m) for m in period.get("months") or []]
+    try:
+        first = dt.date.fromisoformat(months[0] + "-01")
+        last = dt.date.fromisoformat(months[-1] + "-01")
+    except (IndexError, ValueError):
+        return str(period.get("id", ""))
+    ui = UI[lang]
+    if first.year != last.year:
+        return f"{months[0]} – {months[-1]}"
+    key = "period_month" if first == last else "period_year"
+    return ui[key].format(year=first.year, first=first.month, last=last.month,
+                          first_name=_MONTH_NAMES[first.month - 1], last_name=_MONTH_NAMES[last.month - 1])
 
 
 def _downloads(files: Mapping[str, str], lang: str) -> str:
@@ -821,7 +977,13 @@ def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsP
             rel = f"{lang}/{GENERATED}/snippets/{name}"
             _write(docs_dir(root) / rel, text, f"{DOCS_DIR}/{rel}", published_strings(policy))
             form_files.append(rel)
-    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix(), *form_files), generated.stats_period)
+    # The footer's "last updated" date (read by the MkDocs hooks): the day the site is built for.
+    from .sitepages import META_FILE, SiteMeta
+
+    meta = docs_dir(root) / LANGUAGES[0] / GENERATED / META_FILE
+    meta.write_text(SiteMeta(today).to_json(), encoding="utf-8")
+    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix(), *form_files,
+                      meta.relative_to(docs_dir(root)).as_posix()), generated.stats_period)
 
 
 def build_site(
