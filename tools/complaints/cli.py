@@ -264,6 +264,9 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None,
 
     repository = Repository.open(repo)
     day = today_in(repository.policy.timezone, today)
+    if day != today_in(repository.policy.timezone, None) and not dry_run:
+        # Issues say what is late now; another day's view would open and close them wrongly.
+        raise click.UsageError("--today other than today needs --dry-run")
     with GitHubClient(
         os.environ.get("GITHUB_TOKEN", ""),
         os.environ.get("GITHUB_REPOSITORY", ""),

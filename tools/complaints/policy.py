@@ -123,6 +123,10 @@ def _cross_references(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     for i, member in enumerate(committee["members"]):
         if member not in handlers:
             problems.append((("committee", "members", i), f"unknown handler {member!r}"))
+    notify = raw.get("notify")
+    default = notify.get("default_assignee") if isinstance(notify, dict) else None
+    if isinstance(default, str) and default not in handlers:
+        problems.append((("notify", "default_assignee"), f"unknown handler {default!r}"))
     stages = raw.get("time_limits", {}).get("stages", {})
     if isinstance(stages, dict):
         for name, stage in stages.items():

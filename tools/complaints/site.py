@@ -676,6 +676,7 @@ class Generated:
 
     files: tuple[str, ...]
     stats_period: str | None
+    notes: tuple[str, ...] = ()  # what the caller should tell (e.g. provisional dates published)
 
 
 def docs_dir(root: Path) -> Path:
@@ -810,7 +811,23 @@ def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsP
     from .repository import Repository
 
     table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today)
-    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix()), generated.stats_period)
+    return Generated(
+        (*generated.files, table.relative_to(docs_dir(root)).as_posix()), generated.stats_period, _provisional_notes(table)
+    )
+
+
+def _provisional_notes(table: Path) -> tuple[str, ...]:
+    # The lookup page shows these dates as provisional; the person building the site is told
+    # too, so that next year's calendar gets added.
+    rows = json.loads(table.read_text(encoding="utf-8")).get("cases", {}).values()
+    months = sorted({str(r.get("next_step_month")) for r in rows if r.get("provisional")})
+    if not months:
+        return ()
+    years = sorted({m[:4] for m in months})
+    return (
+        f"{sum(1 for r in rows if r.get('provisional'))} receipt lookup date(s) in {', '.join(years)} are provisional: "
+        f"the official calendar is not known yet (add it to calendar.yml once announced)",
+    )
 
 
 def build_site(
@@ -858,7 +875,7 @@ def build_site(
         detail = "\n".join(warnings)
         raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
     pages = sum(1 for _ in out.rglob("*.html"))
-    return SiteBuild(out, pages, len(generated.files), generated.stats_period, warnings)
+    return SiteBuild(out, pages, len(generated.files), generated.stats_period, (*warnings, *generated.notes))
 
 
 def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", period: str | None = None) -> None:
