@@ -180,8 +180,12 @@ def test_adopting_the_template(tmp_path: Path) -> None:
     assert not list((repo.root / "cases").glob("*/*.yml"))
     repo.sh("complaints validate")
 
-    # 7. The site builds from the adopted policy, with no cases yet.
+    # 7. The site builds from the adopted policy, with no cases yet, for the address GitHub
+    # Pages publishes the adopted repository at.
     repo.sh("complaints site build")
+    sitemap = (repo.root / "public" / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://harbour-gov.github.io/complaints/</loc>" in sitemap
+    assert 'href="/complaints/' in (repo.root / "public" / "404.html").read_text(encoding="utf-8")
 
     # 8. Check everything; the tool's own tests pass on the adopted copy (a subset that used to
     # break on adoption, plus the check that no test reads the organisation's data).

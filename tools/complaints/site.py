@@ -830,6 +830,25 @@ def _provisional_notes(table: Path) -> tuple[str, ...]:
     )
 
 
+def published_url(policy: Mapping[str, Any]) -> str | None:
+    """Where the site is published: the policy's ``organisation.site_url``, else the GitHub
+    Pages address of ``organisation.repository_url`` (https://github.com/OWNER/REPO is
+    published at https://OWNER.github.io/REPO/; a repository named OWNER.github.io at its root)."""
+    organisation = policy.get("organisation")
+    if not isinstance(organisation, Mapping):
+        return None
+    explicit = organisation.get("site_url")
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    repository = organisation.get("repository_url")
+    match = re.fullmatch(r"https://github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?", str(repository or ""))
+    if match is None:
+        return None
+    owner, name = match.group(1), match.group(2)
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
+
+
 def build_site(
     root: Path,
     out: Path,
