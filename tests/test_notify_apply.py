@@ -212,6 +212,24 @@ def test_a_login_that_cannot_be_assigned_still_gets_an_issue(github_stub: GitHub
     assert result.ok and any("example-zhou cannot be assigned" in w for w in result.warnings)
     (issue,) = github_stub.issues(github_stub.repos[REPOSITORY])
     assert issue["assignees"] == []
+    # Remembered on the issue: the next runs do not ask GitHub again, nor change anything.
+    assert "complaints:unassignable=example-zhou" in issue["body"]
+    before = len(github_stub.writes())
+    the_plan, again = run(github_stub, overdue_items()[:1])
+    assert again.ok and the_plan.actions == [] and len(github_stub.writes()) == before
+    assert not any("cannot be assigned" in w for w in again.warnings)
+
+
+def test_a_refused_login_on_an_existing_issue_is_remembered_too(github_stub: GitHubStub) -> None:
+    run(github_stub, [stage(handler=None)])  # assigned to the chair's login
+    github_stub.assignable.discard("example-zhou")
+    _, result = run(github_stub, [stage()])  # now h-zhou holds it, but cannot be assigned
+    assert result.ok and any("cannot be assigned" in w for w in result.warnings)
+    (issue,) = github_stub.issues(github_stub.repos[REPOSITORY])
+    assert "complaints:unassignable=example-zhou" in issue["body"]
+    before = len(github_stub.writes())
+    the_plan, _ = run(github_stub, [stage()])
+    assert the_plan.actions == [] and len(github_stub.writes()) == before
 
 
 def test_due_soon_issue_turns_into_the_overdue_issue(github_stub: GitHubStub) -> None:

@@ -155,6 +155,7 @@ class Update:
     number: int
     fields: Mapping[str, Any]  # exactly the fields to PATCH
     kind: Literal["update"] = "update"
+    body: str = ""  # the issue's body as it should read (to remember a refused login in it)
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ def plan(
             else:
                 fields = _changes(keeper, content, settings)
                 if fields:
-                    result.actions.append(Update(case_id, stage, instance, int(keeper["number"]), fields))
+                    result.actions.append(Update(case_id, stage, instance, int(keeper["number"]), fields, body=content.body))
                 else:
                     result.unchanged.append(int(keeper["number"]))
             continue
@@ -368,6 +369,15 @@ def _close_reason(item: StageDeadline | None, vocab: _Vocabulary, stage: str, to
     return "not_tracked", f"Stage {name} is no longer tracked by an issue. Closed by `complaints notify` on {today.isoformat()}."
 
 
+UNASSIGNABLE = re.compile(r"\n<!-- complaints:unassignable=([A-Za-z0-9-]{1,39}) -->\n?$")
+
+
+def unassignable_note(login: str) -> str:
+    """Appended to an issue's body when GitHub refused to assign ``login``: later runs read it
+    and do not ask again (until the policy names another login)."""
+    return f"\n<!-- complaints:unassignable={login} -->\n"
+
+
 def _changes(issue: Mapping[str, Any], content: IssueContent, settings: NotifySettings) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if issue.get("state") != "open":
@@ -375,14 +385,20 @@ def _changes(issue: Mapping[str, Any], content: IssueContent, settings: NotifySe
         fields["state_reason"] = "reopened"
     if issue.get("title") != content.title:
         fields["title"] = content.title
-    if (issue.get("body") or "").replace("\r\n", "\n") != content.body:
-        fields["body"] = content.body
+    body = (issue.get("body") or "").replace("\r\n", "\n")
+    refused = UNASSIGNABLE.search(body)
+    remembered = refused is not None and content.assignee is not None and refused.group(1).lower() == content.assignee.lower()
+    if remembered:
+        assert refused is not None
+        body = body[: refused.start()] + "\n"
+    if body != content.body:
+        fields["body"] = content.body + (unassignable_note(str(content.assignee)).lstrip("\n") if remembered else "")
     current = [str(label.get("name")) for label in issue.get("labels") or [] if isinstance(label, Mapping)]
     desired = sorted({name for name in current if not settings.is_managed(name)} | set(content.labels))
     if sorted(set(current)) != desired:
         fields["labels"] = desired
     assignees = [str(a.get("login")) for a in issue.get("assignees") or [] if isinstance(a, Mapping)]
-    if content.assignee and content.assignee.lower() not in {a.lower() for a in assignees}:
+    if content.assignee and not remembered and content.assignee.lower() not in {a.lower() for a in assignees}:
         fields["assignees"] = [*assignees, content.assignee]
     return fields
 
@@ -625,9 +641,11 @@ def _apply_one(action: Action, client: GitHubClient, result: ApplyResult) -> int
         except ValidationError as exc:
             if not (assignees and exc.has_code("invalid", "assignees")):
                 raise
-            # The login in the policy cannot be assigned here (not a collaborator): still open the issue.
+            # The login in the policy cannot be assigned here (not a collaborator): still open the
+            # issue, and say so in it, so that later runs do not ask again.
             result.warnings.append(f"{action.case_id} {action.stage}: GitHub login {content.assignee} cannot be assigned in this repository")
-            issue = client.create_issue(content.title, content.body, list(content.labels), [])
+            body = content.body + unassignable_note(str(content.assignee)).lstrip("\n")
+            issue = client.create_issue(content.title, body, list(content.labels), [])
         return int(issue["number"])
     if isinstance(action, Update):
         try:
@@ -637,6 +655,9 @@ def _apply_one(action: Action, client: GitHubClient, result: ApplyResult) -> int
                 raise
             result.warnings.append(f"#{action.number}: the policy's GitHub login cannot be assigned in this repository")
             fields = {k: v for k, v in action.fields.items() if k != "assignees"}
+            wanted = [str(a) for a in action.fields["assignees"]]
+            if action.body and wanted:
+                fields["body"] = action.body + unassignable_note(wanted[-1]).lstrip("\n")
             if fields:
                 client.update_issue(action.number, fields)
         return action.number
