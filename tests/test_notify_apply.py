@@ -51,7 +51,7 @@ def test_first_run_creates_labelled_assigned_issues(github_stub: GitHubStub) -> 
     assert len(issues) == 2
     by_case = {parse_marker(i["body"])[0]: i for i in issues}  # type: ignore[index]
     resolve = by_case[CASE]
-    assert resolve["title"] == f"{CASE} · 调查办结 (Investigate and resolve) · due 2026-04-03 · 3 working days late"
+    assert resolve["title"] == f"{CASE} · 调查办结 (Investigate and resolve) · overdue · due 2026-04-03"
     assert {label["name"] for label in resolve["labels"]} == {"overdue", "stage:resolve", "dept:permits"}
     assert [a["login"] for a in resolve["assignees"]] == ["example-zhou"]
     assert [a["login"] for a in by_case[OTHER]["assignees"]] == ["example-chen"]
@@ -75,10 +75,10 @@ def test_lateness_changes_update_in_place_without_comments(github_stub: GitHubSt
     run(github_stub, overdue_items(late=4))
     writes = [r for r in github_stub.requests[start:] if r.method != "GET"]
     assert [r.method for r in writes] == ["PATCH", "PATCH"]
-    assert all(set(r.body) == {"title", "body"} for r in writes)
+    assert all(set(r.body) == {"body"} for r in writes)  # the title stays: no daily notification
     repo = github_stub.repos[REPOSITORY]
     assert repo.comments == {}
-    assert all("4 working days late" in i["title"] or "5 working days late" in i["title"] for i in github_stub.issues(repo))
+    assert all("| Late | 4 working days |" in i["body"] or "| Late | 5 working days |" in i["body"] for i in github_stub.issues(repo))
 
 
 def test_a_stage_done_gets_a_comment_and_is_closed(github_stub: GitHubStub) -> None:
@@ -212,6 +212,24 @@ def test_a_login_that_cannot_be_assigned_still_gets_an_issue(github_stub: GitHub
     assert result.ok and any("example-zhou cannot be assigned" in w for w in result.warnings)
     (issue,) = github_stub.issues(github_stub.repos[REPOSITORY])
     assert issue["assignees"] == []
+    # Remembered on the issue: the next runs do not ask GitHub again, nor change anything.
+    assert "complaints:unassignable=example-zhou" in issue["body"]
+    before = len(github_stub.writes())
+    the_plan, again = run(github_stub, overdue_items()[:1])
+    assert again.ok and the_plan.actions == [] and len(github_stub.writes()) == before
+    assert not any("cannot be assigned" in w for w in again.warnings)
+
+
+def test_a_refused_login_on_an_existing_issue_is_remembered_too(github_stub: GitHubStub) -> None:
+    run(github_stub, [stage(handler=None)])  # assigned to the chair's login
+    github_stub.assignable.discard("example-zhou")
+    _, result = run(github_stub, [stage()])  # now h-zhou holds it, but cannot be assigned
+    assert result.ok and any("cannot be assigned" in w for w in result.warnings)
+    (issue,) = github_stub.issues(github_stub.repos[REPOSITORY])
+    assert "complaints:unassignable=example-zhou" in issue["body"]
+    before = len(github_stub.writes())
+    the_plan, _ = run(github_stub, [stage()])
+    assert the_plan.actions == [] and len(github_stub.writes()) == before
 
 
 def test_due_soon_issue_turns_into_the_overdue_issue(github_stub: GitHubStub) -> None:
@@ -219,7 +237,8 @@ def test_due_soon_issue_turns_into_the_overdue_issue(github_stub: GitHubStub) ->
     run(github_stub, soon, due_soon_issues=True)
     run(github_stub, [stage(late=1)], due_soon_issues=True)
     (issue,) = github_stub.issues(github_stub.repos[REPOSITORY])
-    assert issue["state"] == "open" and issue["title"].endswith("1 working day late")
+    assert issue["state"] == "open" and issue["title"].endswith("· overdue · due 2026-04-03")
+    assert "| Late | 1 working day |" in issue["body"]
     assert {label["name"] for label in issue["labels"]} == {"overdue", "stage:resolve", "dept:permits"}
 
 
@@ -242,6 +261,7 @@ def test_case_data_cannot_inject_mentions_links_or_markup(github_stub: GitHubStu
     for issue in github_stub.issues(repo):
         links = re.findall(r"\]\(([^)]*)\)", issue["body"] or "")
         assert all(link.startswith(REPO_URL + "/blob/main/cases/2026/") for link in links)
-        assert issue["assignees"] == []
+        # No hostile login reaches GitHub: a handler that is not the policy's gets the chair.
+        assert [a["login"] for a in issue["assignees"]] == ["example-zhang"]
         if parse_marker(issue["body"]) == (CASE, "resolve", 1):  # the department was not a policy key
             assert not any(label["name"].startswith("dept:") for label in issue["labels"])

@@ -1,6 +1,8 @@
 """`complaints notify` from the command line, over real HTTP against the stand-in."""
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import os
 import shutil
@@ -78,6 +80,9 @@ def case_repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def env(github_stub: GitHubStub, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setattr("time.sleep", Sleeps())  # the client's waits, recorded instead of slept
+    # The clock at the command line's edge stands still on TODAY: a real run is only allowed
+    # for today (another day needs --dry-run).
+    monkeypatch.setattr("complaints.cli.today_in", lambda _tz, override: override or dt.date.fromisoformat(TODAY))
     return {"GITHUB_TOKEN": WRITE_TOKEN, "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_stub.url}
 
 
@@ -196,3 +201,10 @@ def test_the_installed_command_in_a_real_process(case_repo: Path, github_stub: G
     assert len(json.loads(done.stdout)["plan"]["actions"]) == 3
     assert WRITE_TOKEN not in done.stdout + done.stderr
     assert github_stub.requests[0].headers["authorization"] == f"Bearer {WRITE_TOKEN}"
+
+
+def test_another_day_than_today_needs_dry_run(case_repo: Path, env: dict[str, str], github_stub: GitHubStub) -> None:
+    result = CliRunner().invoke(cli, ["notify", "--repo", str(case_repo), "--today", "2026-04-19"], env=env)
+    assert result.exit_code == 2 and "--dry-run" in result.stderr
+    assert [r for r in github_stub.requests if r.method != "GET"] == []
+    assert CliRunner().invoke(cli, ["notify", "--repo", str(case_repo), "--today", "2026-04-19", "--dry-run"], env=env).exit_code == 0

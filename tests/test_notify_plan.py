@@ -37,7 +37,7 @@ def only_create(items: list[Any], pol: dict[str, Any] | None = None) -> Create:
 def test_an_overdue_stage_gets_one_issue_with_title_labels_assignee_and_link() -> None:
     action = only_create([stage(late=3)])
     content = action.content
-    assert content.title == f"{CASE} · 调查办结 (Investigate and resolve) · due 2026-04-03 · 3 working days late"
+    assert content.title == f"{CASE} · 调查办结 (Investigate and resolve) · overdue · due 2026-04-03"
     assert content.labels == ("overdue", "stage:resolve", "dept:permits")
     assert content.assignee == "example-zhou"
     assert content.body.startswith(f"<!-- complaints:v1 case={CASE} stage=resolve -->\n")
@@ -48,7 +48,7 @@ def test_an_overdue_stage_gets_one_issue_with_title_labels_assignee_and_link() -
 
 
 def test_one_working_day_is_singular() -> None:
-    assert only_create([stage(late=1)]).content.title.endswith("· 1 working day late")
+    assert "| Late | 1 working day |" in only_create([stage(late=1)]).content.body
 
 
 @pytest.mark.parametrize("state", ["open", "done_on_time", "done_late", "due_soon"])
@@ -61,7 +61,8 @@ def test_stages_that_are_not_overdue_get_no_issue(state: str) -> None:
 def test_due_soon_issues_when_the_policy_asks_for_them() -> None:
     action = only_create([stage(state="due_soon", left=2)], policy(due_soon_issues=True))
     assert action.content.labels[0] == "due-soon"
-    assert action.content.title.endswith("· 2 working days left")
+    assert action.content.title.endswith("· due soon · due 2026-04-03")
+    assert "| Left | 2 working days |" in action.content.body
     assert "**Stage due soon**" in action.content.body
 
 
@@ -85,13 +86,14 @@ def test_an_issue_already_right_is_left_alone() -> None:
     assert result.actions == [] and result.unchanged == [7]
 
 
-def test_a_change_in_lateness_updates_title_and_body_in_place() -> None:
+def test_a_change_in_lateness_updates_the_body_and_keeps_the_title() -> None:
     create = only_create([stage(late=3)])
     result = plan([stage(late=4)], [as_issue(create, 7)], policy(), REPO_URL, TODAY)
     (action,) = result.actions
     assert isinstance(action, Update) and action.number == 7
-    assert sorted(action.fields) == ["body", "title"]
-    assert action.fields["title"].endswith("4 working days late")
+    # The title does not change every day (watchers are not notified daily); the body does.
+    assert sorted(action.fields) == ["body"]
+    assert "| Late | 4 working days |" in action.fields["body"]
 
 
 def test_labels_added_by_people_stay_and_stale_managed_labels_go() -> None:
@@ -206,9 +208,10 @@ def test_hostile_department_handler_path_and_stage_never_reach_the_issue() -> No
     text = content.title + content.body + " ".join(content.labels)
     assert "@" not in text and "evil" not in text and "<img" not in text
     assert re.findall(r"https?://\S+", text) == []  # no link at all: the path was not safe
-    assert content.assignee is None
+    # The handler is not one of the policy's: the issue goes to the committee chair, labelled so.
+    assert content.assignee == "example-zhang"
     assert "| Department | not recorded |" in content.body
-    assert content.labels == ("overdue", "stage:resolve")
+    assert content.labels == ("overdue", "stage:resolve", "unassigned")
     assert [s.reason for s in result.skipped] == ["stage is not one of the policy's stages"]
     assert "\n" not in result.skipped[0].stage  # printed escaped, on one line
 
@@ -237,3 +240,45 @@ def test_plan_as_json_and_text() -> None:
     assert data["actions"][1]["labels"] == ["overdue", "stage:resolve", "dept:permits"]
     assert data["labels"] == ["dept:permits", "overdue", "stage:resolve"]
     assert plan_text(result).splitlines()[-1] == "1 to create, 0 to update, 1 to close, 0 unchanged"
+
+
+# ---- reaching someone, provisional dates, the calendar maintenance issue ------------------------
+
+
+def test_a_stage_nobody_holds_goes_to_the_chair_labelled_unassigned() -> None:
+    content = only_create([stage(handler=None)]).content
+    assert content.assignee == "example-zhang"  # d-zhang chairs the committee
+    assert "unassigned" in content.labels and "no handler holds this stage" in content.body
+    pol = policy(default_assignee="h-lin")
+    assert only_create([stage(handler=None)], pol).content.assignee == "example-lin"
+    assert "unassigned" not in only_create([stage()]).content.labels
+
+
+def test_a_provisional_due_date_is_marked_in_title_and_body() -> None:
+    content = only_create([dataclasses.replace(stage(due=dt.date(2027, 1, 4)), provisional=True)]).content
+    assert content.title.endswith("due 2027-01-04 (provisional)")
+    assert "provisional: the official calendar of the year is not announced yet" in content.body
+
+
+def test_one_calendar_issue_stays_open_until_the_year_is_confirmed() -> None:
+    result = plan([], [], policy(), REPO_URL, TODAY, provisional_years=(2027,), is_confirmed=lambda y: y <= 2026)
+    (action,) = result.actions
+    assert isinstance(action, Create) and action.content.title == "Add the official 2027 calendar"
+    assert action.content.assignee == "example-zhang" and action.content.labels == ("calendar",)
+    issue = as_issue(action, 31)
+    # Next day: still provisional, the issue is left alone (no second one).
+    again = plan([], [issue], policy(), REPO_URL, TODAY, provisional_years=(2027,), is_confirmed=lambda y: y <= 2026)
+    assert again.actions == [] and again.unchanged == [31]
+    # No date touches 2027 today, but it is still unannounced: the issue stays open.
+    quiet = plan([], [issue], policy(), REPO_URL, TODAY, provisional_years=(), is_confirmed=lambda y: y <= 2026)
+    assert quiet.actions == []
+    # calendar.yml got 2027: the issue is closed.
+    done = plan([], [issue], policy(), REPO_URL, TODAY, provisional_years=(), is_confirmed=lambda y: y <= 2027)
+    (close,) = done.actions
+    assert isinstance(close, Close) and close.number == 31 and close.why == "calendar_confirmed"
+
+
+def test_the_dry_run_json_shows_the_body_it_would_create() -> None:
+    result = plan([stage()], [], policy(), REPO_URL, TODAY)
+    (entry,) = plan_to_dict(result)["actions"]
+    assert entry["body"].startswith(f"<!-- complaints:v1 case={CASE} stage=resolve -->")

@@ -109,7 +109,8 @@ def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> Non
     table = receipt.lookup_table(repo, dt.date(2026, 3, 10))
     digest = {code: receipt.derive(receipt.normalize_code(code), settings.salt, settings.iterations) for code in (waiting_code, working_code, done_code)}
     # 2026-03-02 + 3 working days (decide) = 2026-03-05; accepted + 30 calendar days = 2026-04-02
-    assert table[digest[waiting_code]] == {"state": "received", "next_step_month": "2026-03"}
+    # The decision was due 2026-03-05, before the table's day: the page says it is overdue.
+    assert table[digest[waiting_code]] == {"state": "received", "next_step_month": "2026-03", "overdue": True}
     assert table[digest[working_code]] == {"state": "accepted", "next_step_month": "2026-04"}
     assert table[digest[done_code]] == {"state": "closed", "next_step_month": None}
     assert list(table) == sorted(table)

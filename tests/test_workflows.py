@@ -132,6 +132,28 @@ def test_pull_requests_run_tests_validate_changes_and_build_the_site() -> None:
     assert "python3 dev.py test" in runs
     assert any('validate --changed-since "origin/${BASE_REF}"' in r for r in runs)
     assert any("site build --strict" in r for r in runs)
+    assert any("complaints forms --check" in r for r in runs)
+
+
+def test_pull_requests_run_the_tool_tests_only_when_the_tool_changed_with_caches() -> None:
+    workflow = load(WORKFLOWS / "pull-request.yml")
+    cases, tool = workflow["jobs"]["cases"], workflow["jobs"]["tool"]
+    assert tool["needs"] == "cases" and tool["if"] == "needs.cases.outputs.tool == 'true'"
+    assert [s["run"] for s in tool["steps"] if "run" in s][-1] == "python3 dev.py test"
+    assert not any("dev.py test" in s.get("run", "") for s in cases["steps"])
+    detect = next(s for s in cases["steps"] if s.get("id") == "changes")
+    for path in ("tools", "tests", "schema", "pyproject.toml", "dev.py", ".github/workflows"):
+        assert f" {path}" in detect["run"]
+    setup = next(s for s in cases["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    assert setup["with"]["cache"] == "pip"
+    cache = next(s for s in cases["steps"] if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == ".cache/complaints"
+
+
+def test_the_site_is_rebuilt_daily() -> None:
+    workflow = load(WORKFLOWS / "pages.yml")
+    (schedule,) = workflow["on"]["schedule"]
+    assert schedule["cron"].split()[2:] == ["*", "*", "*"]
 
 
 def invocations() -> list[tuple[str, list[str], dict[str, str]]]:
@@ -148,7 +170,7 @@ INVOCATIONS = invocations()
 
 
 def test_the_workflows_call_these_commands() -> None:
-    assert sorted({" ".join(a[:2] if a[0] == "site" else a[:1]) for _, a, _ in INVOCATIONS}) == ["notify", "site build", "validate"]
+    assert sorted({" ".join(a[:2] if a[0] == "site" else a[:1]) for _, a, _ in INVOCATIONS}) == ["forms", "notify", "site build", "validate"]
 
 
 @pytest.mark.parametrize(("workflow", "args", "env"), INVOCATIONS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)

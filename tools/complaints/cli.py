@@ -556,6 +556,9 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None,
 
     repository = Repository.open(repo)
     day = today_in(repository.policy.timezone, today)
+    if day != today_in(repository.policy.timezone, None) and not dry_run:
+        # Issues say what is late now; another day's view would open and close them wrongly.
+        raise click.UsageError("--today other than today needs --dry-run")
     with GitHubClient(
         os.environ.get("GITHUB_TOKEN", ""),
         os.environ.get("GITHUB_REPOSITORY", ""),
@@ -1325,7 +1328,7 @@ def site_group() -> None:
               help="Build into this folder (default: public/ in the repository; kept out of git).")
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any MkDocs warning (broken link, missing anchor...).")
 @click.option("--period", default=None, metavar="YYYY|YYYY-Qn|YYYY-MM", help="Statistics period shown (default: the year to date).")
-@click.option("--site-url", default=None, metavar="URL", help="Where the site will be published, e.g. https://example-org.github.io/complaints/ (for the language links and the sitemap).")
+@click.option("--site-url", default=None, metavar="URL", help="Where the site will be published, e.g. https://example-org.github.io/complaints/ (for the language links, the 404 page and the sitemap). Default: the policy's organisation.site_url, else the GitHub Pages address of its repository_url.")
 @repo_option
 @today_option
 def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url: str | None, repo: Path | None, today: dt.date | None) -> None:
@@ -1340,9 +1343,10 @@ def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url:
     \b
         complaints site build --out public --today 2026-05-05
     """
-    from .site import DEFAULT_OUT, build_site
+    from .site import DEFAULT_OUT, build_site, published_url
 
     repository = open_repo(repo)
+    site_url = site_url or published_url(repository.policy.raw)
     result = build_site(
         repository.root,
         out_dir if out_dir is not None else repository.root / DEFAULT_OUT,

@@ -636,6 +636,7 @@ class RepositoryDeadlines:
     deadlines: tuple[StageDeadline, ...]
     warnings: tuple[str, ...]
     skipped: tuple[str, ...] = ()  # case files left out because they do not pass validation
+    provisional_years: tuple[int, ...] = ()  # unconfirmed years some date was computed in
 
 
 def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | None:
@@ -727,7 +728,7 @@ def repository_run(
             if then is not None:
                 found.extend(case_deadlines_of(then, path, repo.policy, calendar, today, warn_days=warn_days))
     extra = (skipped_warning(skipped),) if skipped else ()
-    return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped))
+    return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped), calendar.provisional_years)
 
 
 def case_deadlines_of(

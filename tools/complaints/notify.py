@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal, Sequence
 from urllib.parse import quote
 
 from .errors import ConfigError, GitHubError
@@ -70,6 +70,8 @@ class NotifySettings:
     stage_prefix: str = "stage:"
     department_prefix: str = "dept:"
     branch: str = "main"
+    unassigned_label: str = "unassigned"
+    calendar_label: str = "calendar"
 
     @classmethod
     def from_policy(cls, policy: Mapping[str, Any]) -> NotifySettings:
@@ -88,6 +90,8 @@ class NotifySettings:
             ("due_soon", cls.due_soon_label),
             ("stage_prefix", cls.stage_prefix),
             ("department_prefix", cls.department_prefix),
+            ("unassigned", cls.unassigned_label),
+            ("calendar", cls.calendar_label),
         ):
             value = labels.get(key, default)
             if not isinstance(value, str) or not value.strip() or len(value) > 30 or "," in value:
@@ -96,11 +100,14 @@ class NotifySettings:
         branch = section.get("branch", cls.branch)
         if not isinstance(branch, str) or not _SAFE_PATH.fullmatch(branch):
             raise ConfigError("policy.yml::$.notify.branch: must be a branch name")
-        return cls(due_soon, values["overdue"], values["due_soon"], values["stage_prefix"], values["department_prefix"], branch)
+        return cls(
+            due_soon, values["overdue"], values["due_soon"], values["stage_prefix"], values["department_prefix"], branch,
+            values["unassigned"], values["calendar"],
+        )
 
     def is_managed(self, label: str) -> bool:
         return (
-            label in (self.overdue_label, self.due_soon_label)
+            label in (self.overdue_label, self.due_soon_label, self.unassigned_label)
             or label.startswith(self.stage_prefix)
             or label.startswith(self.department_prefix)
         )
@@ -148,6 +155,7 @@ class Update:
     number: int
     fields: Mapping[str, Any]  # exactly the fields to PATCH
     kind: Literal["update"] = "update"
+    body: str = ""  # the issue's body as it should read (to remember a refused login in it)
 
 
 @dataclass(frozen=True)
@@ -202,15 +210,76 @@ def marker(case_id: str, stage: str, instance: int = 1) -> str:
     return f"<!-- complaints:{MARKER_VERSION} case={case_id} stage={stage}{suffix} -->"
 
 
+CALENDAR_MARKER = re.compile(r"<!-- complaints:v1 calendar=([0-9]{4}) -->")
+CALENDAR_CASE = "calendar"  # the case_id of a calendar maintenance action (not a case)
+
+
+def calendar_marker(year: int) -> str:
+    return f"<!-- complaints:v1 calendar={year} -->"
+
+
+def calendar_issue(year: int, vocab: _Vocabulary, settings: NotifySettings) -> IssueContent:
+    """The maintenance issue kept open while due dates in ``year`` are provisional."""
+    body = "\n".join(
+        [
+            calendar_marker(year),
+            f"**Add the official {year} calendar.** Due dates in {year} are provisional: computed on weekends "
+            f"and the statutory holidays only, without the bridging days and make-up working days of the State "
+            f"Council's notice (国务院办公厅关于{year}年部分节假日安排的通知, usually published in November).",
+            "",
+            f"Once it is published, add {year} to `calendar.yml` (`years:` with `complete: true`, its holidays "
+            f"and make-up workdays; README: \"The working-day calendar and next year's schedule\"), or pin a "
+            f"chinesecalendar release that has it. `complaints notify` closes this issue when {year} is confirmed.",
+            "",
+        ]
+    )
+    return IssueContent(f"Add the official {year} calendar", body, (settings.calendar_label,), vocab.fallback)
+
+
+def _calendar_actions(
+    existing: Sequence[Mapping[str, Any]],
+    provisional_years: Sequence[int],
+    is_confirmed: Callable[[int], bool],
+    vocab: _Vocabulary,
+    settings: NotifySettings,
+    result: Plan,
+) -> None:
+    by_year: dict[int, list[Mapping[str, Any]]] = {}
+    for issue in existing:
+        match = CALENDAR_MARKER.search(str(issue.get("body") or ""))
+        if match and isinstance(issue.get("number"), int) and "pull_request" not in issue:
+            by_year.setdefault(int(match.group(1)), []).append(issue)
+    for year in sorted(set(provisional_years) | set(by_year)):
+        open_issues = sorted((i for i in by_year.get(year, []) if i.get("state") == "open"), key=lambda i: int(i["number"]))
+        if is_confirmed(year):
+            for issue in open_issues:
+                result.actions.append(
+                    Close(CALENDAR_CASE, str(year), 1, int(issue["number"]),
+                          f"The official {year} calendar is now known. Closed by `complaints notify`.", "completed", "calendar_confirmed")
+                )
+        elif open_issues:
+            result.unchanged.append(int(open_issues[0]["number"]))
+        elif year in provisional_years:
+            result.actions.append(Create(CALENDAR_CASE, str(year), 1, calendar_issue(year, vocab, settings)))
+    if any(isinstance(a, Create) and a.case_id == CALENDAR_CASE for a in result.actions):
+        result.labels.append(LabelSpec(settings.calendar_label, "5319e7", "Next year's official holiday calendar must be added"))
+
+
 def plan(
     items: Iterable[StageDeadline],
     existing_issues: Iterable[Mapping[str, Any]],
     policy: Mapping[str, Any],
     repo_url: str | None,
     today: dt.date,
+    *,
+    provisional_years: Sequence[int] = (),
+    is_confirmed: Callable[[int], bool] | None = None,
 ) -> Plan:
     """What to do so that every overdue stage (and, if the policy says so, every due-soon
-    stage) has exactly one open issue, and no other stage has one. Makes no request."""
+    stage) has exactly one open issue, and no other stage has one; and that one maintenance
+    issue asks for the official calendar of each year some date was provisional in, until
+    ``is_confirmed`` says the year is known. Makes no request."""
+    existing_issues = list(existing_issues)
     settings = NotifySettings.from_policy(policy)
     vocab = _Vocabulary.from_policy(policy)
     result = Plan(settings=settings, repo_url=repo_url, today=today)
@@ -258,7 +327,7 @@ def plan(
             else:
                 fields = _changes(keeper, content, settings)
                 if fields:
-                    result.actions.append(Update(case_id, stage, instance, int(keeper["number"]), fields))
+                    result.actions.append(Update(case_id, stage, instance, int(keeper["number"]), fields, body=content.body))
                 else:
                     result.unchanged.append(int(keeper["number"]))
             continue
@@ -272,6 +341,8 @@ def plan(
         why, text = _close_reason(known_item, vocab, stage, today)
         result.actions.append(Close(case_id, stage, instance, int(keeper["number"]), text, "completed", why))
     result.labels = [labels_used[name] for name in sorted(labels_used)]
+    confirmed = is_confirmed or (lambda year: year not in provisional_years)
+    _calendar_actions(existing_issues, provisional_years, confirmed, vocab, settings, result)
     return result
 
 
@@ -298,6 +369,15 @@ def _close_reason(item: StageDeadline | None, vocab: _Vocabulary, stage: str, to
     return "not_tracked", f"Stage {name} is no longer tracked by an issue. Closed by `complaints notify` on {today.isoformat()}."
 
 
+UNASSIGNABLE = re.compile(r"\n<!-- complaints:unassignable=([A-Za-z0-9-]{1,39}) -->\n?$")
+
+
+def unassignable_note(login: str) -> str:
+    """Appended to an issue's body when GitHub refused to assign ``login``: later runs read it
+    and do not ask again (until the policy names another login)."""
+    return f"\n<!-- complaints:unassignable={login} -->\n"
+
+
 def _changes(issue: Mapping[str, Any], content: IssueContent, settings: NotifySettings) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if issue.get("state") != "open":
@@ -305,14 +385,20 @@ def _changes(issue: Mapping[str, Any], content: IssueContent, settings: NotifySe
         fields["state_reason"] = "reopened"
     if issue.get("title") != content.title:
         fields["title"] = content.title
-    if (issue.get("body") or "").replace("\r\n", "\n") != content.body:
-        fields["body"] = content.body
+    body = (issue.get("body") or "").replace("\r\n", "\n")
+    refused = UNASSIGNABLE.search(body)
+    remembered = refused is not None and content.assignee is not None and refused.group(1).lower() == content.assignee.lower()
+    if remembered:
+        assert refused is not None
+        body = body[: refused.start()] + "\n"
+    if body != content.body:
+        fields["body"] = content.body + (unassignable_note(str(content.assignee)).lstrip("\n") if remembered else "")
     current = [str(label.get("name")) for label in issue.get("labels") or [] if isinstance(label, Mapping)]
     desired = sorted({name for name in current if not settings.is_managed(name)} | set(content.labels))
     if sorted(set(current)) != desired:
         fields["labels"] = desired
     assignees = [str(a.get("login")) for a in issue.get("assignees") or [] if isinstance(a, Mapping)]
-    if content.assignee and content.assignee.lower() not in {a.lower() for a in assignees}:
+    if content.assignee and not remembered and content.assignee.lower() not in {a.lower() for a in assignees}:
         fields["assignees"] = [*assignees, content.assignee]
     return fields
 
@@ -327,6 +413,8 @@ class _Vocabulary:
     stages: Mapping[str, Mapping[str, str]]
     departments: Mapping[str, Mapping[str, str]]
     logins: Mapping[str, str]
+    # Who gets an issue no handler holds: notify.default_assignee, else the committee chair.
+    fallback: str | None = None
 
     @classmethod
     def from_policy(cls, policy: Mapping[str, Any]) -> _Vocabulary:
@@ -346,7 +434,10 @@ class _Vocabulary:
                 if not isinstance(login, str) or not _LOGIN.fullmatch(login):
                     raise ConfigError(f"policy.yml::$.handlers.{handler_id}.github: not a GitHub login")
                 logins[str(handler_id)] = login
-        return cls(stages, departments, logins)
+        notify_section = policy.get("notify") if isinstance(policy.get("notify"), Mapping) else {}
+        committee = policy.get("committee") if isinstance(policy.get("committee"), Mapping) else {}
+        fallback = (notify_section or {}).get("default_assignee") or (committee or {}).get("chair")
+        return cls(stages, departments, logins, logins.get(fallback) if isinstance(fallback, str) else None)
 
     def refuse(self, item: StageDeadline) -> str | None:
         if not CASE_ID_PATTERN.fullmatch(item.case_id):
@@ -368,6 +459,11 @@ class _Vocabulary:
     def login(self, item: StageDeadline) -> str | None:
         return self.logins.get(item.handler) if item.handler is not None else None
 
+    def unassigned(self, item: StageDeadline) -> bool:
+        """No handler holds the stage (or the handler has no GitHub login): the issue goes to
+        the fallback and says so, instead of reaching nobody."""
+        return self.login(item) is None
+
     def label_specs(self, item: StageDeadline, settings: NotifySettings) -> list[LabelSpec]:
         specs = [
             LabelSpec(settings.overdue_label, "d73a4a", "A stage of a complaint is past its time limit")
@@ -380,6 +476,8 @@ class _Vocabulary:
             specs.append(
                 LabelSpec(settings.department_prefix + department, "1d76db", _label_description("Department", self.departments[department]))
             )
+        if self.unassigned(item):
+            specs.append(LabelSpec(settings.unassigned_label, "e99695", "No handler holds this stage: assigned to the fallback"))
         return specs
 
 
@@ -423,8 +521,9 @@ def render(item: StageDeadline, vocab: _Vocabulary, settings: NotifySettings, re
     """Title, body, labels and assignee of the issue about one stage; only checked values."""
     stage = vocab.stage_name(item.stage) + (f" round {item.instance}" if item.instance > 1 else "")
     overdue = item.state == OVERDUE
-    lateness = f"{_days(item.working_days_late)} late" if overdue else f"{_days(item.working_days_left)} left"
-    title = f"{item.case_id} · {stage} · due {item.due.isoformat()} · {lateness}"
+    provisional = " (provisional)" if item.provisional else ""
+    # The title stays the same from day to day (no notification storm); the lateness is in the body.
+    title = f"{item.case_id} · {stage} · {'overdue' if overdue else 'due soon'} · due {item.due.isoformat()}{provisional}"
     department = vocab.department(item)
     department_text = _both(vocab.departments[department]) if department is not None else "not recorded"
     case_cell = item.case_id
@@ -437,9 +536,13 @@ def render(item: StageDeadline, vocab: _Vocabulary, settings: NotifySettings, re
         ("Department", department_text),
         ("Handler", f"`{handler}`" if handler else "not recorded"),
         ("Clock started", item.started.isoformat()),
-        ("Due", item.due.isoformat()),
+        ("Due", item.due.isoformat() + (
+            " (provisional: the official calendar of the year is not announced yet; the date may move)" if item.provisional else ""
+        )),
         ("Late" if overdue else "Left", _days(item.working_days_late if overdue else item.working_days_left)),
     ]
+    if vocab.unassigned(item):
+        rows.append(("Assigned to", "the fallback (notify.default_assignee, else the committee chair): no handler holds this stage"))
     headline = "Stage overdue" if overdue else "Stage due soon"
     body = "\n".join(
         [
@@ -456,7 +559,7 @@ def render(item: StageDeadline, vocab: _Vocabulary, settings: NotifySettings, re
         ]
     )
     labels = tuple(spec.name for spec in vocab.label_specs(item, settings))
-    return IssueContent(title, body, labels, vocab.login(item))
+    return IssueContent(title, body, labels, vocab.login(item) or vocab.fallback)
 
 
 # --- applying the plan ---------------------------------------------------------------------------
@@ -538,9 +641,11 @@ def _apply_one(action: Action, client: GitHubClient, result: ApplyResult) -> int
         except ValidationError as exc:
             if not (assignees and exc.has_code("invalid", "assignees")):
                 raise
-            # The login in the policy cannot be assigned here (not a collaborator): still open the issue.
+            # The login in the policy cannot be assigned here (not a collaborator): still open the
+            # issue, and say so in it, so that later runs do not ask again.
             result.warnings.append(f"{action.case_id} {action.stage}: GitHub login {content.assignee} cannot be assigned in this repository")
-            issue = client.create_issue(content.title, content.body, list(content.labels), [])
+            body = content.body + unassignable_note(str(content.assignee)).lstrip("\n")
+            issue = client.create_issue(content.title, body, list(content.labels), [])
         return int(issue["number"])
     if isinstance(action, Update):
         try:
@@ -550,6 +655,9 @@ def _apply_one(action: Action, client: GitHubClient, result: ApplyResult) -> int
                 raise
             result.warnings.append(f"#{action.number}: the policy's GitHub login cannot be assigned in this repository")
             fields = {k: v for k, v in action.fields.items() if k != "assignees"}
+            wanted = [str(a) for a in action.fields["assignees"]]
+            if action.body and wanted:
+                fields["body"] = action.body + unassignable_note(wanted[-1]).lstrip("\n")
             if fields:
                 client.update_issue(action.number, fields)
         return action.number
@@ -602,10 +710,12 @@ def notify(
     today: dt.date,
     *,
     dry_run: bool = False,
+    provisional_years: Sequence[int] = (),
+    is_confirmed: Callable[[int], bool] | None = None,
 ) -> tuple[Plan, ApplyResult | None]:
     """List the repository's issues, plan, and (unless `dry_run`) apply the plan."""
     existing = client.list_issues(state="all")
-    the_plan = plan(items, existing, policy, repo_url, today)
+    the_plan = plan(items, existing, policy, repo_url, today, provisional_years=provisional_years, is_confirmed=is_confirmed)
     if dry_run:
         return the_plan, None
     return the_plan, apply(the_plan, client)
@@ -622,12 +732,16 @@ def notify_repository(
 ) -> tuple[Plan, ApplyResult | None]:
     """`complaints notify` on a case repository (a complaints.repository.Repository): its
     stage deadlines today, turned into issues in the client's GitHub repository."""
-    from .deadlines import repository_deadlines
+    from .deadlines import repository_calendar, repository_run
 
-    items = repository_deadlines(repository, today, accept_unconfirmed=accept_unconfirmed)
+    run = repository_run(repository, today, accept_unconfirmed=accept_unconfirmed)
     raw: Mapping[str, Any] = repository.policy.raw
     url = repository_url(raw, server_url, client.repository)
-    return notify(items, client, raw, url, today, dry_run=dry_run)
+    calendar = repository_calendar(repository, accept_unconfirmed)
+    return notify(
+        run.deadlines, client, raw, url, today, dry_run=dry_run,
+        provisional_years=run.provisional_years, is_confirmed=calendar.is_confirmed,
+    )
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -640,6 +754,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         if isinstance(action, Create):
             entry.update(
                 title=action.content.title,
+                body=action.content.body,
                 labels=list(action.content.labels),
                 assignee=action.content.assignee,
             )

@@ -127,6 +127,10 @@ def _cross_references(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
     for channel in raw.get("channel_contacts") or {}:
         if channel not in channels:
             problems.append((("channel_contacts", channel), f"unknown channel {channel!r} (not in channels)"))
+    notify = raw.get("notify")
+    default = notify.get("default_assignee") if isinstance(notify, dict) else None
+    if isinstance(default, str) and default not in handlers:
+        problems.append((("notify", "default_assignee"), f"unknown handler {default!r}"))
     stages = raw.get("time_limits", {}).get("stages", {})
     if isinstance(stages, dict):
         for name, stage in stages.items():

@@ -160,10 +160,11 @@ class DeadlineNextStep:
 
 
 def deadline_next_step(repo: Any) -> NextStep:
-    """Next-step dates from complaints.deadlines with the repository's working-day calendar."""
-    from .workcalendar import WorkCalendar
+    """Next-step dates from complaints.deadlines with the repository's working-day calendar
+    (a year not announced yet computed provisionally unless the policy makes it an error)."""
+    from .deadlines import repository_calendar
 
-    return DeadlineNextStep(repo.policy, WorkCalendar.load(repo.root))
+    return DeadlineNextStep(repo.policy, repository_calendar(repo))
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ class LookupEntry:
     state: str
     next_step_month: str | None  # YYYY-MM
     iterations: int  # the work factor this case's hash was made with
+    overdue: bool = False  # the next step's due date is past: the page says so, not "by <month>"
+    provisional: bool = False  # the due date lies in a year whose official calendar is not known yet
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,11 @@ class ReceiptRecords:
             return None, True, None
         state = coarse_state(case.get("timeline") or [])
         due = None if state == "closed" else self.next_step(case, path, today)
-        return (parsed[1], LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0])), state == "closed", None
+        calendar = getattr(self.next_step, "calendar", None)
+        # A due date in a confirmed year was computed on confirmed years only (they run up to it).
+        provisional = due is not None and calendar is not None and not calendar.is_confirmed(due.year)
+        entry = LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0], due is not None and due < today, provisional)
+        return (parsed[1], entry), state == "closed", None
 
 
 def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
@@ -216,16 +223,22 @@ def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None)
     return entries
 
 
-def lookup_table(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, dict[str, str | None]]:
+def lookup_table(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, dict[str, str | bool | None]]:
     """The published mapping: hash hex -> {state, next_step_month}."""
     return _table(lookup_entries(repo, today, next_step))
 
 
-def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | None]]:
-    return {
-        digest: {"state": entry.state, "next_step_month": entry.next_step_month}
-        for digest, entry in sorted(entries.items())
-    }
+def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | bool | None]]:
+    table: dict[str, dict[str, str | bool | None]] = {}
+    for digest, entry in sorted(entries.items()):
+        row: dict[str, str | bool | None] = {"state": entry.state, "next_step_month": entry.next_step_month}
+        # Only when true, so the common row stays small.
+        if entry.overdue:
+            row["overdue"] = True
+        if entry.provisional:
+            row["provisional"] = True
+        table[digest] = row
+    return table
 
 
 def shard_bits(rows: int) -> int:
@@ -254,13 +267,19 @@ def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None
     entries = lookup_entries(repo, today, next_step)
     iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
     bits = shard_bits(len(entries))
-    shards: dict[str, dict[str, list[str | None]]] = {}
+    shards: dict[str, dict[str, list[str | int | None]]] = {}
     for digest, entry in sorted(entries.items()):
-        shards.setdefault(shard_of(digest, bits), {})[digest] = [entry.state, entry.next_step_month]
+        row: list[str | int | None] = [entry.state, entry.next_step_month]
+        # The flags only when one is set, so the common row stays small.
+        if entry.overdue or entry.provisional:
+            row += [int(entry.overdue), int(entry.provisional)]
+        shards.setdefault(shard_of(digest, bits), {})[digest] = row
     index = {
         "format": TABLE_FORMAT,
+        # The day the states were read: the page says "as of" it (the site is rebuilt daily).
+        "as_of": today.isoformat(),
         "kdf": {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": sorted(iterations), "length": 32},
-        "shards": {"bits": bits, "folder": f"{SHARD_FOLDER}/", "row": ["state", "next_step_month"]},
+        "shards": {"bits": bits, "folder": f"{SHARD_FOLDER}/", "row": ["state", "next_step_month", "overdue", "provisional"]},
     }
     return {"index": index, "shards": shards}
 

@@ -32,12 +32,13 @@ def json_report(report: ValidationReport) -> str:
     doc = {
         "ok": report.ok,
         "files_checked": len(report.files),
-        "notes": list(report.notes),
         "problems": [
             {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
             for p in report.problems
         ],
     }
+    if report.notes:  # only when there is something to say: the usual shape stays as it was
+        doc["notes"] = list(report.notes)
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -832,6 +832,7 @@ class Generated:
 
     files: tuple[str, ...]
     stats_period: str | None
+    notes: tuple[str, ...] = ()  # what the caller should tell (e.g. provisional dates published)
 
 
 def docs_dir(root: Path) -> Path:
@@ -982,8 +983,46 @@ def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsP
 
     meta = docs_dir(root) / LANGUAGES[0] / GENERATED / META_FILE
     meta.write_text(SiteMeta(today).to_json(), encoding="utf-8")
-    return Generated((*generated.files, table.relative_to(docs_dir(root)).as_posix(), *form_files,
-                      meta.relative_to(docs_dir(root)).as_posix()), generated.stats_period)
+    return Generated(
+        (*generated.files, table.relative_to(docs_dir(root)).as_posix(), *form_files, meta.relative_to(docs_dir(root)).as_posix()),
+        generated.stats_period, _provisional_notes(table),
+    )
+
+
+def _provisional_notes(table: Path) -> tuple[str, ...]:
+    # The lookup page shows these dates as provisional; the person building the site is told
+    # too, so that next year's calendar gets added.
+    from .receipt import SHARD_FOLDER
+
+    rows = [row for shard in sorted((table.parent / SHARD_FOLDER).glob("*.json"))
+            for row in json.loads(shard.read_text(encoding="utf-8")).get("cases", {}).values()]
+    provisional = [row for row in rows if len(row) > 3 and row[3] == 1]
+    years = sorted({str(row[1])[:4] for row in provisional})
+    if not years:
+        return ()
+    return (
+        f"{len(provisional)} receipt lookup date(s) in {', '.join(years)} are provisional: "
+        f"the official calendar is not known yet (add it to calendar.yml once announced)",
+    )
+
+
+def published_url(policy: Mapping[str, Any]) -> str | None:
+    """Where the site is published: the policy's ``organisation.site_url``, else the GitHub
+    Pages address of ``organisation.repository_url`` (https://github.com/OWNER/REPO is
+    published at https://OWNER.github.io/REPO/; a repository named OWNER.github.io at its root)."""
+    organisation = policy.get("organisation")
+    if not isinstance(organisation, Mapping):
+        return None
+    explicit = organisation.get("site_url")
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    repository = organisation.get("repository_url")
+    match = re.fullmatch(r"https://github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?", str(repository or ""))
+    if match is None:
+        return None
+    owner, name = match.group(1), match.group(2)
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
 
 
 def build_site(
@@ -1031,7 +1070,7 @@ def build_site(
         detail = "\n".join(warnings)
         raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
     pages = sum(1 for _ in out.rglob("*.html"))
-    return SiteBuild(out, pages, len(generated.files), generated.stats_period, warnings)
+    return SiteBuild(out, pages, len(generated.files), generated.stats_period, (*warnings, *generated.notes))
 
 
 def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", period: str | None = None) -> None:

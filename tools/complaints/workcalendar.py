@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import chinese_calendar
-import holidays as holiday_rules
 
 from .errors import CalendarError, ComplaintsError, ConfigError
 from .schemas import format_path, load_schema
@@ -282,6 +281,9 @@ def statutory_holidays(year: int) -> dict[dt.date, str]:
     Qingming 1, Labour Day 2, Dragon Boat 1, Mid-Autumn 1, National Day 3. The lunar and solar-
     term dates come from the ``holidays`` package; its own record of a year's bridging days and
     in-lieu days is left out, because only the State Council's notice fixes those."""
+    # Imported here: only a run that meets an unconfirmed year pays for loading the package.
+    import holidays as holiday_rules
+
     rules = holiday_rules.country_holidays("CN", years=year, categories=(holiday_rules.PUBLIC,))
     found: dict[dt.date, str] = {}
     for day, names in rules.items():

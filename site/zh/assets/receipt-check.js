@@ -22,6 +22,9 @@
       state: "办理进度：",
       next: "下一步预计完成：",
       nextNone: "目前没有待完成的承诺时限。",
+      overdue: "下一步已超过承诺时限，仍在办理中。",
+      provisional: "（暂定：该年度的法定节假日安排尚未公布，日期可能调整）",
+      asOf: function (d) { return "以上为截至 " + d + " 的状态。"; },
       month: function (y, m) { return y + "年" + Number(m) + "月"; },
       malformed: "回执码由 16 位字母和数字组成（例如 7K3Q-HXN2-ABCD-EF01），请检查后重新输入。",
       notFound: "没有找到与这个回执码对应的投诉。请检查输入是否有误；刚登记的投诉，可能要等网站下次更新后才能查到。",
@@ -34,6 +37,9 @@
       state: "Status: ",
       next: "Next step promised by: ",
       nextNone: "No promised step is pending.",
+      overdue: "The next step is past its promised date and still in progress.",
+      provisional: " (provisional: that year's official holidays are not announced yet, so the date may move)",
+      asOf: function (d) { return "Status as of " + d + "."; },
       month: function (y, m) {
         var names = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
         return names[Number(m) - 1] + " " + y;
@@ -97,7 +103,7 @@
         return loadShard(index.shards.folder + shardOf(digest, index.shards.bits) + ".json").then(function (shard) {
           if (!Object.prototype.hasOwnProperty.call(shard.cases, digest)) return next();
           var row = shard.cases[digest];
-          return { state: row[0], next_step_month: row[1] };
+          return { state: row[0], next_step_month: row[1], overdue: row[2] === 1, provisional: row[3] === 1 };
         });
       });
     }
@@ -144,16 +150,20 @@
       if (!window.crypto || !crypto.subtle || !window.TextEncoder) return show(output, [text.unavailable], "error");
       show(output, [text.working], "working");
       load(indexUrl.href)
-        .then(function (index) { return lookup(index, code, loadShard); })
-        .then(function (entry) {
+        .then(function (index) { return lookup(index, code, loadShard).then(function (entry) { return { entry: entry, asOf: index.as_of }; }); })
+        .then(function (found) {
+          var entry = found.entry;
           if (!entry) return show(output, [text.notFound], "not-found");
           var lines = [text.state + (text.states[entry.state] || entry.state)];
-          if (entry.next_step_month) {
+          if (entry.next_step_month && entry.overdue) {
+            lines.push(text.overdue);
+          } else if (entry.next_step_month) {
             var parts = entry.next_step_month.split("-");
-            lines.push(text.next + text.month(parts[0], parts[1]));
+            lines.push(text.next + text.month(parts[0], parts[1]) + (entry.provisional ? text.provisional : ""));
           } else if (entry.state !== "closed") {
             lines.push(text.nextNone);
           }
+          if (found.asOf) lines.push(text.asOf(found.asOf));
           show(output, lines, entry.state);
         })
         .catch(function () { show(output, [text.failed], "error"); });
