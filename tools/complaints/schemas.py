@@ -202,6 +202,8 @@ def _pattern_hint(pattern: str) -> str:
         return _PATTERN_HINTS["id"]
     if "AGE ENCRYPTED" in pattern:
         return _PATTERN_HINTS["contact"]
+    if pattern.startswith("^https://"):
+        return "an https:// address without blanks, control characters, quotes or angle brackets"
     if pattern.startswith("^pbkdf2"):
         return _PATTERN_HINTS["receipt_hash"]
     return f"text matching {pattern}"
