@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 
 # In the raw file (tab, line feed and CRLF are the only control characters allowed).
-_IN_FILE = re.compile(
-    "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]|\r(?!\n)"
-)
+# (One character class, no alternation: this runs on every case file, and a class is searched
+# several times faster; a lone carriage return is looked for separately.)
+_IN_FILE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
+_LONE_CR = re.compile("\r(?!\n)")
 # In a text value (after YAML escapes are decoded): tab and line feed only.
 _IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
 # Blank: what the schema's "not blank" pattern does not count as something.
@@ -42,7 +43,12 @@ def describe(ch: str) -> str:
 def first_refused_in_file(text: str) -> int | None:
     """Offset of the first character a case file may not hold, or None."""
     found = _IN_FILE.search(text)
-    return None if found is None else found.start()
+    at = None if found is None else found.start()
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        lone = _LONE_CR.search(text)
+        if lone is not None and (at is None or lone.start() < at):
+            at = lone.start()
+    return at
 
 
 def text_problem(value: str) -> str | None:
