@@ -283,3 +283,30 @@ def test_bad_calendar_yml_is_a_config_error_naming_the_field(tmp_path: Path, tex
         WorkCalendar.load(make_root(tmp_path, text))
     assert "calendar.yml" in str(info.value)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("years:\n  - {year: 2027, complete: true}\n", "calendar.yml:2:5: $.years[0]: missing required field 'source'"),
+        ("closures:\n  - {date: 2026-13-01, name: x}\n", "calendar.yml:2:6: $.closures[0].date: must be a date written YYYY-MM-DD"),
+        ("surprise: 1\n", "calendar.yml:1:1: $.surprise: unexpected field 'surprise' (allowed here: closures, years)"),
+        (
+            "years:\n  - year: 2027\n    complete: true\n    source: s\n    holidays:\n      - {date: 2028-01-01, name: x}\n",
+            "calendar.yml:6:9: $.years[0].holidays[0]: 2028-01-01 is not in 2027",
+        ),
+        ("closures:\n  - {from: 2026-03-05, to: 2026-03-01, name: x}\n", "calendar.yml:2:24: $.closures[0].to: `to` is before `from`"),
+        ("closures: [\n", "calendar.yml:2:1: $: YAML syntax: did not find expected node content"),
+        ("closures:\n  - {date: 2026-03-01, name: \"a\x07b\"}\n", "calendar.yml:2:32: $: a raw control character (U+0007) is not allowed"),
+        ("closures:\n  - {date: 2026-03-01, name: a\u2028b}\n", "calendar.yml:2:31: $: a line-separator character (U+2028) is not allowed: YAML and git count lines differently with it; use a plain line break"),
+        (
+            "closures:\n  - {date: 2026-03-01, name: x}\n  - {date: 2026-03-02, name: x, '13812345678': y}\n",
+            "calendar.yml:3:33: $.closures[1]: unexpected field (a key withheld because it may hold personal data) (allowed here: date, from, name, to)",
+        ),
+    ],
+)
+def test_calendar_yml_errors_carry_line_and_column(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        WorkCalendar.load(make_root(tmp_path, text))
+    assert str(info.value) == message
+    assert "13812345678" not in str(info.value)

@@ -19,6 +19,8 @@ from complaints.cli import cli
 from complaints.repository import Repository
 from complaints.validate import validate
 
+from conftest import copy_repo
+
 ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
@@ -336,3 +338,26 @@ def test_found_from_the_current_folder(make_repo: Callable[..., Path], monkeypat
     result = CliRunner().invoke(cli, ["validate", "--today", TODAY, f"{ID}.yml"])
     assert result.exit_code == 0, result.output
     shutil.rmtree(root / "cases")
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "folder-with-case-inside"])
+def test_a_non_regular_entry_named_like_a_case_is_reported(tmp_path: Path, kind: str) -> None:
+    """A folder or a named pipe at cases/YYYY/ID.yml is reported by validate (and stats do
+    not silently leave it out); a FIFO is not opened for reading, which would block."""
+    import os
+
+    root = copy_repo(tmp_path / "repo", with_cases=True)
+    target = root / "cases" / "2026" / "XN-20260305-QQQQQ.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+        if kind == "folder-with-case-inside":
+            (target / "x.yml").write_text("a: 1\n")
+    result = CliRunner().invoke(cli, ["validate", "--repo", str(root), "--today", "2026-11-28", "--no-cache"])
+    assert result.exit_code == 1, result.output
+    what = "a named pipe (FIFO)" if kind == "fifo" else "a folder"
+    assert f"cases/2026/XN-20260305-QQQQQ.yml: $: case files must be regular files; this is {what}" in result.stdout
+    listed = Repository.open(root).case_files()
+    assert "cases/2026/XN-20260305-QQQQQ.yml" in listed

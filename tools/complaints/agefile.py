@@ -34,22 +34,21 @@ PROBLEM = (
 )
 
 
+# The armour: 64-column base64 lines, the last one 1 to 64 columns (padding included; where
+# "=" may stand is left to the strict base64 decoder), LF or CRLF line ends.
+_ARMOUR = re.compile(
+    r"-----BEGIN AGE ENCRYPTED FILE-----\r?\n((?:[A-Za-z0-9+/]{64}\r?\n)*[A-Za-z0-9+/=]{1,64}\r?\n)"
+    r"-----END AGE ENCRYPTED FILE-----(?:\r?\n)*"
+)
+
+
 def armour_problem(text: str) -> str | None:
     """Why ``text`` is not an ASCII-armored age v1 file, or None. Never quotes the text."""
-    body = _strip_trailing_newlines(text)
-    lines = body.split("\n")
-    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-    if len(lines) < 3 or lines[0] != BEGIN or lines[-1] != END:
-        return "is not armored: it must start with -----BEGIN AGE ENCRYPTED FILE----- and end with -----END AGE ENCRYPTED FILE-----"
-    data = lines[1:-1]
-    for i, line in enumerate(data):
-        last = i == len(data) - 1
-        if not _LINE.fullmatch(line) or ("=" in line and not last):
-            return "the armour holds characters that are not base64"
-        if len(line) > COLUMNS or (not last and len(line) != COLUMNS) or not line:
-            return f"the armour's base64 lines must be {COLUMNS} characters (the last one shorter)"
+    armour = _ARMOUR.fullmatch(text)
+    if armour is None:
+        return _armour_shape_problem(text)
     try:
-        decoded = base64.b64decode("".join(data), validate=True)
+        decoded = base64.b64decode(armour.group(1).replace("\r", "").replace("\n", ""), validate=True)
     except (binascii.Error, ValueError):
         return "the armour is not valid base64"
     return header_problem(decoded)
@@ -62,31 +61,57 @@ def _strip_trailing_newlines(text: str) -> str:
     return text
 
 
+def _armour_shape_problem(text: str) -> str:
+    """What is wrong with armour that does not have the expected shape."""
+    lines = [line.removesuffix("\r") for line in _strip_trailing_newlines(text).split("\n")]
+    if len(lines) < 3 or lines[0] != BEGIN or lines[-1] != END:
+        return "is not armored: it must start with -----BEGIN AGE ENCRYPTED FILE----- and end with -----END AGE ENCRYPTED FILE-----"
+    if not all(_LINE.fullmatch(line) for line in lines[1:-1]):
+        return "the armour holds characters that are not base64"
+    return f"the armour's base64 lines must be {COLUMNS} characters (the last one shorter)"
+
+
+# A well-formed header in one expression (the common case, checked on every named case);
+# the step-by-step reading below only runs to say what is wrong.
+_HEADER = re.compile(
+    rb"age-encryption\.org/v1\n"
+    rb"(?:-> [\x21-\x7e]+(?: [\x21-\x7e]+)*\n(?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/]{0,63}\n)+"
+    rb"--- [A-Za-z0-9+/]{43}\n"
+)
+
+
 def header_problem(data: bytes) -> str | None:
     """Why decoded ``data`` is not an age v1 file, or None."""
-    lines = data.split(b"\n")
-    if not lines or lines[0] != VERSION_LINE:
+    header = _HEADER.match(data)
+    if header is not None and len(data) - header.end() >= NONCE + TAG:
+        return None
+    if not data.startswith(VERSION_LINE + b"\n"):
         return "the armour does not hold an age v1 file (no age-encryption.org/v1 header)"
+    # The header ends at the MAC line; only the header is split into lines (the payload is binary).
+    mac_at = data.find(b"\n--- ")
+    header = data[: mac_at if mac_at != -1 else len(data)].split(b"\n")
     i = 1
     stanzas = 0
-    while i < len(lines) and lines[i].startswith(b"-> "):
-        args = lines[i][3:].split(b" ")
-        if not args or not all(_ARG.fullmatch(arg) for arg in args):
+    while i < len(header) and header[i].startswith(b"-> "):
+        args = header[i][3:].split(b" ")
+        if not all(_ARG.fullmatch(arg) for arg in args):
             return "an age recipient stanza is malformed"
         i += 1
         # The body: base64 lines of 64 columns, ended by the first shorter one (maybe empty).
         while True:
-            if i >= len(lines) or not _BODY.fullmatch(lines[i]) or len(lines[i]) > COLUMNS:
+            if i >= len(header) or not _BODY.fullmatch(header[i]) or len(header[i]) > COLUMNS:
                 return "an age recipient stanza is malformed"
             i += 1
-            if len(lines[i - 1]) < COLUMNS:
+            if len(header[i - 1]) < COLUMNS:
                 break
         stanzas += 1
     if stanzas == 0:
         return "the age header has no recipient stanza"
-    if i >= len(lines) or not _MAC.fullmatch(lines[i]):
-        return "the age header has no MAC line (--- ...)"
-    payload = b"\n".join(lines[i + 1 :])
-    if i + 1 >= len(lines) or len(payload) < NONCE + TAG:
+    if i != len(header) or mac_at == -1:
+        return "the age header has no MAC line (--- ...)" if mac_at == -1 else "an age recipient stanza is malformed"
+    line_end = data.find(b"\n", mac_at + 1)
+    if line_end == -1 or not _MAC.fullmatch(data, mac_at + 1, line_end):
+        return "the age header has no MAC line (--- ...)" if line_end != -1 else "the age file has no payload after its header"
+    if len(data) - (line_end + 1) < NONCE + TAG:
         return "the age file has no payload after its header"
     return None

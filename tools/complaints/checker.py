@@ -11,6 +11,9 @@ import re
 from typing import Any, Iterator
 
 from . import lifecycle
+from .agefile import armour_problem
+from .comments import comment_findings
+from .pii import scan_text
 from .policy import Policy
 from .result import FileResult, Problem
 from .schemas import JsonPath, Schema, load_schema
@@ -249,8 +252,6 @@ def _extra_checks(case: dict[str, Any], policy: Policy) -> Found:
 def _contact_checks(case: dict[str, Any], reported: set[JsonPath]) -> Found:
     """The contact must be real age ciphertext, not armour around plaintext. The schema's
     pattern checks the armour and the first header bytes; the rest needs decoding."""
-    from .agefile import armour_problem
-
     complainant = case.get("complainant")
     contact = complainant.get("contact") if isinstance(complainant, dict) else None
     path: JsonPath = ("complainant", "contact")
@@ -264,8 +265,6 @@ def _comment_problems(data: bytes, file: str) -> list[Problem]:
     """Personal data in YAML comments: committed like the data, though no field holds it."""
     if b"#" not in data:
         return []
-    from .comments import comment_findings
-
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
     return [
         Problem(file, (), f"a YAML comment looks like it holds personal data ({f.kind}) in plaintext; remove it — it would stay in git history", f.line, f.column)
@@ -274,6 +273,4 @@ def _comment_problems(data: bytes, file: str) -> list[Problem]:
 
 
 def _pii_kinds(text: str) -> list[str]:
-    from .pii import scan_text
-
     return sorted({finding.kind for finding in scan_text(text)})

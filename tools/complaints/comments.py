@@ -8,16 +8,13 @@ parse, so it is done only for a candidate comment that holds something worth sca
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .pii import scan_text
 
-# A comment starts at a "#" at the start of a line or after a blank.
-_CANDIDATE = re.compile(r"(?:^|(?<=[ \t]))#[^\n]*", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -43,21 +40,35 @@ def _scalar_spans(root: Node | None) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
+def _candidates(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every "#" at the start of a line or after a blank, to the line's end."""
+    at = text.find("#")
+    while at != -1:
+        if at == 0 or text[at - 1] in " \t\n":
+            end = text.find("\n", at)
+            end = len(text) if end == -1 else end
+            yield at, end
+            at = text.find("#", end)
+        else:
+            at = text.find("#", at + 1)
+
+
 def comment_findings(text: str, compose: Callable[[], Node | None]) -> list[CommentFinding]:
     """Personal data in the comments of ``text``; ``compose`` gives its node tree, and is
     called only when a candidate comment holds a finding."""
-    if "#" not in text:
+    candidates = list(_candidates(text))
+    # One look at all comments together answers the common case (nothing worth scanning).
+    if not candidates or not scan_text(" ".join(text[at:end] for at, end in candidates)):
         return []
     found: list[CommentFinding] = []
     spans: list[tuple[int, int]] | None = None
-    for match in _CANDIDATE.finditer(text):
-        kinds = {f.kind for f in scan_text(match.group(0))}
+    for at, end in candidates:
+        kinds = {f.kind for f in scan_text(text[at:end])}
         if not kinds:
             continue
         if spans is None:
             spans = _scalar_spans(compose())
-        at = match.start()
-        if any(start <= at < end for start, end in spans):
+        if any(start <= at < stop for start, stop in spans):
             continue  # a "#" inside a scalar's text, which the free-text checks cover
         line = text.count("\n", 0, at) + 1
         column = at - (text.rfind("\n", 0, at) + 1) + 1

@@ -37,6 +37,9 @@ _PATTERN_HINTS = {
     "contact": "an ASCII-armored age ciphertext (-----BEGIN AGE ENCRYPTED FILE-----); "
     "plaintext contact details are not allowed — use `complaints new --contact-stdin` to encrypt them",
     "receipt_hash": "pbkdf2-sha256$ITERATIONS$HEX (written by `complaints new`)",
+    "plain_text": "text without control characters (other than tab and line feed), zero-width, "
+    "line-separator (U+0085, U+2028, U+2029) or bidirectional-control characters",
+    "not_blank": "text with something other than blanks in it",
 }
 
 
@@ -71,9 +74,13 @@ class Schema:
         # A value of the wrong type fails other keywords vacuously (an `if` on properties holds
         # for text, so its `then` fires); only the type problem is worth reporting there.
         mistyped = {tuple(e.absolute_path) for e in leaves if e.validator == "type"}
+        # Empty text is also blank; "must not be empty" says it.
+        empty = {tuple(e.absolute_path) for e in leaves if e.validator == "minLength"}
         for error in leaves:
             path: JsonPath = tuple(error.absolute_path)
             if path in mistyped and error.validator != "type":
+                continue
+            if path in empty and error.validator == "pattern" and _pattern_hint(str(error.validator_value)) == _PATTERN_HINTS["not_blank"]:
                 continue
             if error.validator == "additionalProperties" and isinstance(error.instance, dict):
                 # One problem per unexpected key, placed on the key itself when it is safe to name.
@@ -202,6 +209,12 @@ def _pattern_hint(pattern: str) -> str:
         return _PATTERN_HINTS["id"]
     if "AGE ENCRYPTED" in pattern:
         return _PATTERN_HINTS["contact"]
+    if pattern.startswith("^[^\\x00-\\x08"):
+        return _PATTERN_HINTS["plain_text"]
+    if pattern.startswith("[^\\x00-\\x20"):
+        return _PATTERN_HINTS["not_blank"]
+    if pattern.startswith("^https://"):
+        return "an https:// address without blanks, control characters, quotes or angle brackets"
     if pattern.startswith("^pbkdf2"):
         return _PATTERN_HINTS["receipt_hash"]
     return f"text matching {pattern}"

@@ -93,7 +93,8 @@ def _read(root: str | Path, file: str) -> bytes | FileResult:
     """The bytes of a case file: one open (refusing a symbolic link), one fstat, one read."""
     path = os.path.join(root, file)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # Non-blocking: a FIFO named like a case must be reported, not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP or os.path.islink(path):
             return FileResult(file, problems=[Problem(file, (), "case files must be regular files, not symbolic links")])
@@ -101,7 +102,7 @@ def _read(root: str | Path, file: str) -> bytes | FileResult:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return FileResult(file, problems=[Problem(file, (), "case files must be regular files")])
+            return FileResult(file, problems=[Problem(file, (), f"case files must be regular files; this is {_file_type(info.st_mode)}")])
         if info.st_size > MAX_BYTES:
             return FileResult(file, problems=[Problem(file, (), f"file is {info.st_size} bytes; the limit is {MAX_BYTES}")])
         chunks = []
@@ -120,6 +121,14 @@ def _read(root: str | Path, file: str) -> bytes | FileResult:
         return FileResult(file, problems=[Problem(file, (), f"cannot be read ({exc.strerror or type(exc).__name__})")])
     finally:
         os.close(fd)
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):  # fmt: skip
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def _latest(case: Any) -> int | None:

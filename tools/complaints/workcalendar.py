@@ -33,8 +33,8 @@ from typing import Any, Mapping
 import chinese_calendar
 
 from .errors import CalendarError, ComplaintsError, ConfigError
-from .schemas import format_path, load_schema
-from .yamlload import compose_yaml, load_yaml, locate
+from .schemas import JsonPath, format_path, load_schema
+from .yamlload import YamlError, compose_yaml, load_yaml, locate
 
 CALENDAR_FILE = "calendar.yml"
 
@@ -313,67 +313,90 @@ class Overrides:
     complete_years: set[int]
 
 
-def _date(value: Any, where: str, file: str) -> dt.date:
+class _Located:
+    """Problems in calendar.yml, each placed at its line and column like a case file's:
+    ``calendar.yml:LINE:COL: $.path: message``. The file is composed again only when there
+    is something to place."""
+
+    def __init__(self, file: str, raw: bytes) -> None:
+        self.file = file
+        self.raw = raw
+
+    def error(self, problems: list[tuple[JsonPath, str]], at: list[JsonPath | None] | None = None) -> ConfigError:
+        """``at``: where to place each problem when that is not its path (a withheld key)."""
+        node = compose_yaml(self.raw)
+        lines = []
+        for index, (path, message) in enumerate(problems):
+            place = at[index] if at is not None else None
+            pos = locate(node, place if place is not None else path)
+            where = f":{pos.line}:{pos.column}" if pos else ""
+            lines.append(f"{self.file}{where}: {format_path(path)}: {message}")
+        return ConfigError("\n".join(lines))
+
+
+def _date(value: Any, where: JsonPath, located: _Located) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ConfigError(f"{file}::{where}: not a date in the form YYYY-MM-DD") from None
+        raise located.error([(where, "not a date in the form YYYY-MM-DD")]) from None
 
 
-def _expand(entry: Mapping[str, Any], where: str, file: str) -> list[dt.date]:
+def _expand(entry: Mapping[str, Any], where: JsonPath, located: _Located) -> list[dt.date]:
     if "date" in entry:
-        return [_date(entry["date"], f"{where}.date", file)]
-    first = _date(entry["from"], f"{where}.from", file)
-    last = _date(entry["to"], f"{where}.to", file)
+        return [_date(entry["date"], (*where, "date"), located)]
+    first = _date(entry["from"], (*where, "from"), located)
+    last = _date(entry["to"], (*where, "to"), located)
     if last < first:
-        raise ConfigError(f"{file}::{where}: `to` is before `from`")
+        raise located.error([((*where, "to"), "`to` is before `from`")])
     if (last - first).days > 366:
-        raise ConfigError(f"{file}::{where}: a range may span at most one year")
+        raise located.error([(where, "a range may span at most one year")])
     return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
 def load_overrides(path: Path) -> Overrides:
-    """Read and check calendar.yml. Raises ConfigError naming the file and the field."""
+    """Read and check calendar.yml. Raises ConfigError naming the file, the line and column,
+    and the field of every problem the schema finds (or of the first rule it breaks)."""
     file = path.name
     try:
         raw_bytes = path.read_bytes()
         data = load_yaml(raw_bytes, file)
+    except YamlError as exc:
+        where = f":{exc.line}:{exc.column}" if exc.line and exc.column else f":{exc.line}" if exc.line else ""
+        raise ConfigError(f"{file}{where}: $: {exc.message}") from None
     except ComplaintsError as exc:
         raise ConfigError(f"{file}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
     if data is None:
         data = {}
+    located = _Located(file, raw_bytes)
     schema = load_schema(path.parent, "calendar")
     if not schema.is_valid(data):
-        problem = schema.problems(data)[0]
-        pos = locate(compose_yaml(raw_bytes), problem.path)
-        line = f":{pos.line}" if pos else ""
-        raise ConfigError(f"{file}{line}::{format_path(problem.path)}: {problem.message}")
+        problems = schema.problems(data)
+        raise located.error([(p.path, p.message) for p in problems], [p.at for p in problems])
 
     days: dict[dt.date, SpecialDay] = {}
     complete: set[int] = set()
     seen_years: set[int] = set()
     for y_index, year_entry in enumerate(data.get("years") or []):
         year = int(year_entry["year"])
-        ywhere = f"$.years[{y_index}]"
+        ywhere: JsonPath = ("years", y_index)
         if year in seen_years:
-            raise ConfigError(f"{file}::{ywhere}.year: year {year} appears twice")
+            raise located.error([((*ywhere, "year"), f"year {year} appears twice")])
         seen_years.add(year)
         if year_entry.get("complete") is True:
             complete.add(year)
         for key, kind, working in (("holidays", HOLIDAY, False), ("workdays", MAKEUP_WORKDAY, True)):
             for e_index, entry in enumerate(year_entry.get(key) or []):
-                where = f"{ywhere}.{key}[{e_index}]"
-                for day in _expand(entry, where, file):
+                entry_at: JsonPath = (*ywhere, key, e_index)
+                for day in _expand(entry, entry_at, located):
                     if day.year != year:
-                        raise ConfigError(f"{file}::{where}: {day.isoformat()} is not in {year}")
+                        raise located.error([(entry_at, f"{day.isoformat()} is not in {year}")])
                     if day in days:
-                        raise ConfigError(f"{file}::{where}: {day.isoformat()} is listed twice")
+                        raise located.error([(entry_at, f"{day.isoformat()} is listed twice")])
                     days[day] = SpecialDay(day, kind, str(entry["name"]), OVERRIDE_SOURCE, working)
     for c_index, entry in enumerate(data.get("closures") or []):
-        where = f"$.closures[{c_index}]"
-        for day in _expand(entry, where, file):
+        for day in _expand(entry, ("closures", c_index), located):
             # A closure wins over the official schedule: the office is shut that day.
             days[day] = SpecialDay(day, CLOSURE, str(entry["name"]), OVERRIDE_SOURCE, False)
     return Overrides(days, complete)

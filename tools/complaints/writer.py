@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from . import crypto, ids, lifecycle, receipt
 from .errors import CaseError, ComplaintsError, TransitionError, UsageMistake
 from .yamlload import YamlError, load_yaml
+from .textrules import text_problem
 
 if TYPE_CHECKING:
     from .repository import Repository
@@ -350,6 +351,9 @@ def create_case(
     """Write a new case file at cases/YYYY/ID.yml and return its id, path and receipt code."""
     if new.anonymous and contact is not None:
         raise CaseError("an anonymous complaint has no contact details; drop --contact-file/--contact-stdin or use --named")
+    summary_problem = text_problem(new.summary) if new.summary else None
+    if summary_problem is not None:
+        raise CaseError(f"--summary: {summary_problem}")
     if new.received > today:
         raise CaseError(f"the date received ({new.received.isoformat()}) is after today ({today.isoformat()})")
     settings = receipt.ReceiptSettings.from_policy(repo.policy.raw)
@@ -407,6 +411,10 @@ def event_schema_fields(root: Path, kind: str) -> tuple[tuple[str, ...], tuple[s
 _OPTION = {"from": "--from", "to": "--to", "measures": "--measure"}
 
 
+# Event fields that hold free text rather than a key of the policy.
+_FREE_TEXT = frozenset({"note", "summary", "reason"})
+
+
 def option_name(field_name: str) -> str:
     return _OPTION.get(field_name, "--" + field_name)
 
@@ -425,6 +433,11 @@ def build_event(root: Path, command: str, date: dt.date, given: Mapping[str, Any
     if missing:
         names = ", ".join(option_name(k) for k in missing)
         raise EventFieldError(f"'{command}' needs {names}")
+    for name, value in present.items():
+        problem = text_problem(value) if isinstance(value, str) and name in _FREE_TEXT else None
+        if problem is not None:
+            # The value is not echoed: free text may hold what must not reach a terminal log.
+            raise EventFieldError(f"{option_name(name)}: {problem}")
     event: dict[str, Any] = {"kind": kind, "date": date.isoformat()}
     for name in (*required, *optional):
         if name in present and name != "note":
@@ -594,6 +607,10 @@ def rekey(repo: Repository, identities: Sequence[Any], today: dt.date, *, dry_ru
     for path in repo.case_paths():
         path = Path(path)
         relpath = _relpath(repo, path)
+        if path.is_symlink() or not path.is_file():
+            # Reading a FIFO would wait for ever; `validate` says what the entry is.
+            report.failed.append(f"{relpath}: not a regular file (run `complaints validate`)")
+            continue
         try:
             old = path.read_bytes()
             case = _load_case(old, relpath)

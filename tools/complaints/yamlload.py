@@ -27,6 +27,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import CaseError
+from .textrules import describe, first_refused_in_file
 
 try:
     from yaml._yaml import CParser as _Parser
@@ -100,6 +101,11 @@ def _decode(data: bytes) -> str:
         at = text.index("\x00")
         line = text.count("\n", 0, at) + 1
         raise YamlError("file contains a NUL character", line, at - (text.rfind("\n", 0, at) + 1) + 1)
+    refused = first_refused_in_file(text)
+    if refused is not None:
+        # The physical line, as an editor and `git diff` count lines (line feeds only).
+        line = text.count("\n", 0, refused) + 1
+        raise YamlError(describe(text[refused]), line, refused - (text.rfind("\n", 0, refused) + 1) + 1)
     return text
 
 
