@@ -563,8 +563,10 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
 
     Counts only valid cases, by the month they were received, as of --today. Small counts
     (1 <= n < publication.threshold in policy.yml) are withheld together with enough other
-    cells that none can be recovered; everything written is scanned for personal data first
-    and nothing is written when a pattern is found. Each output names the formula version,
+    cells that none can be recovered, except organisation-wide rates over at least
+    publication.min_base cases; a linear-programming audit of every relation a reader can use
+    must pass, and everything written is scanned for personal data first: nothing is written
+    when either fails. Each output names the formula version,
     the data's commit and the generation date.
 
     Example:
