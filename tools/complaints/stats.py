@@ -278,12 +278,12 @@ METRICS: dict[str, MetricDef] = {m.id: m for m in _METRIC_LIST}
 DISCLOSURE_RULE = Label(
     "只公布汇总数，最细到月。全机构的三率、各环节按时率、办结结果和回访评价分布，在其分母（基数）不少于最小基数时全部公布；"
     "其余计数（按部门、类别、渠道、理由、措施分列的，以及基数不足的全机构数）中 1 至阈值减 1 的不公布，并再隐去足够多的其他格，"
-    "经线性规划审计，读者对每个隐去的数只能推出一个同时包含 0 和阈值的区间。某月无法公布时，趋势图改用所在季度的数。",
+    "经线性规划审计，读者对每个隐去的数推出的区间都包含 0（无法断定其中有任何人）。某月无法公布时，趋势图改用所在季度的数。",
     "Aggregates only, months at the finest. Organisation-wide 三率, on-time rates, outcome and follow-up "
     "distributions are published in full when their base (denominator) reaches the minimum base; any other count "
     "(by department, category, channel, reason or measure, and organisation-wide figures over a smaller base) from 1 "
     "to the threshold minus 1 is withheld with enough other cells that, by a linear-programming audit, a reader can "
-    "narrow no withheld count to an interval that excludes 0 or the threshold. A month that cannot be published "
+    "narrow no withheld count to an interval that excludes 0 (no one can be shown to be in it). A month that cannot be published "
     "shows its quarter in the trend.",
 )
 
@@ -343,6 +343,7 @@ class PublicationSettings:
     threshold: int = DEFAULT_THRESHOLD
     min_base: int = DEFAULT_MIN_BASE
     method: str = METHOD
+    update_every: str = "month"
     satisfied: tuple[str, ...] = DEFAULT_SATISFIED
     backlog_age_buckets: tuple[int, ...] = DEFAULT_BUCKETS
     allow: tuple[str, ...] = ()
@@ -361,16 +362,26 @@ class PublicationSettings:
         method = pub.get("method", METHOD)
         if method != METHOD:
             raise ConfigError(f"policy.yml::$.publication.method: must be {METHOD}")
+        update_every = pub.get("update_every", "month")
+        if update_every not in ("month", "quarter"):
+            raise ConfigError("policy.yml::$.publication.update_every: must be month or quarter")
         buckets = tuple(pub.get("backlog_age_buckets", DEFAULT_BUCKETS))
         if not buckets or list(buckets) != sorted(set(buckets)):
             raise ConfigError("policy.yml::$.publication.backlog_age_buckets: must be ascending and distinct")
         return cls(
             threshold=threshold,
             min_base=min_base,
+            update_every=update_every,
             satisfied=tuple(pub.get("satisfied", DEFAULT_SATISFIED)),
             backlog_age_buckets=buckets,
             allow=tuple(pub.get("allow", ())),
         )
+
+    def next_update(self, today: dt.date) -> dt.date:
+        """The first day of the next month (or quarter): when the statistics are next regenerated."""
+        step = 1 if self.update_every == "month" else 3 - (today.month - 1) % 3
+        month = today.month - 1 + step
+        return dt.date(today.year + month // 12, month % 12 + 1, 1)
 
     def bucket_keys(self) -> list[str]:
         keys = []
@@ -536,6 +547,7 @@ class StatsReport:
     min_base: int = DEFAULT_MIN_BASE
     method: str = METHOD
     audited_cells: int = 0
+    next_update: dt.date | None = None
 
     @property
     def suppressed_cells(self) -> int:
@@ -1012,6 +1024,7 @@ def compute_from_facts(
         min_base=settings.min_base,
         method=settings.method,
         audited_cells=audited,
+        next_update=settings.next_update(today),
     )
 
 
