@@ -548,8 +548,9 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @cli.command("stats")
 @click.option("--period", callback=_period, default=None, metavar="PERIOD",
               help="A month YYYY-MM, a quarter YYYY-Qn or a year YYYY. Default: the year of --today.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "markdown"]), default="json", show_default=True,
-              help="json follows schema/stats.schema.json; csv is open data (UTF-8 with BOM); markdown is the site page.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "markdown", "datapackage"]), default="json", show_default=True,
+              help="json follows schema/stats.schema.json; csv is open data (UTF-8 with BOM); markdown is the site page; "
+                   "datapackage writes a Frictionless Data Package (one CSV per period) into --out.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the markdown page.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
@@ -576,9 +577,16 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     from .stats import compute
     from .statsreport import render, write
 
+    if fmt == "datapackage" and out_dir is None:
+        raise click.UsageError("--format datapackage writes a folder: give --out DIR")
     repository = open_repo(repo, no_cache)
     report = compute(repository, period, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
-    if out_dir is None:
+    if fmt == "datapackage" and out_dir is not None:
+        from .statspackage import write_package
+
+        path = write_package(report, out_dir)
+        click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
+    elif out_dir is None:
         click.echo(render(report, fmt, lang), nl=False)
     else:
         path = write(report, fmt, out_dir, lang)

@@ -35,6 +35,7 @@ from .model import DONE_LATE, DONE_ON_TIME, OVERDUE, StageDeadline
 
 if TYPE_CHECKING:
     from .repository import Repository
+    from .statshistory import HistoryPeriod
 
 FORMULA_VERSION = 2
 DEFAULT_THRESHOLD = 5
@@ -532,6 +533,9 @@ class MetricResult:
     rows: tuple[Cell, ...]
     total: Cell | None
     trend: tuple[Slice, ...]
+    # every begun quarter of the year and the year itself, cut from the same pattern
+    # (`Slice.month` holds the period's id): what the open-data files per period carry
+    periods: tuple[Slice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -548,6 +552,7 @@ class StatsReport:
     method: str = METHOD
     audited_cells: int = 0
     next_update: dt.date | None = None
+    history: tuple[HistoryPeriod, ...] = ()
 
     @property
     def suppressed_cells(self) -> int:
@@ -1009,7 +1014,11 @@ def compute_from_facts(
                     for c, q in zip(mrows, qrows)
                 ]
             trend.append(Slice(m, tuple(mrows), mtotal))
-        results.append(MetricResult(mdef, tuple(rows), total, tuple(trend)))
+        others = []
+        for p in [*(q for q, ms in lat.quarters.items() if ms[0] in begun), lat.year]:
+            prows, ptotal = rows_for(mdef, p)
+            others.append(Slice(p, tuple(prows), ptotal))
+        results.append(MetricResult(mdef, tuple(rows), total, tuple(trend), tuple(others)))
 
     org = raw.get("organisation", {}).get("name", {}) if isinstance(raw.get("organisation"), Mapping) else {}
     return StatsReport(
@@ -1110,8 +1119,11 @@ def compute(
     commit = data_commit(repo.root)
 
     def run() -> StatsReport:
+        from .statshistory import with_history
+
         facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed)
-        return compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+        report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+        return with_history(report, facts, today, repo.policy.raw, calendar)
 
     if not getattr(repo, "use_cache", False):
         return run()
@@ -1119,7 +1131,7 @@ def compute(
     from .cache import memoized
     from .validate import inputs_digest
 
-    purpose = f"stats-report\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{commit}\x00{inputs_digest(repo)}"
+    purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{commit}\x00{inputs_digest(repo)}"
     return memoized(repo.root, "stats-report", purpose, StatsReport, run)
 
 

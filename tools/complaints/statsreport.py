@@ -104,6 +104,19 @@ def to_json_document(report: StatsReport) -> dict[str, Any]:
             "rule": DISCLOSURE_RULE.to_json(),
         },
         "metrics": [_metric(m) for m in report.metrics],
+        "history": [
+            {
+                "period": h.period,
+                "kind": h.kind,
+                "complete": h.complete,
+                "figures": [
+                    {"metric": f.metric, "key": f.key, "value": f.value, "suppressed": f.suppressed,
+                     "change": f.change, "change_unit": f.change_unit}
+                    for f in h.figures
+                ],
+            }
+            for h in report.history
+        ],
     }
 
 
