@@ -125,10 +125,8 @@ def history_section(document: Mapping[str, Any] | None, lang: str, out_charts: d
     if not history:
         return ""
     columns = _HISTORY_COLUMNS
-    head = [ui["period"]]
-    for _, _, zh, en in columns:
-        name = zh if lang == "zh" else en
-        head += [name, f"{name} {ui['change']}"]
+    # one column per figure, its change on a year before in the same cell, to keep the table narrow
+    head = [ui["period"], *(zh if lang == "zh" else en for _, _, zh, en in columns)]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for h in history:
         figs = {(str(f.get("metric")), str(f.get("key"))): f for f in h.get("figures") or []}
@@ -141,10 +139,11 @@ def history_section(document: Mapping[str, Any] | None, lang: str, out_charts: d
         for metric, key, _, _ in columns:
             fig = figs.get((metric, key))
             if fig is None:
-                cells += [ui["none"], ui["none"]]
+                cells.append(ui["none"])
                 continue
             shown = ui["suppressed"] if fig.get("suppressed") else (_fmt(fig.get("value"), metric.endswith("_rate")) or ui["none"])
-            cells += [shown, _change(fig, lang)]
+            change = _change(fig, lang)
+            cells.append(shown if change == ui["none"] else f"{shown} · {ui['change']} {change}")
         lines.append("| " + " | ".join(cells) + " |")
     parts = ["\n".join(lines) + "\n", ui["history_note"] + "\n"]
     quarters = sorted((h for h in history if h.get("kind") == "quarter" and h.get("complete")), key=lambda h: str(h.get("period")))
