@@ -288,3 +288,9 @@ def test_outcomes_follow_up_answers_and_department_on_time_resolution() -> None:
     assert rate(rep, "department_on_time_rate", "permits") == (66.7, 2, 3)
     assert rate(rep, "department_on_time_rate", "registry") == (100.0, 1, 1)
     assert rate(rep, "department_on_time_rate", "finance") == (0.0, 0, 1)
+
+
+def test_measures_by_category(report: StatsReport) -> None:
+    # F1 (delay) correction + talk, F2 (attitude) apology; the total equals measures_by_kind's
+    assert values(report, "measures_by_category") == {"delay": 2, "attitude": 1, "total": 3}
+    assert rows(report, "measures_by_category")["total"].value == rows(report, "measures_by_kind")["total"].value

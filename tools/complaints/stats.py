@@ -266,6 +266,12 @@ _METRIC_LIST: tuple[MetricDef, ...] = (
        "measures counts once for each; the total is the number of measures.",
        dimension="measure",
        open_cases=Label("只计已办结的投诉。", "Only resolved complaints count.")),
+    _m("measures_by_category", "各类别的处理措施", "Measures taken by category", "count", "measures",
+       "办结时采取的处理措施数，按投诉类别分列：一件投诉采取多项措施时每项各计一次；合计为措施总数（与“处理措施”的合计相同）。",
+       "Measures taken at resolution, by the complaint's category: a complaint with several measures counts once "
+       "for each; the total is the number of measures (the same as the total of measures taken).",
+       dimension="category",
+       open_cases=Label("只计已办结的投诉。", "Only resolved complaints count.")),
     _m("suggestions", "改进建议", "Improvement suggestions", "count", "suggestions",
        "从投诉中形成的改进建议：收到数、其中采纳数、其中奖励数（奖励只适用于采纳的建议）。",
        "Improvement suggestions drawn from complaints: received, of which adopted, of which rewarded "
@@ -839,8 +845,10 @@ def _count(
         lat.flow(f"{n}|due", on + lt)
         lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
 
-    # measures
+    # measures, by kind and by the complaint's category: one total under two names
     flow_keyed("measures", keys["measure"], lambda f: list(f.measures), "measure")
+    flow_keyed("catmeasures", keys["category"], lambda f: [f.category] * len(f.measures), "category")
+    lat.add("measures", ["catmeasures"])
 
     # suggestions
     flow("sugg|received", ((f, len(f.suggestions)) for f in year_facts))
@@ -988,6 +996,8 @@ def compute_from_facts(
             return [rate_cell(k, lab, f"deptperf|{k}|ontime", f"deptperf|{k}|late", f"deptperf|{k}|due", p) for k, lab in items], None
         if mid == "review_outcomes":
             return [count_cell(k, lab, f"reviewed|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "reviewed", p)
+        if mid == "measures_by_category":
+            return [count_cell(k, lab, f"catmeasures|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "catmeasures", p)
         if mid == "measures_by_kind":
             return [count_cell(k, lab, f"measures|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "measures", p)
         if mid == "suggestions":

@@ -28,6 +28,7 @@ UI: dict[str, dict[str, str]] = {
         "complaints": "投诉量",
         "share": "占比",
         "measures": "本期处理措施",
+        "category_measures": "采取的处理措施（项）",
         "method": "保护方法",
         "threshold": "小数字门槛",
         "min_base": "最小基数",
@@ -52,6 +53,7 @@ UI: dict[str, dict[str, str]] = {
         "complaints": "Complaints",
         "share": "Share",
         "measures": "Measures taken in the period",
+        "category_measures": "Measures taken",
         "method": "Protection method",
         "threshold": "Small-count threshold",
         "min_base": "Minimum base",
@@ -177,10 +179,14 @@ def top_categories_section(document: Mapping[str, Any] | None, lang: str, limit:
     total = (volume.get("total") or {}).get("value")
     rows = [c for c in volume.get("rows") or [] if not c.get("suppressed") and isinstance(c.get("value"), (int, float)) and c.get("value")]
     rows.sort(key=lambda c: (-float(c["value"]), str(c.get("key"))))
-    lines = [f"| # | {_esc(_label((volume.get('dimension') or {}).get('label'), lang))} | {ui['complaints']} | {ui['share']} |", "|---:|---|---:|---:|"]
+    by_category = {str(c.get("key")): c for c in (metrics.get("measures_by_category") or {}).get("rows") or []}
+    lines = [f"| # | {_esc(_label((volume.get('dimension') or {}).get('label'), lang))} | {ui['complaints']} | {ui['share']} | {ui['category_measures']} |",
+             "|---:|---|---:|---:|---:|"]
     for i, c in enumerate(rows[:limit], 1):
         share = f"{100.0 * float(c['value']) / float(total):.1f}%" if isinstance(total, (int, float)) and total else ui["none"]
-        lines.append(f"| {i} | {_esc(_label(c.get('label'), lang) or c.get('key'))} | {float(c['value']):g} | {share} |")
+        m = by_category.get(str(c.get("key")))
+        taken = ui["none"] if m is None else ui["suppressed"] if m.get("suppressed") else (_fmt(m.get("value"), False) or ui["none"])
+        lines.append(f"| {i} | {_esc(_label(c.get('label'), lang) or c.get('key'))} | {float(c['value']):g} | {share} | {taken} |")
     parts = [f"## {ui['top_categories']}\n", "\n".join(lines) + "\n"]
     measures = metrics.get("measures_by_kind")
     if measures:
@@ -200,7 +206,8 @@ def protection_parameters(document: Mapping[str, Any] | None, lang: str) -> str:
     ui = UI[lang]
     d = document.get("disclosure") or {}
     rows = [
-        (ui["method"], f"`{_esc(d.get('method', ''))}`"),
+        # a code span shows escapes literally: the policy allows only the method's name here
+        (ui["method"], "`" + str(d.get("method", "")).replace("`", "") + "`"),
         (ui["threshold"], _esc(d.get("threshold", ""))),
         (ui["min_base"], _esc(d.get("min_base", ""))),
         (ui["audited"], _esc(d.get("audited_cells", ""))),
