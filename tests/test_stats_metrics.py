@@ -257,3 +257,40 @@ def test_facts_of_a_real_case_through_the_deadline_engine() -> None:
     # an event after "today" is not yet known
     early = case_facts(case, [], calendar, dt.date(2026, 3, 7))
     assert not early.accepted and early.finished is None and early.measures == ()
+
+
+def test_review_outcomes_count_a_not_accepted_complaints_answered_review() -> None:
+    """The formula counts every complaint whose review was answered; a not-accepted one too."""
+    f7 = fact("2026-02-02", channel="online_form", departments=("it",), accepted=False, not_accepted_reason="out_of_scope",
+              finished="2026-02-04", review_requested=True, review_outcome="changed",
+              stages=[("acknowledge", DONE_ON_TIME, 1), ("decide", DONE_ON_TIME, 2)])
+    rep = compute_from_facts([*FACTS, f7], Period.parse("2026-Q1"), TODAY, policy(), Weekdays())
+    assert values(rep, "review_outcomes") == {"upheld": 1, "changed": 1, "total": 2}
+    assert values(rep, "review_outcomes", "2026-02") == {"changed": 1, "total": 1}
+    # the review rate stays over resolved complaints (F7 was not resolved): 2/3
+    assert rate(rep, "review_rate") == (66.7, 2, 3)
+    assert METRICS["review_outcomes"].version == 2
+
+
+def test_outcomes_follow_up_answers_and_department_on_time_resolution() -> None:
+    import dataclasses
+
+    outcomes = {0: "substantiated", 1: "partly_substantiated", 4: "not_substantiated"}
+    facts = [dataclasses.replace(f, outcome=outcomes.get(i)) for i, f in enumerate(FACTS)]
+    rep = compute_from_facts(facts, Period.parse("2026-Q1"), TODAY, policy(), Weekdays())
+    # resolved F1 F2 F5, one outcome each; the total is the resolve stages done (3)
+    assert values(rep, "outcomes") == {"substantiated": 1, "partly_substantiated": 1, "not_substantiated": 1, "total": 3}
+    assert rows(rep, "outcomes")["total"].value == rate(rep, "on_time_rate", "resolve")[1] + 1  # done = on time 2 + late 1
+    # followed up F1 satisfied, F5 dissatisfied; the total is the satisfaction rate's denominator
+    assert values(rep, "satisfaction_distribution") == {"satisfied": 1, "dissatisfied": 1, "total": 2}
+    # resolve on time by department pair: permits F1 late, F2 on time, F5 on time -> 2/3;
+    # registry F2 on time -> 1/1; finance F4 overdue -> 0/1
+    assert rate(rep, "department_on_time_rate", "permits") == (66.7, 2, 3)
+    assert rate(rep, "department_on_time_rate", "registry") == (100.0, 1, 1)
+    assert rate(rep, "department_on_time_rate", "finance") == (0.0, 0, 1)
+
+
+def test_measures_by_category(report: StatsReport) -> None:
+    # F1 (delay) correction + talk, F2 (attitude) apology; the total equals measures_by_kind's
+    assert values(report, "measures_by_category") == {"delay": 2, "attitude": 1, "total": 3}
+    assert rows(report, "measures_by_category")["total"].value == rows(report, "measures_by_kind")["total"].value

@@ -151,7 +151,8 @@ def test_command_outputs_carry_provenance(tmp_path: Path) -> None:
     assert ",2026-11-30,unknown" in csv_text.splitlines()[1]
 
     md = runner.invoke(cli, ["stats", "--repo", str(repo), "--today", "2026-11-30", "--format", "markdown", "--lang", "en"]).stdout
-    assert "generated 2026-11-30" in md and "formula version 1" in md and "Formula `response_rate` v1" in md
+    assert "generated 2026-11-30" in md and "formula version 2" in md and "Formula `response_rate` v1" in md
+    assert "next update 2026-12-01" in md
 
     bad = runner.invoke(cli, ["stats", "--repo", str(repo), "--period", "2026-Q5"])
     assert bad.exit_code == 2

@@ -86,6 +86,9 @@ def infer_intervals(
     known: Mapping[str, tuple[float, float]],
     unknown: Iterable[str],
     targets: Iterable[str] | None = None,
+    *,
+    upper: bool | Iterable[str] = True,
+    screen_zero: bool = False,
 ) -> dict[str, tuple[float, float]]:
     """The interval a reader can infer for each target (default: every unknown cell).
 
@@ -100,8 +103,10 @@ def infer_intervals(
             if c not in known:
                 unknown_set.add(c)
     wanted = unknown_set if targets is None else set(targets) & unknown_set
+    # the upper bound is the second half of the work: skipped (left infinite) where not needed
+    maximise = wanted if upper is True else set() if upper is False else set(upper)
     out: dict[str, tuple[float, float]] = {}
-    inf = highspy.kHighsInf
+    inf: float = float(highspy.kHighsInf)
     for cells, rels in _groups(relations, unknown_set):
         goal = sorted(cells & wanted)
         if not goal:
@@ -115,14 +120,14 @@ def infer_intervals(
         for rel in rels:
             for c in rel.members:
                 cols.setdefault(c, len(cols))
-        lower = [0.0] * len(cols)
-        upper = [inf] * len(cols)
+        col_lower = [0.0] * len(cols)
+        col_upper = [inf] * len(cols)
         for c, i in cols.items():
             if c in known and c not in unknown_set:
-                lower[i], upper[i] = float(known[c][0]), float(known[c][1])
+                col_lower[i], col_upper[i] = float(known[c][0]), float(known[c][1])
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
-        h.addVars(len(cols), lower, upper)
+        h.addVars(len(cols), col_lower, col_upper)
         for rel in rels:
             coef: dict[int, float] = defaultdict(float)
             coef[cols[rel.total]] += 1.0
@@ -132,6 +137,28 @@ def infer_intervals(
             if idx:
                 h.addRow(0.0, 0.0, len(idx), idx, [coef[i] for i in idx])
         previous: int | None = None
+        if screen_zero and not (set(goal) & maximise):
+            # Minimising the sum of the targets not yet shown able to be 0 sets some of them to
+            # 0 at once; each such solution proves those lower bounds, so few programmes
+            # settle a whole group. The rest are minimised one by one below.
+            open_cells = list(goal)
+            h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+            while open_cells:
+                for c in open_cells:
+                    h.changeColCost(cols[c], 1.0)
+                h.run()
+                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    break
+                solution = h.getSolution().col_value
+                zero = [c for c in open_cells if solution[cols[c]] <= _EPS]
+                for c in open_cells:
+                    h.changeColCost(cols[c], 0.0)
+                if not zero:
+                    break
+                for c in zero:
+                    out[c] = (0.0, inf)
+                open_cells = [c for c in open_cells if c not in out]
+            goal = [c for c in goal if c not in out]
         for c in goal:
             i = cols[c]
             if previous is not None:
@@ -139,7 +166,8 @@ def infer_intervals(
             h.changeColCost(i, 1.0)
             previous = i
             bounds = []
-            for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            senses = [highspy.ObjSense.kMinimize] + ([highspy.ObjSense.kMaximize] if c in maximise else [])
+            for sense in senses:
                 h.changeObjectiveSense(sense)
                 h.run()
                 status = h.getModelStatus()
@@ -149,7 +177,7 @@ def infer_intervals(
                     bounds.append(inf)
                 else:
                     raise ValueError(f"the published relations around {c} are inconsistent ({h.modelStatusToString(status)})")
-            out[c] = (bounds[0], bounds[1])
+            out[c] = (bounds[0], bounds[1] if len(bounds) > 1 else inf)
     return out
 
 
@@ -171,7 +199,13 @@ def audit(
     bands = published_intervals or {}
     known = {c: bands.get(c, (float(v), float(v))) for c, v in values.items() if c not in withheld_set}
     targets = [c for c in protect if c in withheld_set]
-    found = infer_intervals(relations, known, withheld_set, targets)
+    # the true values are feasible, so an upper requirement at or below the value always holds
+    need_upper = [c for c in targets if protect[c][1] > values[c]]
+    screen = all(protect[c][0] <= 0 for c in targets)
+    found = infer_intervals(relations, known, withheld_set, targets, upper=need_upper, screen_zero=screen)
+    failing = [c for c in targets if found.get(c, (0.0, 0.0))[0] > protect[c][0] + _EPS and c not in need_upper]
+    if failing:  # the whole interval of a failing cell, for the report
+        found.update(infer_intervals(relations, known, withheld_set, failing))
     result = AuditResult(checked=len(targets), intervals=found)
     for c in sorted(targets):
         lo, hi = found.get(c, (0.0, float("inf")))
@@ -222,7 +256,7 @@ def protect(
     Returns the suppression and the final audit (failing only if no further complement could
     be found, which the caller must treat as a refusal to publish)."""
     exempt_set = frozenset(exempt)
-    sup = suppress(values, relations, threshold, exempt=exempt_set)
+    sup = suppress(values, relations, threshold, exempt=exempt_set, solve=False)
     by_cell: dict[str, list[Relation]] = defaultdict(list)
     for rel in relations:
         for c in rel.members:
@@ -249,6 +283,7 @@ def protect(
             exempt=exempt_set,
             forced=primary,
             complements=chosen,
+            solve=False,
         )
     primary = [c for c, why in sup.reasons.items() if why == PRIMARY]
     return sup, audit(values, relations, sup.cells, protection_intervals(values, primary, threshold))

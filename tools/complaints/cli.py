@@ -1268,8 +1268,9 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @cli.command("stats")
 @click.option("--period", callback=_period, default=None, metavar="PERIOD",
               help="A month YYYY-MM, a quarter YYYY-Qn or a year YYYY. Default: the year of --today.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "markdown"]), default="json", show_default=True,
-              help="json follows schema/stats.schema.json; csv is open data (UTF-8 with BOM); markdown is the site page.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "markdown", "datapackage"]), default="json", show_default=True,
+              help="json follows schema/stats.schema.json; csv is open data (UTF-8 with BOM); markdown is the site page; "
+                   "datapackage writes a Frictionless Data Package (one CSV per period) into --out.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the markdown page.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
@@ -1283,8 +1284,10 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
 
     Counts only valid cases, by the month they were received, as of --today. Small counts
     (1 <= n < publication.threshold in policy.yml) are withheld together with enough other
-    cells that none can be recovered; everything written is scanned for personal data first
-    and nothing is written when a pattern is found. Each output names the formula version,
+    cells that none can be recovered, except organisation-wide rates over at least
+    publication.min_base cases; a linear-programming audit of every relation a reader can use
+    must pass, and everything written is scanned for personal data first: nothing is written
+    when either fails. Each output names the formula version,
     the data's commit and the generation date.
 
     Example:
@@ -1298,10 +1301,17 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     ctx = click.get_current_context()
     if fmt != "markdown" and ctx.get_parameter_source("lang") == click.core.ParameterSource.COMMANDLINE:
         raise click.BadOptionUsage("lang", "--lang applies to --format markdown only (json and csv carry both languages' labels or none)")
+    if fmt == "datapackage" and out_dir is None:
+        raise click.UsageError("--format datapackage writes a folder: give --out DIR")
     repository = open_repo(repo, no_cache)
     day = today_in(repository.policy.timezone, today)
     report = _with_progress(lambda: compute(repository, period, day, accept_unconfirmed=accept_unconfirmed))
-    if out_dir is None:
+    if fmt == "datapackage" and out_dir is not None:
+        from .statspackage import write_package
+
+        path = write_package(report, out_dir)
+        click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
+    elif out_dir is None:
         click.echo(render(report, fmt, lang), nl=False)
     else:
         path = write(report, fmt, out_dir, lang)

@@ -163,13 +163,15 @@ def suppress(
     forced: Iterable[str] = (),
     exempt: Iterable[str] = (),
     complements: Mapping[str, str] | None = None,
+    solve: bool = True,
 ) -> Suppression:
     """Withhold every small cell and enough complements that none can be recovered.
 
     `values` holds every cell, shown or derived; `forced` cells are withheld whatever their
     value (counted as primary); `exempt` cells are not withheld for being small (headline
     figures over a large enough group) and are chosen as complements last; `complements`
-    are cells already chosen as complements by an earlier round."""
+    are cells already chosen as complements by an earlier round. `solve=False` stops after
+    the pairwise rule and leaves the system-wide check to the caller (the LP audit does it)."""
     result = Suppression(threshold)
     withheld = result.reasons
     exempt_set = frozenset(exempt)
@@ -202,6 +204,8 @@ def suppress(
                     if extra is not None:
                         withheld[extra] = COMPLEMENTARY
                         changed = True
+        if not solve:
+            return result
         pinned: set[str] = set()
         for members, rels in components:
             w = {c for c in members if c in withheld}

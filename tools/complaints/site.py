@@ -120,6 +120,7 @@ UI: dict[str, dict[str, str]] = {
         "downloads": "下载本页数据：",
         "download_json": "JSON（统计文件全文）",
         "download_csv": "CSV（开放数据表格）",
+        "download_package": "开放数据包（Frictionless Data Package，每个期间一个 CSV 文件）",
         "threshold": "隐去门槛：小于 **{threshold}** 且大于 0 的数字不公布。",
         "overview_rates": "核心指标",
         "overview_trend": "趋势",
@@ -210,6 +211,7 @@ UI: dict[str, dict[str, str]] = {
         "downloads": "Download this data: ",
         "download_json": "JSON (the whole statistics file)",
         "download_csv": "CSV (open data table)",
+        "download_package": "Open data package (Frictionless Data Package, one CSV per period)",
         "threshold": "Threshold: figures above 0 and below **{threshold}** are not published.",
         "overview_rates": "Key figures",
         "overview_trend": "Trend",
@@ -487,7 +489,7 @@ def policy_snippets(policy: Policy, lang: str) -> dict[str, str]:
 # The "三率" (Beijing's 接诉即办 regulation, art. 32): the overview draws their trend together.
 THREE_RATES: tuple[str, ...] = ("response_rate", "resolution_rate", "satisfaction_rate")
 # Breakdowns the overview shows in full besides their own page.
-OVERVIEW_BREAKDOWNS: tuple[str, ...] = ("on_time_rate",)
+OVERVIEW_BREAKDOWNS: tuple[str, ...] = ("on_time_rate", "outcomes")
 
 STATS_PAGES: tuple[str, ...] = ("overview", "channels", "categories", "departments", "timeliness", "satisfaction")
 
@@ -546,6 +548,10 @@ def _format_value(cell: Mapping[str, Any] | None, metric: Mapping[str, Any], lan
     if cell.get("suppressed"):
         return f'[{ui["suppressed"]}]({prefix}methods.md#suppression "{_attr_escape(ui["suppressed_title"])}")'
     value = cell.get("value")
+    fallback = cell.get("fallback")
+    if fallback and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # the month's own rate is withheld: the quarter's stands in, and says so
+        return f"{value:.1f}%" + (f" ({md_escape(fallback)})" if lang == "en" else f"（{md_escape(fallback)}）")
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
         return ui["no_data"]
     unit = metric.get("unit")
@@ -797,7 +803,8 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
     """The statistics pages' snippets, by file name, and the charts they reference."""
     out = StatsOutput()
     ui = UI[lang]
-    names = [f"stats-{page}.md" for page in STATS_PAGES] + ["stats-meta.md", "stats-methods.md", "stats-disclosure.md", "stats-downloads.md"]
+    names = [f"stats-{page}.md" for page in STATS_PAGES] + ["stats-meta.md", "stats-methods.md", "stats-disclosure.md", "stats-downloads.md",
+                                                          "stats-release.md", "stats-history.md", "stats-top-categories.md", "stats-protection.md"]
     if document is None:
         return {name: ui["stats_missing"] + "\n" for name in names}, out
     metrics: list[Mapping[str, Any]] = list(document.get("metrics") or [])
@@ -809,7 +816,7 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
         if page == "overview":
             body = _overview(metrics, lang, out)
             # Breakdowns with no page of their own (measures, reasons, suggestions...).
-            rest = [m for m in pages["overview"] if m.get("dimension")]
+            rest = [m for m in pages["overview"] if m.get("dimension") and m.get("id") not in OVERVIEW_BREAKDOWNS]
             if rest:
                 body += f"\n## {ui['other_metrics']}\n\n" + "\n".join(metric_section(m, lang, out, level=3) for m in rest)
         else:
@@ -819,6 +826,12 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
     snippets["stats-methods.md"] = _methods(metrics, lang)
     snippets["stats-disclosure.md"] = _disclosure(document, lang)
     snippets["stats-downloads.md"] = _downloads(downloads, lang)
+    from . import statspages
+
+    snippets["stats-release.md"] = statspages.release_line(document, lang)
+    snippets["stats-history.md"] = statspages.history_section(document, lang, out.charts, _chart_ref)
+    snippets["stats-top-categories.md"] = statspages.top_categories_section(document, lang)
+    snippets["stats-protection.md"] = statspages.protection_parameters(document, lang)
     return snippets, out
 
 
@@ -859,6 +872,7 @@ class StatsPublication:
     document: Mapping[str, Any]
     json_text: str
     csv_text: str
+    package: Mapping[str, str] = field(default_factory=dict)  # Frictionless Data Package files by path
 
 
 def statistics_for(root: Path, period: str | None, today: dt.date) -> StatsPublication:
@@ -872,9 +886,11 @@ def statistics_for(root: Path, period: str | None, today: dt.date) -> StatsPubli
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    from .statspackage import build_package
+
     report = compute(Repository.open(root), parsed, today)
     json_text = render_json(report)
-    return StatsPublication(json.loads(json_text), json_text, render_csv(report))
+    return StatsPublication(json.loads(json_text), json_text, render_csv(report), build_package(report))
 
 
 def generate(root: Path, policy: Policy, stats: StatsPublication | None) -> Generated:
@@ -891,6 +907,8 @@ def generate(root: Path, policy: Policy, stats: StatsPublication | None) -> Gene
         known = [commit, commit[:12]] if commit else []
         period = str((stats_document.get("period") or {}).get("id", "all"))
         downloads = {"json": f"statistics-{period}.json", "csv": f"statistics-{period}.csv"}
+        if stats is not None and stats.package:
+            downloads["package"] = f"datapackage-{period}/datapackage.json"
     for lang in LANGUAGES:
         target = docs / lang / GENERATED
         if target.exists():
@@ -902,6 +920,8 @@ def generate(root: Path, policy: Policy, stats: StatsPublication | None) -> Gene
         if stats is not None:
             files[f"downloads/{downloads['json']}"] = stats.json_text
             files[f"downloads/{downloads['csv']}"] = stats.csv_text
+            for rel, text in stats.package.items():
+                files[f"downloads/datapackage-{period}/{rel}"] = text
         for name, text in sorted(files.items()):
             rel = f"{lang}/{GENERATED}/{name}"
             _write(docs / rel, text, f"{DOCS_DIR}/{rel}", known)

@@ -35,6 +35,7 @@ from .model import DONE_LATE, DONE_ON_TIME, OVERDUE, StageDeadline
 
 if TYPE_CHECKING:
     from .repository import Repository
+    from .statshistory import HistoryPeriod
 
 FORMULA_VERSION = 2
 DEFAULT_THRESHOLD = 5
@@ -265,6 +266,12 @@ _METRIC_LIST: tuple[MetricDef, ...] = (
        "measures counts once for each; the total is the number of measures.",
        dimension="measure",
        open_cases=Label("只计已办结的投诉。", "Only resolved complaints count.")),
+    _m("measures_by_category", "各类别的处理措施", "Measures taken by category", "count", "measures",
+       "办结时采取的处理措施数，按投诉类别分列：一件投诉采取多项措施时每项各计一次；合计为措施总数（与“处理措施”的合计相同）。",
+       "Measures taken at resolution, by the complaint's category: a complaint with several measures counts once "
+       "for each; the total is the number of measures (the same as the total of measures taken).",
+       dimension="category",
+       open_cases=Label("只计已办结的投诉。", "Only resolved complaints count.")),
     _m("suggestions", "改进建议", "Improvement suggestions", "count", "suggestions",
        "从投诉中形成的改进建议：收到数、其中采纳数、其中奖励数（奖励只适用于采纳的建议）。",
        "Improvement suggestions drawn from complaints: received, of which adopted, of which rewarded "
@@ -278,12 +285,12 @@ METRICS: dict[str, MetricDef] = {m.id: m for m in _METRIC_LIST}
 DISCLOSURE_RULE = Label(
     "只公布汇总数，最细到月。全机构的三率、各环节按时率、办结结果和回访评价分布，在其分母（基数）不少于最小基数时全部公布；"
     "其余计数（按部门、类别、渠道、理由、措施分列的，以及基数不足的全机构数）中 1 至阈值减 1 的不公布，并再隐去足够多的其他格，"
-    "经线性规划审计，读者对每个隐去的数只能推出一个同时包含 0 和阈值的区间。某月无法公布时，趋势图改用所在季度的数。",
+    "经线性规划审计，读者对每个隐去的数推出的区间都包含 0（无法断定其中有任何人）。某月无法公布时，趋势图改用所在季度的数。",
     "Aggregates only, months at the finest. Organisation-wide 三率, on-time rates, outcome and follow-up "
     "distributions are published in full when their base (denominator) reaches the minimum base; any other count "
     "(by department, category, channel, reason or measure, and organisation-wide figures over a smaller base) from 1 "
     "to the threshold minus 1 is withheld with enough other cells that, by a linear-programming audit, a reader can "
-    "narrow no withheld count to an interval that excludes 0 or the threshold. A month that cannot be published "
+    "narrow no withheld count to an interval that excludes 0 (no one can be shown to be in it). A month that cannot be published "
     "shows its quarter in the trend.",
 )
 
@@ -343,6 +350,7 @@ class PublicationSettings:
     threshold: int = DEFAULT_THRESHOLD
     min_base: int = DEFAULT_MIN_BASE
     method: str = METHOD
+    update_every: str = "month"
     satisfied: tuple[str, ...] = DEFAULT_SATISFIED
     backlog_age_buckets: tuple[int, ...] = DEFAULT_BUCKETS
     allow: tuple[str, ...] = ()
@@ -361,16 +369,26 @@ class PublicationSettings:
         method = pub.get("method", METHOD)
         if method != METHOD:
             raise ConfigError(f"policy.yml::$.publication.method: must be {METHOD}")
+        update_every = pub.get("update_every", "month")
+        if update_every not in ("month", "quarter"):
+            raise ConfigError("policy.yml::$.publication.update_every: must be month or quarter")
         buckets = tuple(pub.get("backlog_age_buckets", DEFAULT_BUCKETS))
         if not buckets or list(buckets) != sorted(set(buckets)):
             raise ConfigError("policy.yml::$.publication.backlog_age_buckets: must be ascending and distinct")
         return cls(
             threshold=threshold,
             min_base=min_base,
+            update_every=update_every,
             satisfied=tuple(pub.get("satisfied", DEFAULT_SATISFIED)),
             backlog_age_buckets=buckets,
             allow=tuple(pub.get("allow", ())),
         )
+
+    def next_update(self, today: dt.date) -> dt.date:
+        """The first day of the next month (or quarter): when the statistics are next regenerated."""
+        step = 1 if self.update_every == "month" else 3 - (today.month - 1) % 3
+        month = today.month - 1 + step
+        return dt.date(today.year + month // 12, month % 12 + 1, 1)
 
     def bucket_keys(self) -> list[str]:
         keys = []
@@ -521,6 +539,9 @@ class MetricResult:
     rows: tuple[Cell, ...]
     total: Cell | None
     trend: tuple[Slice, ...]
+    # every begun quarter of the year and the year itself, cut from the same pattern
+    # (`Slice.month` holds the period's id): what the open-data files per period carry
+    periods: tuple[Slice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -536,6 +557,8 @@ class StatsReport:
     min_base: int = DEFAULT_MIN_BASE
     method: str = METHOD
     audited_cells: int = 0
+    next_update: dt.date | None = None
+    history: tuple[HistoryPeriod, ...] = ()
 
     @property
     def suppressed_cells(self) -> int:
@@ -822,8 +845,10 @@ def _count(
         lat.flow(f"{n}|due", on + lt)
         lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
 
-    # measures
+    # measures, by kind and by the complaint's category: one total under two names
     flow_keyed("measures", keys["measure"], lambda f: list(f.measures), "measure")
+    flow_keyed("catmeasures", keys["category"], lambda f: [f.category] * len(f.measures), "category")
+    lat.add("measures", ["catmeasures"])
 
     # suggestions
     flow("sugg|received", ((f, len(f.suggestions)) for f in year_facts))
@@ -971,6 +996,8 @@ def compute_from_facts(
             return [rate_cell(k, lab, f"deptperf|{k}|ontime", f"deptperf|{k}|late", f"deptperf|{k}|due", p) for k, lab in items], None
         if mid == "review_outcomes":
             return [count_cell(k, lab, f"reviewed|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "reviewed", p)
+        if mid == "measures_by_category":
+            return [count_cell(k, lab, f"catmeasures|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "catmeasures", p)
         if mid == "measures_by_kind":
             return [count_cell(k, lab, f"measures|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "measures", p)
         if mid == "suggestions":
@@ -997,7 +1024,11 @@ def compute_from_facts(
                     for c, q in zip(mrows, qrows)
                 ]
             trend.append(Slice(m, tuple(mrows), mtotal))
-        results.append(MetricResult(mdef, tuple(rows), total, tuple(trend)))
+        others = []
+        for p in [*(q for q, ms in lat.quarters.items() if ms[0] in begun), lat.year]:
+            prows, ptotal = rows_for(mdef, p)
+            others.append(Slice(p, tuple(prows), ptotal))
+        results.append(MetricResult(mdef, tuple(rows), total, tuple(trend), tuple(others)))
 
     org = raw.get("organisation", {}).get("name", {}) if isinstance(raw.get("organisation"), Mapping) else {}
     return StatsReport(
@@ -1012,6 +1043,7 @@ def compute_from_facts(
         min_base=settings.min_base,
         method=settings.method,
         audited_cells=audited,
+        next_update=settings.next_update(today),
     )
 
 
@@ -1096,8 +1128,11 @@ def compute(
     commit = data_commit(repo.root)
 
     def run() -> StatsReport:
+        from .statshistory import with_history
+
         facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed)
-        return compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+        report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+        return with_history(report, facts, today, repo.policy.raw, calendar)
 
     if not getattr(repo, "use_cache", False):
         return run()
@@ -1105,7 +1140,7 @@ def compute(
     from .cache import memoized
     from .validate import inputs_digest
 
-    purpose = f"stats-report\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{commit}\x00{inputs_digest(repo)}"
+    purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{commit}\x00{inputs_digest(repo)}"
     return memoized(repo.root, "stats-report", purpose, StatsReport, run)
 
 

@@ -31,6 +31,8 @@ CSV_COLUMNS = (
     "period",
     "value",
     "suppressed",
+    "rounded",
+    "fallback_period",
     "numerator",
     "denominator",
     "observations",
@@ -50,6 +52,8 @@ def _cell(c: Cell) -> dict[str, Any]:
         out["denominator"] = c.denominator
     if c.is_quantile:
         out["observations"] = c.observations
+    if c.fallback:
+        out["fallback"] = c.fallback
     return out
 
 
@@ -85,14 +89,34 @@ def to_json_document(report: StatsReport) -> dict[str, Any]:
         "organisation": report.organisation.to_json(),
         "period": {"id": report.period.id, "kind": report.period.kind, "months": list(report.months)},
         "generated": report.generated.isoformat(),
+        "release": {
+            "data_as_of": report.generated.isoformat(),
+            "next_update": report.next_update.isoformat() if report.next_update else None,
+        },
         "data_commit": report.data_commit,
         "formula_version": FORMULA_VERSION,
         "disclosure": {
+            "method": report.method,
             "threshold": report.threshold,
+            "min_base": report.min_base,
             "suppressed_cells": report.suppressed_cells,
+            "audited_cells": report.audited_cells,
             "rule": DISCLOSURE_RULE.to_json(),
         },
         "metrics": [_metric(m) for m in report.metrics],
+        "history": [
+            {
+                "period": h.period,
+                "kind": h.kind,
+                "complete": h.complete,
+                "figures": [
+                    {"metric": f.metric, "key": f.key, "value": f.value, "suppressed": f.suppressed,
+                     "change": f.change, "change_unit": f.change_unit}
+                    for f in h.figures
+                ],
+            }
+            for h in report.history
+        ],
     }
 
 
@@ -141,6 +165,8 @@ def render_csv(report: StatsReport) -> str:
                         period,
                         _fmt_number(c.value),
                         "true" if c.suppressed else "false",
+                        "true" if (c.is_rate or c.is_quantile) and c.value is not None else "false",
+                        c.fallback or "",
                         "" if c.numerator is None else c.numerator,
                         "" if c.denominator is None else c.denominator,
                         "" if c.observations is None else c.observations,
@@ -160,6 +186,8 @@ def _show(c: Cell | None, lang: str) -> str:
         return SUPPRESSED_MARK
     if c.value is None:
         return "–"
+    if c.is_rate and c.fallback:
+        return f"{_fmt_number(c.value)}% ({c.fallback})"
     if c.is_rate:
         return f"{_fmt_number(c.value)}% ({c.numerator}/{c.denominator})"
     if c.is_quantile:
@@ -179,11 +207,13 @@ def render_markdown(report: StatsReport, lang: str = "zh") -> str:
         f"# {org} {'投诉统计' if zh else 'complaint statistics'} {report.period.id}",
         "",
         (
-            f"统计期 {report.period.id}；生成日期 {report.generated.isoformat()}；数据版本 `{report.data_commit}`；"
-            f"公式版本 {FORMULA_VERSION}；小计数隐去阈值 {report.threshold}。"
+            f"统计期 {report.period.id}；生成日期 {report.generated.isoformat()}（数据截至该日）；"
+            f"下次更新 {report.next_update.isoformat() if report.next_update else '–'}；数据版本 `{report.data_commit}`；"
+            f"公式版本 {FORMULA_VERSION}；小计数隐去阈值 {report.threshold}，最小基数 {report.min_base}。"
             if zh
-            else f"Period {report.period.id}; generated {report.generated.isoformat()}; data commit `{report.data_commit}`; "
-            f"formula version {FORMULA_VERSION}; small-count threshold {report.threshold}."
+            else f"Period {report.period.id}; generated {report.generated.isoformat()} (data as of that date); "
+            f"next update {report.next_update.isoformat() if report.next_update else '–'}; data commit `{report.data_commit}`; "
+            f"formula version {FORMULA_VERSION}; small-count threshold {report.threshold}, minimum base {report.min_base}."
         ),
         "",
         f"{SUPPRESSED_MARK} " + t(DISCLOSURE_RULE),
