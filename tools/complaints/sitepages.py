@@ -87,8 +87,8 @@ class SiteMeta:
 
 def _relative(target: str, page_url: str) -> str:
     """TARGET (a path from the site root) as a link from the page at PAGE_URL."""
-    depth = page_url.count("/") if page_url and not page_url.endswith(".html") else page_url.count("/")
-    return "../" * depth + target if depth else target
+    # MkDocs page URLs are folders ("statistics/channels/"): one "../" per folder level.
+    return "../" * page_url.count("/") + target
 
 
 _ALTERNATE = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
