@@ -20,6 +20,7 @@ from browser.support import AGE_BUNDLE_SHA256, copy_repository
 from complaints.cli import cli
 from complaints.errors import PublicationError
 from complaints.pii import luhn_valid, resident_id_valid
+from complaints import sitepages
 from complaints.site import build_site
 
 TODAY = dt.date(2026, 11, 27)
@@ -27,6 +28,14 @@ THEME = Path(material.__file__).resolve().parent / "templates"
 
 # Plain <a href> links the pages make on purpose to other hosts (none so far).
 ALLOWED_LINK_HOSTS: frozenset[str] = frozenset()
+# The organisation's own channels (policy.yml channel_contacts): shown and linked on purpose,
+# never fetched (test_html_loads_nothing_from_elsewhere and the browser tests watch that).
+CHANNEL_HOSTS: frozenset[str] = frozenset(
+    re.sub(r"^https://", "", str(entry["web"])).split("/")[0]
+    for entry in (yaml.safe_load((Path(__file__).parent / "fixtures" / "template" / "policy.yml").read_text(encoding="utf-8"))
+                  .get("channel_contacts") or {}).values()
+    if "web" in entry
+)
 # Namespace names, never fetched.
 NAMESPACES = ("http://www.w3.org/", "http://www.sitemaps.org/schemas/sitemap/")
 
@@ -67,6 +76,7 @@ def test_every_page_exists_in_both_languages(built: Path) -> None:
 def test_scripts_and_stylesheets_are_the_themes_or_our_own(built: Path, repo: Path) -> None:
     shipped = {_digest(p) for p in THEME.rglob("*") if p.is_file()}
     ours = {_digest(p) for p in (repo / "site").rglob("*") if p.is_file() and p.suffix in (".js", ".css")}
+    ours |= {_digest(p) for p in (Path(sitepages.__file__).parent / "site_assets").iterdir() if p.is_file()}
     assets = [p for p in built.rglob("*") if p.suffix in (".js", ".css")]
     assert assets
     foreign = [str(p.relative_to(built)) for p in assets if _digest(p) not in shipped | ours]
@@ -90,6 +100,8 @@ def test_no_page_refers_to_another_host(built: Path) -> None:
             before = text[max(0, match.start() - 40):match.start()]
             host = re.sub(r"^(?:https?:)?//", "", ref).split("/")[0]
             if re.search(r"<a\b[^>]*href=[\"']?$", before) and host in ALLOWED_LINK_HOSTS:
+                continue
+            if host in CHANNEL_HOSTS:
                 continue
             problems.append(f"{path.relative_to(built)}: {ref}")
     assert problems == []
@@ -151,7 +163,7 @@ def test_the_time_limits_come_from_the_policy(repo: Path, tmp_path: Path) -> Non
     finally:
         policy_file.write_text(original, encoding="utf-8")
     limits = (tmp_path / "out" / "time-limits" / "index.html").read_text(encoding="utf-8")
-    assert re.search(r"<td>受理决定</td>\s*<td>收到投诉</td>\s*<td>4个工作日</td>", limits)
+    assert '<th scope="row" data-label="环节">受理决定</th><td data-label="起算">收到投诉</td><td data-label="时限">4个工作日</td>' in limits
     process = (tmp_path / "out" / "process" / "index.html").read_text(encoding="utf-8")
     assert "受理决定，自收到投诉次日起 4个工作日" in process
     complain = (tmp_path / "out" / "complain" / "index.html").read_text(encoding="utf-8")
@@ -266,3 +278,31 @@ def test_site_commands_are_documented_with_an_example() -> None:
     for args in (["site", "--help"], ["site", "build", "--help"], ["site", "serve", "--help"]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_every_page_gets_the_sites_finishing_touches(built: Path) -> None:
+    for path in [built / "index.html", built / "en" / "statistics" / "index.html", built / "time-limits" / "index.html"]:
+        text = path.read_text(encoding="utf-8")
+        assert "assets/complaints/site.css" in text and "assets/complaints/site.js" in text, path
+        # The search worker is told the page's language; the theme's worker is wrapped, not changed.
+        lang = "en" if "/en/" in path.as_posix() else "zh"
+        assert re.search(rf'"search": "[^"]*workers/complaints-search\.js\?lang={lang}&langs=zh,en&worker=search\.[0-9a-f]+\.min\.js"', text)
+        # No alternate links: the theme fetches a sitemap next to each, which does not exist.
+        assert '<link rel="alternate"' not in text
+        assert re.search(r'<div class="md-search" data-md-component="search" role="dialog" aria-label="[^"]+">', text)
+    home = (built / "index.html").read_text(encoding="utf-8")
+    assert '<p class="cx-updated">本站更新于 2026年11月27日</p>' in home
+    assert "Last updated 27 November 2026" in (built / "en" / "index.html").read_text(encoding="utf-8")
+    assert (built / "assets" / "javascripts" / "workers" / "complaints-search.js").is_file()
+
+
+def test_the_page_not_found_page_exists_in_each_language(built: Path) -> None:
+    zh = (built / "404.html").read_text(encoding="utf-8")
+    en = (built / "en" / "404.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in zh and "<h1>页面不存在</h1>" in zh and 'href="/">返回首页</a>' in zh
+    assert '<html lang="en"' in en and "<h1>Page not found</h1>" in en and 'href="/en/">Go to the home page</a>' in en
+    for page in (zh, en):
+        # Served at any missing address, so every link and asset is absolute.
+        refs = re.findall(r'(?:href|src)="([^"#]+)"', page)
+        assert refs and all(ref.startswith(("/", "https://", "tel:")) for ref in refs), [r for r in refs if not r.startswith("/")]
+        assert '"base": "/' in page

@@ -302,7 +302,7 @@ def _vocabulary_list(policy: Policy, vocabulary: str, lang: str) -> str:
 
 CONTACT_FIELDS: tuple[str, ...] = ("phone", "web", "address", "location", "hours", "accessibility")
 # The home page lists how to reach each channel in brief: where and how, not every note.
-BRIEF_FIELDS: tuple[str, ...] = ("phone", "web", "address", "location")
+BRIEF_FIELDS: tuple[str, ...] = ("phone", "web", "address", "location", "hours")
 
 
 def _contact_value(field_name: str, value: Any, lang: str) -> str:

@@ -6,8 +6,8 @@ here, page by page, and by one stylesheet and one script from ``site_assets/``:
 - search answers in the reader's language and analyses English queries like the index (the
   theme turns every typed word into a prefix query, which skips the stemmer the index was built
   with, so "complaints" found nothing in an index holding "complaint");
-- tables scroll visibly and can be scrolled from the keyboard (each scroll area is a named,
-  focusable region), with the first column kept in view;
+- tables scroll visibly and can be scrolled from the keyboard (the theme wraps them in its
+  script; site.js makes each scroll area a named, focusable region), first column in view;
 - the search dialog has a name; the "last updated" date is in the footer;
 - no page asks for a file that does not exist (the theme fetches a sitemap next to every
   alternate-language link, so those links are dropped: the language switch carries the pairs);
@@ -34,7 +34,6 @@ META_FILE = "site-meta.json"  # written by the site generation, read by the hook
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "search": "搜索本站",
-        "table": "表格（可左右滚动）",
         "updated": "本站更新于 {date}",
         "not_found_title": "页面不存在",
         "not_found": "您要找的页面不存在，可能已经移动或删除。",
@@ -43,7 +42,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "en": {
         "search": "Search this site",
-        "table": "Table (scrolls sideways)",
         "updated": "Last updated {date}",
         "not_found_title": "Page not found",
         "not_found": "The page you are looking for does not exist. It may have been moved or removed.",
@@ -89,11 +87,10 @@ class SiteMeta:
 
 def _relative(target: str, page_url: str) -> str:
     """TARGET (a path from the site root) as a link from the page at PAGE_URL."""
-    depth = page_url.count("/") if page_url and not page_url.endswith(".html") else page_url.count("/")
-    return "../" * depth + target if depth else target
+    # MkDocs page URLs are folders ("statistics/channels/"): one "../" per folder level.
+    return "../" * page_url.count("/") + target
 
 
-_SCROLLWRAP = re.compile(r'<div class="md-typeset__scrollwrap">')
 _ALTERNATE = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]*">')
 _SEARCH_DIALOG = re.compile(r'(<div class="md-search" data-md-component="search" role="dialog")>')
 _COPYRIGHT = re.compile(r'(<div class="md-copyright">)')
@@ -103,11 +100,6 @@ _WORKER = re.compile(r'("search": "[^"]*workers/)(search\.[0-9a-f]+\.min\.js)(")
 def finish_page(text: str, page_url: str, lang: str, meta: SiteMeta, languages: tuple[str, ...]) -> str:
     """One built page with the additions above."""
     words = WORDS.get(lang, WORDS["en"])
-    counter = iter(range(1, 10_000))
-    text = _SCROLLWRAP.sub(
-        lambda _m: f'<div class="md-typeset__scrollwrap" tabindex="0" role="region" aria-label="{html.escape(words["table"])} {next(counter)}">',
-        text,
-    )
     text = _ALTERNATE.sub("", text)
     text = _SEARCH_DIALOG.sub(rf'\1 aria-label="{html.escape(words["search"])}">', text)
     if meta.updated is not None:
