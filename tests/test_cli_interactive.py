@@ -153,6 +153,8 @@ def test_event_asks_for_the_kind_and_its_fields(repo: Path) -> None:
     assert status == 0
 
     child = spawn(repo, "event", case_id)
+    answer(child, "Event [", "accept")  # refused at once: no field is asked for in vain
+    child.expect_exact("error: cannot record 'accept' now: the complaint was already accepted")
     answer(child, "Event [", "办结")
     answer(child, "Date (YYYY-MM-DD)", "2026-03-06")
     answer(child, "Outcome [", "true")

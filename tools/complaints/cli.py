@@ -924,8 +924,14 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
         from .interactive import ask_until
 
         choices = ", ".join([*EVENT_COMMANDS, *SUGGESTION_COMMANDS])
-        command = ask_until(_ask, _say, f"Event [{choices}]",
-                            lambda t: t.strip() if t.strip() in SUGGESTION_COMMANDS else word_of(t, EVENT_COMMANDS))  # fmt: skip
+        allowed = _allowed_now(repository, case_id, today_date)
+
+        def kind_check(typed: str) -> str:
+            word = typed.strip() if typed.strip() in SUGGESTION_COMMANDS else word_of(typed, EVENT_COMMANDS)
+            allowed(word)
+            return word
+
+        command = ask_until(_ask, _say, f"Event [{choices}]", kind_check)
         assert command is not None
     for text, option in ((reason if command != "not-accept" else None, "--reason"), (summary, "--summary"), (note, "--note")):
         if text is not None:
@@ -994,6 +1000,28 @@ def _suggestion_event(repository: "Repository", case_id: str, command: str, summ
         raise click.UsageError("'adopt' does not take --summary (it marks an existing suggestion)")
     result = mark(repository, case_id, number, today_date, adopted=adopted is not False, rewarded=bool(rewarded))
     return result
+
+
+def _allowed_now(repository: "Repository", case_id: str, today_date: dt.date) -> Callable[[str], None]:
+    """A check that the case's state allows an event word, so that a question about an
+    event that cannot be recorded is never asked (the writer checks again before writing)."""
+    from .lifecycle import transition_problem
+
+    try:
+        _path, case = repository.read_case(case_id, today_date)
+    except ComplaintsError:
+        return lambda word: None  # the writer names what is wrong with the file
+    timeline = list(case.get("timeline") or ())
+
+    def check(word: str) -> None:
+        kind = EVENT_COMMANDS.get(word)
+        if kind is None or kind == "transferred":  # a transfer's check needs its --from
+            return
+        reason = transition_problem(timeline, {"kind": kind})
+        if reason is not None:
+            raise UsageMistake(f"cannot record '{word}' now: {reason}")
+
+    return check
 
 
 def _raise(exc: Exception) -> Any:
