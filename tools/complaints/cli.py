@@ -399,11 +399,12 @@ STATE_CHOICES = ("open", "all", "received", "acknowledged", "accepted", "not_acc
 @click.option("--received-to", type=DATE, help="Received on or before this day.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @accept_unconfirmed_option
+@no_cache_option
 @repo_option
 @today_option
 def list_command(handlers: tuple[str, ...], departments: tuple[str, ...], states: tuple[str, ...], stages: tuple[str, ...],
                  categories: tuple[str, ...], received_from: dt.date | None, received_to: dt.date | None, fmt: str,
-                 accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
+                 accept_unconfirmed: bool, no_cache: bool, repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
     """List cases, newest first, with their state and the stage due next (most urgent first).
 
     Open cases only unless --state says otherwise (as `gh issue list` does). Shows ids, dates
@@ -425,7 +426,7 @@ def list_command(handlers: tuple[str, ...], departments: tuple[str, ...], states
     from .caselist import LIST_FORMATS, CaseFilter, list_cases
     from .vocabulary import resolve_list
 
-    repository = open_repo(repo)
+    repository = open_repo(repo, no_cache)
     raw = repository.policy.raw
     for values, option in ((handlers, "--handler"), (departments, "--department"), (stages, "--stage"), (categories, "--category")):
         _one_per_option(values, option)
