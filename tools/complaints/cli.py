@@ -968,7 +968,12 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
         _confirm_save([f"Add to {case_id}:", *summary_lines(fields)])
     path = append_event(repository, case_id, event, today_date)
     click.echo(f"recorded {event['kind']} on {event['date']} in {repository.relative(path)}")
-    click.echo(_coloured(next_due_text(show_case(repository, case_id, today_date, accept_unconfirmed=True))))
+    try:
+        view = show_case(repository, case_id, today_date)
+    except ComplaintsError as exc:  # e.g. next year's calendar not announced: say so, the event is recorded
+        click.echo(f"warning: what is due next cannot be computed: {exc}", err=True)
+        return
+    click.echo(_coloured(next_due_text(view)))
 
 
 def _suggestion_event(repository: "Repository", case_id: str, command: str, summary: str | None, number: int | None,
