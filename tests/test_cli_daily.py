@@ -353,3 +353,9 @@ def test_progress_on_a_terminal_after_a_second(sample: Path, monkeypatch: pytest
     drawn = terminal.getvalue()
     assert "checked 1/3" not in drawn and "checked 2/3" not in drawn  # the first second stays quiet
     assert "\rchecked 3/3 files" in drawn and drawn.endswith("\r\x1b[K")
+
+
+def test_an_unknown_revision_shows_the_commands_own_usage(sample: Path) -> None:
+    result = run("validate", "--changed-since", "no-such-branch", "--repo", str(sample), "--today", TODAY)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: complaints validate") and "unknown git revision" in result.stderr

@@ -7,6 +7,7 @@ option, a word that is not in the policy's vocabulary, a malformed date), 130 in
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -794,8 +795,8 @@ def _event_vocabularies(repository: "Repository", kind: str, given: dict[str, An
     return out
 
 
-def _ask_event_fields(repository: "Repository", command: str, kind: str, given: dict[str, Any], today_date: dt.date,
-                      date: dt.date | None, everything: bool) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
+def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind: str, given: dict[str, Any],
+                      today_date: dt.date, date: dt.date | None, everything: bool) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
     """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
     required ones, or (``everything``) the date and the optional ones too."""
     from .interactive import ask_key, ask_keys, ask_until, check_text, parse_date
@@ -813,6 +814,12 @@ def _ask_event_fields(repository: "Repository", command: str, kind: str, given: 
 
     if date is None and everything:
         date = ask_until(_ask, _say, "Date (YYYY-MM-DD)", date_check, today_date.isoformat())
+    held: str | None = None
+    if kind == "transferred":
+        from .lifecycle import holding
+
+        with contextlib.suppress(ComplaintsError):
+            held = holding(list(repository.read_case(case_id, today_date)[1].get("timeline") or ()))[0]
     out = dict(given)
     # The note last, as in the file: it is about the event as a whole.
     for name in (*required, *sorted(optional, key=lambda n: n == "note")):
@@ -826,7 +833,9 @@ def _ask_event_fields(repository: "Repository", command: str, kind: str, given: 
         if vocabulary is not None and name == "measures":
             out[name] = ask_keys(_ask, _say, raw, vocabulary, "Measures", optional=is_optional)
         elif vocabulary is not None:
-            out[name] = ask_key(_ask, _say, raw, vocabulary, title, optional=is_optional)
+            # A transfer starts from the department holding the case: offered as the default.
+            default = (held or "") if (kind, name) == ("transferred", "from") else ""
+            out[name] = ask_key(_ask, _say, raw, vocabulary, title, default=default, optional=is_optional)
         elif name == "days":
 
             def days_check(typed: str) -> int | None:
@@ -954,12 +963,14 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     missing = [name for name in event_schema_fields(repository.root, kind)[0] if given.get(name) in (None, (), "")]
     asked = ask and (kind_asked or bool(missing))
     if asked:
-        given, date = _ask_event_fields(repository, command, kind, given, today_date, date, everything=kind_asked)
+        given, date = _ask_event_fields(repository, case_id, command, kind, given, today_date, date, everything=kind_asked)
     try:
         event = build_event(repository.root, command, date or today_date, given)
     except EventFieldError as exc:
         raise click.UsageError(str(exc)) from None
     _warn_before_event(repository, case_id, kind, today_date)
+    if asked:
+        _refuse_before_save(repository, case_id, event, today_date)
     if asked and not yes:
         from .vocabulary import event_field_vocabulary
 
@@ -1028,6 +1039,20 @@ def _allowed_now(repository: "Repository", case_id: str, today_date: dt.date) ->
             raise UsageMistake(f"cannot record '{word}' now: {reason}")
 
     return check
+
+
+def _refuse_before_save(repository: "Repository", case_id: str, event: dict[str, Any], today_date: dt.date) -> None:
+    """The writer's own lifecycle check, before "Save?" rather than after it."""
+    from .errors import TransitionError
+    from .lifecycle import transition_problem
+
+    try:
+        path, case = repository.read_case(case_id, today_date)
+    except ComplaintsError:
+        return  # append_event names what is wrong with the file
+    reason = transition_problem(list(case.get("timeline") or ()), event)
+    if reason is not None:
+        raise TransitionError(f"{path}: cannot record '{event.get('kind')}': {reason}")
 
 
 def _raise(exc: Exception) -> Any:
