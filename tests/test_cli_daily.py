@@ -328,3 +328,34 @@ def test_help_examples_are_never_rewrapped_and_parse(path: tuple[str, ...], comm
             current.make_context(current.name or "", args, parent=ctx)
         except click.BadParameter as exc:
             assert "does not exist" in str(exc), f"{example}: {exc}"  # a file named in the example, e.g. a key
+
+
+def test_progress_on_a_terminal_after_a_second(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drawing itself, with a stand-in clock and terminal: nothing in the first second,
+    then "checked N/TOTAL files", cleared at the end."""
+    import complaints.cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clock = iter(n * 0.4 for n in range(10_000))
+    terminal = Terminal()
+    monkeypatch.setattr(cli_module.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(cli_module.sys, "stderr", terminal)
+    from complaints import progress
+
+    def work() -> None:
+        for done in range(1, 4):
+            progress.tick(done, 3)
+
+    cli_module._with_progress(work)
+    drawn = terminal.getvalue()
+    assert "checked 1/3" not in drawn and "checked 2/3" not in drawn  # the first second stays quiet
+    assert "\rchecked 3/3 files" in drawn and drawn.endswith("\r\x1b[K")
+
+
+def test_an_unknown_revision_shows_the_commands_own_usage(sample: Path) -> None:
+    result = run("validate", "--changed-since", "no-such-branch", "--repo", str(sample), "--today", TODAY)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: complaints validate") and "unknown git revision" in result.stderr

@@ -153,6 +153,8 @@ def test_event_asks_for_the_kind_and_its_fields(repo: Path) -> None:
     assert status == 0
 
     child = spawn(repo, "event", case_id)
+    answer(child, "Event [", "accept")  # refused at once: no field is asked for in vain
+    child.expect_exact("error: cannot record 'accept' now: the complaint was already accepted")
     answer(child, "Event [", "办结")
     answer(child, "Date (YYYY-MM-DD)", "2026-03-06")
     answer(child, "Outcome [", "true")
@@ -181,3 +183,24 @@ def test_event_with_every_field_given_asks_nothing(repo: Path) -> None:
     status, out = finish(child)
     assert status == 0, out
     assert "Save?" not in out and "recorded accepted" in out
+
+
+def test_transfer_offers_the_department_holding_the_case(repo: Path) -> None:
+    case_id = _new_case(repo)
+    for args in (("accept",), ("assign", "--department", "permits", "--handler", "h-zhou")):
+        status, out = finish(spawn(repo, "event", case_id, *args))
+        assert status == 0, out
+    child = spawn(repo, "event", case_id)
+    answer(child, "Event [", "转办")
+    answer(child, "Date (YYYY-MM-DD)", "")
+    child.expect_exact("From [general_office (办公室)")
+    child.expect_exact("[permits]: ")  # the holding department, taken with Enter
+    child.sendline("")
+    answer(child, "To [", "permits")
+    answer(child, "Reason (internal", "材料在登记窗口")
+    answer(child, "Handler [", "")
+    answer(child, "Note (internal", "")
+    # The lifecycle's check comes before "Save?", not after it.
+    child.expect_exact("cannot record 'transferred': a transfer must go to a different department")
+    status, _ = finish(child)
+    assert status == 1

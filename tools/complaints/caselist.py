@@ -113,20 +113,55 @@ def case_row(case: Mapping[str, Any], path: str, stages: Sequence[StageDeadline]
     )
 
 
+@dataclass(frozen=True)
+class RowRecords:
+    """The listing row of a case, computed in the worker processes and cached like the
+    records of `overdue` (validate.case_records); settled once no stage is running."""
+
+    policy: Any
+    calendar: Any
+
+    @property
+    def key(self) -> str:
+        return f"caselist:unconfirmed={self.calendar.accept_unconfirmed}"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseRow, bool, tuple[int, int] | None]:
+        from .cache import _span
+
+        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
+        return case_row(case, path, stages), all(s.completed is not None for s in stages), _span(stages, today)
+
+
 def list_cases(repo: Any, today: dt.date, keep: CaseFilter, *, accept_unconfirmed: bool = False) -> CaseListing:
     """Every valid case that ``keep`` keeps, newest first (invalid files are left to
-    `complaints validate`)."""
+    `complaints validate`, and named in a warning)."""
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     rows: list[CaseRow] = []
     total = 0
-    for path, case in repo.iter_valid_cases(today):
-        total += 1
-        stages = case_deadlines_of(case, path, repo.policy, calendar, today)
-        row = case_row(case, path, stages)
-        if keep.keeps(row):
-            rows.append(row)
+    warnings: list[str] = []
+    records = getattr(repo, "case_records", None)
+    if records is not None:
+        from .cache import touch_calendar
+        from .validate import skipped_warning
+
+        skipped: list[str] = []
+        spans = []
+        for _path, row, span in records(today, RowRecords(repo.policy, calendar), skipped):
+            total += 1
+            spans.append(span)
+            if keep.keeps(row):
+                rows.append(row)
+        touch_calendar(calendar, spans)
+        if skipped:
+            warnings.append(skipped_warning(skipped))
+    else:
+        for path, case in repo.iter_valid_cases(today):
+            total += 1
+            row = case_row(case, path, case_deadlines_of(case, path, repo.policy, calendar, today))
+            if keep.keeps(row):
+                rows.append(row)
     rows.sort(key=lambda r: (r.received, r.case_id), reverse=True)
-    return CaseListing(today, tuple(rows), total, tuple(calendar.warnings))
+    return CaseListing(today, tuple(rows), total, (*calendar.warnings, *warnings))
 
 
 # ---- list renderers ---------------------------------------------------------------------------

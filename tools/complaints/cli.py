@@ -7,6 +7,7 @@ option, a word that is not in the policy's vocabulary, a malformed date), 130 in
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -418,11 +419,12 @@ STATE_CHOICES = ("open", "all", "received", "acknowledged", "accepted", "not_acc
 @click.option("--received-to", type=DATE, help="Received on or before this day.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @accept_unconfirmed_option
+@no_cache_option
 @repo_option
 @today_option
 def list_command(handlers: tuple[str, ...], departments: tuple[str, ...], states: tuple[str, ...], stages: tuple[str, ...],
                  categories: tuple[str, ...], received_from: dt.date | None, received_to: dt.date | None, fmt: str,
-                 accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
+                 accept_unconfirmed: bool, no_cache: bool, repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
     """List cases, newest first, with their state and the stage due next (most urgent first).
 
     Open cases only unless --state says otherwise (as `gh issue list` does). Shows ids, dates
@@ -444,7 +446,7 @@ def list_command(handlers: tuple[str, ...], departments: tuple[str, ...], states
     from .caselist import LIST_FORMATS, CaseFilter, list_cases
     from .vocabulary import resolve_list
 
-    repository = open_repo(repo)
+    repository = open_repo(repo, no_cache)
     raw = repository.policy.raw
     for values, option in ((handlers, "--handler"), (departments, "--department"), (stages, "--stage"), (categories, "--category")):
         _one_per_option(values, option)
@@ -815,8 +817,8 @@ def _event_vocabularies(repository: "Repository", kind: str, given: dict[str, An
     return out
 
 
-def _ask_event_fields(repository: "Repository", command: str, kind: str, given: dict[str, Any], today_date: dt.date,
-                      date: dt.date | None, everything: bool) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
+def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind: str, given: dict[str, Any],
+                      today_date: dt.date, date: dt.date | None, everything: bool) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
     """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
     required ones, or (``everything``) the date and the optional ones too."""
     from .interactive import ask_key, ask_keys, ask_until, check_text, parse_date
@@ -834,6 +836,12 @@ def _ask_event_fields(repository: "Repository", command: str, kind: str, given: 
 
     if date is None and everything:
         date = ask_until(_ask, _say, "Date (YYYY-MM-DD)", date_check, today_date.isoformat())
+    held: str | None = None
+    if kind == "transferred":
+        from .lifecycle import holding
+
+        with contextlib.suppress(ComplaintsError):
+            held = holding(list(repository.read_case(case_id, today_date)[1].get("timeline") or ()))[0]
     out = dict(given)
     # The note last, as in the file: it is about the event as a whole.
     for name in (*required, *sorted(optional, key=lambda n: n == "note")):
@@ -847,7 +855,9 @@ def _ask_event_fields(repository: "Repository", command: str, kind: str, given: 
         if vocabulary is not None and name == "measures":
             out[name] = ask_keys(_ask, _say, raw, vocabulary, "Measures", optional=is_optional)
         elif vocabulary is not None:
-            out[name] = ask_key(_ask, _say, raw, vocabulary, title, optional=is_optional)
+            # A transfer starts from the department holding the case: offered as the default.
+            default = (held or "") if (kind, name) == ("transferred", "from") else ""
+            out[name] = ask_key(_ask, _say, raw, vocabulary, title, default=default, optional=is_optional)
         elif name == "days":
 
             def days_check(typed: str) -> int | None:
@@ -946,8 +956,14 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
         from .interactive import ask_until
 
         choices = ", ".join([*EVENT_COMMANDS, *SUGGESTION_COMMANDS])
-        command = ask_until(_ask, _say, f"Event [{choices}]",
-                            lambda t: t.strip() if t.strip() in SUGGESTION_COMMANDS else word_of(t, EVENT_COMMANDS))  # fmt: skip
+        allowed = _allowed_now(repository, case_id, today_date)
+
+        def kind_check(typed: str) -> str:
+            word = typed.strip() if typed.strip() in SUGGESTION_COMMANDS else word_of(typed, EVENT_COMMANDS)
+            allowed(word)
+            return word
+
+        command = ask_until(_ask, _say, f"Event [{choices}]", kind_check)
         assert command is not None
     for text, option in ((reason if command != "not-accept" else None, "--reason"), (summary, "--summary"), (note, "--note")):
         if text is not None:
@@ -969,12 +985,14 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     missing = [name for name in event_schema_fields(repository.root, kind)[0] if given.get(name) in (None, (), "")]
     asked = ask and (kind_asked or bool(missing))
     if asked:
-        given, date = _ask_event_fields(repository, command, kind, given, today_date, date, everything=kind_asked)
+        given, date = _ask_event_fields(repository, case_id, command, kind, given, today_date, date, everything=kind_asked)
     try:
         event = build_event(repository.root, command, date or today_date, given)
     except EventFieldError as exc:
         raise click.UsageError(str(exc)) from None
     _warn_before_event(repository, case_id, kind, today_date)
+    if asked:
+        _refuse_before_save(repository, case_id, event, today_date)
     if asked and not yes:
         from .vocabulary import event_field_vocabulary
 
@@ -983,7 +1001,12 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
         _confirm_save([f"Add to {case_id}:", *summary_lines(fields)])
     path = append_event(repository, case_id, event, today_date)
     click.echo(f"recorded {event['kind']} on {event['date']} in {repository.relative(path)}")
-    click.echo(_coloured(next_due_text(show_case(repository, case_id, today_date, accept_unconfirmed=True))))
+    try:
+        view = show_case(repository, case_id, today_date)
+    except ComplaintsError as exc:  # e.g. next year's calendar not announced: say so, the event is recorded
+        click.echo(f"warning: what is due next cannot be computed: {exc}", err=True)
+        return
+    click.echo(_coloured(next_due_text(view)))
 
 
 def _suggestion_event(repository: "Repository", case_id: str, command: str, summary: str | None, number: int | None,
@@ -1016,6 +1039,42 @@ def _suggestion_event(repository: "Repository", case_id: str, command: str, summ
         raise click.UsageError("'adopt' does not take --summary (it marks an existing suggestion)")
     result = mark(repository, case_id, number, today_date, adopted=adopted is not False, rewarded=bool(rewarded))
     return result
+
+
+def _allowed_now(repository: "Repository", case_id: str, today_date: dt.date) -> Callable[[str], None]:
+    """A check that the case's state allows an event word, so that a question about an
+    event that cannot be recorded is never asked (the writer checks again before writing)."""
+    from .lifecycle import transition_problem
+
+    try:
+        _path, case = repository.read_case(case_id, today_date)
+    except ComplaintsError:
+        return lambda word: None  # the writer names what is wrong with the file
+    timeline = list(case.get("timeline") or ())
+
+    def check(word: str) -> None:
+        kind = EVENT_COMMANDS.get(word)
+        if kind is None or kind == "transferred":  # a transfer's check needs its --from
+            return
+        reason = transition_problem(timeline, {"kind": kind})
+        if reason is not None:
+            raise UsageMistake(f"cannot record '{word}' now: {reason}")
+
+    return check
+
+
+def _refuse_before_save(repository: "Repository", case_id: str, event: dict[str, Any], today_date: dt.date) -> None:
+    """The writer's own lifecycle check, before "Save?" rather than after it."""
+    from .errors import TransitionError
+    from .lifecycle import transition_problem
+
+    try:
+        path, case = repository.read_case(case_id, today_date)
+    except ComplaintsError:
+        return  # append_event names what is wrong with the file
+    reason = transition_problem(list(case.get("timeline") or ()), event)
+    if reason is not None:
+        raise TransitionError(f"{path}: cannot record '{event.get('kind')}': {reason}")
 
 
 def _raise(exc: Exception) -> Any:
