@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
-from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
+from .cache import ResultCache, Stored, blob_id, environment_key, tracked_blob_ids
+from .datacodec import DataFormatError
 from .checker import check_case_bytes
 from .errors import CaseError
 from .repository import CASES_DIR, Repository
@@ -248,21 +249,30 @@ def _run(
         return
     purpose = "validate" if derive is None else f"records:{derive.key}"
     cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
-    old = cache.load()
+    # Entries stay undecoded until a file's blob id matches the one they were saved under.
+    old = cache.load_stored()
     # With nothing cached there is nothing to match: the workers hash what they read.
     ids = _blob_ids(repo, files) if old else {}
     now = today.toordinal() if today is not None else None
     hits: dict[str, Checked[Any]] = {}
+    kept: dict[str, Stored] = {}
     for file in files:
-        entry = old.get(file)
+        stored = old.get(file)
         blob = ids.get(file)
-        if blob is None or not isinstance(entry, Checked) or not isinstance(entry.verdict, Verdict):
+        if blob is None or stored is None or stored.tag != blob:
+            continue
+        try:
+            entry = stored.value()
+        except (ValueError, DataFormatError, RecursionError):
+            continue
+        if not isinstance(entry, Checked) or not isinstance(entry.verdict, Verdict) or entry.file != file:
             continue
         if entry.verdict.blob != blob or not entry.verdict.reusable(today):
             continue
         if derive is not None and entry.verdict.problems == () and not (entry.settled or entry.verdict.today == now):
             continue
         hits[file] = entry
+        kept[file] = stored
     computed = _stream(task, [f for f in files if f not in hits], jobs)
     fresh: dict[str, Checked[Any]] = {}
     for file in files:
@@ -274,20 +284,20 @@ def _run(
         yield item
     if not fresh and (not whole or len(old) == len(hits)):
         return
-    entries = dict(hits) if whole else old
+    entries: dict[str, Any] = dict(kept) if whole else dict(old)
     entries.update(fresh)
-    cache.save(entries)
+    cache.save(entries, tag=lambda entry: entry.verdict.blob)
 
 
-def inputs_digest(repo: Repository) -> str:
+def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
     """A digest of the case files a repository-wide result depends on: every file under
     cases/ by path and git blob id (blob ids come from the git index where it is current,
-    so this reads almost nothing on an unchanged archive)."""
-    files = repo.case_files()
+    so this reads almost nothing on an unchanged archive). ``files``: repo.case_files(),
+    when the caller has listed them already."""
+    files = repo.case_files() if files is None else files
     ids = _blob_ids(repo, files)
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(f"{file}\x00{ids.get(file, '-')}\n".encode())
+    digest.update("".join(f"{file}\x00{ids.get(file, '-')}\n" for file in files).encode())
     return digest.hexdigest()
 
 
@@ -373,8 +383,36 @@ def validate(
     else:
         files = repo.case_files()
     whole = not paths and changed_since is None
-    report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)))
-    report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
+
+    def run() -> ValidationReport:
+        report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)))
+        report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
+        return report
+
+    if not (whole and use_cache):
+        return run()
+    # An unchanged archive checked again on the same day gets the stored report, kept compact
+    # (the files in order, their ids, and only the results that have problems) so that
+    # reading it costs little next to listing the files.
+    from .cache import memoized
+
+    def compact() -> tuple[Any, ...]:
+        report = run()
+        bad = tuple(f for f in report.files if f.problems)
+        return ("report", tuple(f.file for f in report.files), tuple(f.case_id for f in report.files), bad,
+                tuple(report.repository_problems))
+
+    purpose = f"validate-report\x00{today}\x00{inputs_digest(repo, files)}"
+    stored = memoized(repo.root, "validate-report", purpose, tuple, compact)
+    try:
+        _, names, ids, bad, repository = stored
+        problems = {f.file: f.problems for f in bad}
+        report = ValidationReport(
+            files=[FileResult(name, case_id, list(problems.get(name, ()))) for name, case_id in zip(names, ids, strict=True)],
+            repository_problems=list(repository),
+        )
+    except (TypeError, ValueError, AttributeError):
+        return run()
     return report
 
 
