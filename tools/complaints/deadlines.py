@@ -128,10 +128,26 @@ def _kinds(value: Any) -> tuple[str, ...]:
     return ()
 
 
+# The rules of the section last read, with a copy of it: every case of a run reads the same
+# policy, building the rules cost about a tenth of deriving a case's deadlines, and comparing
+# the section with the copy (in C) costs almost nothing, yet notices a section edited in place.
+_LAST_LIMITS: list[tuple[Any, TimeLimits]] = []
+
+
 def time_limits(policy: PolicyLike) -> TimeLimits:
     """The ``time_limits`` section of the policy as rules. Raises ConfigError when unusable
     (the policy schema normally catches that first)."""
     section = policy_mapping(policy).get("time_limits")
+    if _LAST_LIMITS and _LAST_LIMITS[0][0] == section:
+        return _LAST_LIMITS[0][1]
+    limits = _time_limits(section)
+    import copy
+
+    _LAST_LIMITS[:] = [(copy.deepcopy(section), limits)]
+    return limits
+
+
+def _time_limits(section: Any) -> TimeLimits:
     if not isinstance(section, Mapping):
         raise ConfigError("policy.yml::$.time_limits: missing (the deadline engine needs it)")
     stages = section.get("stages")
