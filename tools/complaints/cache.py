@@ -304,36 +304,82 @@ class ResultCache:
         cannot be written or an entry is not plain data (the run's results are unaffected).
         ``tag`` gives each entry a short ASCII tag (e.g. its file's blob id) that
         ``load_stored`` returns without decoding; a ``Stored`` entry is written as it was read."""
-        if self.directory is None or self.path is None:
+        writer = self.writer(tag)
+        if writer is None:
             return False
+        try:
+            for path, entry in entries.items():
+                writer.add(path, entry)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.commit()
+
+    def writer(self, tag: Callable[[Any], str | None] | None = None) -> CacheWriter | None:
+        """A writer that streams entries to a temporary file as they come (so a run never
+        holds them all), renamed into place by ``commit``; None when nothing can be written."""
+        if self.directory is None or self.path is None:
+            return None
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             secret = _secret(self.directory.parent, True)
             if secret is None:
-                return False
+                return None
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(bytes(_HEADER.size))
-                    writer = _HashingWriter(out, secret)
-                    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
-                    for path, entry in entries.items():
-                        if isinstance(entry, Stored):
-                            label, data = entry.tag, entry.data
-                        else:
-                            label, data = (tag(entry) if tag else None) or "", dumps(encode(entry)).encode("utf-8")
-                        if not label.isascii() or "\t" in label or "\n" in label:
-                            label = ""
-                        writer.write(b"%s\t%s\t%s\n" % (dumps(path).encode("utf-8"), label.encode("ascii"), data))
-                    out.seek(0)
-                    out.write(_HEADER.pack(MAGIC, FORMAT, self.key, writer.length, writer.digest.digest()))
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+        except OSError:
+            return None
+        return CacheWriter(self.path, Path(tmp), os.fdopen(fd, "wb"), secret, self.key, tag)
+
+
+class CacheWriter:
+    """One cache file being written; see ResultCache.writer."""
+
+    def __init__(self, target: Path, tmp: Path, out: Any, secret: bytes, key: bytes, tag: Callable[[Any], str | None] | None) -> None:
+        self.target, self.tmp, self.out, self.key, self.tag = target, tmp, out, key, tag
+        self.failed = False
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+        try:
+            out.write(bytes(_HEADER.size))
+        except OSError:
+            self.failed = True
+        self.sink = _HashingWriter(out, secret)
+
+    def add(self, path: str, entry: Any) -> None:
+        """Append one entry; an entry that is not plain data spoils the file (commit fails)."""
+        if self.failed:
+            return
+        try:
+            if isinstance(entry, Stored):
+                label, data = entry.tag, entry.data
+            else:
+                label, data = (self.tag(entry) if self.tag else None) or "", self.dumps(encode(entry)).encode("utf-8")
+            if not label.isascii() or "\t" in label or "\n" in label:
+                label = ""
+            self.sink.write(b"%s\t%s\t%s\n" % (self.dumps(path).encode("utf-8"), label.encode("ascii"), data))
         except (OSError, DataFormatError, RecursionError):
-            return False
-        return True
+            self.failed = True
+
+    def commit(self) -> bool:
+        """Seal the file (header with the HMAC) and rename it into place; False on failure."""
+        if not self.failed:
+            try:
+                self.out.seek(0)
+                self.out.write(_HEADER.pack(MAGIC, FORMAT, self.key, self.sink.length, self.sink.digest.digest()))
+                self.out.close()
+                os.replace(self.tmp, self.target)
+                return True
+            except OSError:
+                pass
+        self.abort()
+        return False
+
+    def abort(self) -> None:
+        """Drop the temporary file (nothing replaces the cache)."""
+        try:
+            self.out.close()
+        except OSError:
+            pass
+        self.tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)

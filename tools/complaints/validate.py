@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
-from .cache import ResultCache, Stored, blob_id, environment_key, tracked_blob_ids
+from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
 from .datacodec import DataFormatError
 from .checker import check_case_bytes
 from .errors import CaseError
@@ -249,44 +249,80 @@ def _run(
         return
     purpose = "validate" if derive is None else f"records:{derive.key}"
     cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
-    # Entries stay undecoded until a file's blob id matches the one they were saved under.
+    # Each entry's tag says what decides whether it can be reused (see _tag), so entries are
+    # decoded one at a time as they are yielded, and only those that are.
     old = cache.load_stored()
     # With nothing cached there is nothing to match: the workers hash what they read.
     ids = _blob_ids(repo, files) if old else {}
     now = today.toordinal() if today is not None else None
-    hits: dict[str, Checked[Any]] = {}
-    kept: dict[str, Stored] = {}
+    hits: set[str] = set()
     for file in files:
         stored = old.get(file)
         blob = ids.get(file)
-        if blob is None or stored is None or stored.tag != blob:
+        if blob is None or stored is None:
             continue
-        try:
-            entry = stored.value()
-        except (ValueError, DataFormatError, RecursionError):
-            continue
-        if not isinstance(entry, Checked) or not isinstance(entry.verdict, Verdict) or entry.file != file:
-            continue
-        if entry.verdict.blob != blob or not entry.verdict.reusable(today):
-            continue
-        if derive is not None and entry.verdict.problems == () and not (entry.settled or entry.verdict.today == now):
-            continue
-        hits[file] = entry
-        kept[file] = stored
-    computed = _stream(task, [f for f in files if f not in hits], jobs)
-    fresh: dict[str, Checked[Any]] = {}
-    for file in files:
-        item = hits.get(file)
-        if item is None:
-            item = next(computed)
-            if item.verdict.blob is not None:
-                fresh[file] = item
-        yield item
-    if not fresh and (not whole or len(old) == len(hits)):
-        return
-    entries: dict[str, Any] = dict(kept) if whole else dict(old)
-    entries.update(fresh)
-    cache.save(entries, tag=lambda entry: entry.verdict.blob)
+        if _reusable(stored.tag, blob, today, now, derive is not None):
+            hits.add(file)
+    missing = [f for f in files if f not in hits]
+    computed = _stream(task, missing, jobs)
+    # The new cache is streamed to disk as the results come, never held whole in memory;
+    # written only when something changed, and put in place only when the run completes.
+    writer = None
+    if missing or (whole and len(old) != len(hits)):
+        writer = cache.writer(tag=_tag)
+    try:
+        if writer is not None and not whole:
+            chosen = set(files)
+            for file, stored in old.items():
+                if file not in chosen:
+                    writer.add(file, stored)
+        for file in files:
+            item: Checked[Any] | None = None
+            if file in hits:
+                stored = old[file]
+                try:
+                    item = stored.value()
+                except (ValueError, DataFormatError, RecursionError):
+                    item = None
+                if not isinstance(item, Checked) or not isinstance(item.verdict, Verdict) or item.file != file:
+                    item = None  # cannot happen to a file this tool wrote; check the file afresh
+                elif writer is not None:
+                    writer.add(file, stored)
+            if item is None:
+                item = next(computed) if file not in hits else task.check(file)
+                if writer is not None and item.verdict.blob is not None:
+                    writer.add(file, item)
+            yield item
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.commit()
+
+
+def _tag(entry: Checked[Any]) -> str:
+    """What decides whether a cached entry can be reused, readable without decoding it:
+    blob id, latest event and today (ordinals or -), no problems (1/0), settled (1/0)."""
+    v = entry.verdict
+    latest = "-" if v.latest is None else v.latest
+    today = "-" if v.today is None else v.today
+    return f"{v.blob},{latest},{today},{0 if v.problems else 1},{1 if entry.settled else 0}"
+
+
+def _reusable(tag: str, blob: str, today: dt.date | None, now: int | None, derived: bool) -> bool:
+    parts = tag.split(",")
+    if len(parts) != 5 or parts[0] != blob:
+        return False
+    try:
+        latest = None if parts[1] == "-" else int(parts[1])
+        checked = None if parts[2] == "-" else int(parts[2])
+    except ValueError:
+        return False
+    if not Verdict(blob, None, (), latest, checked).reusable(today):
+        return False
+    # A valid case's record is reused on another day only once no later day can change it.
+    return not (derived and parts[3] == "1" and not (parts[4] == "1" or checked == now))
 
 
 def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
