@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from .errors import CalendarError, CaseError, ConfigError
 from .lifecycle import holding
@@ -661,9 +661,16 @@ class _Repo(Protocol):
 
 
 def repository_run(
-    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: _Repo,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+    accept_unconfirmed: bool = False,
+    keep: Callable[[StageDeadline], bool] | None = None,
 ) -> RepositoryDeadlines:
-    """Every started stage of every valid case in the repository, with calendar warnings."""
+    """Every started stage of every valid case in the repository, with calendar warnings;
+    with ``keep``, only the stages it accepts (the rest are dropped as they stream past, so
+    a large archive's finished stages never fill memory)."""
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     found: list[StageDeadline] = []
     records = getattr(repo, "case_records", None)
@@ -676,12 +683,13 @@ def repository_run(
         spans = []
         skipped: list[str] = []
         for _path, stages, span in records(today, StageRecords(repo.policy, calendar, warn_days), skipped):
-            found.extend(stages)
+            found.extend(stages if keep is None else [s for s in stages if keep(s)])
             spans.append(span)
         touch_calendar(calendar, spans)
         return RepositoryDeadlines(tuple(found), (*calendar.warnings, *((skipped_warning(skipped),) if skipped else ())))
     for path, case in repo.iter_valid_cases(today):
-        found.extend(case_deadlines_of(case, path, repo.policy, calendar, today, warn_days=warn_days))
+        stages = case_deadlines_of(case, path, repo.policy, calendar, today, warn_days=warn_days)
+        found.extend(stages if keep is None else [s for s in stages if keep(s)])
     return RepositoryDeadlines(tuple(found), calendar.warnings)
 
 

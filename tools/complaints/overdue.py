@@ -110,13 +110,17 @@ def group_stages(deadlines: list[StageDeadline], policy: PolicyLike) -> tuple[Ha
     return tuple(groups)
 
 
+def _late(stage: StageDeadline) -> bool:
+    return stage.state in (OVERDUE, DUE_SOON)
+
+
 def overdue_report(
     repo: Any, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
 ) -> OverdueReport:
     """Every overdue and due-soon stage across the repository, grouped (`complaints overdue`)."""
 
     def compute() -> OverdueReport:
-        run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed)
+        run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, keep=_late)
         warn = time_limits(repo.policy).warn_days if warn_days is None else warn_days
         return OverdueReport(
             today=today,
