@@ -140,7 +140,7 @@ def test_forged_cache_outside_the_work_tree_is_discarded(make_repo: Any, tmp_pat
         assert runner.invoke(cli, args).stdout == expected
         assert not marker.exists()
     # Well-formed JSON naming a class outside the list of records, under a valid HMAC.
-    payload = b'"cases/x.yml"\t["o","Popen",["l","touch","x"]]\n'
+    payload = b'"cases/x.yml"\t\t["o","Popen",["l","touch","x"]]\n'
     digest = hmac.new(secret, payload, hashlib.sha256).digest()
     (folder / "validate.cache").write_bytes(cache._HEADER.pack(cache.MAGIC, cache.FORMAT, key, len(payload), digest) + payload)
     assert cache.ResultCache(root, "validate", key.hex()).load() == {}

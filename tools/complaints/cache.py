@@ -54,7 +54,7 @@ from . import __version__
 from .datacodec import DataFormatError, decode, encode
 
 ENV_VAR = "COMPLAINTS_CACHE_DIR"
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"complaints-cache\x00"
 _HEADER = struct.Struct(f"<{len(MAGIC)}sI32sQ32s")  # magic, format, key digest, payload length, payload HMAC
 _LIBRARIES = ("PyYAML", "fastjsonschema", "chinesecalendar", "holidays")
@@ -168,20 +168,24 @@ def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
         # Refresh the index's stat information first (as `git status` does), so that files a
         # copy or a checkout merely touched are not taken as changed; a failure (a lock held
         # by another git) only means more files are hashed by the caller.
-        subprocess.run(["git", "-C", str(root), "update-index", "-q", "--refresh"], capture_output=True, timeout=120)
+        refreshed = subprocess.run(["git", "-C", str(root), "update-index", "--refresh"], capture_output=True, timeout=120)
         listed = subprocess.run(
             ["git", "-C", str(root), "ls-files", "--stage", "-z", "--", under], capture_output=True, timeout=120
         )
         if listed.returncode != 0:
             return {}
-        changed = subprocess.run(
-            ["git", "-C", str(root), "diff-files", "--name-only", "-z", "--", under], capture_output=True, timeout=120
-        )
-        if changed.returncode != 0:
-            return {}
+        dirty: set[bytes] = set()
+        # A refresh that found every file clean (exit 0, nothing said) has just compared the
+        # work tree with the index; only otherwise is a second pass needed to name the files.
+        if refreshed.returncode != 0 or refreshed.stdout.strip() or refreshed.stderr.strip():
+            changed = subprocess.run(
+                ["git", "-C", str(root), "diff-files", "--name-only", "-z", "--", under], capture_output=True, timeout=120
+            )
+            if changed.returncode != 0:
+                return {}
+            dirty = set(changed.stdout.split(b"\x00"))
     except (OSError, subprocess.TimeoutExpired):
         return {}
-    dirty = set(changed.stdout.split(b"\x00"))
     ids: dict[str, str] = {}
     for record in listed.stdout.split(b"\x00"):
         if not record:
@@ -261,6 +265,15 @@ class ResultCache:
         """The entries, or {} when the file is missing, damaged, of another format or key,
         not written by this user's tool (its HMAC does not verify), or holds anything but
         the records datacodec knows."""
+        try:
+            return {path: stored.value() for path, stored in self.load_stored().items()}
+        except (ValueError, DataFormatError, RecursionError):
+            return {}
+
+    def load_stored(self) -> dict[str, Stored]:
+        """The entries as stored, each decoded only when its ``value()`` is asked for (which
+        raises DataFormatError or ValueError for a malformed one), with the tag it was saved
+        with: a run that needs ten of 100,000 entries decodes ten. {} as for ``load``."""
         blob = self._read()
         if blob is None or len(blob) < _HEADER.size or self.directory is None:
             return {}
@@ -271,47 +284,113 @@ class ResultCache:
         secret = _secret(self.directory.parent, False)
         if secret is None or not hmac.compare_digest(hmac.new(secret, payload, hashlib.sha256).digest(), digest):
             return {}
-        entries: dict[str, Any] = {}
+        del payload
+        entries: dict[str, Stored] = {}
         try:
-            for line in bytes(payload).split(b"\n"):
+            for line in blob[_HEADER.size :].split(b"\n"):
                 if not line:
                     continue
-                name, _, value = line.partition(b"\t")
+                name, tag, value = line.split(b"\t", 2)
                 path = json.loads(name)
                 if not isinstance(path, str):
                     return {}
-                entries[path] = decode(json.loads(value))
-        except (ValueError, DataFormatError, RecursionError):
+                entries[path] = Stored(tag.decode("ascii"), value)
+        except (ValueError, UnicodeDecodeError):
             return {}
         return entries
 
-    def save(self, entries: dict[str, Any]) -> bool:
+    def save(self, entries: dict[str, Any], tag: Callable[[Any], str | None] | None = None) -> bool:
         """Write the entries atomically (temporary file + rename); False when the folder
-        cannot be written or an entry is not plain data (the run's results are unaffected)."""
-        if self.directory is None or self.path is None:
+        cannot be written or an entry is not plain data (the run's results are unaffected).
+        ``tag`` gives each entry a short ASCII tag (e.g. its file's blob id) that
+        ``load_stored`` returns without decoding; a ``Stored`` entry is written as it was read."""
+        writer = self.writer(tag)
+        if writer is None:
             return False
+        try:
+            for path, entry in entries.items():
+                writer.add(path, entry)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.commit()
+
+    def writer(self, tag: Callable[[Any], str | None] | None = None) -> CacheWriter | None:
+        """A writer that streams entries to a temporary file as they come (so a run never
+        holds them all), renamed into place by ``commit``; None when nothing can be written."""
+        if self.directory is None or self.path is None:
+            return None
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             secret = _secret(self.directory.parent, True)
             if secret is None:
-                return False
+                return None
             fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(bytes(_HEADER.size))
-                    writer = _HashingWriter(out, secret)
-                    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
-                    for path, entry in entries.items():
-                        writer.write(f"{dumps(path)}\t{dumps(encode(entry))}\n".encode("utf-8"))
-                    out.seek(0)
-                    out.write(_HEADER.pack(MAGIC, FORMAT, self.key, writer.length, writer.digest.digest()))
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+        except OSError:
+            return None
+        return CacheWriter(self.path, Path(tmp), os.fdopen(fd, "wb"), secret, self.key, tag)
+
+
+class CacheWriter:
+    """One cache file being written; see ResultCache.writer."""
+
+    def __init__(self, target: Path, tmp: Path, out: Any, secret: bytes, key: bytes, tag: Callable[[Any], str | None] | None) -> None:
+        self.target, self.tmp, self.out, self.key, self.tag = target, tmp, out, key, tag
+        self.failed = False
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+        try:
+            out.write(bytes(_HEADER.size))
+        except OSError:
+            self.failed = True
+        self.sink = _HashingWriter(out, secret)
+
+    def add(self, path: str, entry: Any) -> None:
+        """Append one entry; an entry that is not plain data spoils the file (commit fails)."""
+        if self.failed:
+            return
+        try:
+            if isinstance(entry, Stored):
+                label, data = entry.tag, entry.data
+            else:
+                label, data = (self.tag(entry) if self.tag else None) or "", self.dumps(encode(entry)).encode("utf-8")
+            if not label.isascii() or "\t" in label or "\n" in label:
+                label = ""
+            self.sink.write(b"%s\t%s\t%s\n" % (self.dumps(path).encode("utf-8"), label.encode("ascii"), data))
         except (OSError, DataFormatError, RecursionError):
-            return False
-        return True
+            self.failed = True
+
+    def commit(self) -> bool:
+        """Seal the file (header with the HMAC) and rename it into place; False on failure."""
+        if not self.failed:
+            try:
+                self.out.seek(0)
+                self.out.write(_HEADER.pack(MAGIC, FORMAT, self.key, self.sink.length, self.sink.digest.digest()))
+                self.out.close()
+                os.replace(self.tmp, self.target)
+                return True
+            except OSError:
+                pass
+        self.abort()
+        return False
+
+    def abort(self) -> None:
+        """Drop the temporary file (nothing replaces the cache)."""
+        try:
+            self.out.close()
+        except OSError:
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One cache entry as read: its tag, and its JSON, decoded on demand."""
+
+    tag: str
+    data: bytes
+
+    def value(self) -> Any:
+        return decode(json.loads(self.data))
 
 
 # ---- derivations: the per-case records `overdue` and `stats` cache -------------------------

@@ -22,35 +22,31 @@ class DataFormatError(ValueError):
     """A cached value that is not one this module writes."""
 
 
-# name -> (constructor, field names); filled by ``registry()`` on first use, so this module
-# imports none of the modules whose records it carries (they import the cache).
+# Where each record class lives; imported on first use of its name, so that this module
+# imports none of the modules whose records it carries (they import the cache) and a command
+# loads only the modules whose records its cache holds.
+_HOMES: dict[str, str] = {
+    "StageDeadline": "model", "HandlerGroup": "overdue", "OverdueReport": "overdue", "LookupEntry": "receipt",
+    "Problem": "result", "FileResult": "result", "ValidationReport": "result", "CaseFacts": "stats",
+    "Cell": "stats", "Label": "stats", "MetricDef": "stats", "MetricResult": "stats", "Period": "stats",
+    "Slice": "stats", "StageFact": "stats", "StatsReport": "stats", "Checked": "validate", "Verdict": "validate",
+}
+# name -> (constructor, field names), filled as names are used.
 _CLASSES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {}
 
 
-def _register(cls: type) -> None:
-    if dataclasses.is_dataclass(cls):
-        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
-    else:
-        names = tuple(getattr(cls, "_fields"))
-    _CLASSES[cls.__name__] = (cls, names)
+def _lookup(name: str) -> tuple[Callable[..., Any], tuple[str, ...]] | None:
+    entry = _CLASSES.get(name)
+    if entry is None and name in _HOMES:
+        from importlib import import_module
 
-
-def registry() -> dict[str, tuple[Callable[..., Any], tuple[str, ...]]]:
-    """The record classes a cache may hold, by name."""
-    if not _CLASSES:
-        from .model import StageDeadline
-        from .overdue import HandlerGroup, OverdueReport
-        from .receipt import LookupEntry
-        from .result import FileResult, Problem, ValidationReport
-        from .stats import CaseFacts, Cell, Label, MetricDef, MetricResult, Period, Slice, StageFact, StatsReport
-        from .validate import Checked, Verdict
-
-        for cls in (
-            StageDeadline, HandlerGroup, OverdueReport, LookupEntry, Problem, FileResult, ValidationReport,
-            CaseFacts, Cell, Label, MetricDef, MetricResult, Period, Slice, StageFact, StatsReport, Checked, Verdict,
-        ):
-            _register(cls)
-    return _CLASSES
+        cls = getattr(import_module(f"{__package__}.{_HOMES[name]}"), name)
+        if dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        else:
+            names = tuple(getattr(cls, "_fields"))
+        entry = _CLASSES[name] = (cls, names)
+    return entry
 
 
 def encode(value: Any) -> Any:
@@ -59,7 +55,7 @@ def encode(value: Any) -> Any:
         return value
     kind = type(value)
     name = kind.__name__
-    entry = registry().get(name)
+    entry = _lookup(name) if kind.__module__.startswith(f"{__package__}.") else None
     if entry is not None and entry[0] is kind:
         return ["o", name, *(encode(getattr(value, field)) for field in entry[1])]
     if kind is tuple:
@@ -89,7 +85,7 @@ def decode(data: Any) -> Any:
         if tag == "o":
             if len(data) < 2 or not isinstance(data[1], str):
                 raise DataFormatError("a record without a class")
-            entry = registry().get(data[1])
+            entry = _lookup(data[1])
             if entry is None or len(data) - 2 != len(entry[1]):
                 raise DataFormatError("an unknown record or the wrong number of fields")
             try:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from .errors import CalendarError, CaseError, ConfigError
 from .lifecycle import holding
@@ -128,10 +128,26 @@ def _kinds(value: Any) -> tuple[str, ...]:
     return ()
 
 
+# The rules of the section last read, with a copy of it: every case of a run reads the same
+# policy, building the rules cost about a tenth of deriving a case's deadlines, and comparing
+# the section with the copy (in C) costs almost nothing, yet notices a section edited in place.
+_LAST_LIMITS: list[tuple[Any, TimeLimits]] = []
+
+
 def time_limits(policy: PolicyLike) -> TimeLimits:
     """The ``time_limits`` section of the policy as rules. Raises ConfigError when unusable
     (the policy schema normally catches that first)."""
     section = policy_mapping(policy).get("time_limits")
+    if _LAST_LIMITS and _LAST_LIMITS[0][0] == section:
+        return _LAST_LIMITS[0][1]
+    limits = _time_limits(section)
+    import copy
+
+    _LAST_LIMITS[:] = [(copy.deepcopy(section), limits)]
+    return limits
+
+
+def _time_limits(section: Any) -> TimeLimits:
     if not isinstance(section, Mapping):
         raise ConfigError("policy.yml::$.time_limits: missing (the deadline engine needs it)")
     stages = section.get("stages")
@@ -698,12 +714,15 @@ def repository_run(
     warn_days: int | None = None,
     accept_unconfirmed: bool = False,
     checked_on: dt.date | None = None,
+    keep: Callable[[StageDeadline], bool] | None = None,
 ) -> RepositoryDeadlines:
     """Every started stage of every valid case in the repository, with calendar warnings.
 
     ``checked_on`` (the real today, when ``today`` is a day in the past) is the day the files
     are validated against: looking back, each case is read as it stood on ``today`` (later
-    events ignored, cases received later left out), as a supervisor saw it then."""
+    events ignored, cases received later left out), as a supervisor saw it then. With
+    ``keep``, only the stages it accepts (the rest are dropped as they stream past, so a large
+    archive's finished stages never fill memory)."""
     calendar = repository_calendar(repo, accept_unconfirmed)
     as_of = today if checked_on is not None and checked_on != today else None
     check_day = checked_on if as_of is not None else today
@@ -719,14 +738,15 @@ def repository_run(
 
         spans = []
         for _path, stages, span in records(check_day, StageRecords(repo.policy, calendar, warn_days, as_of), skipped):
-            found.extend(stages)
+            found.extend(stages if keep is None else [s for s in stages if keep(s)])
             spans.append(span)
         touch_calendar(calendar, spans)
     else:
         for path, case in repo.iter_valid_cases(check_day):
             then = case if as_of is None else case_as_of(case, as_of)
             if then is not None:
-                found.extend(case_deadlines_of(then, path, repo.policy, calendar, today, warn_days=warn_days))
+                stages = case_deadlines_of(then, path, repo.policy, calendar, today, warn_days=warn_days)
+                found.extend(stages if keep is None else [s for s in stages if keep(s)])
     extra = (skipped_warning(skipped),) if skipped else ()
     return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped), calendar.provisional_years)
 

@@ -119,6 +119,10 @@ def group_stages(deadlines: list[StageDeadline], policy: PolicyLike) -> tuple[Ha
     return tuple(groups)
 
 
+def _late(stage: StageDeadline) -> bool:
+    return stage.state in (OVERDUE, DUE_SOON)
+
+
 def overdue_report(
     repo: Any,
     today: dt.date,
@@ -132,7 +136,9 @@ def overdue_report(
     stood on ``today`` (see deadlines.repository_run)."""
 
     def compute() -> OverdueReport:
-        run = repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on)
+        run = repository_run(
+            repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on, keep=_late
+        )
         warn = time_limits(repo.policy).warn_days if warn_days is None else warn_days
         return OverdueReport(
             today=today,

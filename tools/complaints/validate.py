@@ -22,6 +22,7 @@ from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Proto
 
 from . import progress
 from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
+from .datacodec import DataFormatError
 from .checker import check_case_bytes
 from .errors import CaseError, ConfigError
 from .repository import CASES_DIR, Repository
@@ -262,47 +263,92 @@ def _run(
         return
     purpose = "validate" if derive is None else f"records:{derive.key}"
     cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
-    old = cache.load()
+    # Each entry's tag says what decides whether it can be reused (see _tag), so entries are
+    # decoded one at a time as they are yielded, and only those that are.
+    old = cache.load_stored()
     # With nothing cached there is nothing to match: the workers hash what they read.
     ids = _blob_ids(repo, files) if old else {}
     now = today.toordinal() if today is not None else None
-    hits: dict[str, Checked[Any]] = {}
+    hits: set[str] = set()
     for file in files:
-        entry = old.get(file)
+        stored = old.get(file)
         blob = ids.get(file)
-        if blob is None or not isinstance(entry, Checked) or not isinstance(entry.verdict, Verdict):
+        if blob is None or stored is None:
             continue
-        if entry.verdict.blob != blob or not entry.verdict.reusable(today):
-            continue
-        if derive is not None and entry.verdict.problems == () and not (entry.settled or entry.verdict.today == now):
-            continue
-        hits[file] = entry
-    computed = _stream(task, [f for f in files if f not in hits], jobs)
-    fresh: dict[str, Checked[Any]] = {}
-    for done, file in enumerate(files, 1):
-        item = hits.get(file)
-        if item is None:
-            item = next(computed)
-            if item.verdict.blob is not None:
-                fresh[file] = item
-            progress.tick(done, total)
-        yield item
-    if not fresh and (not whole or len(old) == len(hits)):
-        return
-    entries = dict(hits) if whole else old
-    entries.update(fresh)
-    cache.save(entries)
+        if _reusable(stored.tag, blob, today, now, derive is not None):
+            hits.add(file)
+    missing = [f for f in files if f not in hits]
+    computed = _stream(task, missing, jobs)
+    # The new cache is streamed to disk as the results come, never held whole in memory;
+    # written only when something changed, and put in place only when the run completes.
+    writer = None
+    if missing or (whole and len(old) != len(hits)):
+        writer = cache.writer(tag=_tag)
+    try:
+        if writer is not None and not whole:
+            chosen = set(files)
+            for file, stored in old.items():
+                if file not in chosen:
+                    writer.add(file, stored)
+        for done, file in enumerate(files, 1):
+            item: Checked[Any] | None = None
+            if file in hits:
+                stored = old[file]
+                try:
+                    item = stored.value()
+                except (ValueError, DataFormatError, RecursionError):
+                    item = None
+                if not isinstance(item, Checked) or not isinstance(item.verdict, Verdict) or item.file != file:
+                    item = None  # cannot happen to a file this tool wrote; check the file afresh
+                elif writer is not None:
+                    writer.add(file, stored)
+            if item is None:
+                item = next(computed) if file not in hits else task.check(file)
+                if writer is not None and item.verdict.blob is not None:
+                    writer.add(file, item)
+                progress.tick(done, total)
+            yield item
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.commit()
 
 
-def inputs_digest(repo: Repository) -> str:
+def _tag(entry: Checked[Any]) -> str:
+    """What decides whether a cached entry can be reused, readable without decoding it:
+    blob id, latest event and today (ordinals or -), no problems (1/0), settled (1/0)."""
+    v = entry.verdict
+    latest = "-" if v.latest is None else v.latest
+    today = "-" if v.today is None else v.today
+    return f"{v.blob},{latest},{today},{0 if v.problems else 1},{1 if entry.settled else 0}"
+
+
+def _reusable(tag: str, blob: str, today: dt.date | None, now: int | None, derived: bool) -> bool:
+    parts = tag.split(",")
+    if len(parts) != 5 or parts[0] != blob:
+        return False
+    try:
+        latest = None if parts[1] == "-" else int(parts[1])
+        checked = None if parts[2] == "-" else int(parts[2])
+    except ValueError:
+        return False
+    if not Verdict(blob, None, (), latest, checked).reusable(today):
+        return False
+    # A valid case's record is reused on another day only once no later day can change it.
+    return not (derived and parts[3] == "1" and not (parts[4] == "1" or checked == now))
+
+
+def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
     """A digest of the case files a repository-wide result depends on: every file under
     cases/ by path and git blob id (blob ids come from the git index where it is current,
-    so this reads almost nothing on an unchanged archive)."""
-    files = repo.case_files()
+    so this reads almost nothing on an unchanged archive). ``files``: repo.case_files(),
+    when the caller has listed them already."""
+    files = repo.case_files() if files is None else files
     ids = _blob_ids(repo, files)
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(f"{file}\x00{ids.get(file, '-')}\n".encode())
+    digest.update("".join(f"{file}\x00{ids.get(file, '-')}\n" for file in files).encode())
     return digest.hexdigest()
 
 
@@ -394,8 +440,43 @@ def validate(
         files = _select(repo, paths)
     else:
         files = repo.case_files()
-    report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
-    report.repository_problems = configuration_problems(repo) + _duplicate_ids(repo, report.files, whole=whole)
+
+    def run() -> ValidationReport:
+        report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
+        report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
+        return report
+
+    # The configuration files are checked afresh every time (a few small files; recipients.txt
+    # is not part of the cache's key).
+    config_problems = configuration_problems(repo)
+    if not (whole and use_cache):
+        report = run()
+        report.repository_problems = config_problems + report.repository_problems
+        return report
+    # An unchanged archive checked again on the same day gets the stored report, kept compact
+    # (the files in order, their ids, and only the results that have problems) so that
+    # reading it costs little next to listing the files.
+    from .cache import memoized
+
+    def compact() -> tuple[Any, ...]:
+        report = run()
+        bad = tuple(f for f in report.files if f.problems)
+        return ("report", tuple(f.file for f in report.files), tuple(f.case_id for f in report.files), bad,
+                tuple(report.repository_problems))
+
+    purpose = f"validate-report\x00{today}\x00{inputs_digest(repo, files)}"
+    stored = memoized(repo.root, "validate-report", purpose, tuple, compact)
+    try:
+        _, names, ids, bad, repository = stored
+        problems = {f.file: f.problems for f in bad}
+        report = ValidationReport(
+            files=[FileResult(name, case_id, list(problems.get(name, ()))) for name, case_id in zip(names, ids, strict=True)],
+            repository_problems=config_problems + list(repository),
+            notes=notes,
+        )
+    except (TypeError, ValueError, AttributeError):
+        report = run()
+        report.repository_problems = config_problems + report.repository_problems
     return report
 
 
