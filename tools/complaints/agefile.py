@@ -89,26 +89,26 @@ def header_problem(data: bytes) -> str | None:
         return "the armour does not hold an age v1 file (no age-encryption.org/v1 header)"
     # The header ends at the MAC line; only the header is split into lines (the payload is binary).
     mac_at = data.find(b"\n--- ")
-    header = data[: mac_at if mac_at != -1 else len(data)].split(b"\n")
+    lines = data[: mac_at if mac_at != -1 else len(data)].split(b"\n")
     i = 1
     stanzas = 0
-    while i < len(header) and header[i].startswith(b"-> "):
-        args = header[i][3:].split(b" ")
+    while i < len(lines) and lines[i].startswith(b"-> "):
+        args = lines[i][3:].split(b" ")
         if not all(_ARG.fullmatch(arg) for arg in args):
             return "an age recipient stanza is malformed"
         i += 1
         # The body: base64 lines of 64 columns, ended by the first shorter one (maybe empty).
         while True:
-            if i >= len(header) or not _BODY.fullmatch(header[i]) or len(header[i]) > COLUMNS:
+            if i >= len(lines) or not _BODY.fullmatch(lines[i]) or len(lines[i]) > COLUMNS:
                 return "an age recipient stanza is malformed"
             i += 1
-            if len(header[i - 1]) < COLUMNS:
+            if len(lines[i - 1]) < COLUMNS:
                 break
         stanzas += 1
     if stanzas == 0:
-        return "the age header has no recipient stanza"
-    if i != len(header) or mac_at == -1:
-        return "the age header has no MAC line (--- ...)" if mac_at == -1 else "an age recipient stanza is malformed"
+        return "the age lines has no recipient stanza"
+    if i != len(lines) or mac_at == -1:
+        return "the age lines has no MAC line (--- ...)" if mac_at == -1 else "an age recipient stanza is malformed"
     line_end = data.find(b"\n", mac_at + 1)
     if line_end == -1 or not _MAC.fullmatch(data, mac_at + 1, line_end):
         return "the age header has no MAC line (--- ...)" if line_end != -1 else "the age file has no payload after its header"

@@ -1225,10 +1225,8 @@ def import_command(source: str, identity: Path | None, received: dt.date | None,
         raise click.UsageError("give --yes to record it, or --review to only show it (no terminal to ask in)")
     repository = open_repo(repo)
     today_date = today_in(repository.policy.timezone, today)
-    if priority is not None:
-        priority = _checked(priority, _vocab_choice(repository, "priorities"), "--priority")
-    if handler is not None:
-        handler = _checked(handler, _vocab_choice(repository, "handlers"), "--handler")
+    priority = _vocab(repository, "priorities", priority, "--priority")
+    handler = _vocab(repository, "handlers", handler, "--handler")
     if reading_stdin:
         name, data = "standard input", sys.stdin.buffer.read()
     else:

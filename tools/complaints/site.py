@@ -829,7 +829,11 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
     from . import statspages
 
     snippets["stats-release.md"] = statspages.release_line(document, lang)
-    snippets["stats-history.md"] = statspages.history_section(document, lang, out.charts, _chart_ref)
+    def draw(title: str, periods: Sequence[str], series: Sequence[charts.Series]) -> str:
+        axis = _axis({"unit": "percent"}, lang)
+        return charts.month_columns(title, periods, series, axis, _chart_words(lang))
+
+    snippets["stats-history.md"] = statspages.history_section(document, lang, draw)
     snippets["stats-top-categories.md"] = statspages.top_categories_section(document, lang)
     snippets["stats-protection.md"] = statspages.protection_parameters(document, lang)
     return snippets, out

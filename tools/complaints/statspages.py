@@ -117,9 +117,10 @@ def _change(fig: Mapping[str, Any], lang: str) -> str:
     return f"{sign}{change:.1f}%"
 
 
-def history_section(document: Mapping[str, Any] | None, lang: str, out_charts: dict[str, str], chart_ref: Any) -> str:
+def history_section(document: Mapping[str, Any] | None, lang: str, draw: Any) -> str:
     """Every year and quarter since the first case, newest first, with the change on a year
-    before; a chart of the three rates over the complete periods."""
+    before; a chart of the three rates over the complete periods. ``draw(title, periods,
+    series)`` draws that chart as the site draws every chart (HTML, with its data table)."""
     if document is None:
         return ""
     ui = UI[lang]
@@ -153,17 +154,15 @@ def history_section(document: Mapping[str, Any] | None, lang: str, out_charts: d
         series = []
         for metric, key, zh, en in columns[1:4]:
             values: list[float | None] = []
+            withheld: list[bool] = []
             for h in quarters:
                 fig = next((f for f in h.get("figures") or [] if f.get("metric") == metric and f.get("key") == key), None)
                 v = None if fig is None or fig.get("suppressed") else fig.get("value")
                 values.append(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
-            series.append(charts.Series(zh if lang == "zh" else en, values))
+                withheld.append(bool(fig is not None and fig.get("suppressed")))
+            series.append(charts.Series(zh if lang == "zh" else en, values, withheld))
         if any(v is not None for s in series for v in s.values):
-            name = "history-rates.svg"
-            out_charts[name] = charts.line_chart(
-                f"{lang}-history-rates", ui["history_chart"], [str(h.get("period")) for h in quarters], series, percent=True
-            )
-            parts.insert(0, chart_ref(name, ui["history_chart"]))
+            parts.insert(0, draw(ui["history_chart"], [str(h.get("period")) for h in quarters], series))
     return "\n".join(parts)
 
 
