@@ -569,17 +569,21 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
 
     Example:
 
-        complaints stats --period 2026-Q1 --format markdown --out site/stats --today 2026-04-10
+        complaints stats --period 2026-Q1 --format markdown --out stats-out --today 2026-04-10
     """
     from .stats import compute
     from .statsreport import render, write
 
     repository = open_repo(repo, no_cache)
+    if out_dir is not None:
+        from .outdir import check_output_folder
+
+        check_output_folder(out_dir, repository.root)  # before any work: a refused --out changes nothing
     report = compute(repository, period, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
     if out_dir is None:
         click.echo(render(report, fmt, lang), nl=False)
     else:
-        path = write(report, fmt, out_dir, lang)
+        path = write(report, fmt, out_dir, lang, repo_root=repository.root)
         click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
 
 

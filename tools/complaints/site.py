@@ -831,33 +831,39 @@ def build_site(
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
+    from .outdir import check_output_folder, fresh_output_folder
+
     config_file = root / CONFIG_FILE
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
+    # Refused before anything is generated: a wrong --out must change nothing at all.
+    check_output_folder(out, root)
     generated = prepare(root, today, period, stats)
 
-    def run() -> None:
-        from . import mkdocs_hooks
+    with fresh_output_folder(out, root) as staging:
 
-        overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
-        # The hooks come from the installed package, so a case repository need not carry tools/.
-        overrides["hooks"] = [mkdocs_hooks.__file__]
-        config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict, **overrides)
-        build(config)
+        def run() -> None:
+            from . import mkdocs_hooks
 
-    failure: str | None = None
-    collected = _Collect()
-    try:
-        _with_mkdocs_log(run, collected)
-    except MkDocsException as exc:
-        failure = str(exc)
-    except Exception as exc:  # a plugin's own error, e.g. a bad snippet path
-        failure = f"{type(exc).__name__}: {exc}"
-    warnings = tuple(r.getMessage() for r in collected.records if r.levelno >= logging.WARNING)
-    if failure is not None:
-        detail = "\n".join(warnings)
-        raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
-    pages = sum(1 for _ in out.rglob("*.html"))
+            overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
+            # The hooks come from the installed package, so a case repository need not carry tools/.
+            overrides["hooks"] = [mkdocs_hooks.__file__]
+            config = load_config(config_file=str(config_file), site_dir=str(staging), strict=strict, **overrides)
+            build(config)
+
+        failure: str | None = None
+        collected = _Collect()
+        try:
+            _with_mkdocs_log(run, collected)
+        except MkDocsException as exc:
+            failure = str(exc)
+        except Exception as exc:  # a plugin's own error, e.g. a bad snippet path
+            failure = f"{type(exc).__name__}: {exc}"
+        warnings = tuple(r.getMessage() for r in collected.records if r.levelno >= logging.WARNING)
+        if failure is not None:
+            detail = "\n".join(warnings)
+            raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
+        pages = sum(1 for _ in staging.rglob("*.html"))
     return SiteBuild(out, pages, len(generated.files), generated.stats_period, warnings)
 
 

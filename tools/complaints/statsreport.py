@@ -239,13 +239,14 @@ def output_name(report: StatsReport, fmt: str, lang: str = "zh") -> str:
     return f"stats-{report.period.id}{suffix}.{ext}"
 
 
-def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh") -> Path:
-    """Render (checking for personal data first) and write one file into `out_dir`."""
+def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh", *, repo_root: Path) -> Path:
+    """Render (checking for personal data first) and write one file into `out_dir`, a folder
+    of this tool's own output (see outdir.py: the repository's own folders and other people's
+    folders are refused)."""
+    from .outdir import write_into_output_folder
+
     text = render(report, fmt, lang)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / output_name(report, fmt, lang)
-    path.write_text(text, encoding="utf-8", newline="")
-    return path
+    return write_into_output_folder(out_dir, repo_root, output_name(report, fmt, lang), text.encode("utf-8"))
 
 
 def formulas_markdown(lang: str = "en") -> str:
