@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import crypto, ids, lifecycle, receipt
 from .errors import CaseError, ComplaintsError, TransitionError
+from .locks import case_lock
 from .yamlload import YamlError, load_yaml
 
 if TYPE_CHECKING:
@@ -90,13 +91,19 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A crash between writing and renaming leaves a temporary file; the next write of the
-    # same file clears it. Its name starts with a dot, so no case glob ever picks it up.
+def clear_stale_temp_files(path: Path) -> None:
+    """Remove what interrupted writes of ``path`` left behind. Only for a caller holding the
+    case's lock (locks.case_lock): every writer holds it while its temporary file exists, so
+    any other temporary file is a dead writer's, never a live one's."""
     for leftover in stale_temp_files(path):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Its name starts with a dot, so no case glob ever picks it up; a crash between writing
+    # and renaming leaves it, and the next locked write of the same file clears it.
     fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
     temp = Path(name)
     try:
@@ -360,7 +367,9 @@ def create_case(
         data = text.encode("utf-8")
         _refuse_if_invalid(data, relpath.as_posix(), repo, today)
         try:
-            atomic_create(root / relpath, data)
+            with case_lock(root, relpath.as_posix()):
+                clear_stale_temp_files(root / relpath)
+                atomic_create(root / relpath, data)
         except FileExistsError:
             continue  # someone took the id between the check and the write: draw again
         return CreatedCase(case_id, root / relpath, code, bool(recipients and recipients.placeholder))
@@ -427,6 +436,16 @@ def append_event(repo: Repository, case_id: str, event: Mapping[str, Any], today
     """Append ``event`` to a case's timeline, in place and atomically; returns the file."""
     path = Path(repo.find_case(case_id))
     relpath = _relpath(repo, path)
+    # Read, check and replace under the case's lock: a writer that got in first is read
+    # here, so its event is kept and the transition is checked against it.
+    with case_lock(Path(repo.root), relpath):
+        if not path.is_file():
+            raise CaseError(f"{relpath}: was removed or moved by another command meanwhile; nothing was written")
+        clear_stale_temp_files(path)
+        return _append_event_locked(repo, path, relpath, event, today)
+
+
+def _append_event_locked(repo: Repository, path: Path, relpath: str, event: Mapping[str, Any], today: dt.date) -> Path:
     try:
         old = path.read_bytes()
     except OSError as exc:
@@ -531,28 +550,38 @@ def rekey(repo: Repository, identities: Sequence[Any], today: dt.date) -> RekeyR
         path = Path(path)
         relpath = _relpath(repo, path)
         try:
-            old = path.read_bytes()
-            case = _load_case(old, relpath)
-        except (OSError, ComplaintsError) as exc:
-            report.failed.append(f"{relpath}: cannot be read ({type(exc).__name__})")
-            continue
-        complainant = case.get("complainant")
-        contact = complainant.get("contact") if isinstance(complainant, dict) else None
-        if not isinstance(complainant, dict) or not isinstance(contact, str) or case.get("sample") is True:
-            report.skipped.append(relpath)
-            continue
-        try:
-            plaintext = crypto.decrypt_contact(contact, identities)
-            armored = crypto.encrypt_contact(plaintext, recipients)
-            del plaintext
-            new_text = replace_contact_text(old.decode("utf-8-sig"), armored, relpath)
-            expected = dict(case)
-            expected["complainant"] = {**complainant, "contact": armored}
-            data = _verify(new_text, relpath, expected)
-            _refuse_if_invalid(data, relpath, repo, today)
-            atomic_write(path, data)
+            with case_lock(Path(repo.root), relpath):
+                outcome = _rekey_locked(repo, path, relpath, identities, recipients, today)
         except ComplaintsError as exc:
-            report.failed.append(f"{relpath}: {exc}" if not str(exc).startswith(relpath) else str(exc))
-            continue
-        report.rekeyed.append(relpath)
+            outcome = f"{relpath}: {exc}" if not str(exc).startswith(relpath) else str(exc)
+        if outcome == "rekeyed":
+            report.rekeyed.append(relpath)
+        elif outcome == "skipped":
+            report.skipped.append(relpath)
+        else:
+            report.failed.append(outcome)
     return report
+
+
+def _rekey_locked(repo: Repository, path: Path, relpath: str, identities: Sequence[Any], recipients: Any, today: dt.date) -> str:
+    """"rekeyed", "skipped" or the reason it failed; the caller holds the case's lock."""
+    try:
+        old = path.read_bytes()
+        case = _load_case(old, relpath)
+    except (OSError, ComplaintsError) as exc:
+        return f"{relpath}: cannot be read ({type(exc).__name__})"
+    complainant = case.get("complainant")
+    contact = complainant.get("contact") if isinstance(complainant, dict) else None
+    if not isinstance(complainant, dict) or not isinstance(contact, str) or case.get("sample") is True:
+        return "skipped"
+    plaintext = crypto.decrypt_contact(contact, identities)
+    armored = crypto.encrypt_contact(plaintext, recipients)
+    del plaintext
+    new_text = replace_contact_text(old.decode("utf-8-sig"), armored, relpath)
+    expected = dict(case)
+    expected["complainant"] = {**complainant, "contact": armored}
+    data = _verify(new_text, relpath, expected)
+    _refuse_if_invalid(data, relpath, repo, today)
+    clear_stale_temp_files(path)
+    atomic_write(path, data)
+    return "rekeyed"
