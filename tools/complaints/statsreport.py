@@ -9,12 +9,11 @@ month), value, suppressed, numerator, denominator, observations, generated, data
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any, Callable
 
+from .csvfile import csv_text
 from .pii import check_publishable, check_text_publishable
 from .stats import DIMENSIONS, DISCLOSURE_RULE, FORMULA_VERSION, Cell, MetricResult, StatsReport
 
@@ -115,9 +114,7 @@ def _fmt_number(v: float | None) -> str:
 
 
 def render_csv(report: StatsReport) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
+    rows: list[tuple[Any, ...]] = []
     gen = report.generated.isoformat()
     for m in report.metrics:
         d = m.definition
@@ -129,7 +126,7 @@ def render_csv(report: StatsReport) -> str:
                 if (period, c.key) in seen or (report.period.kind == "month" and period != report.period.id):
                     continue
                 seen.add((period, c.key))
-                w.writerow(
+                rows.append(
                     (
                         d.id,
                         d.version,
@@ -148,7 +145,7 @@ def render_csv(report: StatsReport) -> str:
                         report.data_commit,
                     )
                 )
-    text = "\ufeff" + buf.getvalue()
+    text = csv_text(CSV_COLUMNS, rows, bom=True)
     check_text_publishable(text.replace(report.data_commit, ""), _source(report, "csv"), "csv", allow=frozenset(report.allow))
     return text
 
