@@ -215,6 +215,19 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_uncon
         sys.exit(1)
 
 
+skip_invalid_option = click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Go on without the case files that do not pass validation (default: stop, naming them); "
+    "says how many were left out and records the count in the output.",
+)
+
+
+def _report_left_out(count: int | None) -> None:
+    if count:
+        click.echo(f"warning: {count} invalid case file(s) left out (--skip-invalid); run `complaints validate` to see why", err=True)
+
+
 # --- notify (GitHub issues for overdue stages; area of issue 4) --------------------------------
 
 
@@ -222,9 +235,10 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, accept_uncon
 @click.option("--dry-run", is_flag=True, help="Print the plan (create, update, close) without changing anything on GitHub.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@skip_invalid_option
 @repo_option
 @today_option
-def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:
+def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, skip_invalid: bool, repo: Path | None, today: dt.date | None) -> None:
     """Keep exactly one GitHub issue open for every overdue stage (and, when the policy's
     notify.due_soon_issues is true, every due-soon stage); update it when the lateness changes,
     comment and close it when the stage is done. Safe to re-run.
@@ -263,7 +277,9 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None,
             server_url=os.environ.get("GITHUB_SERVER_URL"),
             dry_run=dry_run,
             accept_unconfirmed=accept_unconfirmed,
+            skip_invalid=skip_invalid,
         )
+    _report_left_out(plan.invalid_left_out)
     if fmt == "json":
         payload = {"dry_run": dry_run, "plan": plan_to_dict(plan), "result": result_to_dict(result) if result else None}
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -554,10 +570,11 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
 @click.option("--accept-unconfirmed", is_flag=True, help="Count working days in a year whose official calendar is not yet announced.")
+@skip_invalid_option
 @no_cache_option
 @repo_option
 @today_option
-def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool, no_cache: bool,
+def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool, skip_invalid: bool, no_cache: bool,
                   repo: Path | None, today: dt.date | None) -> None:
     """Publishable statistics: volumes, the 三率, on-time rates, working days, backlog and more.
 
@@ -579,7 +596,9 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
         from .outdir import check_output_folder
 
         check_output_folder(out_dir, repository.root)  # before any work: a refused --out changes nothing
-    report = compute(repository, period, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
+    report = compute(repository, period, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed,
+                     skip_invalid=skip_invalid)
+    _report_left_out(report.invalid_left_out)
     if out_dir is None:
         click.echo(render(report, fmt, lang), nl=False)
     else:
@@ -607,9 +626,11 @@ def site_group() -> None:
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any MkDocs warning (broken link, missing anchor...).")
 @click.option("--period", default=None, metavar="YYYY|YYYY-Qn|YYYY-MM", help="Statistics period shown (default: the year to date).")
 @click.option("--site-url", default=None, metavar="URL", help="Where the site will be published, e.g. https://example-org.github.io/complaints/ (for the language links and the sitemap).")
+@skip_invalid_option
 @repo_option
 @today_option
-def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url: str | None, repo: Path | None, today: dt.date | None) -> None:
+def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url: str | None, skip_invalid: bool, repo: Path | None,
+               today: dt.date | None) -> None:
     """Generate the site's tables, charts and downloads from policy.yml and the statistics,
     then build the site with MkDocs into a folder ready to publish as static files.
 
@@ -630,7 +651,9 @@ def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url:
         strict=strict,
         period=period,
         site_url=site_url,
+        skip_invalid=skip_invalid,
     )
+    _report_left_out(result.invalid_left_out)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"built {result.pages} page(s) into {result.out} (statistics {result.stats_period or 'none'})")

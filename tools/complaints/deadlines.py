@@ -645,9 +645,10 @@ class _Repo(Protocol):
 
 
 def repository_run(
-    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False, skipped: list[str] | None = None
 ) -> RepositoryDeadlines:
-    """Every started stage of every valid case in the repository, with calendar warnings."""
+    """Every started stage of every valid case in the repository, with calendar warnings;
+    the invalid case files are listed in ``skipped`` when it is given."""
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     found: list[StageDeadline] = []
     records = getattr(repo, "case_records", None)
@@ -658,7 +659,8 @@ def repository_run(
         from .validate import skipped_warning
 
         spans = []
-        skipped: list[str] = []
+        if skipped is None:
+            skipped = []
         for _path, stages, span in records(today, StageRecords(repo.policy, calendar, warn_days), skipped):
             found.extend(stages)
             spans.append(span)
@@ -681,11 +683,11 @@ def case_deadlines_of(
 
 
 def repository_deadlines(
-    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False, skipped: list[str] | None = None
 ) -> list[StageDeadline]:
     """Every started stage of every valid case in the repository (see :func:`repository_run`
     for the calendar warnings that go with them)."""
-    return list(repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed).deadlines)
+    return list(repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, skipped=skipped).deadlines)
 
 
 def case_report(

@@ -182,6 +182,7 @@ class Plan:
     settings: NotifySettings = field(default_factory=NotifySettings)
     repo_url: str | None = None
     today: dt.date | None = None
+    invalid_left_out: int = 0  # invalid case files left out with --skip-invalid
 
     @property
     def empty(self) -> bool:
@@ -619,15 +620,23 @@ def notify_repository(
     server_url: str | None = None,
     dry_run: bool = False,
     accept_unconfirmed: bool = False,
+    skip_invalid: bool = False,
 ) -> tuple[Plan, ApplyResult | None]:
     """`complaints notify` on a case repository (a complaints.repository.Repository): its
-    stage deadlines today, turned into issues in the client's GitHub repository."""
+    stage deadlines today, turned into issues in the client's GitHub repository. A case file
+    that does not pass validation stops the run before GitHub is asked anything, unless
+    ``skip_invalid`` (the plan then records how many were left out)."""
     from .deadlines import repository_deadlines
+    from .validate import left_out_or_refuse
 
-    items = repository_deadlines(repository, today, accept_unconfirmed=accept_unconfirmed)
+    skipped: list[str] = []
+    items = repository_deadlines(repository, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped)
+    left_out = left_out_or_refuse(skipped, skip_invalid, "notify")
     raw: Mapping[str, Any] = repository.policy.raw
     url = repository_url(raw, server_url, client.repository)
-    return notify(items, client, raw, url, today, dry_run=dry_run)
+    the_plan, result = notify(items, client, raw, url, today, dry_run=dry_run)
+    the_plan.invalid_left_out = left_out
+    return the_plan, result
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -655,6 +664,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "orphans": sorted(plan.orphans),
         "labels": [label.name for label in plan.labels],
         "skipped": [{"path": s.path, "stage": s.stage, "reason": s.reason} for s in plan.skipped],
+        "invalid_cases_left_out": plan.invalid_left_out,
     }
 
 

@@ -92,6 +92,8 @@ def to_json_document(report: StatsReport) -> dict[str, Any]:
             "rule": DISCLOSURE_RULE.to_json(),
         },
         "metrics": [_metric(m) for m in report.metrics],
+        # Only with --skip-invalid: without it, a run with an invalid case file stops instead.
+        **({"invalid_cases_left_out": report.invalid_left_out} if report.invalid_left_out is not None else {}),
     }
 
 
