@@ -900,7 +900,9 @@ def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", per
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
     from . import mkdocs_hooks
+    from .sitecheck import check_sources
 
+    check_sources(docs_dir(root), DOCS_DIR)
     prepare(root, today, period)
     # As for build_site: the hooks come from the installed package, not the repository.
     serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, hooks=[mkdocs_hooks.__file__])
