@@ -69,10 +69,13 @@ def test_a_planted_number_stops_the_build_naming_file_and_line(repo: Path, tmp_p
 def test_a_stray_file_under_site_is_refused(repo: Path, tmp_path: Path) -> None:
     (repo / "site" / "zh" / "leak.yaml").write_text(f"phone: {PHONE}\n", encoding="utf-8")
     (repo / "site" / "en" / "raw.html").write_text("<p>hello</p>\n", encoding="utf-8")
+    (repo / "site" / "fr" / "generated").mkdir(parents=True)
+    (repo / "site" / "fr" / "generated" / "x.json").write_text("{}\n", encoding="utf-8")
     code, output = build(repo, tmp_path / "public")
     assert code == 1
     assert "site/zh/leak.yaml: is neither a page (.md) nor an asset of a known type" in output
     assert "site/en/raw.html: is neither a page" in output
+    assert "site/fr/generated/x.json: is neither a page" in output  # only the site's own languages generate
     assert PHONE not in output and PHONE not in published(tmp_path / "public")
 
 

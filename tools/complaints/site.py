@@ -851,7 +851,7 @@ def build_site(
     check_output_folder(out, root)
     # The hand-written pages and assets: only pages and known assets, no personal data, no
     # raw HTML that runs code (sitecheck.py). Every problem is named with its file and line.
-    check_sources(docs_dir(root), DOCS_DIR)
+    check_sources(docs_dir(root), DOCS_DIR, LANGUAGES)
     if stats is None:
         stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
     generated = prepare(root, today, period, stats)
@@ -902,7 +902,7 @@ def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", per
     from . import mkdocs_hooks
     from .sitecheck import check_sources
 
-    check_sources(docs_dir(root), DOCS_DIR)
+    check_sources(docs_dir(root), DOCS_DIR, LANGUAGES)
     prepare(root, today, period)
     # As for build_site: the hooks come from the installed package, not the repository.
     serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, hooks=[mkdocs_hooks.__file__])

@@ -164,18 +164,20 @@ def _is_hidden(rel: Path) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def _is_generated(rel: Path) -> bool:
-    return len(rel.parts) > 1 and rel.parts[1] == GENERATED
+def _is_generated(rel: Path, languages: tuple[str, ...]) -> bool:
+    """A file of site/<lang>/generated/, which the tool empties and writes (scanning what it
+    writes) at every build; only for the site's own languages."""
+    return len(rel.parts) > 2 and rel.parts[0] in languages and rel.parts[1] == GENERATED
 
 
-def source_problems(docs: Path, docs_name: str = "site") -> list[SiteProblem]:
+def source_problems(docs: Path, docs_name: str = "site", languages: tuple[str, ...] = ("zh", "en")) -> list[SiteProblem]:
     """Every problem of the hand-written files under the docs folder."""
     problems: list[SiteProblem] = []
     if not docs.is_dir():
         return problems
     for path in sorted(docs.rglob("*")):
         rel = path.relative_to(docs)
-        if _is_hidden(rel) or _is_generated(rel) or path.is_dir():
+        if _is_hidden(rel) or _is_generated(rel, languages) or path.is_dir():
             continue
         source = f"{docs_name}/{rel.as_posix()}"
         suffix = path.suffix.lower()
@@ -205,9 +207,9 @@ def source_problems(docs: Path, docs_name: str = "site") -> list[SiteProblem]:
     return problems
 
 
-def check_sources(docs: Path, docs_name: str = "site") -> None:
+def check_sources(docs: Path, docs_name: str = "site", languages: tuple[str, ...] = ("zh", "en")) -> None:
     """PublicationError naming every problem of the hand-written site files, if any."""
-    problems = source_problems(docs, docs_name)
+    problems = source_problems(docs, docs_name, languages)
     if problems:
         raise PublicationError("the site was not built:\n" + "\n".join(str(p) for p in problems))
 
