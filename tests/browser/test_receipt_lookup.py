@@ -35,7 +35,8 @@ def lookup_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     append_event(repo, accepted.case_id, build_event(root, "accept", TODAY, {}), TODAY)
     create_case(repo, complaint, None, TODAY, code_source=lambda: WAITING_CODE)
     out = tmp_path_factory.mktemp("receipt-public")
-    build_site(root, out, TODAY)
+    # Sample cases received after TODAY do not validate as of TODAY: left out, and counted.
+    build_site(root, out, TODAY, skip_invalid=True)
     with serve(out) as url:
         yield url
 

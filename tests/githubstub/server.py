@@ -50,8 +50,9 @@ class Fault:
     kind: str
     method: str | None = None
     path: str | None = None  # a regular expression searched in the request path
-    retry_after: int | None = None
+    retry_after: int | str | None = None  # a string sends that text as it is (a hostile header)
     reset_in: int = 60
+    reset_header: str | None = None  # x-ratelimit-reset sent as this text instead of a time
     remaining: int = 1
 
 
@@ -393,10 +394,13 @@ def _raise_fault(stub: GitHubStub, fault: Fault) -> None:
         )
     if kind == "primary":
         reset = int(time.time()) + fault.reset_in
+        headers = stub.rate_headers(remaining=0, reset=reset)
+        if fault.reset_header is not None:
+            headers["x-ratelimit-reset"] = fault.reset_header
         raise _Answer(
             403,
             {"message": "API rate limit exceeded for installation ID 1.", "documentation_url": PRIMARY_DOC, "status": "403"},
-            stub.rate_headers(remaining=0, reset=reset),
+            headers,
         )
     if kind == "secondary":
         headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}

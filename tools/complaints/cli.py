@@ -522,6 +522,19 @@ def completion_command(shell: str) -> None:
     click.echo(completer(cli, {}, "complaints", "_COMPLAINTS_COMPLETE").source())
 
 
+skip_invalid_option = click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Go on without the case files that do not pass validation (default: stop, naming them); "
+    "says how many were left out and records the count in the output.",
+)
+
+
+def _report_left_out(count: int | None) -> None:
+    if count:
+        click.echo(f"warning: {count} invalid case file(s) left out (--skip-invalid); run `complaints validate` to see why", err=True)
+
+
 # --- notify (GitHub issues for overdue stages; area of issue 4) --------------------------------
 
 
@@ -529,9 +542,10 @@ def completion_command(shell: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan (create, update, close) without changing anything on GitHub.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--accept-unconfirmed", is_flag=True, help="Compute a year whose official calendar is not yet announced provisionally, even when the policy says error.")
+@skip_invalid_option
 @repo_option
 @today_option
-def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None, today: dt.date | None) -> None:
+def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, skip_invalid: bool, repo: Path | None, today: dt.date | None) -> None:
     """Keep exactly one GitHub issue open for every overdue stage (and, when the policy's
     notify.due_soon_issues is true, every due-soon stage); update it when the lateness changes,
     comment and close it when the stage is done. Safe to re-run.
@@ -575,7 +589,9 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, repo: Path | None,
             server_url=os.environ.get("GITHUB_SERVER_URL"),
             dry_run=dry_run,
             accept_unconfirmed=accept_unconfirmed,
+            skip_invalid=skip_invalid,
         )
+    _report_left_out(plan.invalid_left_out)
     if fmt == "json":
         payload = {"dry_run": dry_run, "plan": plan_to_dict(plan), "result": result_to_dict(result) if result else None}
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -1332,10 +1348,11 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write stats-PERIOD.EXT into this folder instead of printing.")
 @click.option("--accept-unconfirmed", is_flag=True, help="Compute a year whose official calendar is not yet announced provisionally, even when the policy says error.")
+@skip_invalid_option
 @no_cache_option
 @repo_option
 @today_option
-def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool, no_cache: bool,
+def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept_unconfirmed: bool, skip_invalid: bool, no_cache: bool,
                   repo: Path | None, today: dt.date | None) -> None:
     """Publishable statistics: volumes, the 三率, on-time rates, working days, backlog and more.
 
@@ -1350,7 +1367,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     Example:
 
     \b
-        complaints stats --period 2026-Q1 --format markdown --out site/stats --today 2026-04-10
+        complaints stats --period 2026-Q1 --format markdown --out stats-out --today 2026-04-10
     """
     from .stats import compute
     from .statsreport import render, write
@@ -1361,8 +1378,13 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     if fmt == "datapackage" and out_dir is None:
         raise click.UsageError("--format datapackage writes a folder: give --out DIR")
     repository = open_repo(repo, no_cache)
+    if out_dir is not None:
+        from .outdir import check_output_folder
+
+        check_output_folder(out_dir, repository.root)  # before any work: a refused --out changes nothing
     day = today_in(repository.policy.timezone, today)
-    report = _with_progress(lambda: compute(repository, period, day, accept_unconfirmed=accept_unconfirmed))
+    report = _with_progress(lambda: compute(repository, period, day, accept_unconfirmed=accept_unconfirmed, skip_invalid=skip_invalid))
+    _report_left_out(report.invalid_left_out)
     if fmt == "datapackage" and out_dir is not None:
         from .statspackage import write_package
 
@@ -1371,7 +1393,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     elif out_dir is None:
         click.echo(render(report, fmt, lang), nl=False)
     else:
-        path = write(report, fmt, out_dir, lang)
+        path = write(report, fmt, out_dir, lang, repo_root=repository.root)
         click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
 
 
@@ -1396,9 +1418,11 @@ def site_group() -> None:
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any MkDocs warning (broken link, missing anchor...).")
 @click.option("--period", default=None, metavar="YYYY|YYYY-Qn|YYYY-MM", help="Statistics period shown (default: the year to date).")
 @click.option("--site-url", default=None, metavar="URL", help="Where the site will be published, e.g. https://example-org.github.io/complaints/ (for the language links, the 404 page and the sitemap). Default: the policy's organisation.site_url, else the GitHub Pages address of its repository_url.")
+@skip_invalid_option
 @repo_option
 @today_option
-def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url: str | None, repo: Path | None, today: dt.date | None) -> None:
+def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url: str | None, skip_invalid: bool, repo: Path | None,
+               today: dt.date | None) -> None:
     """Generate the site's tables, charts and downloads from policy.yml and the statistics,
     then build the site with MkDocs into a folder ready to publish as static files.
 
@@ -1421,7 +1445,9 @@ def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url:
         strict=strict,
         period=period,
         site_url=site_url,
+        skip_invalid=skip_invalid,
     )
+    _report_left_out(result.invalid_left_out)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"built {result.pages} page(s) into {result.out} (statistics {result.stats_period or 'none'})")

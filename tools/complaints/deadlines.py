@@ -715,6 +715,7 @@ def repository_run(
     accept_unconfirmed: bool = False,
     checked_on: dt.date | None = None,
     keep: Callable[[StageDeadline], bool] | None = None,
+    skipped: list[str] | None = None,
 ) -> RepositoryDeadlines:
     """Every started stage of every valid case in the repository, with calendar warnings.
 
@@ -722,7 +723,8 @@ def repository_run(
     are validated against: looking back, each case is read as it stood on ``today`` (later
     events ignored, cases received later left out), as a supervisor saw it then. With
     ``keep``, only the stages it accepts (the rest are dropped as they stream past, so a large
-    archive's finished stages never fill memory)."""
+    archive's finished stages never fill memory). The invalid case files are listed in
+    ``skipped`` when it is given (and in the result's ``skipped`` always)."""
     calendar = repository_calendar(repo, accept_unconfirmed)
     as_of = today if checked_on is not None and checked_on != today else None
     check_day = checked_on if as_of is not None else today
@@ -731,7 +733,8 @@ def repository_run(
     records = getattr(repo, "case_records", None)
     from .validate import skipped_warning
 
-    skipped: list[str] = []
+    if skipped is None:
+        skipped = []
     if records is not None:
         # In worker processes, and from the cache for cases no later day can change (cache.py).
         from .cache import StageRecords, touch_calendar
@@ -763,11 +766,11 @@ def case_deadlines_of(
 
 
 def repository_deadlines(
-    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False
+    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False, skipped: list[str] | None = None
 ) -> list[StageDeadline]:
     """Every started stage of every valid case in the repository (see :func:`repository_run`
     for the calendar warnings that go with them)."""
-    return list(repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed).deadlines)
+    return list(repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, skipped=skipped).deadlines)
 
 
 def case_report(

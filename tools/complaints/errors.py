@@ -32,5 +32,9 @@ class GitHubError(ComplaintsError):
     """The GitHub API refused a request or could not be reached."""
 
 
+class InvalidCasesError(ComplaintsError):
+    """A repository-wide result would leave out case files that do not pass validation."""
+
+
 class PublicationError(ComplaintsError):
     """Something that would be published failed the disclosure or personal-data checks."""

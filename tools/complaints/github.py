@@ -9,6 +9,8 @@ message, an exception or a repr.
 """
 from __future__ import annotations
 
+import email.utils
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +26,14 @@ DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 USER_AGENT = f"complaints-notify/{__version__}"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# A rate-limit header asking for a longer wait than this is not a rate limit GitHub would set:
+# it is treated as absent, and the bounded exponential back-off applies instead.
+PLAUSIBLE_WAIT = 86400.0
+# An error message from the server is shown to people: at most this many characters of it.
+MESSAGE_LIMIT = 200
+# 1,000 pages of 100 issues: far beyond any complaint repository, short of a loop without end.
+MAX_PAGES = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
 JSON = dict[str, Any]
 
@@ -109,9 +119,16 @@ class GitHubClient:
             )
         self.repository = check_repository(repository)
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
-        parts = urlsplit(self.api_url)
+        try:
+            parts = urlsplit(self.api_url)
+            has_credentials = parts.username is not None or parts.password is not None
+        except ValueError:
+            raise GitHubError("GITHUB_API_URL is not an http(s) URL") from None
+        # The value is never echoed: a URL typed with user:password@ would print the secret.
+        if has_credentials:
+            raise GitHubError("GITHUB_API_URL must not hold a user name or password (user:secret@host); give the token in GITHUB_TOKEN")
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise GitHubError(f"GITHUB_API_URL is not an http(s) URL: {self.api_url!r}")
+            raise GitHubError("GITHUB_API_URL is not an http(s) URL")
         self._origin = (parts.scheme, parts.netloc)
         self._sleep = sleep
         self._clock = clock
@@ -195,6 +212,8 @@ class GitHubClient:
 
     def _paginate(self, path: str, params: dict[str, str]) -> Iterator[JSON]:
         response = self._request("GET", path, params=params)
+        seen: set[str] = set()
+        pages = 1
         while True:
             data = response.json()
             if not isinstance(data, list):
@@ -203,10 +222,19 @@ class GitHubClient:
             next_url = response.links.get("next", {}).get("url")
             if not next_url:
                 return
-            url = httpx.URL(next_url)
-            # The token goes only to the API host it was given for.
-            if (url.scheme, url.netloc.decode("ascii")) != self._origin:
+            try:
+                url = httpx.URL(next_url)
+            except (httpx.InvalidURL, ValueError):
+                raise GitHubError("GitHub's Link header holds an address that cannot be read; not following it") from None
+            # The token goes only to the API host it was given for, and never with credentials
+            # of someone else's in the address (httpx's netloc leaves the user:password@ out).
+            if url.userinfo or (url.scheme, url.netloc.decode("ascii")) != self._origin:
                 raise GitHubError(f"GitHub's Link header points to another host ({url.host}); not following it")
+            # A server that links pages in a circle, or without end, is not followed forever.
+            pages += 1
+            if str(url) in seen or pages > MAX_PAGES:
+                raise GitHubError(f"GitHub's Link header for {_display_path(path, self.api_url)} loops or exceeds {MAX_PAGES} pages; stopped")
+            seen.add(str(url))
             response = self._request("GET", str(url))
 
     def _pace_write(self, method: str) -> None:
@@ -262,22 +290,59 @@ class GitHubClient:
             raise _error_for(status, what, message, errors, self.repository)
 
     def _rate_limit_wait(self, response: httpx.Response, earlier_backoffs: int) -> tuple[float, int]:
-        """Seconds to wait, and 1 when that wait is a step of the exponential backoff."""
-        retry_after = response.headers.get("retry-after")
+        """Seconds to wait, and 1 when that wait is a step of the exponential backoff.
+
+        The headers come from the network: a value that is not a plain, finite, non-negative
+        number of seconds (or an HTTP date, for retry-after), or that asks for more than a day,
+        is treated as absent rather than trusted."""
+        retry_after = _retry_after_seconds(response.headers.get("retry-after"), self._clock)
         if retry_after is not None:
-            try:
-                return max(float(retry_after), 0.0), 0
-            except ValueError:
-                pass
-        if response.headers.get("x-ratelimit-remaining") == "0":
-            try:
-                reset = float(response.headers["x-ratelimit-reset"])
-            except (KeyError, ValueError):
-                pass
-            else:
-                # One second more: the reset time is rounded down to the second.
-                return max(reset - self._clock(), 0.0) + 1.0, 0
+            return retry_after, 0
+        if response.headers.get("x-ratelimit-remaining", "").strip() == "0":
+            reset = _plain_seconds(response.headers.get("x-ratelimit-reset"))
+            if reset is not None:
+                wait = max(reset - self._clock(), 0.0)
+                if wait <= PLAUSIBLE_WAIT:
+                    # One second more: the reset time is rounded down to the second.
+                    return wait + 1.0, 0
         return float(min(self.retry.backoff_start * 2**earlier_backoffs, self.retry.backoff_cap)), 1
+
+
+def _plain_seconds(value: str | None) -> float | None:
+    """A header holding a plain non-negative decimal number, or None (absent, NaN, negative,
+    exponent notation, text...)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not re.fullmatch(r"[0-9]{1,15}(?:\.[0-9]{1,9})?", text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _retry_after_seconds(value: str | None, clock: Callable[[], float]) -> float | None:
+    """Retry-After as seconds to wait (RFC 9110: delay-seconds or an HTTP date), or None when
+    it is absent or not a plausible wait."""
+    if value is None:
+        return None
+    seconds = _plain_seconds(value)
+    if seconds is None and re.fullmatch(r"[A-Za-z]{3}, [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT", value.strip()):
+        try:
+            when = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = max(when.timestamp() - clock(), 0.0)
+    if seconds is None or seconds > PLAUSIBLE_WAIT:
+        return None
+    return seconds
+
+
+def safe_message(text: str) -> str:
+    """Text from the server made safe to print: no control or bidirectional characters (a
+    terminal escape sequence could rewrite what the reader sees), at most MESSAGE_LIMIT
+    characters."""
+    flat = _CONTROL.sub(" ", text).strip()
+    return flat if len(flat) <= MESSAGE_LIMIT else flat[: MESSAGE_LIMIT - 1] + "…"
 
 
 def _display_path(url: str, api_url: str) -> str:
@@ -291,10 +356,10 @@ def _error_body(response: httpx.Response) -> tuple[str, list[dict[str, Any]]]:
     try:
         data = response.json()
     except ValueError:
-        return response.reason_phrase or "error", []
+        return safe_message(response.reason_phrase or "error"), []
     if not isinstance(data, dict):
-        return response.reason_phrase or "error", []
-    message = str(data.get("message") or response.reason_phrase or "error")
+        return safe_message(response.reason_phrase or "error"), []
+    message = safe_message(str(data.get("message") or response.reason_phrase or "error"))
     raw_errors = data.get("errors")
     errors = [e for e in raw_errors if isinstance(e, dict)] if isinstance(raw_errors, list) else []
     return message, errors

@@ -190,6 +190,7 @@ class Plan:
     settings: NotifySettings = field(default_factory=NotifySettings)
     repo_url: str | None = None
     today: dt.date | None = None
+    invalid_left_out: int = 0  # invalid case files left out with --skip-invalid
 
     @property
     def empty(self) -> bool:
@@ -729,19 +730,26 @@ def notify_repository(
     server_url: str | None = None,
     dry_run: bool = False,
     accept_unconfirmed: bool = False,
+    skip_invalid: bool = False,
 ) -> tuple[Plan, ApplyResult | None]:
     """`complaints notify` on a case repository (a complaints.repository.Repository): its
-    stage deadlines today, turned into issues in the client's GitHub repository."""
+    stage deadlines today, turned into issues in the client's GitHub repository. A case file
+    that does not pass validation stops the run before GitHub is asked anything, unless
+    ``skip_invalid`` (the plan then records how many were left out)."""
     from .deadlines import repository_calendar, repository_run
+    from .validate import left_out_or_refuse
 
     run = repository_run(repository, today, accept_unconfirmed=accept_unconfirmed)
+    left_out = left_out_or_refuse(list(run.skipped), skip_invalid, "notify")
     raw: Mapping[str, Any] = repository.policy.raw
     url = repository_url(raw, server_url, client.repository)
     calendar = repository_calendar(repository, accept_unconfirmed)
-    return notify(
+    the_plan, result = notify(
         run.deadlines, client, raw, url, today, dry_run=dry_run,
         provisional_years=run.provisional_years, is_confirmed=calendar.is_confirmed,
     )
+    the_plan.invalid_left_out = left_out
+    return the_plan, result
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -770,6 +778,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "orphans": sorted(plan.orphans),
         "labels": [label.name for label in plan.labels],
         "skipped": [{"path": s.path, "stage": s.stage, "reason": s.reason} for s in plan.skipped],
+        "invalid_cases_left_out": plan.invalid_left_out,
     }
 
 

@@ -5,9 +5,7 @@ text from a case.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
@@ -273,14 +271,10 @@ def overdue_json(report: OverdueReport) -> str:
 
 
 def overdue_csv(report: OverdueReport) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for group in report.groups:
-        for d in group.stages:
-            row = _row(d)
-            writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
-    return out.getvalue()
+    from .csvfile import csv_text
+
+    rows = [[_row(d)[k] for k in CSV_COLUMNS] for group in report.groups for d in group.stages]
+    return csv_text(CSV_COLUMNS, rows, lineterminator="\n")
 
 
 OVERDUE_FORMATS: dict[str, Callable[[OverdueReport], str]] = {

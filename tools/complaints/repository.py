@@ -86,9 +86,17 @@ class Repository:
 
     def find_case(self, case_id: str) -> Path:
         """The file of case ``case_id``. Raises CaseError when there is none or several."""
-        if not case_id or "/" in case_id or "\\" in case_id or case_id.startswith("."):
-            raise CaseError(f"{case_id!r} is not a case id")
-        hits = sorted(self.cases_dir.glob(f"*/{case_id}.yml"))
+        from .ids import CASE_ID_PATTERN
+
+        # Literal: an id typed on the command line is never a pattern. Checked before it
+        # reaches any path, so no glob character, separator or `..` can select other files.
+        if not CASE_ID_PATTERN.fullmatch(case_id):
+            raise UsageMistake("CASE_ID must be a case id written out in full, PREFIX-YYYYMMDD-XXXXX (upper case; no wildcards)")
+        hits = sorted(
+            folder / f"{case_id}.yml"
+            for folder in (self.cases_dir.iterdir() if self.cases_dir.is_dir() else ())
+            if folder.is_dir() and (folder / f"{case_id}.yml").is_file()
+        )
         if not hits:
             raise CaseError(f"no case {case_id} under {CASES_DIR}/ (expected {CASES_DIR}/YYYY/{case_id}.yml)")
         if len(hits) > 1:

@@ -97,6 +97,7 @@ UI: dict[str, dict[str, str]] = {
         "commit": "数据版本",
         "formula_version": "统计口径版本",
         "suppressed_cells": "隐去的数字",
+        "invalid_left_out": "未计入的无效案件文件",
         "suppressed": "已隐去",
         "suppressed_title": "数字过小，为保护投诉人已隐去",
         "no_data": "—",
@@ -188,6 +189,7 @@ UI: dict[str, dict[str, str]] = {
         "commit": "Data version",
         "formula_version": "Definitions version",
         "suppressed_cells": "Hidden figures",
+        "invalid_left_out": "Invalid case files left out",
         "suppressed": "hidden",
         "suppressed_title": "Too small to publish without risk to complainants",
         "no_data": "—",
@@ -728,6 +730,8 @@ def _meta(document: Mapping[str, Any], lang: str) -> str:
         (ui["formula_version"], f"[{md_escape(document.get('formula_version', ''))}](methods.md)"),
         (ui["suppressed_cells"], f"[{md_escape(disclosure.get('suppressed_cells', 0))}](methods.md#suppression)"),
     ]
+    if document.get("invalid_cases_left_out") is not None:
+        rows.append((ui["invalid_left_out"], md_escape(document.get("invalid_cases_left_out"))))
     head = "| " + " | ".join(name for name, _ in rows) + " |"
     return "\n".join([head, "|" + "---|" * len(rows), "| " + " | ".join(value for _, value in rows) + " |"]) + "\n"
 
@@ -879,9 +883,10 @@ class StatsPublication:
     package: Mapping[str, str] = field(default_factory=dict)  # Frictionless Data Package files by path
 
 
-def statistics_for(root: Path, period: str | None, today: dt.date) -> StatsPublication:
+def statistics_for(root: Path, period: str | None, today: dt.date, *, skip_invalid: bool = False) -> StatsPublication:
     """Compute the statistics of the repository at ROOT for PERIOD (default: the year to
-    date), with disclosure control and the personal-data scan applied by stats/statsreport."""
+    date), with disclosure control and the personal-data scan applied by stats/statsreport.
+    An invalid case file stops the build unless ``skip_invalid`` (see stats.compute)."""
     from .repository import Repository
     from .stats import Period, compute
     from .statsreport import render_csv, render_json
@@ -892,7 +897,7 @@ def statistics_for(root: Path, period: str | None, today: dt.date) -> StatsPubli
         raise ConfigError(str(exc)) from None
     from .statspackage import build_package
 
-    report = compute(Repository.open(root), parsed, today)
+    report = compute(Repository.open(root), parsed, today, skip_invalid=skip_invalid)
     json_text = render_json(report)
     return StatsPublication(json.loads(json_text), json_text, render_csv(report), build_package(report))
 
@@ -946,6 +951,7 @@ class SiteBuild:
     generated: int
     stats_period: str | None
     warnings: tuple[str, ...]
+    invalid_left_out: int | None = None  # invalid case files left out of the statistics (--skip-invalid)
 
 
 class _Collect(logging.Handler):
@@ -979,11 +985,13 @@ def _with_mkdocs_log(action: Callable[[], None], handler: _Collect) -> None:
         segmenter.setLevel(segmenter_level)
 
 
-def prepare(root: Path, today: dt.date, period: str | None = None, stats: StatsPublication | None = None) -> Generated:
+def prepare(
+    root: Path, today: dt.date, period: str | None = None, stats: StatsPublication | None = None, *, skip_invalid: bool = False
+) -> Generated:
     """Load the policy and the statistics, then generate the site's data-derived pieces."""
     policy = load_policy(root)
     if stats is None:
-        stats = statistics_for(root, period, today)
+        stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
     generated = generate(root, policy, stats)
     # Receipt lookup (issue 7, complaints.receipt): the table behind the "check my complaint"
     # page. Language-neutral, so written once, under the default language's generated folder.
@@ -1058,6 +1066,7 @@ def build_site(
     period: str | None = None,
     stats: StatsPublication | None = None,
     site_url: str | None = None,
+    skip_invalid: bool = False,
 ) -> SiteBuild:
     """Generate, then build the site with MkDocs into OUT. Raises PublicationError when MkDocs
     fails (in strict mode, on any warning), naming the warnings. SITE_URL is where the site
@@ -1067,34 +1076,57 @@ def build_site(
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
+    from .outdir import check_output_folder, fresh_output_folder
+
     config_file = root / CONFIG_FILE
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
+    from .sitecheck import check_sources, output_problems
+
+    # Refused before anything is generated: a wrong --out must change nothing at all.
+    check_output_folder(out, root)
+    # The hand-written pages and assets: only pages and known assets, no personal data, no
+    # raw HTML that runs code (sitecheck.py). Every problem is named with its file and line.
+    check_sources(docs_dir(root), DOCS_DIR, LANGUAGES)
+    if stats is None:
+        stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
     generated = prepare(root, today, period, stats)
 
-    def run() -> None:
-        from . import mkdocs_hooks
+    with fresh_output_folder(out, root) as staging:
 
-        overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
-        # The hooks come from the installed package, so a case repository need not carry tools/.
-        overrides["hooks"] = [mkdocs_hooks.__file__]
-        config = load_config(config_file=str(config_file), site_dir=str(out.resolve()), strict=strict, **overrides)
-        build(config)
+        def run() -> None:
+            from . import mkdocs_hooks
 
-    failure: str | None = None
-    collected = _Collect()
-    try:
-        _with_mkdocs_log(run, collected)
-    except MkDocsException as exc:
-        failure = str(exc)
-    except Exception as exc:  # a plugin's own error, e.g. a bad snippet path
-        failure = f"{type(exc).__name__}: {exc}"
-    warnings = tuple(r.getMessage() for r in collected.records if r.levelno >= logging.WARNING)
-    if failure is not None:
-        detail = "\n".join(warnings)
-        raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
-    pages = sum(1 for _ in out.rglob("*.html"))
-    return SiteBuild(out, pages, len(generated.files), generated.stats_period, (*warnings, *generated.notes))
+            overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
+            # The hooks come from the installed package, so a case repository need not carry tools/.
+            overrides["hooks"] = [mkdocs_hooks.__file__]
+            config = load_config(config_file=str(config_file), site_dir=str(staging), strict=strict, **overrides)
+            build(config)
+
+        failure: str | None = None
+        collected = _Collect()
+        try:
+            _with_mkdocs_log(run, collected)
+        except MkDocsException as exc:
+            failure = str(exc)
+        except Exception as exc:  # a plugin's own error, e.g. a bad snippet path
+            failure = f"{type(exc).__name__}: {exc}"
+        warnings = tuple(r.getMessage() for r in collected.records if r.levelno >= logging.WARNING)
+        if failure is not None:
+            detail = "\n".join(warnings)
+            raise PublicationError(f"the site did not build: {failure}" + (f"\n{detail}" if detail else ""))
+        # The last line of defence: what MkDocs made of the pages (their text, the search
+        # index, the sitemap) is scanned too; nothing is swapped in when a pattern is found.
+        commit = str(stats.document.get("data_commit", ""))
+        found = output_problems(staging, (commit, commit[:12]) if commit else ())
+        if found:
+            raise PublicationError("the site was not published:\n" + "\n".join(str(p) for p in found))
+        pages = sum(1 for _ in staging.rglob("*.html"))
+    left_out = stats.document.get("invalid_cases_left_out")
+    return SiteBuild(
+        out, pages, len(generated.files), generated.stats_period, (*warnings, *generated.notes),
+        left_out if isinstance(left_out, int) else None,
+    )
 
 
 def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", period: str | None = None) -> None:
@@ -1107,7 +1139,9 @@ def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", per
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
     from . import mkdocs_hooks
+    from .sitecheck import check_sources
 
+    check_sources(docs_dir(root), DOCS_DIR, LANGUAGES)
     prepare(root, today, period)
     # As for build_site: the hooks come from the installed package, not the repository.
     serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, hooks=[mkdocs_hooks.__file__])

@@ -20,6 +20,7 @@ except where a definition says so; a transferred case counts once.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import statistics
@@ -559,6 +560,9 @@ class StatsReport:
     audited_cells: int = 0
     next_update: dt.date | None = None
     history: tuple[HistoryPeriod, ...] = ()
+    # Invalid case files left out by --skip-invalid; None when nothing was left out because
+    # the run would have stopped instead (the default).
+    invalid_left_out: int | None = None
 
     @property
     def suppressed_cells(self) -> int:
@@ -1094,9 +1098,10 @@ def data_commit(root: Path) -> str:
 
 
 def repository_facts(
-    repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False
+    repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False, skipped: list[str] | None = None
 ) -> tuple[list[CaseFacts], WorkingDays]:
-    """The facts of every valid case in the repository, and the calendar they were read with."""
+    """The facts of every valid case in the repository, and the calendar they were read with;
+    the invalid case files are listed in ``skipped`` when it is given."""
     from .deadlines import case_deadlines, repository_calendar
 
     calendar = repository_calendar(repo, accept_unconfirmed)
@@ -1107,7 +1112,7 @@ def repository_facts(
         from .cache import FactRecords, touch_calendar
 
         spans = []
-        for _path, fact, span in records(today, FactRecords(repo.policy, calendar)):
+        for _path, fact, span in records(today, FactRecords(repo.policy, calendar), skipped):
             facts.append(fact)
             spans.append(span)
         touch_calendar(calendar, spans)
@@ -1119,19 +1124,26 @@ def repository_facts(
 
 
 def compute(
-    repo: Repository, period: Period | None, today: dt.date, *, accept_unconfirmed: bool = False
+    repo: Repository, period: Period | None, today: dt.date, *, accept_unconfirmed: bool = False, skip_invalid: bool = False
 ) -> StatsReport:
     """Statistics of the repository's valid cases for `period` (default: the year to date),
     as of `today`, with disclosure control applied. Check with `statsreport.check_report`
-    (the writers do) before publishing."""
+    (the writers do) before publishing. A case file that does not pass validation stops
+    the run (InvalidCasesError) unless ``skip_invalid``, which records how many were left out."""
+    from .validate import left_out_or_refuse
+
     chosen = period or Period.year_to_date(today)
     commit = data_commit(repo.root)
 
     def run() -> StatsReport:
         from .statshistory import with_history
 
-        facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed)
+        skipped: list[str] = []
+        facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped)
+        left_out = left_out_or_refuse(skipped, skip_invalid, "the statistics")
         report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+        if skip_invalid:
+            report = dataclasses.replace(report, invalid_left_out=left_out)
         return with_history(report, facts, today, repo.policy.raw, calendar)
 
     if not getattr(repo, "use_cache", False):
@@ -1140,7 +1152,7 @@ def compute(
     from .cache import memoized
     from .validate import inputs_digest
 
-    purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{commit}\x00{inputs_digest(repo)}"
+    purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{skip_invalid}\x00{commit}\x00{inputs_digest(repo)}"
     return memoized(repo.root, "stats-report", purpose, StatsReport, run)
 
 

@@ -9,12 +9,11 @@ month), value, suppressed, numerator, denominator, observations, generated, data
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any, Callable
 
+from .csvfile import csv_text
 from .pii import check_publishable, check_text_publishable
 from .stats import DIMENSIONS, DISCLOSURE_RULE, FORMULA_VERSION, Cell, MetricResult, StatsReport
 
@@ -117,6 +116,8 @@ def to_json_document(report: StatsReport) -> dict[str, Any]:
             }
             for h in report.history
         ],
+        # Only with --skip-invalid: without it, a run with an invalid case file stops instead.
+        **({"invalid_cases_left_out": report.invalid_left_out} if report.invalid_left_out is not None else {}),
     }
 
 
@@ -139,9 +140,7 @@ def _fmt_number(v: float | None) -> str:
 
 
 def render_csv(report: StatsReport) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
+    rows: list[tuple[Any, ...]] = []
     gen = report.generated.isoformat()
     for m in report.metrics:
         d = m.definition
@@ -153,7 +152,7 @@ def render_csv(report: StatsReport) -> str:
                 if (period, c.key) in seen or (report.period.kind == "month" and period != report.period.id):
                     continue
                 seen.add((period, c.key))
-                w.writerow(
+                rows.append(
                     (
                         d.id,
                         d.version,
@@ -174,7 +173,7 @@ def render_csv(report: StatsReport) -> str:
                         report.data_commit,
                     )
                 )
-    text = "\ufeff" + buf.getvalue()
+    text = csv_text(CSV_COLUMNS, rows, bom=True)
     check_text_publishable(text.replace(report.data_commit, ""), _source(report, "csv"), "csv", allow=frozenset(report.allow))
     return text
 
@@ -269,13 +268,14 @@ def output_name(report: StatsReport, fmt: str, lang: str = "zh") -> str:
     return f"stats-{report.period.id}{suffix}.{ext}"
 
 
-def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh") -> Path:
-    """Render (checking for personal data first) and write one file into `out_dir`."""
+def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh", *, repo_root: Path) -> Path:
+    """Render (checking for personal data first) and write one file into `out_dir`, a folder
+    of this tool's own output (see outdir.py: the repository's own folders and other people's
+    folders are refused)."""
+    from .outdir import write_into_output_folder
+
     text = render(report, fmt, lang)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / output_name(report, fmt, lang)
-    path.write_text(text, encoding="utf-8", newline="")
-    return path
+    return write_into_output_folder(out_dir, repo_root, output_name(report, fmt, lang), text.encode("utf-8"))
 
 
 def formulas_markdown(lang: str = "en") -> str:

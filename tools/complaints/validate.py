@@ -24,7 +24,7 @@ from . import progress
 from .cache import ResultCache, blob_id, environment_key, tracked_blob_ids
 from .datacodec import DataFormatError
 from .checker import check_case_bytes
-from .errors import CaseError, ConfigError
+from .errors import CaseError, ConfigError, InvalidCasesError
 from .repository import CASES_DIR, Repository
 from .result import FileResult, Problem, ValidationReport
 from .schemas import Schema, load_schema
@@ -390,6 +390,20 @@ def case_records(
             yield item.file, item.record, item.span
         elif item.verdict.problems and skipped is not None:
             skipped.append(item.file)
+
+
+def left_out_or_refuse(skipped: Sequence[str], skip_invalid: bool, what: str) -> int:
+    """How many invalid case files a result leaves out, when ``skip_invalid`` allows it;
+    otherwise InvalidCasesError naming them: published totals never silently miss a case."""
+    if skipped and not skip_invalid:
+        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        n = len(skipped)
+        raise InvalidCasesError(
+            f"{n} case file{'s' if n != 1 else ''} {'do' if n != 1 else 'does'} not pass validation, so {what} would leave "
+            f"{'them' if n != 1 else 'it'} out: {shown}. Fix {'them' if n != 1 else 'it'} (run `complaints validate`), "
+            "or give --skip-invalid to go on without and record how many were left out"
+        )
+    return len(skipped)
 
 
 def skipped_warning(skipped: list[str]) -> str:

@@ -25,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import crypto, ids, lifecycle, receipt
 from .errors import CaseError, ComplaintsError, TransitionError, UsageMistake
+from .locks import case_lock
 from .yamlload import YamlError, load_yaml
 from .textrules import text_problem
 
@@ -91,13 +92,19 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A crash between writing and renaming leaves a temporary file; the next write of the
-    # same file clears it. Its name starts with a dot, so no case glob ever picks it up.
+def clear_stale_temp_files(path: Path) -> None:
+    """Remove what interrupted writes of ``path`` left behind. Only for a caller holding the
+    case's lock (locks.case_lock): every writer holds it while its temporary file exists, so
+    any other temporary file is a dead writer's, never a live one's."""
     for leftover in stale_temp_files(path):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Its name starts with a dot, so no case glob ever picks it up; a crash between writing
+    # and renaming leaves it, and the next locked write of the same file clears it.
     fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
     temp = Path(name)
     try:
@@ -376,7 +383,9 @@ def write_new_case(repo: Repository, new: NewCase, armored: str | None, stored_h
         data = text.encode("utf-8")
         _refuse_if_invalid(data, relpath.as_posix(), repo, today)
         try:
-            atomic_create(root / relpath, data)
+            with case_lock(root, relpath.as_posix()):
+                clear_stale_temp_files(root / relpath)
+                atomic_create(root / relpath, data)
         except FileExistsError:
             continue  # someone took the id between the check and the write: draw again
         return case_id, root / relpath
@@ -452,6 +461,16 @@ def append_event(repo: Repository, case_id: str, event: Mapping[str, Any], today
     """Append ``event`` to a case's timeline, in place and atomically; returns the file."""
     path = Path(repo.find_case(case_id))
     relpath = _relpath(repo, path)
+    # Read, check and replace under the case's lock: a writer that got in first is read
+    # here, so its event is kept and the transition is checked against it.
+    with case_lock(Path(repo.root), relpath):
+        if not path.is_file():
+            raise CaseError(f"{relpath}: was removed or moved by another command meanwhile; nothing was written")
+        clear_stale_temp_files(path)
+        return _append_event_locked(repo, path, relpath, event, today)
+
+
+def _append_event_locked(repo: Repository, path: Path, relpath: str, event: Mapping[str, Any], today: dt.date) -> Path:
     try:
         old = path.read_bytes()
     except OSError as exc:
@@ -612,41 +631,56 @@ def rekey(repo: Repository, identities: Sequence[Any], today: dt.date, *, dry_ru
             report.failed.append(f"{relpath}: not a regular file (run `complaints validate`)")
             continue
         try:
-            old = path.read_bytes()
-            case = _load_case(old, relpath)
-        except (OSError, ComplaintsError) as exc:
-            report.failed.append(f"{relpath}: cannot be read ({type(exc).__name__})")
-            continue
-        complainant = case.get("complainant")
-        contact = complainant.get("contact") if isinstance(complainant, dict) else None
-        if not isinstance(complainant, dict) or not isinstance(contact, str) or case.get("sample") is True:
-            report.skipped.append(relpath)
-            continue
-        if state.get(_digest(contact.strip())) == wanted and _stanza_count(contact) == len(recipients.keys):
-            report.current.append(relpath)
-            continue
-        try:
-            plaintext = crypto.decrypt_contact(contact, identities)
-            if dry_run:
-                del plaintext
-                report.rekeyed.append(relpath)
-                continue
-            armored = crypto.encrypt_contact(plaintext, recipients)
-            del plaintext
-            new_text = replace_contact_text(old.decode("utf-8-sig"), armored, relpath)
-            expected = dict(case)
-            expected["complainant"] = {**complainant, "contact": armored}
-            data = _verify(new_text, relpath, expected)
-            _refuse_if_invalid(data, relpath, repo, today)
-            atomic_write(path, data)
+            with case_lock(Path(repo.root), relpath):
+                outcome, armored = _rekey_locked(repo, path, relpath, identities, recipients, today, state, wanted, dry_run)
         except ComplaintsError as exc:
-            report.failed.append(f"{relpath}: {exc}" if not str(exc).startswith(relpath) else str(exc))
-            continue
-        state[_digest(armored.strip())] = wanted
-        report.rekeyed.append(relpath)
+            outcome, armored = (f"{relpath}: {exc}" if not str(exc).startswith(relpath) else str(exc)), None
+        if outcome == "rekeyed":
+            report.rekeyed.append(relpath)
+            if armored is not None:
+                state[_digest(armored.strip())] = wanted
+        elif outcome == "current":
+            report.current.append(relpath)
+        elif outcome == "skipped":
+            report.skipped.append(relpath)
+        else:
+            report.failed.append(outcome)
     if report.rekeyed and not dry_run:
         _save_rekey_state(Path(repo.root), state)
     return report
+
+
+def _rekey_locked(
+    repo: Repository, path: Path, relpath: str, identities: Sequence[Any], recipients: Any, today: dt.date,
+    state: Mapping[str, str], wanted: str, dry_run: bool,
+) -> tuple[str, str | None]:
+    """("rekeyed" | "current" | "skipped" | the reason it failed, the new ciphertext); the
+    caller holds the case's lock."""
+    try:
+        old = path.read_bytes()
+        case = _load_case(old, relpath)
+    except (OSError, ComplaintsError) as exc:
+        return f"{relpath}: cannot be read ({type(exc).__name__})", None
+    complainant = case.get("complainant")
+    contact = complainant.get("contact") if isinstance(complainant, dict) else None
+    if not isinstance(complainant, dict) or not isinstance(contact, str) or case.get("sample") is True:
+        return "skipped", None
+    if state.get(_digest(contact.strip())) == wanted and _stanza_count(contact) == len(recipients.keys):
+        return "current", None
+    plaintext = crypto.decrypt_contact(contact, identities)
+    if dry_run:
+        del plaintext
+        return "rekeyed", None
+    armored = crypto.encrypt_contact(plaintext, recipients)
+    del plaintext
+    new_text = replace_contact_text(old.decode("utf-8-sig"), armored, relpath)
+    expected = dict(case)
+    expected["complainant"] = {**complainant, "contact": armored}
+    data = _verify(new_text, relpath, expected)
+    _refuse_if_invalid(data, relpath, repo, today)
+    clear_stale_temp_files(path)
+    atomic_write(path, data)
+    return "rekeyed", armored
 
 
 # ---------------------------------------------------------------------------------------------

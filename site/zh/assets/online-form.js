@@ -132,7 +132,7 @@
   function setup(root) {
     var lang = root.getAttribute("data-lang") === "en" ? "en" : "zh";
     var t = TEXT[lang];
-    var config = JSON.parse(root.querySelector("[data-online-config]").textContent);
+    var config = JSON.parse(document.querySelector("[data-online-config]").textContent);
     var form = root.querySelector("form");
     var errors = root.querySelector("[data-online-errors]");
     var result = root.querySelector("[data-online-result]");
