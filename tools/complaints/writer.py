@@ -552,7 +552,17 @@ class RekeyReport:
 # be read from a ciphertext: rekey remembers, by the ciphertext's hash, which set of keys it
 # encrypted each one to. The record lives with the other derived data, outside git; without it
 # (another clone, a cleared cache) a file is simply re-encrypted once more.
-REKEY_STATE = Path(".cache") / "complaints" / "rekey-state.json"
+# Which ciphertexts this user's rekey already made for which set of keys (an age stanza does
+# not name its recipient). Kept with the result cache, outside the work tree: a state file
+# that came with the repository could make rekey leave a removed key able to decrypt.
+REKEY_STATE = "rekey-state.json"
+
+
+def _rekey_state_path(root: Path) -> Path | None:
+    from .cache import cache_dir
+
+    folder = cache_dir(root)
+    return None if folder is None else folder / REKEY_STATE
 
 
 def _digest(text: str) -> str:
@@ -568,8 +578,11 @@ def _recipients_digest(recipients: crypto.Recipients) -> str:
 def _load_rekey_state(root: Path) -> dict[str, str]:
     import json
 
+    path = _rekey_state_path(root)
+    if path is None:
+        return {}
     try:
-        data = json.loads((root / REKEY_STATE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
@@ -578,8 +591,11 @@ def _load_rekey_state(root: Path) -> dict[str, str]:
 def _save_rekey_state(root: Path, state: Mapping[str, str]) -> None:
     import json
 
-    path = root / REKEY_STATE
+    path = _rekey_state_path(root)
+    if path is None:
+        return
     with contextlib.suppress(OSError):  # only an optimisation: losing it costs one more rekey
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps(dict(sorted(state.items())), indent=0).encode("utf-8"))
 
 
