@@ -66,7 +66,7 @@ def intake_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     policy = policy.replace("# endpoint: https://forms.example.org/complaints/intake   # then add `post` to send", f"endpoint: {ENDPOINT}")
     (root / "policy.yml").write_text(policy, encoding="utf-8")
     out = base / "public"
-    build_site(root, out, TODAY)
+    build_site(root, out, TODAY, skip_invalid=True)  # the samples run past TODAY
     with serve(out) as url:
         yield root, identity, key_file, url
 
@@ -232,7 +232,7 @@ def test_imported_submissions_are_found_on_the_rebuilt_check_page(
                                    input=submitted[lang]["armored"])  # fmt: skip
         assert again.exit_code == 1 and "already imported" in again.output
     out = tmp_path / "rebuilt"
-    build_site(root, out, TODAY)
+    build_site(root, out, TODAY, skip_invalid=True)  # the samples run past TODAY
     with serve(out) as url, recording_page(browser) as page:
         for lang, path, word in (("zh", "/check/", "已登记"), ("en", "/en/check/", "Received")):
             page.goto(url + path)
