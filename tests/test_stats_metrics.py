@@ -294,3 +294,15 @@ def test_measures_by_category(report: StatsReport) -> None:
     # F1 (delay) correction + talk, F2 (attitude) apology; the total equals measures_by_kind's
     assert values(report, "measures_by_category") == {"delay": 2, "attitude": 1, "total": 3}
     assert rows(report, "measures_by_category")["total"].value == rows(report, "measures_by_kind")["total"].value
+
+
+def test_department_response_and_satisfaction(report: StatsReport) -> None:
+    # acknowledgements by department pair: permits F1 on time, F2 late, F5 on time -> 2/3;
+    # registry F2 late -> 0/1; it F3 -> 1/1; hr F6 open, not due: left out
+    assert rate(report, "department_response_rate", "permits") == (66.7, 2, 3)
+    assert rate(report, "department_response_rate", "registry") == (0.0, 0, 1)
+    assert rate(report, "department_response_rate", "it") == (100.0, 1, 1)
+    assert rate(report, "department_response_rate", "hr") == (None, 0, 0)
+    # follow-ups: permits F1 satisfied, F5 dissatisfied -> 1/2; F2 (anonymous) never followed up
+    assert rate(report, "department_satisfaction_rate", "permits") == (50.0, 1, 2)
+    assert rate(report, "department_satisfaction_rate", "registry") == (None, 0, 0)

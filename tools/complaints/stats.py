@@ -261,6 +261,20 @@ _METRIC_LIST: tuple[MetricDef, ...] = (
        "counts once for each.",
        dimension="department", open_cases=_OPEN_STAGE,
        transfers=Label("按投诉所涉部门计，不随转办改变。", "Counted under the departments complained about; a transfer does not move it.")),
+    _m("department_response_rate", "各部门响应率", "Response rate by department", "rate", "percent",
+       "某部门响应率 = 涉及该部门、在“告知回执”时限内告知的投诉数 ÷ 涉及该部门、告知回执环节已完成或已到期的投诉数 × 100%；涉及多个部门的投诉在每个部门各计一次。",
+       "Response rate of a department = complaints about it acknowledged within the limit ÷ complaints about it "
+       "whose acknowledgement stage is done or past due × 100%; a complaint about several departments counts once for each.",
+       dimension="department", open_cases=_OPEN_STAGE,
+       transfers=Label("按投诉所涉部门计，不随转办改变。", "Counted under the departments complained about; a transfer does not move it.")),
+    _m("department_satisfaction_rate", "各部门满意率", "Satisfaction rate by department", "rate", "percent",
+       "某部门满意率 = 涉及该部门、回访评价计为满意的投诉数 ÷ 涉及该部门、已回访的投诉数 × 100%；涉及多个部门的投诉在每个部门各计一次。",
+       "Satisfaction rate of a department = complaints about it whose follow-up answer counts as satisfied ÷ "
+       "complaints about it followed up × 100%; a complaint about several departments counts once for each.",
+       dimension="department",
+       open_cases=Label("只计已回访的投诉。", "Only complaints followed up count."),
+       anonymous=Label("不计入：匿名投诉人无法回访。", "Not counted: anonymous complainants cannot be called back."),
+       transfers=Label("按投诉所涉部门计，不随转办改变。", "Counted under the departments complained about; a transfer does not move it.")),
     _m("measures_by_kind", "处理措施", "Measures taken", "count", "measures",
        "办结时采取的处理措施（如通报批评、效能问责），按种类分列：一件投诉采取多项措施时每项各计一次；合计为措施总数。",
        "Measures taken at resolution (e.g. warnings, penalties), by kind: a complaint with several "
@@ -830,24 +844,34 @@ def _count(
     ):
         lat.add("stage|resolve|done", ["outcome"])
 
-    # resolve-stage timeliness by department (complaint-department pairs)
+    # performance by department (complaint-department pairs): on-time resolution, response, satisfaction
     for d_key in keys["department"]:
-        on: Counter[str] = Counter()
-        lt: Counter[str] = Counter()
-        for f in year_facts:
-            if d_key not in [listed("department", d) for d in f.departments]:
-                continue
-            for s in f.stages:
-                if s.stage == "resolve":
-                    if s.state == DONE_ON_TIME:
-                        on[f.month] += 1
-                    elif s.state in (DONE_LATE, OVERDUE):
-                        lt[f.month] += 1
-        n = f"deptperf|{d_key}"
-        lat.flow(f"{n}|ontime", on)
-        lat.flow(f"{n}|late", lt)
-        lat.flow(f"{n}|due", on + lt)
-        lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
+        about = [f for f in year_facts if d_key in [listed("department", d) for d in f.departments]]
+        for prefix, stage in (("deptperf", "resolve"), ("deptresp", "acknowledge")):
+            on: Counter[str] = Counter()
+            lt: Counter[str] = Counter()
+            for f in about:
+                for s in f.stages:
+                    if s.stage == stage:
+                        if s.state == DONE_ON_TIME:
+                            on[f.month] += 1
+                        elif s.state in (DONE_LATE, OVERDUE):
+                            lt[f.month] += 1
+            n = f"{prefix}|{d_key}"
+            lat.flow(f"{n}|ontime", on)
+            lat.flow(f"{n}|late", lt)
+            lat.flow(f"{n}|due", on + lt)
+            lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
+        yes: Counter[str] = Counter()
+        no: Counter[str] = Counter()
+        for f in about:
+            if f.satisfaction is not None:
+                (yes if f.satisfaction in settings.satisfied else no)[f.month] += 1
+        n = f"deptsat|{d_key}"
+        lat.flow(f"{n}|yes", yes)
+        lat.flow(f"{n}|no", no)
+        lat.flow(f"{n}|all", yes + no)
+        lat.add(f"{n}|all", [f"{n}|yes", f"{n}|no"])
 
     # measures, by kind and by the complaint's category: one total under two names
     flow_keyed("measures", keys["measure"], lambda f: list(f.measures), "measure")
@@ -998,6 +1022,12 @@ def compute_from_facts(
             if "resolve" not in keys["stage"]:
                 return [Cell(k, lab, None, False, is_rate=True) for k, lab in items], None
             return [rate_cell(k, lab, f"deptperf|{k}|ontime", f"deptperf|{k}|late", f"deptperf|{k}|due", p) for k, lab in items], None
+        if mid == "department_response_rate":
+            if "acknowledge" not in keys["stage"]:
+                return [Cell(k, lab, None, False, is_rate=True) for k, lab in items], None
+            return [rate_cell(k, lab, f"deptresp|{k}|ontime", f"deptresp|{k}|late", f"deptresp|{k}|due", p) for k, lab in items], None
+        if mid == "department_satisfaction_rate":
+            return [rate_cell(k, lab, f"deptsat|{k}|yes", f"deptsat|{k}|no", f"deptsat|{k}|all", p) for k, lab in items], None
         if mid == "review_outcomes":
             return [count_cell(k, lab, f"reviewed|{k}", p) for k, lab in items], count_cell("total", Label("合计", "Total"), "reviewed", p)
         if mid == "measures_by_category":
