@@ -169,6 +169,9 @@ TYPED = [
     (f"身份证\n{VALID_ID[:9]}\n{VALID_ID[9:]}", RESIDENT_ID),
     ("".join(chr(0x0660 + int(d)) if d.isdigit() else d for d in VALID_ID), RESIDENT_ID),
     ("办公室 010.1234.5678", LANDLINE),
+    ("1 3 8 1 2 3 4 5 6 7 8", MOBILE),  # typed digit by digit
+    ("+86 138 1234 5678", MOBILE),
+    (f"{VALID_ID[:6]} {VALID_ID[6:10]} {VALID_ID[10:14]} {VALID_ID[14:]}", RESIDENT_ID),
     ("0755\u20138765\u20134321", LANDLINE),
 ]
 
@@ -233,6 +236,10 @@ def test_the_whole_corpus_at_once_has_no_finding() -> None:
         "hash 3f9a13812345678e" + "0abc" * 10,  # digits inside a hex token
         "2026-03-05 2026-04-20 2026-05-06",  # dates in a row
         "时间戳 20260305143012",
+        "\n".join(str(v) for v in range(0, 400, 7)),  # chart ticks, one per line
+        "\n".join(f"{v / 3:.1f}" for v in range(100, 900, 13)),  # decimals, one per line
+        'x="368.852260111023" y="185.0" 12.5 130.25 1381.5 1234.5',  # coordinates
+        "\n".join(["2026-01", "2026-02", "2026-03", "12", "13", "14", "15"]),
     ],
 )
 def test_phone_like_numbers_that_are_not_phones(text: str) -> None:

@@ -82,8 +82,8 @@ _HEADER = re.compile(
 
 def header_problem(data: bytes) -> str | None:
     """Why decoded ``data`` is not an age v1 file, or None."""
-    header = _HEADER.match(data)
-    if header is not None and len(data) - header.end() >= NONCE + TAG:
+    matched = _HEADER.match(data)
+    if matched is not None and len(data) - matched.end() >= NONCE + TAG:
         return None
     if not data.startswith(VERSION_LINE + b"\n"):
         return "the armour does not hold an age v1 file (no age-encryption.org/v1 header)"

@@ -68,7 +68,7 @@ _D = r"(?:" + _SEP + r"[0-9])"  # one more digit of the same number
 
 _ID18 = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)[1-9]" + _D + "{16}" + _SEP + r"[0-9Xx](?![0-9A-Za-z])" + r"(?!\.[0-9])")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)[1-9]" + _D + "{14}" + r"(?![0-9A-Za-z])(?!\.[0-9])")
-_MOBILE = re.compile(_NOT_BEFORE + r"(?<!\+)(?:(?:\+|00)?86" + _SEP + r")?1" + _SEP + r"[3-9]" + _D + "{9}" + _NOT_AFTER)
+_MOBILE = re.compile(_NOT_BEFORE + r"(?<!\+)(?:(?:\+|00)?86" + _SEP + r")?(?P<body>1" + _SEP + r"[3-9]" + _D + "{9})" + _NOT_AFTER)
 _AREA = r"(?:10|2[0-9]|[3-9][0-9]{2})"
 _LANDLINE = re.compile(
     _NOT_BEFORE + r"(?<!\+)(?:(?:\+|00)86" + _SEP + r"(?:\(0?" + _AREA + r"\)|0?" + _AREA + r")|\(0" + _AREA + r"\)|0" + _AREA + r")"
@@ -78,6 +78,14 @@ _CARD = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(?:[3-69]|2[2-7])" + _D + "{12,
 _EMAIL_LOCAL = re.compile(r"[\w.%+\-]{1,64}\Z")
 _EMAIL_DOMAIN = re.compile(r"(?:[\w](?:[\w\-]{0,61}[\w])?\.)+(?:xn--[a-z0-9\-]{1,59}|[^\W\d_]{2,63})(?![\w\-])", re.IGNORECASE)
 _SEPARATORS = re.compile(_S + "+")
+_BETWEEN = re.compile(r"(?<=[0-9])" + _S + r"+(?=[0-9])")
+# How many groups a number may be split into. People split a phone number in three or four
+# (138 1234 5678; +86 138 1234 5678), an id in three or four; a run of figures joined by
+# separators (chart ticks one per line, coordinates) has many more.
+MAX_GROUPS = 4
+MAX_GROUP_LENGTH = 14  # an id broken once across lines: 110105194 / 91231002X
+MAX_DOTTED_GROUP = 8  # 19491231 in 110105.19491231.002X
+_DIGIT_RUNS = re.compile(r"[0-9Xx]+")
 _TOKEN_CHAR = re.compile(r"[0-9A-Za-z]")
 # A run of ASCII letters and digits this long is a hash, a key or an encoded blob.
 LONG_TOKEN = 24
@@ -184,6 +192,21 @@ def _in_token(norm: str, start: int, end: int) -> bool:
     return right - left >= LONG_TOKEN
 
 
+def _few_groups(span: str, limit: int = MAX_GROUPS) -> bool:
+    """The digits of ``span`` are split into at most ``limit`` groups, or typed one by one
+    with the same separator between each (1 3 8 1 2 3 4 5 6 7 8)."""
+    runs = _BETWEEN.findall(span)
+    if not runs:
+        return True
+    groups = _DIGIT_RUNS.findall(span)
+    if len(groups) <= limit:
+        # A long group after a dot is a decimal fraction (368.852260111023), not a part of a
+        # number someone split to read it out.
+        longest = MAX_DOTTED_GROUP if any("." in run for run in runs) else MAX_GROUP_LENGTH
+        return all(len(group) <= longest for group in groups)
+    return len(set(runs)) == 1 and all(len(group) == 1 for group in groups)
+
+
 def _card_grouping(span: str) -> bool:
     groups = tuple(len(g) for g in _SEPARATORS.split(span) if g)
     if len(groups) == 1 or groups in _CARD_GROUPS:
@@ -213,22 +236,27 @@ def scan_text(text: str) -> list[Finding]:
             found.append((EMAIL, start, end))
     for m in _ID18.finditer(norm):
         body = _digits(m.group(0))
-        if _birth_date(body[6:10], body[10:12], body[12:14]) and resident_id_valid(body[:17], body[17]) and not _in_token(norm, m.start(), m.end()):
+        if (
+            _birth_date(body[6:10], body[10:12], body[12:14])
+            and resident_id_valid(body[:17], body[17])
+            and _few_groups(m.group(0))
+            and not _in_token(norm, m.start(), m.end())
+        ):
             found.append((RESIDENT_ID, m.start(), m.end()))
             id_spans.append((m.start(), m.end()))
     for m in _ID15.finditer(norm):
         body = _digits(m.group(0))
-        if 1 <= int(body[8:10]) <= 12 and 1 <= int(body[10:12]) <= 31 and not _in_token(norm, m.start(), m.end()):
+        if 1 <= int(body[8:10]) <= 12 and 1 <= int(body[10:12]) <= 31 and _few_groups(m.group(0)) and not _in_token(norm, m.start(), m.end()):
             found.append((RESIDENT_ID, m.start(), m.end()))
             id_spans.append((m.start(), m.end()))
     for m in _MOBILE.finditer(norm):
-        if not _in_token(norm, m.start(), m.end()):
+        if _few_groups(m.group("body")) and not _in_token(norm, m.start(), m.end()):
             found.append((MOBILE, m.start(), m.end()))
             id_spans.append((m.start(), m.end()))
     mobiles = [(start, end) for kind, start, end in found if kind == MOBILE]
     for m in _LANDLINE.finditer(norm):
         # "+86 139 1234 5678" also reads as a landline; a mobile number is the better name.
-        if any(s < m.end() and m.start() < e for s, e in mobiles) or _in_token(norm, m.start(), m.end()):
+        if any(s < m.end() and m.start() < e for s, e in mobiles) or not _few_groups(m.group(0), MAX_GROUPS + 1) or _in_token(norm, m.start(), m.end()):
             continue
         found.append((LANDLINE, m.start(), m.end()))
         id_spans.append((m.start(), m.end()))
