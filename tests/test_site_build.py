@@ -306,3 +306,4 @@ def test_the_page_not_found_page_exists_in_each_language(built: Path) -> None:
         refs = re.findall(r'(?:href|src)="([^"#]+)"', page)
         assert refs and all(ref.startswith(("/", "https://", "tel:")) for ref in refs), [r for r in refs if not r.startswith("/")]
         assert '"base": "/' in page
+        assert "md-nav__link--active" not in page and "md-footer__inner" not in page

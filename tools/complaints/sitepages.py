@@ -130,6 +130,7 @@ _URL_ATTR = re.compile(r'\b(href|src)="([^"#][^"]*)"')
 _ARTICLE = re.compile(r'(<article class="md-content__inner md-typeset">).*?(</article>)', re.S)
 _TOC = re.compile(r'<nav class="md-nav md-nav--secondary".*?</nav>', re.S)
 _BASE = re.compile(r'"base": "[^"]*"')
+_FOOTER_NAV = re.compile(r'<nav class="md-footer__inner md-grid".*?</nav>', re.S)
 
 
 def _absolute(page: str, page_path: str) -> str:
@@ -173,6 +174,10 @@ def not_found_pages(site_dir: Path, languages: tuple[str, ...], base_path: str =
         page = home.read_text(encoding="utf-8")
         page = _ARTICLE.sub(lambda m: m.group(1) + "\n" + "\n".join(body) + "\n" + m.group(2), page, count=1)
         page = _TOC.sub("", page)
+        # Not the home page: no navigation entry is the current one, no "next page" to read on.
+        page = page.replace(" md-nav__link--active", "").replace(" md-nav__item--active", "")
+        page = re.sub(r'<label class="md-nav__link" for="__toc">.*?</label>', "", page, flags=re.S)
+        page = _FOOTER_NAV.sub("", page)
         page = re.sub(r"<title>[^<]*</title>", f"<title>{html.escape(words['not_found_title'])}</title>", page, count=1)
         page = re.sub(r'\s*<link rel="canonical"[^>]*>', "", page)
         page = _absolute(page, base_path + prefix)
