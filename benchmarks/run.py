@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import resource
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -51,6 +52,7 @@ TODAY = "2026-09-30"  # synth.py make_repository's generation date: cases run up
 SIZES = {"1k": 1_000, "10k": 10_000, "20k": 20_000, "100k": 100_000, "1m": 1_000_000}
 CJS_CHUNK = 4000  # files per check-jsonschema invocation (the argument list has a limit)
 MB = 1024 * 1024
+LAST_CPU = 0.0  # CPU seconds of the last measured command (see measure)
 ONE_PASS = False  # --one-pass: memory sampled in the timed runs instead of one extra run
 
 
@@ -97,11 +99,21 @@ def floor(kind: str, root: Path) -> int:
 def measure(argv: list[str], cwd: Path, sample: bool = True) -> tuple[float, float, int]:
     """(seconds, peak MB of the process tree, exit status) of one run; without ``sample``
     only the time (reading every process's memory map costs CPU the command then lacks)."""
+    global LAST_CPU
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
+
+    def cpu() -> float:
+        # CPU seconds of the command and every worker it waited for: on a shared machine,
+        # the figure that does not grow with other people's load.
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
     if not sample:
         status = proc.wait()
+        LAST_CPU = cpu()
         return time.perf_counter() - start, 0.0, status
     try:
         parent = psutil.Process(proc.pid)
@@ -122,13 +134,14 @@ def measure(argv: list[str], cwd: Path, sample: bool = True) -> tuple[float, flo
             time.sleep(0.01)
     finally:
         status = proc.wait()
+    LAST_CPU = cpu()
     return time.perf_counter() - start, peak / MB, status
 
 
 def median_run(argv: list[str], cwd: Path, runs: int, before: Any = None) -> dict[str, Any]:
     """The median time of ``runs`` unobserved runs, and the peak memory of one more run
     sampled for it (``before`` prepares each run, e.g. removes the cache for a cold one)."""
-    times, statuses = [], []
+    times, statuses, cpus = [], [], []
     if ONE_PASS:
         # Time and memory from the same runs (the sampling's own CPU then counts in the time).
         peaks = []
@@ -137,20 +150,24 @@ def median_run(argv: list[str], cwd: Path, runs: int, before: Any = None) -> dic
                 before()
             seconds, peak, status = measure(argv, cwd)
             times.append(seconds)
+            cpus.append(LAST_CPU)
             peaks.append(peak)
             statuses.append(status)
-        return {"seconds": statistics.median(times), "peak_mb": max(peaks), "status": max(statuses), "runs": runs}
+        return {"seconds": statistics.median(times), "cpu": statistics.median(cpus), "peak_mb": max(peaks),
+                "status": max(statuses), "runs": runs}
     for _ in range(runs):
         if before is not None:
             before()
         seconds, _, status = measure(argv, cwd, sample=False)
         times.append(seconds)
+        cpus.append(LAST_CPU)
         statuses.append(status)
     if before is not None:
         before()
     _, peak, status = measure(argv, cwd)
     statuses.append(status)
-    return {"seconds": statistics.median(times), "peak_mb": peak, "status": max(statuses), "runs": runs}
+    return {"seconds": statistics.median(times), "cpu": statistics.median(cpus), "peak_mb": peak,
+            "status": max(statuses), "runs": runs}
 
 
 def check_jsonschema(root: Path, runs: int) -> dict[str, Any]:
@@ -296,7 +313,10 @@ def verdict(row: dict[str, Any], by: dict[tuple[str, str], dict[str, Any]]) -> t
         if not base or not base["seconds"]:
             return "", None
         ratio = row["seconds"] / base["seconds"]
-        return f"{ratio:.2f}x (goal <= {limit}x)", ratio <= limit
+        cpu = ""
+        if row.get("cpu") and base.get("cpu"):
+            cpu = f", CPU {row['cpu'] / base['cpu']:.2f}x"
+        return f"{ratio:.2f}x{cpu} (goal <= {limit}x)", ratio <= limit
     if kind == "seconds":
         return f"{row['seconds']:.2f} s (goal <= {limit:.0f} s)", row["seconds"] <= limit
     if kind == "shard":
@@ -306,7 +326,7 @@ def verdict(row: dict[str, Any], by: dict[tuple[str, str], dict[str, Any]]) -> t
 
 def table(rows: list[dict[str, Any]]) -> str:
     by = {(r["size"], r["name"]): r for r in rows}
-    lines = [f"{'size':>5}  {'measure':<38} {'time':>9} {'peak MB':>8}  {'vs baseline':<50} {'goal':<44} met"]
+    lines = [f"{'size':>5}  {'measure':<38} {'time':>9} {'CPU':>9} {'peak MB':>8}  {'vs baseline':<50} {'goal':<44} met"]
     for r in rows:
         ratios = []
         for key in ("baseline", "baseline2"):
@@ -325,8 +345,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         status = "" if r["status"] == 0 else f" (exit {r['status']})"
         mark = "" if met is None else ("yes" if met else "NO")
         time_text = "" if r["goal_kind"] == "shard" else f"{r['seconds']:>7.2f} s"
+        cpu_text = "" if "cpu" not in r else f"{r['cpu']:>7.2f} s"
         mem_text = "" if r["goal_kind"] == "shard" else f"{r['peak_mb']:>8.0f}"
-        lines.append(f"{r['size']:>5}  {r['name']:<38} {time_text:>9} {mem_text:>8}  {'; '.join(ratios):<50} {goal:<44} {mark}{status}")
+        lines.append(f"{r['size']:>5}  {r['name']:<38} {time_text:>9} {cpu_text:>9} {mem_text:>8}  {'; '.join(ratios):<50} {goal:<44} {mark}{status}")
     return "\n".join(lines)
 
 
