@@ -248,3 +248,12 @@ def test_personal_data_in_a_statistics_label_stops_generation(tmp_path: Path, po
         site.generate(tmp_path, policy, publication)
     assert "13812345678" not in str(caught.value)
     assert "mobile" in str(caught.value)
+
+
+def test_quarter_charts_label_quarters_not_months() -> None:
+    words = charts.Words(*[getattr(_WORDS, f) for f in ("withheld", "withheld_note", "no_data", "summary", "summary_withheld",
+                                                        "summary_empty", "months_title")], quarters_title="Quarter ({span})")
+    axis = charts.Axis("Percent (%)", lambda v: f"{v:g}%", percent=True)
+    chart = charts.month_columns("t", ["2025-Q4", "2026-Q1"], [charts.Series("s", [50.0, 60.0])], axis, words)
+    assert "Quarter (2025-Q4 – 2026-Q1)" in chart and "Month" not in chart
+    assert "<span>Q4</span><span>Q1</span>" in chart

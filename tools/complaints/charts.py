@@ -54,6 +54,7 @@ class Words:
     summary_withheld: str  # " {count} withheld."
     summary_empty: str     # "{title}: every figure is withheld or absent."
     months_title: str      # the x axis of a month chart, e.g. "Month ({span})"
+    quarters_title: str = "{span}"  # the x axis of a quarter chart, e.g. "Quarter ({span})"
 
 
 def nice_max(value: float, percent: bool = False) -> float:
@@ -131,11 +132,17 @@ def bar_chart(title: str, labels: Sequence[str], series: Series, axis: Axis, wor
 
 
 def month_label(month: str) -> str:
-    """"2026-03" -> "3": the year is in the axis title."""
+    """"2026-03" -> "3", "2026-Q1" -> "Q1": the years are in the axis title."""
+    if _is_quarter(month):
+        return month[5:]
     try:
         return str(int(month.split("-")[1]))
     except (IndexError, ValueError):
         return month
+
+
+def _is_quarter(period: str) -> bool:
+    return len(period) == 7 and period[4:6] == "-Q" and period[:4].isdigit() and period[6] in "1234"
 
 
 def month_span(months: Sequence[str]) -> str:
@@ -172,10 +179,11 @@ def month_columns(title: str, months: Sequence[str], series: Sequence[Series], a
             "</div></div>"
         )
     any_withheld = any(s.is_withheld(i) for s in series for i in range(len(months)))
+    periods_title = words.quarters_title if months and all(_is_quarter(m) for m in months) else words.months_title
     return (
         '<figure class="cx-chart cx-multiples">\n'
         f'<figcaption><span class="cx-title">{_e(title)}</span> <span class="cx-axis-title">{_e(axis.title)}</span> '
-        f'<span class="cx-axis-title">{_e(words.months_title.format(span=month_span(months)))}</span></figcaption>\n'
+        f'<span class="cx-axis-title">{_e(periods_title.format(span=month_span(months)))}</span></figcaption>\n'
         f'<div class="cx-panels">\n' + "\n".join(panels) + "\n</div>\n"
         + _legend(words, any_withheld) + "</figure>\n"
     )

@@ -150,6 +150,7 @@ UI: dict[str, dict[str, str]] = {
         "chart_summary_withheld": "另有 {count} 项已隐去。",
         "chart_summary_empty": "{title}：所有数字均已隐去或暂无数据。",
         "chart_months": "月份（{span}）",
+        "chart_quarters": "季度（{span}）",
         "period_year": "{year}年{first}月至{last}月",
         "period_month": "{year}年{first}月",
         "ext_once": "最多 1 次",
@@ -242,6 +243,7 @@ UI: dict[str, dict[str, str]] = {
         "chart_summary_withheld": " {count} more hidden.",
         "chart_summary_empty": "{title}: every figure is hidden or not available.",
         "chart_months": "Month ({span})",
+        "chart_quarters": "Quarter ({span})",
         "period_year": "{first_name} to {last_name} {year}",
         "period_month": "{first_name} {year}",
         "ext_once": "at most once",
@@ -609,6 +611,7 @@ def _chart_words(lang: str) -> charts.Words:
         summary_withheld=ui["chart_summary_withheld"],
         summary_empty=ui["chart_summary_empty"],
         months_title=ui["chart_months"],
+        quarters_title=ui["chart_quarters"],
     )
 
 

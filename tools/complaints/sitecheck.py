@@ -330,6 +330,9 @@ SAFE_ATTRIBUTES: dict[str, set[str]] = {
 SAFE_STYLES = frozenset({
     "text-align", "width", "height", "vertical-align", "white-space", "min-width", "max-width", "box-sizing", "display",
     "margin", "padding", "border", "border-radius", "color", "font-size", "font-family", "font-weight",
+    # The charts' geometry (charts.py): a mark's fraction of the axis and a panel's column count,
+    # numbers that site.css reads through var() inside calc() and grid repeat() only.
+    "--v", "--n",
 })  # fmt: skip
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 
