@@ -87,13 +87,18 @@ def test_the_lookup_says_as_of_when_a_step_is_overdue_and_when_a_date_is_provisi
     repo = Repository.open(root)
     settings = receipt.ReceiptSettings.from_policy(repo.policy.raw)
     document = receipt.lookup_document(repo, dt.date(2026, 12, 30))
-    assert document["as_of"] == "2026-12-30"
-    rows = {code: document["cases"][receipt.derive(receipt.normalize_code(code), settings.salt, settings.iterations)]
-            for code in (late_code, future_code)}
+    index = document["index"]
+    assert index["as_of"] == "2026-12-30"
+    assert index["shards"]["row"] == ["state", "next_step_month", "overdue", "provisional"]
+
+    def row(code: str) -> list[object]:
+        digest = receipt.derive(receipt.normalize_code(code), settings.salt, settings.iterations)
+        return list(document["shards"][receipt.shard_of(digest, index["shards"]["bits"])][digest])
+
     # Never decided since 2026-03-02: the decision was due 2026-03-05.
-    assert rows[late_code] == {"state": "received", "next_step_month": "2026-03", "overdue": True}
+    assert row(late_code) == ["received", "2026-03", 1, 0]
     # Accepted 2026-12-29 + 30 days = 2027-01-28, in a year not announced yet.
-    assert rows[future_code] == {"state": "accepted", "next_step_month": "2027-01", "provisional": True}
+    assert row(future_code) == ["accepted", "2027-01", 0, 1]
 
 
 def test_validate_reports_a_broken_calendar_yml_by_file(make_repo) -> None:  # type: ignore[no-untyped-def]

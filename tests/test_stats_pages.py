@@ -4,9 +4,11 @@ the protection parameters; and their place on the pages."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from complaints import statspages
+from complaints.charts import Series
 from complaints.statshistory import with_history
 from complaints.statsreport import to_json_document
 from complaints.stats import Period, compute_from_facts
@@ -32,15 +34,22 @@ def test_release_line_names_data_as_of_and_next_update() -> None:
 
 def test_history_table_and_chart() -> None:
     doc = _document()
-    charts: dict[str, str] = {}
-    text = statspages.history_section(doc, "zh", charts, lambda name, alt: f"![{alt}]({name})\n")
+    drawn: list[tuple[str, list[str], list[str]]] = []
+
+    def draw(title: str, periods: Sequence[str], series: Sequence[Series]) -> str:
+        drawn.append((title, list(periods), [s.name for s in series]))
+        return "<figure>history-rates</figure>\n"
+
+    text = statspages.history_section(doc, "zh", draw)
     # 2026 Q1 (complete) against 2025 Q1: 6 complaints against 2 -> +200%
     q1 = next(line for line in text.splitlines() if line.startswith("| 2026\\-Q1"))
     assert "同比 +200.0%" in q1
     assert "**2026（截至统计日）**" in text and "| **2025** |" in text
     # a rate's change is in percentage points: Q1 response 4/5 = 80% against 1/2 = 50%
     assert "80.0% · 同比 +30.0 个百分点" in q1
-    assert "history-rates.svg" in charts and "history-rates.svg" in text
+    # the chart: the three rates over the complete quarters, drawn as the site draws charts
+    assert [(t, p[-1], len(n)) for t, p, n in drawn] == [("历年与各季度：三率", "2026-Q1", 3)]
+    assert "<figure>history-rates</figure>" in text
 
 
 def test_top_categories_with_measures_and_protection_parameters() -> None:

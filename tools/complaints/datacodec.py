@@ -30,6 +30,7 @@ _HOMES: dict[str, str] = {
     "Problem": "result", "FileResult": "result", "ValidationReport": "result", "CaseFacts": "stats",
     "Cell": "stats", "Label": "stats", "MetricDef": "stats", "MetricResult": "stats", "Period": "stats",
     "Slice": "stats", "StageFact": "stats", "StatsReport": "stats", "Checked": "validate", "Verdict": "validate",
+    "HistoryFigure": "statshistory", "HistoryPeriod": "statshistory",
 }
 # name -> (constructor, field names), filled as names are used.
 _CLASSES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {}
