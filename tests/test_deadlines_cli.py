@@ -145,7 +145,7 @@ def test_unconfirmed_year_is_provisional_or_stops_as_the_policy_says(repo: Path)
     text = run("overdue", "--repo", str(repo), "--today", "2026-12-31")
     assert "due 2027-01-05 (provisional)" in text.stdout
     csv_out = run("overdue", "--repo", str(repo), "--today", "2026-12-31", "--format", "csv").stdout
-    assert csv_out.splitlines()[0].endswith(",provisional") and "2027-01-05" in csv_out and ",True" in csv_out
+    assert csv_out.splitlines()[0].endswith(",provisional") and "2027-01-05" in csv_out and ",true" in csv_out
     explained = run("deadlines", "XN-20261228-DDDD4", "--repo", str(repo), "--today", "2026-12-31", "--format", "json")
     acknowledge = next(s for s in json.loads(explained.stdout)["stages"] if s["key"].endswith("/acknowledge"))
     assert acknowledge["provisional"] is True and acknowledge["due"] == "2027-01-05"

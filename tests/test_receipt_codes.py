@@ -96,6 +96,13 @@ def new_case(root: Path, received: str) -> tuple[str, str]:
     return lines[0].split()[1], lines[2].rsplit(" ", 1)[1]
 
 
+def _row(row: list[Any]) -> dict[str, Any]:
+    """A shard's row as the lookup table gives it: the two flags are written only when one is set."""
+    out: dict[str, Any] = {"state": row[0], "next_step_month": row[1]}
+    out.update({name: True for name, flag in zip(("overdue", "provisional"), row[2:]) if flag})
+    return out
+
+
 def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> None:
     root, _ = make_repo(tmp_path / "repo")
     waiting, waiting_code = new_case(root, "2026-03-02")
@@ -117,11 +124,11 @@ def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> Non
     out = receipt.write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
     document: dict[str, Any] = json.loads(out.read_text())
     assert document["kdf"] == {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": [TEST_ITERATIONS], "length": 32}
-    assert document["shards"] == {"bits": 0, "folder": "receipts/", "row": ["state", "next_step_month"]}
+    assert document["shards"] == {"bits": 0, "folder": "receipts/", "row": ["state", "next_step_month", "overdue", "provisional"]}
     shard = out.parent / "receipts" / "0.json"
     assert sorted(p.name for p in shard.parent.iterdir()) == ["0.json"]
     rows = json.loads(shard.read_text())["cases"]
-    assert {d: {"state": r[0], "next_step_month": r[1]} for d, r in rows.items()} == table
+    assert {d: _row(r) for d, r in rows.items()} == table
     text = out.read_text() + shard.read_text()
     for case_id in (waiting, working, done):
         assert case_id not in text and case_id[-5:] not in text
@@ -165,5 +172,5 @@ def test_sharded_table_holds_every_row_exactly_once(tmp_path: Path, monkeypatch:
     for shard in sorted((out.parent / "receipts").glob("*.json")):
         rows = json.loads(shard.read_text())["cases"]
         assert all(receipt.shard_of(d, bits) == shard.stem for d in rows)
-        seen.update({d: {"state": r[0], "next_step_month": r[1]} for d, r in rows.items()})
+        seen.update({d: _row(r) for d, r in rows.items()})
     assert seen == table and len(list((out.parent / "receipts").iterdir())) == 4

@@ -2,6 +2,7 @@
 as absent (the bounded back-off applies), and credentials typed into a URL are never echoed."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def test_a_sane_http_date_retry_after_is_honoured(github_stub: GitHubStub) -> No
 def test_notify_survives_retry_after_nan(tmp_path: Path, github_stub: GitHubStub, monkeypatch: pytest.MonkeyPatch) -> None:
     root = copy_repo(tmp_path / "repo")
     monkeypatch.setattr("time.sleep", Sleeps())
+    # notify changes issues only as of the real today: the clock says it is that day
+    monkeypatch.setattr("complaints.cli.today_in", lambda _tz, override: override or dt.date(2026, 4, 20))
     github_stub.fail_next("retry_after_429", times=2, retry_after="nan")
     env = {"GITHUB_TOKEN": WRITE_TOKEN, "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_stub.url}
     result = CliRunner().invoke(cli, ["notify", "--repo", str(root), "--today", "2026-04-20"], env=env)

@@ -106,9 +106,9 @@ def header_problem(data: bytes) -> str | None:
                 break
         stanzas += 1
     if stanzas == 0:
-        return "the age lines has no recipient stanza"
+        return "the age header has no recipient stanza"
     if i != len(lines) or mac_at == -1:
-        return "the age lines has no MAC line (--- ...)" if mac_at == -1 else "an age recipient stanza is malformed"
+        return "the age header has no MAC line (--- ...)" if mac_at == -1 else "an age recipient stanza is malformed"
     line_end = data.find(b"\n", mac_at + 1)
     if line_end == -1 or not _MAC.fullmatch(data, mac_at + 1, line_end):
         return "the age header has no MAC line (--- ...)" if line_end != -1 else "the age file has no payload after its header"

@@ -40,6 +40,10 @@ class ComplaintsCommand(click.Command):
             return super().invoke(ctx)
         except UsageMistake as exc:
             raise click.UsageError(str(exc), ctx) from None
+        except CalendarError as exc:
+            # Suggest the command-line way out only where the command has it.
+            hint = ", or pass --accept-unconfirmed" if any(p.name == "accept_unconfirmed" for p in self.params) else ""
+            raise click.ClickException(f"{exc}{hint}") from None
         except ComplaintsError as exc:
             raise click.ClickException(str(exc)) from None
 
