@@ -4,6 +4,7 @@ Ctrl-C and "Save? n". Each wrong answer is asked again and every earlier answer 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -29,10 +30,18 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+def _as_at_a_terminal() -> None:
+    # A child inherits an ignored or blocked SIGINT from its parent (Python then never raises
+    # KeyboardInterrupt): start each command as a shell at a terminal would, with Ctrl-C live,
+    # whatever an earlier test or the test runner did to this process.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def spawn(root: Path, *args: str) -> pexpect.spawn:
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "400"}
     child = pexpect.spawn(COMPLAINTS, [*args, "--repo", str(root), "--today", TODAY], env=env, encoding="utf-8",
-                          timeout=60, dimensions=(50, 400))  # fmt: skip
+                          timeout=60, dimensions=(50, 400), preexec_fn=_as_at_a_terminal)  # fmt: skip
     return child
 
 
