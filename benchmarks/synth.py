@@ -59,7 +59,7 @@ def _weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
 
 class Generator:
     def __init__(self, root: Path, seed: int, today: dt.date, encrypt: bool = True, real_receipts: bool = False) -> None:
-        from complaints.policy import load_policy
+        from complaints.core.policy import load_policy
 
         self.rng = random.Random(seed)
         self.today = today
@@ -71,7 +71,7 @@ class Generator:
         self.rare = 0
         self.reviews = 0
         if encrypt:
-            from complaints.crypto import load_recipients
+            from complaints.adapters.crypto import load_recipients
 
             self.recipients = load_recipients(root)
         raw = self.policy.raw
@@ -197,14 +197,14 @@ class Generator:
             f"  anonymous: {'true' if anonymous else 'false'}",
         ]
         if not anonymous and self.recipients is not None:
-            from complaints.crypto import encrypt_contact
+            from complaints.adapters.crypto import encrypt_contact
 
             fake = f"示例投诉人{rng.randint(1, 999)}（虚构）".encode()
             armored = encrypt_contact(fake, self.recipients)
             out.append("  contact: |")
             out += ["    " + line for line in armored.strip().splitlines()]
         if self.real_receipts:
-            from complaints.receipt import ReceiptSettings, format_code, receipt_hash
+            from complaints.core.receipt import ReceiptSettings, format_code, receipt_hash
 
             code = format_code("".join(rng.choice(CROCKFORD) for _ in range(16)))
             self.receipt_codes[case_id] = code

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints import receipt
+from complaints.core import receipt
 from complaints.cli import cli
-from complaints.crypto import load_identities, parse_recipients
+from complaints.adapters.crypto import load_identities, parse_recipients
 from complaints.errors import ConfigError, UsageMistake
-from complaints.keygen import make_key
-from complaints.policy import load_policy
-from complaints.repository import Repository
-from complaints.site import published_url
-from complaints.validate import validate
+from complaints.commands.keygen import make_key
+from complaints.core.policy import load_policy
+from complaints.adapters.repository import Repository
+from complaints.render.site import published_url
+from complaints.engine.scan import validate
 from test_writer_support import make_repo
 
 

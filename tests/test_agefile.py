@@ -9,11 +9,11 @@ import pyrage
 import pytest
 from pyrage import x25519
 
-from complaints.agefile import HEADER_BASE64, armour_problem
-from complaints.checker import check_case_bytes
-from complaints.policy import load_policy
-from complaints.schemas import load_schema
-from complaints.yamlload import load_yaml
+from complaints.adapters.agefile import HEADER_BASE64, armour_problem
+from complaints.checker.casefile import check_case_bytes
+from complaints.core.policy import load_policy
+from complaints.adapters.schemas import load_schema
+from complaints.adapters.yamlload import load_yaml
 
 from conftest import TEMPLATE
 

@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from complaints.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
+from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
 from complaints.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

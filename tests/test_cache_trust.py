@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from complaints import cache
+from complaints.adapters import cache
 from complaints.cli import cli
 from githubstub import REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
 

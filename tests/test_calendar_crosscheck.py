@@ -23,7 +23,7 @@ import datetime as dt
 import holidays
 import pytest
 
-from complaints.workcalendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
+from complaints.core.calendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
 
 YEARS = range(2020, 2027)
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaints.errors import CalendarError, ConfigError
-from complaints.workcalendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, PROVISIONAL_SOURCE, WorkCalendar, statutory_holidays
+from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, PROVISIONAL_SOURCE, WorkCalendar, statutory_holidays
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from pyrage import x25519
 
 from complaints.cli import cli
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from conftest import copy_repo
 from test_cli_docs import COMMANDS, IDS
 
@@ -201,8 +201,8 @@ def test_no_progress_when_not_a_terminal(sample: Path) -> None:
 
 
 def test_progress_listener_sees_every_file(sample: Path) -> None:
-    from complaints import progress
-    from complaints.validate import validate
+    from complaints.engine import progress
+    from complaints.engine.scan import validate
 
     seen: list[tuple[int, int]] = []
     with progress.listening(lambda done, total: seen.append((done, total))):
@@ -230,9 +230,9 @@ def test_completion_of_case_ids_and_policy_keys(sample: Path, monkeypatch: pytes
 
 
 def test_site_serve_prints_its_address(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import complaints.site
+    import complaints.render.site
 
-    monkeypatch.setattr(complaints.site, "serve_site", lambda *args, **kwargs: None)
+    monkeypatch.setattr(complaints.render.site, "serve_site", lambda *args, **kwargs: None)
     result = run("site", "serve", "--dev-addr", "127.0.0.1:8123", "--repo", str(sample), "--today", TODAY)
     assert result.exit_code == 0 and "http://127.0.0.1:8123/" in result.stderr
 
@@ -283,12 +283,12 @@ def test_every_command_exits_1_outside_a_repository(path: tuple[str, ...], comma
 
 
 def test_an_interrupt_exits_130(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import complaints.caselist
+    import complaints.commands.caselist
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(complaints.caselist, "list_cases", interrupted)
+    monkeypatch.setattr(complaints.commands.caselist, "list_cases", interrupted)
     result = run("list", "--repo", str(sample), "--today", TODAY)
     assert result.exit_code == 130 and "interrupted" in result.stderr
 
@@ -334,7 +334,7 @@ def test_help_examples_are_never_rewrapped_and_parse(path: tuple[str, ...], comm
 def test_progress_on_a_terminal_after_a_second(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The drawing itself, with a stand-in clock and terminal: nothing in the first second,
     then "checked N/TOTAL files", cleared at the end."""
-    import complaints.cli as cli_module
+    from complaints.cli import app as cli_module
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -344,7 +344,7 @@ def test_progress_on_a_terminal_after_a_second(sample: Path, monkeypatch: pytest
     terminal = Terminal()
     monkeypatch.setattr(cli_module.time, "monotonic", lambda: next(clock))
     monkeypatch.setattr(cli_module.sys, "stderr", terminal)
-    from complaints import progress
+    from complaints.engine import progress
 
     def work() -> None:
         for done in range(1, 4):

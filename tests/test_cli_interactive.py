@@ -12,8 +12,8 @@ import pexpect
 import pytest
 from pyrage import x25519
 
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from conftest import copy_repo
 
 COMPLAINTS = str(Path(sys.executable).parent / "complaints")

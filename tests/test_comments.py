@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from complaints.checker import check_case_bytes
-from complaints.comments import comment_findings
-from complaints.policy import load_policy
-from complaints.yamlload import compose_yaml
+from complaints.checker.casefile import check_case_bytes
+from complaints.checker.comments import comment_findings
+from complaints.core.policy import load_policy
+from complaints.adapters.yamlload import compose_yaml
 
 from conftest import TEMPLATE
 

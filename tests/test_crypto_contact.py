@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner
 from pyrage import x25519
 
-from complaints import crypto, writer
+from complaints.adapters import crypto
+
+from complaints.commands import record as writer
 from complaints.cli import cli
 from complaints.errors import ConfigError
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from test_writer_support import PROJECT, make_repo, write_identity, write_recipients
 
 CONTACT = "Chen Mei, 13800138000, Room 5, 1 Example Road\n"

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from complaints.cli import cli
-from complaints.deadlines import repository_deadlines, stage_key
-from complaints.model import DUE_SOON, OVERDUE
-from complaints.repository import Repository
+from complaints.core.deadlines import repository_deadlines, stage_key
+from complaints.core.stages import DUE_SOON, OVERDUE
+from complaints.adapters.repository import Repository
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from complaints.deadlines import check_case, explain_case, case_deadlines, stage_key, time_limits
+from complaints.core.deadlines import check_case, explain_case, case_deadlines, stage_key, time_limits
 from complaints.errors import CalendarError
-from complaints.model import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
-from complaints.workcalendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
-from complaints.yamlload import load_yaml
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
+from complaints.core.calendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
+from complaints.adapters.yamlload import load_yaml
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"

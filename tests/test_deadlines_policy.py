@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from complaints.deadlines import time_limits
+from complaints.core.deadlines import time_limits
 from complaints.errors import ConfigError
-from complaints.policy import load_policy
+from complaints.core.policy import load_policy
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from complaints import cli
+from complaints.cli import app as cli
 
 UTC = dt.timezone.utc
 

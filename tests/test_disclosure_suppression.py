@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaints.disclosure import COMPLEMENTARY, PRIMARY, Relation, determined, suppress
+from complaints.core.disclosure import COMPLEMENTARY, PRIMARY, Relation, determined, suppress
 
 THRESHOLD = 5
 

@@ -13,11 +13,15 @@ import pytest
 from click.testing import CliRunner
 from pyrage import x25519
 
-from complaints import crypto, intake, receipt
+from complaints.adapters import crypto
+
+from complaints.commands import intake
+
+from complaints.core import receipt
 from complaints.cli import cli
-from complaints.policy import load_policy
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.core.policy import load_policy
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from conftest import copy_repo
 
 CODE = "9RPM-3BRC-MHAB-BBMZ"
@@ -256,7 +260,7 @@ def test_summary_follows_the_personal_data_rules(repo: tuple[Path, Any, Path]) -
 
 
 def test_in_a_terminal_it_asks_before_recording(repo: tuple[Path, Any, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from complaints import cli as cli_module
+    from complaints.cli import app as cli_module
 
     root, identity, key_file = repo
     submission = tmp_path / "complaint.age"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from complaints import lifecycle
-from complaints.checker import check_case_bytes
-from complaints.policy import load_policy
+from complaints.core import lifecycle
+from complaints.checker.casefile import check_case_bytes
+from complaints.core.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

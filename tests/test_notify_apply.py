@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from complaints.github import AuthenticationError, RetryPolicy
-from complaints.model import StageDeadline
-from complaints.notify import ApplyResult, Plan, notify, parse_marker, result_text
+from complaints.adapters.github import AuthenticationError, RetryPolicy
+from complaints.core.stages import StageDeadline
+from complaints.commands.notify import ApplyResult, Plan, notify, parse_marker, result_text
 from githubstub import REPOSITORY, GitHubStub, github_stub  # noqa: F401 - fixture
 from githubstub.factories import CASE, TODAY, Sleeps, client, policy, stage
 

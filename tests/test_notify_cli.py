@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.deadlines import repository_deadlines
-from complaints.repository import Repository
+from complaints.core.deadlines import repository_deadlines
+from complaints.adapters.repository import Repository
 from githubstub import READ_TOKEN, REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
 from githubstub.factories import TEMPLATE, Sleeps
 
@@ -82,7 +82,7 @@ def env(github_stub: GitHubStub, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
     monkeypatch.setattr("time.sleep", Sleeps())  # the client's waits, recorded instead of slept
     # The clock at the command line's edge stands still on TODAY: a real run is only allowed
     # for today (another day needs --dry-run).
-    monkeypatch.setattr("complaints.cli.today_in", lambda _tz, override: override or dt.date.fromisoformat(TODAY))
+    monkeypatch.setattr("complaints.cli.app.today_in", lambda _tz, override: override or dt.date.fromisoformat(TODAY))
     return {"GITHUB_TOKEN": WRITE_TOKEN, "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_stub.url}
 
 

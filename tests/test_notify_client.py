@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from complaints.github import (
+from complaints.adapters.github import (
     AuthenticationError,
     GitHubClient,
     NotFoundError,
@@ -196,7 +196,7 @@ def test_writes_are_paced_a_second_apart(github_stub: GitHubStub) -> None:
 
 
 def test_invalid_assignee_is_a_validation_error(github_stub: GitHubStub) -> None:
-    from complaints.github import ValidationError
+    from complaints.adapters.github import ValidationError
 
     with pytest.raises(ValidationError) as caught:
         client(github_stub).create_issue("t", "b", [], ["not-a-collaborator"])

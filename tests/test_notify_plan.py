@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from complaints.errors import ConfigError
-from complaints.notify import Close, Create, Update, marker, parse_marker, plan, plan_text, plan_to_dict
+from complaints.commands.notify import Close, Create, Update, marker, parse_marker, plan, plan_text, plan_to_dict
 from githubstub.factories import CASE, TODAY, policy, stage
 
 REPO_URL = "https://github.com/example-org/complaints"

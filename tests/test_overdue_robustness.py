@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.yamlload import YamlError, load_yaml
+from complaints.adapters.yamlload import YamlError, load_yaml
 from conftest import copy_repo
 
 BROKEN = "cases/2026/XN-20261021-1QSN9.yml"  # a sample case that is overdue on 2026-11-28

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from complaints import validate as validate_module
-from complaints.cache import StageRecords
-from complaints.repository import Repository
-from complaints.validate import case_records, validate
-from complaints.workcalendar import WorkCalendar
+from complaints.engine import scan as validate_module
+from complaints.adapters.cache import StageRecords
+from complaints.adapters.repository import Repository
+from complaints.engine.scan import case_records, validate
+from complaints.core.calendar import WorkCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 27)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from complaints.errors import PublicationError
-from complaints.pii import (
+from complaints.core.pii import (
     CARD,
     EMAIL,
     LANDLINE,

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from complaints import receipt
+from complaints.core import receipt
 from complaints.cli import cli
 from complaints.errors import ConfigError
-from complaints.repository import Repository
-from complaints.schemas import load_schema
+from complaints.adapters.repository import Repository
+from complaints.adapters.schemas import load_schema
 from test_writer_support import PROJECT, TEST_ITERATIONS, make_repo
 
 

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from complaints.schemas import load_schema
-from complaints.yamlload import YamlError, load_yaml
+from complaints.adapters.schemas import load_schema
+from complaints.adapters.yamlload import YamlError, load_yaml
 
 from conftest import TEMPLATE
 

@@ -19,9 +19,9 @@ import material
 from browser.support import AGE_BUNDLE_SHA256, copy_repository
 from complaints.cli import cli
 from complaints.errors import PublicationError
-from complaints.pii import luhn_valid, resident_id_valid
-from complaints import sitepages
-from complaints.site import build_site
+from complaints.core.pii import luhn_valid, resident_id_valid
+from complaints.render import site_pages as sitepages
+from complaints.render.site import build_site
 
 TODAY = dt.date(2026, 11, 27)
 THEME = Path(material.__file__).resolve().parent / "templates"

@@ -13,8 +13,10 @@ from typing import Any
 import markdown
 import pytest
 
-from complaints import charts, site
-from complaints.policy import Policy, load_policy
+from complaints.render import charts
+
+from complaints.render import site
+from complaints.core.policy import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

@@ -1,4 +1,4 @@
-"""The finishing touches on built pages (complaints.sitepages), on small HTML samples: the
+"""The finishing touches on built pages (complaints.render.site_pages), on small HTML samples: the
 search worker told the page's language, no alternate links, a named search dialog, the footer's
 date, the stylesheet and script linked at the right depth, and the 404 pages per language."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from complaints import sitepages
+from complaints.render import site_pages as sitepages
 
 LANGS = ("zh", "en")
 PAGE = """<!doctype html>

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints import audit as audit_module
-from complaints.audit import AuditResult, Exposure, audit, infer_intervals, protection_intervals
+from complaints.core import audit as audit_module
+from complaints.core.audit import AuditResult, Exposure, audit, infer_intervals, protection_intervals
 from complaints.cli import cli
-from complaints.disclosure import PRIMARY, Relation, suppress
+from complaints.core.disclosure import PRIMARY, Relation, suppress
 from complaints.errors import PublicationError
-from complaints.repository import Repository
-from complaints.stats import Period, _count, compute_from_facts, headline_cells, repository_facts, suppression_audit
+from complaints.adapters.repository import Repository
+from complaints.core.stats import Period, _count, compute_from_facts, headline_cells, repository_facts, suppression_audit
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from frictionless import validate
 
 from complaints.cli import cli
-from complaints.repository import Repository
-from complaints.stats import Period, compute
+from complaints.adapters.repository import Repository
+from complaints.core.stats import Period, compute
 
 
 @pytest.fixture(scope="module")

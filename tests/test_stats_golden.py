@@ -11,9 +11,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from complaints.repository import Repository
-from complaints.stats import Period, StatsReport, compute_from_facts, repository_facts
-from complaints.statsreport import render, to_json_document
+from complaints.adapters.repository import Repository
+from complaints.core.stats import Period, StatsReport, compute_from_facts, repository_facts
+from complaints.render.stats import render, to_json_document
 
 ROOT = Path(__file__).resolve().parents[1]
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from complaints.deadlines import case_deadlines
+from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
-from complaints.model import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
-from complaints.policy import load_policy
-from complaints.stats import (
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
+from complaints.core.policy import load_policy
+from complaints.core.stats import (
     METRICS,
     CaseFacts,
     Cell,
@@ -23,8 +23,8 @@ from complaints.stats import (
     case_facts,
     compute_from_facts,
 )
-from complaints.workcalendar import WorkCalendar
-from complaints.yamlload import load_yaml
+from complaints.core.calendar import WorkCalendar
+from complaints.adapters.yamlload import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

@@ -7,11 +7,11 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from complaints import statspages
-from complaints.charts import Series
-from complaints.statshistory import with_history
-from complaints.statsreport import to_json_document
-from complaints.stats import Period, compute_from_facts
+from complaints.render import stats_pages as statspages
+from complaints.render.charts import Series
+from complaints.core.stats_history import with_history
+from complaints.render.stats import to_json_document
+from complaints.core.stats import Period, compute_from_facts
 from test_stats_metrics import FACTS, Weekdays, fact, policy
 
 ROOT = Path(__file__).resolve().parents[1]

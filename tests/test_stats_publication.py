@@ -17,14 +17,14 @@ import yaml
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.deadlines import case_deadlines
+from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
-from complaints.pii import scan_text
-from complaints.policy import load_policy
-from complaints.stats import Period, case_facts, compute_from_facts, data_commit
-from complaints.statsreport import render
-from complaints.workcalendar import WorkCalendar
-from complaints.yamlload import load_yaml
+from complaints.core.pii import scan_text
+from complaints.core.policy import load_policy
+from complaints.core.stats import Period, case_facts, compute_from_facts, data_commit
+from complaints.render.stats import render
+from complaints.core.calendar import WorkCalendar
+from complaints.adapters.yamlload import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from complaints.stats import METRICS
-from complaints.statsreport import formulas_markdown
+from complaints.core.stats import METRICS
+from complaints.render.stats import formulas_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- stats-metrics:start -->\n", "<!-- stats-metrics:end -->"

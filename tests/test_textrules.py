@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from complaints.textrules import text_problem
-from complaints.yamlload import YamlError, load_yaml
+from complaints.core.textrules import text_problem
+from complaints.adapters.yamlload import YamlError, load_yaml
 
 REFUSED = [
     "\x01", "\x07", "\x0b", "\x0c", "\x1b", "\x1c", "\x1f", "\x7f", "\x80", "\x85", "\x9f",

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints import locks, writer
+from complaints.adapters import locks
+
+from complaints.commands import record as writer
 from complaints.cli import cli
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from test_writer_support import make_repo
 
 WRITERS = 20
@@ -60,7 +62,7 @@ def test_a_writer_that_cannot_get_the_lock_refuses_and_writes_nothing(tmp_path: 
     before = path.read_bytes()
     monkeypatch.setattr(locks, "DEFAULT_TIMEOUT", 0.2)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from complaints.locks import case_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from complaints.adapters.locks import case_lock\n"
          "with case_lock(Path(sys.argv[1]), sys.argv[2]):\n    print('held', flush=True); time.sleep(30)",
          str(root), path.relative_to(root).as_posix()],
         stdout=subprocess.PIPE, text=True,

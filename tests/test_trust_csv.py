@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.csvfile import FORMULA_START, csv_text, safe_cell
+from complaints.adapters.csvfile import FORMULA_START, csv_text, safe_cell
 from conftest import copy_repo
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",

@@ -10,7 +10,7 @@ from pyrage import x25519
 
 from complaints.cli import cli
 from complaints.errors import UsageMistake
-from complaints.repository import Repository
+from complaints.adapters.repository import Repository
 from test_writer_support import make_repo
 
 TODAY = "2026-06-30"

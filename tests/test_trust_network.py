@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.github import GitHubClient, GitHubError, RetryPolicy, safe_message
+from complaints.adapters.github import GitHubClient, GitHubError, RetryPolicy, safe_message
 from githubstub import REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
 from conftest import copy_repo
 from githubstub.factories import Sleeps, client
@@ -56,7 +56,7 @@ def test_notify_survives_retry_after_nan(tmp_path: Path, github_stub: GitHubStub
     root = copy_repo(tmp_path / "repo")
     monkeypatch.setattr("time.sleep", Sleeps())
     # notify changes issues only as of the real today: the clock says it is that day
-    monkeypatch.setattr("complaints.cli.today_in", lambda _tz, override: override or dt.date(2026, 4, 20))
+    monkeypatch.setattr("complaints.cli.app.today_in", lambda _tz, override: override or dt.date(2026, 4, 20))
     github_stub.fail_next("retry_after_429", times=2, retry_after="nan")
     env = {"GITHUB_TOKEN": WRITE_TOKEN, "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_API_URL": github_stub.url}
     result = CliRunner().invoke(cli, ["notify", "--repo", str(root), "--today", "2026-04-20"], env=env)

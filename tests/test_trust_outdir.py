@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.outdir import MARKER, OutputRefused, check_output_folder, fresh_output_folder, write_into_output_folder
+from complaints.adapters.outdir import MARKER, OutputRefused, check_output_folder, fresh_output_folder, write_into_output_folder
 from conftest import TEMPLATE, copy_repo
 
 
@@ -120,7 +120,7 @@ def test_a_file_name_cannot_leave_the_folder(tmp_path: Path) -> None:
 
 
 def test_the_library_guards_too(world: Path) -> None:
-    from complaints.site import build_site
+    from complaints.render.site import build_site
 
     root = world / "repo"
     before = snapshot(world)

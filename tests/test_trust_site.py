@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.sitecheck import check_markup, sanitise_page, source_problems, strip_comments
+from complaints.checker.site_sources import check_markup, sanitise_page, source_problems, strip_comments
 from conftest import TEMPLATE, copy_repo
 
 TODAY = "2026-11-27"

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints.checker import check_case_bytes
+from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
-from complaints.policy import load_policy
-from complaints.reporter import problem_line
+from complaints.core.policy import load_policy
+from complaints.render.validation import problem_line
 
 from conftest import copy_repo
 

@@ -14,10 +14,10 @@ from typing import Any, Callable
 import pytest
 from click.testing import CliRunner, Result
 
-from complaints import validate as validate_module
+from complaints.engine import scan as validate_module
 from complaints.cli import cli
-from complaints.repository import Repository
-from complaints.validate import validate
+from complaints.adapters.repository import Repository
+from complaints.engine.scan import validate
 
 from conftest import copy_repo
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from complaints import writer
+from complaints.commands import record as writer
 from complaints.cli import cli
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from test_writer_support import make_repo
 
 DATA = Path(__file__).parent / "data" / "writer"

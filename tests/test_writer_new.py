@@ -10,11 +10,13 @@ import pyrage
 import pytest
 from click.testing import CliRunner
 
-from complaints import ids, receipt
+from complaints.core import ids
+
+from complaints.core import receipt
 from complaints.cli import cli
 from complaints.errors import CaseError
-from complaints.repository import Repository
-from complaints.yamlload import load_yaml
+from complaints.adapters.repository import Repository
+from complaints.adapters.yamlload import load_yaml
 from test_writer_support import TEST_ITERATIONS, make_repo
 
 CONTACT = "王小明 / Wang Xiaoming\n+86 139 1234 5678\nwang@example.org\n"

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from complaints.checker import check_case_bytes
+from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.errors import CaseError
-from complaints.policy import load_policy
-from complaints.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
+from complaints.core.policy import load_policy
+from complaints.adapters.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
 
 from conftest import copy_repo
 

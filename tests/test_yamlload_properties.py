@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from complaints.checker import check_case_bytes
+from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.errors import ComplaintsError
-from complaints.policy import load_policy
-from complaints.result import FileResult
-from complaints.schemas import load_schema
-from complaints.yamlload import YamlError, load_yaml
+from complaints.core.policy import load_policy
+from complaints.checker.result import FileResult
+from complaints.adapters.schemas import load_schema
+from complaints.adapters.yamlload import YamlError, load_yaml
 
 from conftest import copy_repo
 

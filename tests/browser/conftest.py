@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from complaints.site import build_site
+from complaints.render.site import build_site
 
 from .support import ROOT, copy_repository, recording_page, serve
 

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 from pyrage import x25519
 
-from complaints import receipt
+from complaints.core import receipt
 from complaints.cli import cli
-from complaints.site import build_site
+from complaints.render.site import build_site
 
 from .conftest import TODAY
 from .support import AGE_BUNDLE, AGE_BUNDLE_SHA256, ROOT, copy_repository, recording_page, serve
@@ -178,7 +178,7 @@ def test_ciphertext_is_age_to_our_key_and_holds_no_plaintext(submitted: dict[str
 
 
 def _salt(root: Path) -> str:
-    from complaints.policy import load_policy
+    from complaints.core.policy import load_policy
 
     return str(load_policy(root).raw["receipt"]["salt"])
 

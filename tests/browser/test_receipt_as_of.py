@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from complaints import receipt
-from complaints.repository import Repository
-from complaints.site import build_site
-from complaints.writer import NewCase, append_event, build_event, create_case
+from complaints.core import receipt
+from complaints.adapters.repository import Repository
+from complaints.render.site import build_site
+from complaints.commands.record import NewCase, append_event, build_event, create_case
 
 from .support import copy_repository, recording_page, serve
 from .test_receipt_lookup import check

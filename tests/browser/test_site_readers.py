@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from complaints.site import build_site
+from complaints.render.site import build_site
 
 from .support import ROOT, copy_repository, recording_page, serve
 

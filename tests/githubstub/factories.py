@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from complaints.github import GitHubClient, RetryPolicy
-from complaints.model import StageDeadline
+from complaints.adapters.github import GitHubClient, RetryPolicy
+from complaints.core.stages import StageDeadline
 
 from . import REPOSITORY, WRITE_TOKEN
 from .server import GitHubStub

@@ -1,0 +1,469 @@
+"""A cache of per-file results keyed by content, so that a run over an unchanged archive
+re-reads nothing it already checked.
+
+What is cached, per case file (relative path):
+
+* the file's git blob id — ``sha1(b"blob <len>\\0" + bytes)``, read from the git index for
+  tracked files the work tree has not touched, computed from the bytes otherwise;
+* the validation verdict: the id found in the file, its problems, the latest event date and
+  the ``today`` it was checked against. A verdict is the same for every ``today`` on or after
+  the latest event date (the only rule that reads ``today`` is "no event in the future"), so a
+  cached verdict is reused for such a day and the file is checked again otherwise;
+* for `overdue` and `stats`, a compact per-case record (stage deadlines, statistical facts)
+  with a flag saying whether it is *settled* — every stage completed, so that no later
+  ``today`` changes it. Unsettled records are reused only for the same ``today``.
+
+Each cache file carries a key made of the schema, policy and calendar files, the tool's
+version, a hash of its source files and the versions of the libraries that decide a result;
+a cache written under another key is ignored and rewritten.
+
+A cache holds data, never code: the payload is JSON (see datacodec.py; never pickle or
+marshal), so even a file written by someone else can at worst hold wrong data. It cannot
+even do that unnoticed: the header carries an HMAC-SHA256 of the payload under a random
+secret kept beside the caches (``secret``, readable by its owner only), so a file this user's
+tool did not write — forged, copied from elsewhere, damaged, truncated, of another format or
+key — is discarded and rebuilt, and the results equal a ``--no-cache`` run.
+
+Where: outside the work tree, in the user's cache folder (``platformdirs.user_cache_dir``),
+one sub-folder per repository path; ``COMPLAINTS_CACHE_DIR`` names another base folder (CI
+keeps it between runs). A cache folder inside the repository's work tree — where a file can
+be committed, or arrive with a pull request — is never read or written: the run is uncached.
+Files are written to a temporary name and renamed into place, so concurrent runs never see
+half a file (the last writer wins).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+import struct
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+from complaints import __version__
+from complaints.adapters.datacodec import DataFormatError, decode, encode
+
+ENV_VAR = "COMPLAINTS_CACHE_DIR"
+FORMAT = 3
+MAGIC = b"complaints-cache\x00"
+_HEADER = struct.Struct(f"<{len(MAGIC)}sI32sQ32s")  # magic, format, key digest, payload length, payload HMAC
+_LIBRARIES = ("PyYAML", "fastjsonschema", "chinesecalendar", "holidays")
+_SECRET = "secret"
+# A cache file larger than this is not read (a sane one holds a few hundred bytes a case).
+MAX_CACHE_BYTES = 2 << 30
+
+
+def cache_base() -> Path:
+    """The folder that holds every repository's cache: $COMPLAINTS_CACHE_DIR, or the user's
+    cache folder."""
+    chosen = os.environ.get(ENV_VAR)
+    if chosen:
+        return Path(chosen).expanduser().absolute()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("complaints", appauthor=False))
+
+
+def cache_dir(root: Path) -> Path | None:
+    """The cache folder of the repository at ``root`` (one per repository path), or None when
+    it would lie inside the repository's work tree, where nothing is ever read from."""
+    repo = Path(os.path.realpath(root))
+    base = cache_base()
+    where = Path(os.path.realpath(base))
+    if where == repo or repo in where.parents:
+        return None
+    digest = hashlib.sha256(os.fsencode(str(repo))).hexdigest()[:24]
+    return base / f"{repo.name[:40] or 'root'}-{digest}"
+
+
+def _secret(base: Path, create: bool) -> bytes | None:
+    """The random key caches under ``base`` are authenticated with; made on first write."""
+    path = base / _SECRET
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            data = os.read(fd, 65)
+        finally:
+            os.close(fd)
+        if len(data) == 64:
+            return bytes.fromhex(data.decode("ascii"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    if not create:
+        return None
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=base)
+        try:
+            os.write(fd, secrets.token_hex(32).encode("ascii"))
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # never replaces a secret another run made first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    except OSError:
+        return None
+    return _secret(base, False)
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of ``data`` (what `git hash-object` prints)."""
+    digest = hashlib.sha1(b"blob %d\x00" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def tool_fingerprint() -> str:
+    """The tool's version, a hash of its source files and the versions of the libraries
+    whose behaviour decides a verdict or a deadline."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent.parent  # complaints/, every sub-package included
+    for source in sorted(package.rglob("*.py")):
+        name = source.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\x00" + source.read_bytes() + b"\x00")
+    for name in _LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}={version}\x00".encode())
+    return digest.hexdigest()
+
+
+def environment_key(root: Path, purpose: str) -> str:
+    """The key a cache file must carry to be used: what the results depend on besides the
+    case file itself (schemas, policy, calendar, the tool) and the ``purpose`` (which
+    results, with which options)."""
+    digest = hashlib.sha256(f"format {FORMAT}\x00{purpose}\x00{tool_fingerprint()}\x00".encode())
+    inputs = [root / "policy.yml", root / "calendar.yml", *sorted((root / "schema").glob("*.json"))]
+    for path in inputs:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"\xff<missing>"
+        digest.update(path.name.encode() + b"\x00" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
+    """Blob ids of the regular files under ``under`` that git tracks and the work tree has not
+    changed (by git's own stat check), from the index; {} outside a git work tree. Files
+    missing here are hashed by the caller."""
+    try:
+        # Refresh the index's stat information first (as `git status` does), so that files a
+        # copy or a checkout merely touched are not taken as changed; a failure (a lock held
+        # by another git) only means more files are hashed by the caller.
+        refreshed = subprocess.run(["git", "-C", str(root), "update-index", "--refresh"], capture_output=True, timeout=120)
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "--stage", "-z", "--", under], capture_output=True, timeout=120
+        )
+        if listed.returncode != 0:
+            return {}
+        dirty: set[bytes] = set()
+        # A refresh that found every file clean (exit 0, nothing said) has just compared the
+        # work tree with the index; only otherwise is a second pass needed to name the files.
+        if refreshed.returncode != 0 or refreshed.stdout.strip() or refreshed.stderr.strip():
+            changed = subprocess.run(
+                ["git", "-C", str(root), "diff-files", "--name-only", "-z", "--", under], capture_output=True, timeout=120
+            )
+            if changed.returncode != 0:
+                return {}
+            dirty = set(changed.stdout.split(b"\x00"))
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    ids: dict[str, str] = {}
+    for record in listed.stdout.split(b"\x00"):
+        if not record:
+            continue
+        meta, _, name = record.partition(b"\t")
+        parts = meta.split(b" ")
+        # Only regular files at stage 0 (no conflicts); a symlink's blob is its target's name.
+        if len(parts) != 3 or parts[0] not in (b"100644", b"100755") or parts[2] != b"0" or name in dirty:
+            continue
+        try:
+            ids[name.decode("utf-8")] = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            continue
+    return ids
+
+
+def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Callable[[], T]) -> T:
+    """A whole repository-wide result, kept under a key made of ``purpose`` (which must name
+    every input: options, today, a digest of the case files) and the environment; computed
+    and stored when there is none, or when what is stored is not an ``expected``."""
+    cache = ResultCache(root, name, environment_key(root, purpose))
+    stored = cache.load().get("result")
+    if isinstance(stored, expected):
+        return stored
+    value = compute()
+    cache.save({"result": value})
+    return value
+
+
+class _HashingWriter:
+    """A sink that counts and authenticates what passes through to ``out``."""
+
+    def __init__(self, out: Any, secret: bytes) -> None:
+        self.out = out
+        self.digest = hmac.new(secret, digestmod=hashlib.sha256)
+        self.length = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.length += len(data)
+        written: int = self.out.write(data)
+        return written
+
+
+class ResultCache:
+    """One cache file: a mapping from relative path to an entry, valid for one key.
+
+    The payload is one line per entry, ``json(path) TAB json(encoded entry)``: written and
+    read an entry at a time, so no second copy of the whole cache is ever built in memory."""
+
+    def __init__(self, root: Path, name: str, key: str) -> None:
+        self.directory = cache_dir(root)
+        self.path = None if self.directory is None else self.directory / f"{name}.cache"
+        self.key = bytes.fromhex(key)
+
+    def _read(self) -> bytes | None:
+        if self.path is None:
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+                return None
+            chunks = []
+            while chunk := os.read(fd, 1 << 24):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def load(self) -> dict[str, Any]:
+        """The entries, or {} when the file is missing, damaged, of another format or key,
+        not written by this user's tool (its HMAC does not verify), or holds anything but
+        the records datacodec knows."""
+        try:
+            return {path: stored.value() for path, stored in self.load_stored().items()}
+        except (ValueError, DataFormatError, RecursionError):
+            return {}
+
+    def load_stored(self) -> dict[str, Stored]:
+        """The entries as stored, each decoded only when its ``value()`` is asked for (which
+        raises DataFormatError or ValueError for a malformed one), with the tag it was saved
+        with: a run that needs ten of 100,000 entries decodes ten. {} as for ``load``."""
+        blob = self._read()
+        if blob is None or len(blob) < _HEADER.size or self.directory is None:
+            return {}
+        magic, fmt, key, length, digest = _HEADER.unpack_from(blob)
+        payload = memoryview(blob)[_HEADER.size :]
+        if magic != MAGIC or fmt != FORMAT or key != self.key or length != len(payload):
+            return {}
+        secret = _secret(self.directory.parent, False)
+        if secret is None or not hmac.compare_digest(hmac.new(secret, payload, hashlib.sha256).digest(), digest):
+            return {}
+        del payload
+        entries: dict[str, Stored] = {}
+        try:
+            for line in blob[_HEADER.size :].split(b"\n"):
+                if not line:
+                    continue
+                name, tag, value = line.split(b"\t", 2)
+                path = json.loads(name)
+                if not isinstance(path, str):
+                    return {}
+                entries[path] = Stored(tag.decode("ascii"), value)
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return entries
+
+    def save(self, entries: dict[str, Any], tag: Callable[[Any], str | None] | None = None) -> bool:
+        """Write the entries atomically (temporary file + rename); False when the folder
+        cannot be written or an entry is not plain data (the run's results are unaffected).
+        ``tag`` gives each entry a short ASCII tag (e.g. its file's blob id) that
+        ``load_stored`` returns without decoding; a ``Stored`` entry is written as it was read."""
+        writer = self.writer(tag)
+        if writer is None:
+            return False
+        try:
+            for path, entry in entries.items():
+                writer.add(path, entry)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.commit()
+
+    def writer(self, tag: Callable[[Any], str | None] | None = None) -> CacheWriter | None:
+        """A writer that streams entries to a temporary file as they come (so a run never
+        holds them all), renamed into place by ``commit``; None when nothing can be written."""
+        if self.directory is None or self.path is None:
+            return None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            secret = _secret(self.directory.parent, True)
+            if secret is None:
+                return None
+            fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.directory)
+        except OSError:
+            return None
+        return CacheWriter(self.path, Path(tmp), os.fdopen(fd, "wb"), secret, self.key, tag)
+
+
+class CacheWriter:
+    """One cache file being written; see ResultCache.writer."""
+
+    def __init__(self, target: Path, tmp: Path, out: Any, secret: bytes, key: bytes, tag: Callable[[Any], str | None] | None) -> None:
+        self.target, self.tmp, self.out, self.key, self.tag = target, tmp, out, key, tag
+        self.failed = False
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+        try:
+            out.write(bytes(_HEADER.size))
+        except OSError:
+            self.failed = True
+        self.sink = _HashingWriter(out, secret)
+
+    def add(self, path: str, entry: Any) -> None:
+        """Append one entry; an entry that is not plain data spoils the file (commit fails)."""
+        if self.failed:
+            return
+        try:
+            if isinstance(entry, Stored):
+                label, data = entry.tag, entry.data
+            else:
+                label, data = (self.tag(entry) if self.tag else None) or "", self.dumps(encode(entry)).encode("utf-8")
+            if not label.isascii() or "\t" in label or "\n" in label:
+                label = ""
+            self.sink.write(b"%s\t%s\t%s\n" % (self.dumps(path).encode("utf-8"), label.encode("ascii"), data))
+        except (OSError, DataFormatError, RecursionError):
+            self.failed = True
+
+    def commit(self) -> bool:
+        """Seal the file (header with the HMAC) and rename it into place; False on failure."""
+        if not self.failed:
+            try:
+                self.out.seek(0)
+                self.out.write(_HEADER.pack(MAGIC, FORMAT, self.key, self.sink.length, self.sink.digest.digest()))
+                self.out.close()
+                os.replace(self.tmp, self.target)
+                return True
+            except OSError:
+                pass
+        self.abort()
+        return False
+
+    def abort(self) -> None:
+        """Drop the temporary file (nothing replaces the cache)."""
+        try:
+            self.out.close()
+        except OSError:
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One cache entry as read: its tag, and its JSON, decoded on demand."""
+
+    tag: str
+    data: bytes
+
+    def value(self) -> Any:
+        return decode(json.loads(self.data))
+
+
+# ---- derivations: the per-case records `overdue` and `stats` cache -------------------------
+
+
+def _span(stages: Any, today: dt.date) -> tuple[int, int] | None:
+    """The dates a case's deadline computation looked at: first start to the last due or
+    completion date, and today while a stage is open."""
+    if not stages:
+        return None
+    first = min(s.started for s in stages)
+    last = max(max(s.due, s.completed or s.due) for s in stages)
+    if any(s.completed is None for s in stages):
+        last = max(last, today)
+    return first.toordinal(), last.toordinal()
+
+
+def touch_calendar(calendar: Any, spans: Any) -> None:
+    """Make ``calendar`` look at the dates the records' computations looked at, so that the
+    years it had to guess (its warnings), or the year it refuses, are the same whether the
+    records were computed here, in a worker or in an earlier run."""
+    first = last = None
+    for span in spans:
+        if span is not None:
+            first = span[0] if first is None else min(first, span[0])
+            last = span[1] if last is None else max(last, span[1])
+    if first is not None and last is not None:
+        calendar.working_days_between(dt.date.fromordinal(first), dt.date.fromordinal(last))
+
+
+@dataclass(frozen=True)
+class StageRecords:
+    """Every started stage of a case (`overdue`, `notify`); settled once all are completed."""
+
+    policy: Any
+    calendar: Any
+    warn_days: int | None = None
+    # Looking back: each case as it stood on this day (the files are validated on `today`).
+    as_of: dt.date | None = None
+
+    @property
+    def key(self) -> str:
+        return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}:as_of={self.as_of}"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[Any, ...], bool, tuple[int, int] | None]:
+        from complaints.core.deadlines import case_as_of, case_deadlines_of
+
+        if self.as_of is not None:
+            then = case_as_of(case, self.as_of)
+            if then is None:
+                return (), True, None
+            stages = tuple(case_deadlines_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days))
+            return stages, all(s.completed is not None for s in stages), _span(stages, self.as_of)
+        stages = tuple(case_deadlines_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
+        return stages, all(s.completed is not None for s in stages), _span(stages, today)
+
+
+@dataclass(frozen=True)
+class FactRecords:
+    """What the statistics count of a case (`stats`); settled once all stages are completed."""
+
+    policy: Any
+    calendar: Any
+
+    @property
+    def key(self) -> str:
+        return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[Any, bool, tuple[int, int] | None]:
+        from complaints.core.deadlines import case_deadlines_of
+        from complaints.core.stats import case_facts
+
+        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
+        facts = case_facts(case, stages, self.calendar, today)
+        return facts, all(s.completed is not None for s in stages), _span(stages, today)

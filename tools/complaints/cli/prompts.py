@@ -1,0 +1,141 @@
+"""The questions `complaints new` and `complaints event` ask in a terminal, and how each answer
+is checked the moment it is typed: a wrong answer is explained (with the valid choices) and
+asked again, so no earlier answer is lost. The CLI supplies ``ask`` and ``say``; nothing here
+prints or reads a terminal itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from complaints.errors import ComplaintsError, UsageMistake
+from complaints.core.pii import scan_text
+from complaints.core.vocabulary import choices_text, resolve, resolve_list, terms
+
+# ask(prompt, default, hidden) -> the typed text (the default when the answer is empty)
+Ask = Callable[[str, str, bool], str]
+Say = Callable[[str], None]
+
+TEXT_LIMIT = 2000  # the case schema's maxLength for internal free text
+
+
+class AnswerError(UsageMistake):
+    """An answer that cannot be used; the message says why and what would do."""
+
+
+def parse_date(typed: str, what: str = "date") -> dt.date:
+    """A date written YYYY-MM-DD; a real calendar date is named as wrong, not as malformed."""
+    text = typed.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise UsageMistake(f"{what}: {text} is not a day of the calendar ({exc})") from None
+        raise UsageMistake(f"{what}: write the date as YYYY-MM-DD, e.g. 2026-04-10") from None
+
+
+def check_text(typed: str, what: str) -> str | None:
+    """Internal free text: empty means none; refused when it looks like personal data (the
+    summary and notes are copied into reports and reviews; contact details are not)."""
+    text = typed.strip()
+    if not text:
+        return None
+    if len(text) > TEXT_LIMIT:
+        raise AnswerError(f"{what}: at most {TEXT_LIMIT} characters")
+    kinds = sorted({finding.kind for finding in scan_text(text)})
+    if kinds:
+        raise AnswerError(f"{what}: looks like personal data ({', '.join(kinds)}); leave it out (contact details have their own, encrypted, question)")
+    return text
+
+
+def yes_no(typed: str, default: bool) -> bool:
+    word = typed.strip().casefold()
+    if not word:
+        return default
+    if word in ("y", "yes", "是", "对", "好"):
+        return True
+    if word in ("n", "no", "否", "不"):
+        return False
+    raise AnswerError("answer y (yes) or n (no)")
+
+
+def ask_until(ask: Ask, say: Say, prompt: str, check: Callable[[str], Any], default: str = "", hidden: bool = False) -> Any:
+    """Ask until ``check`` takes the answer; each refusal is said before asking again."""
+    while True:
+        typed = ask(prompt, default, hidden)
+        try:
+            return check(typed)
+        except ComplaintsError as exc:
+            say(f"error: {exc}")
+
+
+def choice_prompt(raw: Mapping[str, Any], vocabulary: str, title: str) -> str:
+    return f"{title} [{choices_text(terms(raw, vocabulary))}]"
+
+
+def ask_key(ask: Ask, say: Say, raw: Mapping[str, Any], vocabulary: str, title: str, default: str = "", optional: bool = False) -> str | None:
+    """A key of ``vocabulary``, typed as the key or its label; empty allowed when optional."""
+
+    def check(typed: str) -> str | None:
+        if optional and not typed.strip():
+            return None
+        return resolve(raw, vocabulary, typed, title)
+
+    suffix = " (empty for none)" if optional else ""
+    result: str | None = ask_until(ask, say, choice_prompt(raw, vocabulary, title) + suffix, check, default)
+    return result
+
+
+def ask_keys(ask: Ask, say: Say, raw: Mapping[str, Any], vocabulary: str, title: str, optional: bool = False) -> tuple[str, ...]:
+    """Several keys, separated by `,`, `，` or `、`."""
+
+    def check(typed: str) -> tuple[str, ...]:
+        keys = resolve_list(raw, vocabulary, [typed], title)
+        if not keys and not optional:
+            raise AnswerError(f"{title}: give at least one; choose from: {choices_text(terms(raw, vocabulary))}")
+        return keys
+
+    prompt = choice_prompt(raw, vocabulary, title) + " (separate several with , ， or 、" + ("; empty for none)" if optional else ")")
+    result: tuple[str, ...] = ask_until(ask, say, prompt, check)
+    return result
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An improvement suggestion (改进建议) drawn from a complaint, and what became of it."""
+
+    summary: str
+    adopted: bool = False
+    rewarded: bool = False
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {"summary": self.summary, "adopted": self.adopted, "rewarded": self.rewarded}
+
+
+def ask_suggestions(ask: Ask, say: Say) -> tuple[Suggestion, ...]:
+    out: list[Suggestion] = []
+    while True:
+        text = ask_until(ask, say, "Improvement suggestion (改进建议; empty for none" + (" more" if out else "") + ")",
+                         lambda t: check_text(t, "suggestion"))  # fmt: skip
+        if text is None:
+            return tuple(out)
+        adopted = ask_until(ask, say, "Adopted? [y/N]", lambda t: yes_no(t, False))
+        rewarded = ask_until(ask, say, "Rewarded? [y/N]", lambda t: yes_no(t, False)) if adopted else False
+        out.append(Suggestion(text, adopted, rewarded))
+
+
+def summary_lines(fields: Sequence[tuple[str, str]]) -> list[str]:
+    """The answers, aligned, for the last look before "Save? [Y/n]"."""
+    width = max((len(name) for name, _ in fields), default=0)
+    return [f"  {name.ljust(width)}  {value}" for name, value in fields]
+
+
+def shown(raw: Mapping[str, Any], vocabulary: str, keys: Sequence[str] | str | None) -> str:
+    """Keys with their labels, for the summary."""
+    if keys is None:
+        return "-"
+    items = [keys] if isinstance(keys, str) else list(keys)
+    labels = {t.key: t for t in terms(raw, vocabulary)}
+    return ", ".join(labels[k].shown() if k in labels else k for k in items) or "-"

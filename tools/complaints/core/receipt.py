@@ -1,0 +1,310 @@
+"""Receipt codes: how a complainant, anonymous or not, follows a case without a server.
+
+``complaints new`` hands the complainant a random code once (16 Crockford base32 characters,
+80 bits, printed as four groups of four). The case keeps only
+``pbkdf2-sha256$ITERATIONS$HEX``: PBKDF2-HMAC-SHA256 of the normalized code with the site-wide
+salt from policy.yml, deliberately slow. The published site carries a table from those hashes
+to a coarse state and the month of the next promised step; the "check my complaint" page
+derives the same hash in the browser (WebCrypto's PBKDF2, no script from elsewhere) and looks
+it up. The README's threat model explains the choices.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from complaints.errors import ComplaintsError, ConfigError
+from complaints.core.ids import CROCKFORD, fold_crockford, random_crockford
+
+CODE_LENGTH = 16  # characters; 5 bits each, 80 bits in all
+GROUP = 4
+HASH_PATTERN = re.compile(r"pbkdf2-sha256\$([0-9]{4,8})\$([0-9a-f]{64})")
+MIN_ITERATIONS = 100_000  # below this a policy's work factor is a mistake, not a choice
+TABLE_FILE = "receipts.json"
+TABLE_FORMAT = 2
+SHARD_FOLDER = "receipts"
+# Rows per shard, on average: a shard is picked by the first bits of the slow hash, as many
+# bits as keep the average in [SHARD_ROWS, 2 * SHARD_ROWS). Enough rows that fetching a shard
+# tells the web host little (the code's case is one of some hundreds), few enough that a
+# lookup downloads a few tens of kilobytes at any archive size.
+SHARD_ROWS = 200
+MAX_SHARD_BITS = 24
+
+# Coarse states, in the order a case moves through them: all a complainant (or anyone who
+# guesses their code) can learn. Finer states (paused, transferred, under review...) stay
+# internal, because they describe the handling rather than where the case stands.
+COARSE_STATES: tuple[str, ...] = ("received", "accepted", "in_progress", "resolved", "closed")
+
+# How each timeline event moves the coarse state. `protection_check` does not move it.
+_COARSE_AFTER: dict[str, str] = {
+    "received": "received",
+    "acknowledged": "received",
+    "accepted": "accepted",
+    "assigned": "in_progress",
+    "transferred": "in_progress",
+    "extended": "in_progress",
+    "paused": "in_progress",
+    "resumed": "in_progress",
+    "resolved": "resolved",
+    "followed_up": "resolved",
+    "review_requested": "in_progress",
+    "review_answered": "resolved",
+    # Not accepting a complaint ends it; the written notice says why, the table need not.
+    "not_accepted": "closed",
+    "closed": "closed",
+}
+
+
+class ReceiptCodeError(ComplaintsError):
+    """A typed receipt code is not 16 Crockford base32 characters."""
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    """policy.yml `receipt`: the site-wide salt (public by design) and the PBKDF2 work factor."""
+
+    salt: str
+    iterations: int
+
+    @classmethod
+    def from_policy(cls, raw: Mapping[str, Any]) -> ReceiptSettings:
+        section = raw.get("receipt")
+        if not isinstance(section, Mapping):
+            raise ConfigError("policy.yml::$.receipt: missing; add `receipt: {salt: <random hex>, iterations: 600000}`")
+        salt = section.get("salt")
+        iterations = section.get("iterations")
+        if not isinstance(salt, str) or len(salt) < 16:
+            raise ConfigError("policy.yml::$.receipt.salt: must be text of at least 16 characters (e.g. 32 random hex digits)")
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or not MIN_ITERATIONS <= iterations <= 99_999_999:
+            raise ConfigError(f"policy.yml::$.receipt.iterations: must be a whole number from {MIN_ITERATIONS} to 99999999")
+        return cls(salt, iterations)
+
+
+def new_code() -> str:
+    """A fresh receipt code, grouped for reading aloud: XXXX-XXXX-XXXX-XXXX."""
+    return format_code(random_crockford(CODE_LENGTH))
+
+
+def format_code(normalized: str) -> str:
+    return "-".join(normalized[i : i + GROUP] for i in range(0, len(normalized), GROUP))
+
+
+def normalize_code(typed: str) -> str:
+    """The 16 characters a typed code stands for: case, spaces and hyphens ignored, I and L
+    read as 1, O as 0 (site/assets/receipt-check.js does exactly the same)."""
+    folded = fold_crockford(typed)
+    if len(folded) != CODE_LENGTH or any(ch not in CROCKFORD for ch in folded):
+        raise ReceiptCodeError(f"a receipt code has {CODE_LENGTH} letters and digits (Crockford base32)")
+    return folded
+
+
+def derive(normalized: str, salt: str, iterations: int) -> str:
+    """Hex PBKDF2-HMAC-SHA256 of a normalized code: 32 bytes, the salt as UTF-8."""
+    return hashlib.pbkdf2_hmac("sha256", normalized.encode("ascii"), salt.encode("utf-8"), iterations, 32).hex()
+
+
+def receipt_hash(code: str, settings: ReceiptSettings) -> str:
+    """The value stored in a case's ``complainant.receipt_hash``."""
+    return f"pbkdf2-sha256${settings.iterations}${derive(normalize_code(code), settings.salt, settings.iterations)}"
+
+
+def parse_hash(value: str) -> tuple[int, str] | None:
+    match = HASH_PATTERN.fullmatch(value)
+    if match is None:
+        return None
+    return int(match.group(1)), match.group(2)
+
+
+def matches(code: str, stored: str, settings: ReceiptSettings) -> bool:
+    parsed = parse_hash(stored)
+    if parsed is None:
+        return False
+    iterations, digest = parsed
+    return derive(normalize_code(code), settings.salt, iterations) == digest
+
+
+def coarse_state(timeline: Sequence[Mapping[str, Any]]) -> str:
+    state = "received"
+    for event in timeline:
+        state = _COARSE_AFTER.get(str(event.get("kind")), state)
+    return state
+
+
+# The month of the next step the organisation has promised: the earliest due date among the
+# case's open stages, from the deadline engine. A caller (or a test) may supply another source.
+NextStep = Callable[[Mapping[str, Any], str, dt.date], "dt.date | None"]
+
+
+@dataclass(frozen=True)
+class DeadlineNextStep:
+    """Next-step dates from complaints.core.deadlines with the repository's working-day calendar
+    (a plain object rather than a closure, so it can travel to worker processes)."""
+
+    policy: Any
+    calendar: Any
+
+    def __call__(self, case: Mapping[str, Any], path: str, today: dt.date) -> dt.date | None:
+        from complaints.core.deadlines import case_deadlines
+        from complaints.errors import CalendarError
+
+        try:
+            stages = case_deadlines(case, path, self.policy, self.calendar, today)
+        except CalendarError:
+            return None  # a due date in a year whose calendar is unknown is not promised yet
+        return min((s.due for s in stages if s.completed is None), default=None)
+
+
+def deadline_next_step(repo: Any) -> NextStep:
+    """Next-step dates from complaints.core.deadlines with the repository's working-day calendar
+    (a year not announced yet computed provisionally unless the policy makes it an error)."""
+    from complaints.core.deadlines import repository_calendar
+
+    return DeadlineNextStep(repo.policy, repository_calendar(repo))
+
+
+@dataclass(frozen=True)
+class LookupEntry:
+    state: str
+    next_step_month: str | None  # YYYY-MM
+    iterations: int  # the work factor this case's hash was made with
+    overdue: bool = False  # the next step's due date is past: the page says so, not "by <month>"
+    provisional: bool = False  # the due date lies in a year whose official calendar is not known yet
+
+
+@dataclass(frozen=True)
+class ReceiptRecords:
+    """The lookup row of one case (a Derivation, see validate.case_records): computed in the
+    worker processes and cached per case file, so the site's table costs next to nothing on
+    an archive that barely changed. Settled once the case is closed (no step is promised)."""
+
+    next_step: NextStep
+
+    @property
+    def key(self) -> str:
+        return "receipts"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[str, LookupEntry] | None, bool, None]:
+        complainant = case.get("complainant")
+        stored = complainant.get("receipt_hash") if isinstance(complainant, Mapping) else None
+        parsed = parse_hash(stored) if isinstance(stored, str) else None
+        if parsed is None:
+            return None, True, None
+        state = coarse_state(case.get("timeline") or [])
+        due = None if state == "closed" else self.next_step(case, path, today)
+        calendar = getattr(self.next_step, "calendar", None)
+        # A due date in a confirmed year was computed on confirmed years only (they run up to it).
+        provisional = due is not None and calendar is not None and not calendar.is_confirmed(due.year)
+        entry = LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0], due is not None and due < today, provisional)
+        return (parsed[1], entry), state == "closed", None
+
+
+def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
+    """Hash hex -> coarse state and next-step month, for every valid case with a receipt hash.
+
+    Invalid files are left out (the validator reports them): one broken file must not take
+    every complainant's lookup offline."""
+    find_next = next_step or deadline_next_step(repo)
+    entries: dict[str, LookupEntry] = {}
+    records = getattr(repo, "case_records", None)
+    if records is not None and next_step is None:
+        for _path, row, _span in records(today, ReceiptRecords(find_next)):
+            if row is not None:
+                entries[row[0]] = row[1]
+        return entries
+    for path, case in repo.iter_valid_cases(today):
+        row, _settled, _ = ReceiptRecords(find_next)(path, case, today)
+        if row is not None:
+            entries[row[0]] = row[1]
+    return entries
+
+
+def lookup_table(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, dict[str, str | bool | None]]:
+    """The published mapping: hash hex -> {state, next_step_month}."""
+    return _table(lookup_entries(repo, today, next_step))
+
+
+def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | bool | None]]:
+    table: dict[str, dict[str, str | bool | None]] = {}
+    for digest, entry in sorted(entries.items()):
+        row: dict[str, str | bool | None] = {"state": entry.state, "next_step_month": entry.next_step_month}
+        # Only when true, so the common row stays small.
+        if entry.overdue:
+            row["overdue"] = True
+        if entry.provisional:
+            row["provisional"] = True
+        table[digest] = row
+    return table
+
+
+def shard_bits(rows: int) -> int:
+    """How many leading bits of the hash pick a shard for a table of ``rows`` rows."""
+    bits = 0
+    while bits < MAX_SHARD_BITS and rows >> (bits + 1) >= SHARD_ROWS:
+        bits += 1
+    return bits
+
+
+def shard_of(digest: str, bits: int) -> str:
+    """The name of the shard (without .json) that holds the hash ``digest`` (hex)."""
+    width = max(1, (bits + 3) // 4)
+    prefix = int(digest[:8], 16) >> (32 - bits) if bits else 0
+    return f"{prefix:0{width}x}"
+
+
+def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, Any]:
+    """The lookup as the site publishes it: ``index`` (the KDF parameters and how shards are
+    picked, the file the page fetches first) and ``shards`` (shard name -> {hash: [state,
+    next-step month]}), so that a lookup downloads the index and one shard per work factor.
+
+    ``iterations`` lists every work factor found in the cases besides the policy's current
+    one (raising it in policy.yml leaves older hashes valid); the page derives once per value."""
+    settings = ReceiptSettings.from_policy(repo.policy.raw)
+    entries = lookup_entries(repo, today, next_step)
+    iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
+    bits = shard_bits(len(entries))
+    shards: dict[str, dict[str, list[str | int | None]]] = {}
+    for digest, entry in sorted(entries.items()):
+        row: list[str | int | None] = [entry.state, entry.next_step_month]
+        # The flags only when one is set, so the common row stays small.
+        if entry.overdue or entry.provisional:
+            row += [int(entry.overdue), int(entry.provisional)]
+        shards.setdefault(shard_of(digest, bits), {})[digest] = row
+    index = {
+        "format": TABLE_FORMAT,
+        # The day the states were read: the page says "as of" it (the site is rebuilt daily).
+        "as_of": today.isoformat(),
+        "kdf": {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": sorted(iterations), "length": 32},
+        "shards": {"bits": bits, "folder": f"{SHARD_FOLDER}/", "row": ["state", "next_step_month", "overdue", "provisional"]},
+    }
+    return {"index": index, "shards": shards}
+
+
+def render_lookup_table(document: Mapping[str, Any]) -> str:
+    # Sorted keys and hashes: the file's order says nothing about which case came first.
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def write_lookup_table(repo: Any, out_dir: Path, today: dt.date, next_step: NextStep | None = None) -> Path:
+    """Write receipts.json (the index) and receipts/SHARD.json into ``out_dir`` (the site's
+    generated folder) and return the index's path. Every shard a code could fall in exists
+    (empty ones too), so a missing file never tells a wrong code from a right one."""
+    document = lookup_document(repo, today, next_step)
+    bits = document["index"]["shards"]["bits"]
+    folder = out_dir / SHARD_FOLDER
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shards = document["shards"]
+    for n in range(1 << bits):
+        name = shard_of(f"{(n << (32 - bits)) if bits else 0:08x}", bits)
+        (folder / f"{name}.json").write_text(render_lookup_table({"cases": shards.get(name, {})}), encoding="utf-8")
+    target = out_dir / TABLE_FILE
+    target.write_text(render_lookup_table(document["index"]), encoding="utf-8")
+    return target

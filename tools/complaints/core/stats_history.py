@@ -1,0 +1,136 @@
+"""Every past year and quarter since the first case, with the change on the same period a
+year before: the table evaluators read first (Beijing's 12345 reports, the UK Parliamentary
+and Health Service Ombudsman's data pages).
+
+Each year is computed and protected on its own (its own suppression pattern and audit, as
+`stats` publishes it); this module only copies published figures and subtracts published
+figures, so it reveals nothing the year documents do not. A change is shown only between
+two complete periods whose figures are both published.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from complaints.core.stats import CaseFacts, Period, StatsReport, WorkingDays, compute_from_facts
+
+# (metric, row key): the organisation-wide headline figures the history table carries
+HISTORY_FIGURES: tuple[tuple[str, str], ...] = (
+    ("volume_by_channel", "total"),
+    ("response_rate", "all"),
+    ("resolution_rate", "all"),
+    ("satisfaction_rate", "all"),
+    ("on_time_rate", "acknowledge"),
+    ("on_time_rate", "decide"),
+    ("on_time_rate", "resolve"),
+    ("not_accepted_rate", "all"),
+)
+
+
+@dataclass(frozen=True)
+class HistoryFigure:
+    metric: str
+    key: str
+    value: float | None
+    suppressed: bool
+    # against the same period a year before: per cent for counts, percentage points for rates
+    change: float | None
+    change_unit: str  # percent | points
+
+
+@dataclass(frozen=True)
+class HistoryPeriod:
+    period: str
+    kind: str  # year | quarter
+    complete: bool  # False for the year or quarter still running on the generation date
+    figures: tuple[HistoryFigure, ...]
+
+
+def _period_end(period: Period) -> dt.date:
+    last = period.months[-1]
+    year, month = int(last[:4]), int(last[5:])
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _figures(report: StatsReport, period_id: str) -> dict[tuple[str, str], tuple[float | None, bool, str]]:
+    out: dict[tuple[str, str], tuple[float | None, bool, str]] = {}
+    for metric_id, key in HISTORY_FIGURES:
+        try:
+            m = report.metric(metric_id)
+        except KeyError:
+            continue
+        for s in m.periods:
+            if s.month != period_id:
+                continue
+            for c in [*s.rows, *([s.total] if s.total else [])]:
+                if c.key == key:
+                    out[(metric_id, key)] = (c.value, c.suppressed, m.definition.kind)
+    return out
+
+
+def _change(now: float | None, before: float | None, kind: str) -> float | None:
+    if now is None or before is None:
+        return None
+    if kind == "rate":
+        return round(now - before, 1)
+    if before == 0:
+        return None
+    return round(100.0 * (now - before) / before, 1)
+
+
+def compute_history(
+    facts: Sequence[CaseFacts],
+    until: int,
+    today: dt.date,
+    policy_raw: Mapping[str, Any],
+    calendar: WorkingDays,
+    *,
+    known: Mapping[int, StatsReport] | None = None,
+) -> tuple[HistoryPeriod, ...]:
+    """Years (and their begun quarters) from the first case's year to `until`, newest first.
+    `known` year reports are reused instead of computed again."""
+    years = sorted({f.received.year for f in facts if f.received <= today and f.received.year <= until})
+    if not years:
+        return ()
+    reports: dict[int, StatsReport] = dict(known or {})
+    for y in range(years[0], until + 1):
+        if y not in reports and dt.date(y, 1, 1) <= today:
+            reports[y] = compute_from_facts(facts, Period.parse(str(y)), today, policy_raw, calendar)
+    figures: dict[str, dict[tuple[str, str], tuple[float | None, bool, str]]] = {}
+    ids: list[tuple[str, str, bool]] = []
+    for y in sorted(reports):
+        rep = reports[y]
+        for pid in [str(y), *(f"{y}-Q{q}" for q in range(1, 5))]:
+            period = Period.parse(pid)
+            if dt.date.fromisoformat(period.months[0] + "-01") > today:
+                continue
+            figures[pid] = _figures(rep, pid)
+            ids.append((pid, period.kind, _period_end(period) <= today))
+    complete = {pid: c for pid, _, c in ids}
+    out = []
+    for pid, kind, done in ids:
+        before_id = str(int(pid[:4]) - 1) + pid[4:]
+        rows = []
+        for (metric_id, key), (value, suppressed, mkind) in figures[pid].items():
+            prev = figures.get(before_id, {}).get((metric_id, key))
+            comparable = done and complete.get(before_id, False) and prev is not None
+            change = _change(value, prev[0], mkind) if comparable and prev is not None else None
+            rows.append(HistoryFigure(metric_id, key, value, suppressed, change, "points" if mkind == "rate" else "percent"))
+        out.append(HistoryPeriod(pid, kind, done, tuple(rows)))
+    out.sort(key=lambda h: (h.period[:4], h.kind == "year", h.period), reverse=True)
+    return tuple(out)
+
+
+def with_history(
+    report: StatsReport,
+    facts: Sequence[CaseFacts],
+    today: dt.date,
+    policy_raw: Mapping[str, Any],
+    calendar: WorkingDays,
+) -> StatsReport:
+    """The report with the history of every year up to its own attached."""
+    known = {report.period.year: report} if report.period.kind == "year" else {}
+    history = compute_history(facts, report.period.year, today, policy_raw, calendar, known=known)
+    return dataclasses.replace(report, history=history)

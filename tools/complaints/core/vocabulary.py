@@ -1,0 +1,160 @@
+"""The policy's vocabularies as people type them: a key (`permits`) or its label in either
+language (`审批服务科`, `Permits and Approvals`) names the same thing, lists may be separated
+by `,`, `，` or `、`, and every refusal lists the valid choices with their labels.
+
+Used by `complaints new`, `complaints event` and `complaints list` before anything is read or
+written, so an unknown word is a usage error (exit 2) in every command alike.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from complaints.errors import UsageMistake
+
+# `complaints event KIND`: the word typed -> the timeline kind written to the file. The kind
+# itself (`accepted`, `not_accepted`) is accepted too: it is what the case files show.
+LIST_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+class VocabularyError(UsageMistake):
+    """A word that is not in the policy's vocabulary; the message lists the choices."""
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str
+    labels: tuple[str, ...]  # zh first, then en
+
+    @property
+    def label(self) -> str:
+        return self.labels[0] if self.labels else self.key
+
+    def shown(self) -> str:
+        """``key (label)``, as prompts and refusals show a choice."""
+        return f"{self.key} ({self.label})" if self.labels else self.key
+
+
+def _labels(entry: Any) -> tuple[str, ...]:
+    if isinstance(entry, Mapping):
+        for nested in ("name", "label"):
+            if isinstance(entry.get(nested), Mapping):
+                entry = entry[nested]
+                break
+        return tuple(str(entry[lang]) for lang in ("zh", "en") if isinstance(entry.get(lang), str))
+    return ()
+
+
+def terms(raw: Mapping[str, Any], vocabulary: str) -> tuple[Term, ...]:
+    """The keys of one vocabulary of the policy (``departments``, ``handlers``,
+    ``time_limits.stages``...) with their labels, in the policy's order."""
+    node: Any = raw
+    for part in vocabulary.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping):
+        return ()
+    return tuple(Term(str(key), _labels(entry)) for key, entry in node.items())
+
+
+def choices_text(choices: tuple[Term, ...]) -> str:
+    return ", ".join(t.shown() for t in choices)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def resolve(raw: Mapping[str, Any], vocabulary: str, typed: str, what: str) -> str:
+    """The key ``typed`` names in ``vocabulary``: the key itself, or a label in either
+    language (case and spacing ignored). ``what`` names the option or prompt in the refusal."""
+    choices = terms(raw, vocabulary)
+    folded = _fold(typed)
+    for term in choices:
+        if folded == term.key.casefold():
+            return term.key
+    for term in choices:
+        if any(folded == _fold(label) for label in term.labels):
+            return term.key
+    # Never echo what was typed: a free-text answer in the wrong place may hold personal data.
+    raise VocabularyError(f"{what}: not a key of the policy's {vocabulary}; choose one of: {choices_text(choices)}")
+
+
+def split_list(typed: str) -> list[str]:
+    """The items of a typed list: separated by `,`, `，`, `、` or `;`, blanks dropped."""
+    return [part.strip() for part in LIST_SEPARATORS.split(typed) if part.strip()]
+
+
+def resolve_list(raw: Mapping[str, Any], vocabulary: str, typed: list[str] | tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Every key named by ``typed`` (each item may itself be a separated list), duplicates
+    dropped, order kept."""
+    out: list[str] = []
+    for item in typed:
+        for part in split_list(item):
+            key = resolve(raw, vocabulary, part, what)
+            if key not in out:
+                out.append(key)
+    return tuple(out)
+
+
+def label_of(raw: Mapping[str, Any], vocabulary: str, key: str | None, lang: str = "zh") -> str:
+    """The label of ``key`` (the key itself when it has none)."""
+    if key is None:
+        return "-"
+    for term in terms(raw, vocabulary):
+        if term.key == key:
+            labels = dict(zip(("zh", "en"), term.labels)) if len(term.labels) == 2 else {}
+            return labels.get(lang) or term.label
+    return key
+
+
+# Timeline fields whose values are keys of a policy vocabulary (the others are dates, numbers
+# or internal free text).
+_EVENT_FIELD_VOCABULARY: dict[str, str] = {
+    "department": "departments",
+    "from": "departments",
+    "to": "departments",
+    "handler": "handlers",
+    "approver": "handlers",
+    "stage": "time_limits.stages",
+    "measures": "measures",
+    "satisfaction": "satisfaction",
+}
+
+
+def event_field_vocabulary(kind: str, field: str) -> str | None:
+    """The vocabulary a field of a timeline event of ``kind`` takes its keys from, or None
+    for free text, dates and numbers."""
+    if field == "reason":
+        return "not_accepted_reasons" if kind == "not_accepted" else None
+    if field == "outcome":
+        return "outcomes" if kind == "resolved" else "review_outcomes"
+    return _EVENT_FIELD_VOCABULARY.get(field)
+
+
+# The lifecycle's own words (DOMAIN.md), so `complaints event ID 受理` works too.
+_EVENT_WORDS_ZH: dict[str, str] = {
+    "告知": "acknowledge", "回执": "acknowledge", "受理": "accept", "不予受理": "not-accept",
+    "交办": "assign", "转办": "transfer", "延期": "extend", "中止": "pause", "恢复": "resume",
+    "办结": "resolve", "回访": "follow-up", "复核": "review", "复查": "review",
+    "复核答复": "review-answer", "归档": "close", "保护回访": "protection-check",
+}  # fmt: skip
+
+STATE_LABELS: dict[str, str] = {
+    "received": "已登记", "acknowledged": "已告知", "accepted": "已受理", "not_accepted": "不予受理",
+    "paused": "中止", "resolved": "已办结", "under_review": "复核中", "closed": "已归档",
+}  # fmt: skip
+
+
+def event_command(typed: str, commands: Mapping[str, str]) -> str:
+    """The `complaints event` word for ``typed``: the word itself (`accept`), the kind the
+    file records (`accepted`, `not_accepted`) or the Chinese lifecycle word (`受理`)."""
+    word = typed.strip().casefold().replace("_", "-")
+    if word in commands:
+        return word
+    for command, kind in commands.items():
+        if word == kind.replace("_", "-"):
+            return command
+    if typed.strip() in _EVENT_WORDS_ZH:
+        return _EVENT_WORDS_ZH[typed.strip()]
+    raise VocabularyError(f"KIND: not an event; choose one of: {', '.join(commands)}")
