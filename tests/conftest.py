@@ -35,6 +35,8 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+# Hand-made inputs and golden outputs (tests/data/<topic>/).
+TEST_DATA = ROOT / "tests" / "data"
 # What a case repository needs besides its cases.
 REPO_FILES = ("policy.yml", "calendar.yml", "recipients.txt")
 

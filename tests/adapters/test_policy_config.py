@@ -15,7 +15,7 @@ from complaints.cli import cli
 from complaints.errors import ConfigError
 from complaints.core.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 POLICY_TEXT = (TEMPLATE / "policy.yml").read_text(encoding="utf-8")

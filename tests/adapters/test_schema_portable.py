@@ -17,12 +17,12 @@ import pytest
 from complaints.adapters.schemas import load_schema
 from complaints.adapters.yamlload import YamlError, load_yaml
 
-from conftest import TEMPLATE
+from conftest import TEMPLATE, TEST_DATA
 
 # The template's schemas as frozen with the tests (an organisation may extend its own).
 SCHEMAS = sorted((TEMPLATE / "schema").glob("*.schema.json"))
-INVALID = Path(__file__).resolve().parent / "data" / "invalid"
-STATS_GOLDEN = Path(__file__).resolve().parent / "data" / "stats" / "golden"
+INVALID = TEST_DATA / "invalid"
+STATS_GOLDEN = TEST_DATA / "stats" / "golden"
 
 # Python-only syntax, and classes whose meaning differs between Python's re (Unicode-aware
 # \d \w \s, "\s" with U+001C-U+001F and U+0085) and ECMA-262 (ASCII \d \w, "\s" with U+FEFF).

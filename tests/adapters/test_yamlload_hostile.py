@@ -22,13 +22,12 @@ from complaints.errors import CaseError
 from complaints.core.policy import load_policy
 from complaints.adapters.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
 
-from conftest import copy_repo
+from conftest import ROOT, TEST_DATA, copy_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
-HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
-VALID = (Path(__file__).resolve().parent / "data" / "writer" / "XN-20260305-7K3QH.yml").read_bytes()
+HOSTILE = TEST_DATA / "hostile"
+VALID = (TEST_DATA / "writer" / "XN-20260305-7K3QH.yml").read_bytes()
 FILE = "cases/2026/XN-20260305-7K3QH.yml"
 TODAY = dt.date(2026, 11, 28)
 

@@ -21,12 +21,11 @@ from complaints.checker.result import FileResult
 from complaints.adapters.schemas import load_schema
 from complaints.adapters.yamlload import YamlError, load_yaml
 
-from conftest import copy_repo
+from conftest import ROOT, TEST_DATA, copy_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
-VALID = (Path(__file__).resolve().parent / "data" / "writer" / "XN-20260305-7K3QH.yml").read_bytes()
+VALID = (TEST_DATA / "writer" / "XN-20260305-7K3QH.yml").read_bytes()
 FILE = "cases/2026/XN-20260305-7K3QH.yml"
 TODAY = dt.date(2026, 11, 28)
 POLICY = load_policy(TEMPLATE)

@@ -25,12 +25,11 @@ from complaints.cli import cli
 from complaints.core.policy import load_policy
 from complaints.render.validation import problem_line
 
-from conftest import copy_repo
+from conftest import ROOT, TEST_DATA, copy_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
-DATA = Path(__file__).resolve().parent / "data" / "invalid"
+DATA = TEST_DATA / "invalid"
 DEFAULT_FILE = "cases/2026/XN-20260305-7K3QH.yml"
 DEFAULT_TODAY = "2026-11-28"
 CASES = sorted(p.stem for p in DATA.glob("*.yml"))

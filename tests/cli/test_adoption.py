@@ -27,7 +27,7 @@ SKIP = {".venv", ".git", "public", "test-artifacts", ".cache", ".mypy_cache", ".
         "__pycache__", "site-build", "build"}
 ORG_DATA = ("policy.yml", "calendar.yml", "recipients.txt", "cases", "mkdocs.yml", "site")
 # The tool's own tests that an adoption used to break, run again inside the adopted copy.
-SUITE_SUBSET = ("tests/test_writer_intake.py", "tests/test_deadlines_cli.py", "tests/test_no_live_data.py")
+SUITE_SUBSET = ("tests/commands/test_writer_intake.py", "tests/cli/test_deadlines_cli.py", "tests/test_no_live_data.py")
 
 pytestmark = pytest.mark.slow
 

@@ -19,6 +19,7 @@ from complaints.adapters.repository import Repository
 from complaints.render.site import published_url
 from complaints.engine.scan import validate
 from test_writer_support import make_repo
+from conftest import ROOT
 
 
 def test_keygen_writes_a_private_identity_once_and_prints_the_recipient(tmp_path: Path) -> None:
@@ -122,7 +123,7 @@ def test_the_pre_commit_hook_runs_on_the_policy_calendar_and_recipients() -> Non
 
     import yaml
 
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"][0]["hooks"]
     shared = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     for hook in (next(h for h in hooks if h["id"] == "complaints-validate-configuration"),

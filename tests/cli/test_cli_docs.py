@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from complaints.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 
 
 def walk(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:

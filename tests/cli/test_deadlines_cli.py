@@ -17,8 +17,8 @@ from complaints.core.stages import DUE_SOON, OVERDUE
 from complaints.adapters.repository import Repository
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
-PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
-DATA = Path(__file__).parent / "data" / "deadlines"
+from conftest import TEMPLATE as PROJECT, TEST_DATA
+DATA = TEST_DATA / "deadlines"
 
 
 @pytest.fixture()

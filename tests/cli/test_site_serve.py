@@ -11,9 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import copy_repo
+from conftest import ROOT, copy_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 COMPLAINTS = Path(sys.executable).parent / "complaints"

@@ -15,7 +15,8 @@ from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
 from test_writer_support import make_repo
 
-DATA = Path(__file__).parent / "data" / "writer"
+from conftest import TEST_DATA
+DATA = TEST_DATA / "writer"
 TODAY = "2026-06-30"
 
 

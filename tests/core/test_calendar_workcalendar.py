@@ -16,7 +16,7 @@ from complaints.errors import CalendarError, ConfigError
 from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, PROVISIONAL_SOURCE, WorkCalendar, statutory_holidays
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
-PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
+from conftest import TEMPLATE as PROJECT
 D = dt.date
 
 

@@ -16,8 +16,8 @@ from complaints.core.calendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
 from complaints.adapters.yamlload import load_yaml
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
-PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
-DATA = Path(__file__).parent / "data" / "deadlines"
+from conftest import TEMPLATE as PROJECT, TEST_DATA
+DATA = TEST_DATA / "deadlines"
 D = dt.date
 
 

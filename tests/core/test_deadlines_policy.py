@@ -12,7 +12,7 @@ from complaints.errors import ConfigError
 from complaints.core.policy import load_policy
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
-PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
+from conftest import TEMPLATE as PROJECT
 
 
 def test_shipped_time_limits_load_with_sources() -> None:

@@ -12,7 +12,7 @@ from complaints.core import lifecycle
 from complaints.checker.casefile import check_case_bytes
 from complaints.core.policy import load_policy
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 

@@ -201,7 +201,8 @@ def test_a_number_ending_in_invisible_characters_is_located_exactly() -> None:
     assert text[finding.start : finding.end] == "138\u200b1234\u200b5678"
 
 
-PROSE = Path(__file__).resolve().parent / "data" / "pii" / "prose.txt"
+from conftest import TEST_DATA
+PROSE = TEST_DATA / "pii" / "prose.txt"
 
 
 def prose() -> list[str]:

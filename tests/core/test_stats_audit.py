@@ -20,7 +20,7 @@ from complaints.errors import PublicationError
 from complaints.adapters.repository import Repository
 from complaints.core.stats import Period, _count, compute_from_facts, headline_cells, repository_facts, suppression_audit
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 TODAY = dt.date(2026, 11, 30)
 

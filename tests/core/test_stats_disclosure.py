@@ -14,7 +14,7 @@ from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OPEN, OVERDUE
 from complaints.core.audit import audit, protection_intervals
 from complaints.core.stats import CaseFacts, Period, StageFact, compute_from_facts, headline_cells, suppression_audit
 from test_disclosure_suppression import recoverable
-from test_stats_metrics import Weekdays, policy
+from stats_facts import Weekdays, policy
 
 TODAY = dt.date(2026, 12, 31)
 STAGES = ("acknowledge", "decide", "resolve", "follow_up", "review")

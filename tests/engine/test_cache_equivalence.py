@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
 from complaints.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 TODAY = "2026-11-27"
 
 

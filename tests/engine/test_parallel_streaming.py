@@ -17,7 +17,7 @@ from complaints.adapters.repository import Repository
 from complaints.engine.scan import case_records, validate
 from complaints.core.calendar import WorkCalendar
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
 TODAY = dt.date(2026, 11, 27)
 
 

@@ -19,12 +19,11 @@ from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from complaints.engine.scan import validate
 
-from conftest import copy_repo
+from conftest import ROOT, TEST_DATA, copy_repo
 
-ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
-VALID = (Path(__file__).resolve().parent / "data" / "writer" / "XN-20260305-7K3QH.yml").read_text(encoding="utf-8")
+VALID = (TEST_DATA / "writer" / "XN-20260305-7K3QH.yml").read_text(encoding="utf-8")
 ID = "XN-20260305-7K3QH"
 TODAY = "2026-11-28"
 

@@ -22,6 +22,7 @@ from complaints.errors import PublicationError
 from complaints.core.pii import luhn_valid, resident_id_valid
 from complaints.render import site_pages as sitepages
 from complaints.render.site import build_site
+from conftest import TEMPLATE
 
 TODAY = dt.date(2026, 11, 27)
 THEME = Path(material.__file__).resolve().parent / "templates"
@@ -32,7 +33,7 @@ ALLOWED_LINK_HOSTS: frozenset[str] = frozenset()
 # never fetched (test_html_loads_nothing_from_elsewhere and the browser tests watch that).
 CHANNEL_HOSTS: frozenset[str] = frozenset(
     re.sub(r"^https://", "", str(entry["web"])).split("/")[0]
-    for entry in (yaml.safe_load((Path(__file__).parent / "fixtures" / "template" / "policy.yml").read_text(encoding="utf-8"))
+    for entry in (yaml.safe_load((TEMPLATE / "policy.yml").read_text(encoding="utf-8"))
                   .get("channel_contacts") or {}).values()
     if "web" in entry
 )

@@ -18,7 +18,7 @@ from complaints.render import charts
 from complaints.render import site
 from complaints.core.policy import Policy, load_policy
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 FIXTURE = ROOT / "tests" / "data" / "site" / "stats.json"

@@ -15,10 +15,10 @@ from complaints.adapters.repository import Repository
 from complaints.core.stats import Period, StatsReport, compute_from_facts, repository_facts
 from complaints.render.stats import render, to_json_document
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, TEST_DATA
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
-GOLDEN = Path(__file__).parent / "data" / "stats" / "golden"
+GOLDEN = TEST_DATA / "stats" / "golden"
 TODAY = dt.date(2026, 11, 30)
 SCHEMA = json.loads((TEMPLATE / "schema" / "stats.schema.json").read_text(encoding="utf-8"))
 

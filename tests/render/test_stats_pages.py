@@ -12,9 +12,9 @@ from complaints.render.charts import Series
 from complaints.core.stats_history import with_history
 from complaints.render.stats import to_json_document
 from complaints.core.stats import Period, compute_from_facts
-from test_stats_metrics import FACTS, Weekdays, fact, policy
+from stats_facts import FACTS, Weekdays, fact, policy
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 TODAY = dt.date(2026, 3, 31)
 
 

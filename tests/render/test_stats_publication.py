@@ -26,7 +26,7 @@ from complaints.render.stats import render
 from complaints.core.calendar import WorkCalendar
 from complaints.adapters.yamlload import load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 TODAY = dt.date(2026, 11, 30)

@@ -6,7 +6,8 @@ from pathlib import Path
 from complaints.core.stats import METRICS
 from complaints.render.stats import formulas_markdown
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from conftest import ROOT
+README = ROOT / "README.md"
 START, END = "<!-- stats-metrics:start -->\n", "<!-- stats-metrics:end -->"
 
 
