@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
@@ -22,7 +21,7 @@ from complaints.errors import CaseError
 from complaints.core.policy import load_policy
 from complaints.adapters.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
 
-from conftest import ROOT, TEST_DATA, copy_repo
+from conftest import ROOT, TEST_DATA, cli_invoke, copy_repo
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
@@ -83,7 +82,7 @@ def run_cli(repo: Path, data: bytes, *extra: str) -> Any:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     try:
-        return CliRunner().invoke(cli, ["validate", "--repo", str(repo), "--today", TODAY.isoformat(), *extra, str(target)])
+        return cli_invoke("validate", "--repo", str(repo), "--today", TODAY.isoformat(), *extra, str(target))
     finally:
         target.unlink()
 

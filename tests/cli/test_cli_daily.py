@@ -17,7 +17,7 @@ from pyrage import x25519
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
-from conftest import copy_repo
+from conftest import cli_invoke, copy_repo
 from test_cli_docs import COMMANDS, IDS
 
 TODAY = "2026-11-30"
@@ -29,7 +29,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, prog_name="complaints")
+    return cli_invoke(*args, env=env, prog_name="complaints")
 
 
 def test_list_filters_by_handler_and_hides_closed_cases(sample: Path) -> None:

@@ -9,15 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from complaints.cli import cli
 from complaints.core.deadlines import repository_deadlines, stage_key
 from complaints.core.stages import DUE_SOON, OVERDUE
 from complaints.adapters.repository import Repository
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
-from conftest import TEMPLATE as PROJECT, TEST_DATA
+from conftest import TEMPLATE as PROJECT, TEST_DATA, cli_invoke as run
 DATA = TEST_DATA / "deadlines"
 
 
@@ -30,10 +29,6 @@ def repo(tmp_path: Path) -> Path:
         shutil.copy(PROJECT / name, root / name)
     shutil.copytree(DATA / "cases", root / "cases")
     return root
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
 
 
 def assert_no_case_text(result: Result) -> None:

@@ -18,6 +18,7 @@ from complaints.core.deadlines import repository_deadlines
 from complaints.adapters.repository import Repository
 from githubstub import READ_TOKEN, REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
 from githubstub.factories import TEMPLATE, Sleeps
+from conftest import cli_invoke
 
 TODAY = "2026-04-20"
 CASES = {
@@ -87,8 +88,7 @@ def env(github_stub: GitHubStub, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
 
 
 def invoke(case_repo: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    runner = CliRunner()
-    result = runner.invoke(cli, ["notify", "--repo", str(case_repo), "--today", TODAY, *args], env=env, catch_exceptions=False)
+    result = cli_invoke("notify", "--repo", str(case_repo), "--today", TODAY, *args, env=env, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -9,13 +9,12 @@ from click.testing import CliRunner
 
 from complaints.cli import cli
 from complaints.adapters.yamlload import YamlError, load_yaml
-from conftest import copy_repo
 
 BROKEN = "cases/2026/XN-20261021-1QSN9.yml"  # a sample case that is overdue on 2026-11-28
 
 
-def test_invalid_case_is_named_in_a_warning(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path / "repo", with_cases=True)
+def test_invalid_case_is_named_in_a_warning(sample_repo: Path) -> None:
+    repo = sample_repo
     before = json.loads(CliRunner().invoke(cli, ["overdue", "--repo", str(repo), "--today", "2026-11-28", "--format", "json"]).stdout)
     path = repo / BROKEN
     path.write_text(path.read_text(encoding="utf-8").replace("  category:", "  categroy:"), encoding="utf-8")
@@ -27,8 +26,8 @@ def test_invalid_case_is_named_in_a_warning(tmp_path: Path) -> None:
     assert BROKEN in result.stderr
 
 
-def test_calendar_error_names_the_case(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path / "repo", with_cases=True)
+def test_calendar_error_names_the_case(sample_repo: Path) -> None:
+    repo = sample_repo
     policy = repo / "policy.yml"
     policy.write_text(policy.read_text(encoding="utf-8").replace("  roll_forward: true\n", "  roll_forward: true\n  unconfirmed_years: error\n"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["overdue", "--repo", str(repo), "--today", "2027-01-05", "--no-cache"])

@@ -22,7 +22,7 @@ from complaints.cli import cli
 from complaints.core.policy import load_policy
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
-from conftest import copy_repo
+from conftest import cli_invoke, copy_repo
 
 CODE = "9RPM-3BRC-MHAB-BBMZ"
 TEST_ITERATIONS = receipt.MIN_ITERATIONS  # the smallest work factor allowed; same behaviour, faster
@@ -74,7 +74,7 @@ def seal(payload: dict[str, Any] | bytes, *keys: Any) -> bytes:
 
 def run_import(root: Path, key_file: Path, data: bytes, *extra: str) -> Any:
     args = ["import", "-", "--identity", str(key_file), "--repo", str(root), "--today", "2026-03-06", *extra]
-    return CliRunner().invoke(cli, args, input=data)
+    return cli_invoke(*args, input=data)
 
 
 def case_files(root: Path) -> list[Path]:

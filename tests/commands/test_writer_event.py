@@ -15,7 +15,7 @@ from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
 from test_writer_support import make_repo
 
-from conftest import TEST_DATA
+from conftest import TEST_DATA, cli_invoke
 DATA = TEST_DATA / "writer"
 TODAY = "2026-06-30"
 
@@ -36,7 +36,7 @@ def new_case(root: Path, anonymous: bool = False) -> str:
 
 def event(root: Path, case_id: str, *args: str, date: str | None = None) -> Any:
     extra = ["--date", date] if date else []
-    return CliRunner().invoke(cli, ["event", case_id, *args, *extra, "--repo", str(root), "--today", TODAY])
+    return cli_invoke("event", case_id, *args, *extra, "--repo", str(root), "--today", TODAY)
 
 
 def timeline(root: Path, case_id: str) -> list[dict[str, Any]]:

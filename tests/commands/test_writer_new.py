@@ -18,6 +18,7 @@ from complaints.errors import CaseError
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
 from test_writer_support import TEST_ITERATIONS, make_repo
+from conftest import cli_invoke
 
 CONTACT = "王小明 / Wang Xiaoming\n+86 139 1234 5678\nwang@example.org\n"
 OPTIONS = ["--channel", "hotline", "--category", "delay", "--department", "permits", "--department", "registry",
@@ -30,7 +31,7 @@ def repo(tmp_path: Path) -> tuple[Path, list[Any]]:
 
 
 def invoke(root: Path, *args: str, input: str | None = None) -> Any:
-    return CliRunner().invoke(cli, ["new", "--repo", str(root), "--today", "2026-03-06", *args], input=input)
+    return cli_invoke("new", "--repo", str(root), "--today", "2026-03-06", *args, input=input)
 
 
 def parse_output(output: str) -> tuple[str, str, str]:

@@ -5,8 +5,6 @@ the new one (samples and synthetic archives), and `stats` refuses a document fai
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from complaints.errors import PublicationError
 from complaints.adapters.repository import Repository
 from complaints.core.stats import Period, _count, compute_from_facts, headline_cells, repository_facts, suppression_audit
 
-from conftest import ROOT
+from conftest import ROOT, make_synthetic_archive
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 TODAY = dt.date(2026, 11, 30)
 
@@ -95,13 +93,7 @@ def test_the_new_method_passes_the_audit_on_the_samples(samples: tuple, year: st
 
 
 def _synthetic(tmp_path: Path, count: int) -> Path:
-    out = tmp_path / f"synth{count}"
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "synth.py"), "--out", str(out), "--count", str(count), "--seed", "1", "--no-encrypt"],
-        check=True,
-        capture_output=True,
-    )
-    return out
+    return make_synthetic_archive(tmp_path / f"synth{count}", count, seed=1)
 
 
 @pytest.mark.slow

@@ -3,29 +3,16 @@
 after files change, after the policy changes, on a later day, and with a damaged cache."""
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from click.testing import CliRunner
 
 from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
-from complaints.cli import cli
 
-from conftest import ROOT
+from conftest import cli_invoke, make_synthetic_archive
 TODAY = "2026-11-27"
-
-
-def _synth():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_synth", ROOT / "benchmarks" / "synth.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_synth"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _git(root: Path, *args: str) -> str:
@@ -38,7 +25,7 @@ def _git(root: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("archive") / "repo"
-    _synth().make_repository(root, 240, seed=7, encrypt=False)
+    make_synthetic_archive(root, 240, seed=7)
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "data")
@@ -62,7 +49,7 @@ COMMANDS = {
 
 
 def run(repo: Path, name: str, *extra: str, today: str = TODAY) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, [*COMMANDS[name], "--repo", str(repo), "--today", today, *extra])
+    result = cli_invoke(*COMMANDS[name], "--repo", str(repo), "--today", today, *extra)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
 

@@ -3,8 +3,6 @@ batches in flight so memory does not grow with the archive."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,19 +15,14 @@ from complaints.adapters.repository import Repository
 from complaints.engine.scan import case_records, validate
 from complaints.core.calendar import WorkCalendar
 
-from conftest import ROOT
+from conftest import make_synthetic_archive
 TODAY = dt.date(2026, 11, 27)
 
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = importlib.util.spec_from_file_location("bench_synth_p", ROOT / "benchmarks" / "synth.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_synth_p"] = module
-    spec.loader.exec_module(module)
     root = tmp_path_factory.mktemp("big") / "repo"
-    module.make_repository(root, validate_module.PARALLEL_THRESHOLD + 350, seed=3, encrypt=False)
+    make_synthetic_archive(root, validate_module.PARALLEL_THRESHOLD + 350, seed=3)
     # One invalid file, so the parallel path carries problems back too.
     victim = sorted((root / "cases").glob("*/*.yml"))[500]
     victim.write_text(victim.read_text(encoding="utf-8").replace("priority: ", "priority: x", 1), encoding="utf-8")

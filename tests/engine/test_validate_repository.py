@@ -19,7 +19,7 @@ from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from complaints.engine.scan import validate
 
-from conftest import ROOT, TEST_DATA, copy_repo
+from conftest import ROOT, TEST_DATA, cli_invoke, copy_repo
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
@@ -29,7 +29,7 @@ TODAY = "2026-11-28"
 
 
 def run(root: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["validate", "--repo", str(root), "--today", TODAY, *args])
+    return cli_invoke("validate", "--repo", str(root), "--today", TODAY, *args)
 
 
 def put(root: Path, rel: str, text: str) -> Path:

@@ -77,7 +77,7 @@ def test_every_page_exists_in_both_languages(built: Path) -> None:
 def test_scripts_and_stylesheets_are_the_themes_or_our_own(built: Path, repo: Path) -> None:
     shipped = {_digest(p) for p in THEME.rglob("*") if p.is_file()}
     ours = {_digest(p) for p in (repo / "site").rglob("*") if p.is_file() and p.suffix in (".js", ".css")}
-    ours |= {_digest(p) for p in (Path(sitepages.__file__).parent / "site_assets").iterdir() if p.is_file()}
+    ours |= {_digest(p) for p in (Path(sitepages.__file__).parent.parent / "site_assets").iterdir() if p.is_file()}
     assets = [p for p in built.rglob("*") if p.suffix in (".js", ".css")]
     assert assets
     foreign = [str(p.relative_to(built)) for p in assets if _digest(p) not in shipped | ours]

@@ -1,6 +1,6 @@
 """Golden outputs of `complaints stats` on the shipped sample cases, and the JSON schema.
 
-Refresh after an intended change with `python -m pytest tests/test_stats_golden.py --update-golden`
+Refresh after an intended change with `python -m pytest tests/render/test_stats_golden.py --update-golden`
 and review the diff."""
 from __future__ import annotations
 

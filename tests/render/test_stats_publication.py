@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -64,16 +63,6 @@ def plant(node: Any, counter: list[int], key: str | None = None) -> Any:
     return node
 
 
-def copy_repo(dst: Path) -> Path:
-    dst.mkdir(parents=True, exist_ok=True)
-    for name in ("policy.yml", "calendar.yml"):
-        if (TEMPLATE / name).exists():
-            shutil.copy(TEMPLATE / name, dst / name)
-    shutil.copytree(TEMPLATE / "schema", dst / "schema")
-    shutil.copytree(TEMPLATE / "cases", dst / "cases")
-    return dst
-
-
 def assert_clean(text: str, where: str) -> None:
     assert scan_text(text.replace("unknown", "")) == [], where
     flat = digits(text)
@@ -104,8 +93,8 @@ def test_planted_personal_data_never_reaches_any_output() -> None:
             assert_clean(render(report, fmt, lang), f"{period} {fmt} {lang}")
 
 
-def test_planted_cases_are_kept_out_by_the_command(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path / "repo")
+def test_planted_cases_are_kept_out_by_the_command(sample_repo: Path, tmp_path: Path) -> None:
+    repo = sample_repo
     counter = [0]
     for path in sorted((repo / "cases").rglob("*.yml")):
         case = plant(load_yaml(path.read_bytes(), path.name), counter)
@@ -137,8 +126,8 @@ def test_a_pattern_in_a_published_label_stops_publication() -> None:
     assert "010-62345678" in render(allowed, "json")
 
 
-def test_command_outputs_carry_provenance(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path / "repo")
+def test_command_outputs_carry_provenance(sample_repo: Path) -> None:
+    repo = sample_repo
     runner = CliRunner()
     result = runner.invoke(cli, ["stats", "--repo", str(repo), "--today", "2026-11-30", "--period", "2026-Q3"])
     assert result.exit_code == 0, result.output
@@ -161,8 +150,8 @@ def test_command_outputs_carry_provenance(tmp_path: Path) -> None:
     assert future.exit_code == 1 and "begins after" in future.output
 
 
-def test_data_commit(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path / "repo")
+def test_data_commit(sample_repo: Path) -> None:
+    repo = sample_repo
     assert data_commit(repo) == "unknown"
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "init", "-q"], check=True)

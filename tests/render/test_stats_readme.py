@@ -19,6 +19,6 @@ def test_readme_metric_formulas_are_current(update_golden: bool) -> None:
     if update_golden and current != fresh:
         README.write_text(head + START + fresh + END + tail, encoding="utf-8")
         current = fresh
-    assert current == fresh, "README metric list is stale: run pytest tests/test_stats_readme.py --update-golden"
+    assert current == fresh, "README metric list is stale: run pytest tests/render/test_stats_readme.py --update-golden"
     for metric_id in METRICS:
         assert f"`{metric_id}` v" in current
