@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from complaints.cli import cli
 from complaints.core.deadlines import repository_deadlines, stage_key
 from complaints.core.stages import DUE_SOON, OVERDUE
 from complaints.adapters.repository import Repository

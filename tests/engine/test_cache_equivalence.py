@@ -10,6 +10,7 @@ from typing import Callable
 import pytest
 
 from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
+from complaints.cli import cli
 
 from conftest import cli_invoke, make_synthetic_archive
 TODAY = "2026-11-27"
