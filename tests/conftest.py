@@ -1,11 +1,18 @@
-"""Shared pytest settings."""
+"""Shared pytest settings and what every test module needs: the checkout's root, the frozen
+template repository, tests/data, an in-process command runner and synthetic archives."""
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
-from typing import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +42,8 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 ROOT = Path(__file__).resolve().parent.parent
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+# Hand-made inputs and golden outputs (tests/data/<topic>/).
+TEST_DATA = ROOT / "tests" / "data"
 # What a case repository needs besides its cases.
 REPO_FILES = ("policy.yml", "calendar.yml", "recipients.txt")
 
@@ -62,3 +71,50 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
         return copy_repo(tmp_path / name, with_cases)
 
     return make
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> Path:
+    """A copy of the frozen template with its sample cases, at tmp_path / "repo"."""
+    return copy_repo(tmp_path / "repo", with_cases=True)
+
+
+def cli_invoke(*args: str, **kwargs: Any) -> Result:
+    """`complaints ARGS` in-process through Click's runner (stdout and stderr kept apart);
+    keyword arguments go to ``CliRunner.invoke`` (input, env, prog_name, ...)."""
+    from click.testing import CliRunner
+
+    from complaints.cli import cli
+
+    return CliRunner().invoke(cli, list(args), **kwargs)
+
+
+@pytest.fixture
+def cli_run() -> Callable[..., Result]:
+    """cli_run(*args, **kwargs) -> cli_invoke(*args, **kwargs)."""
+    return cli_invoke
+
+
+def synth() -> ModuleType:
+    """benchmarks/synth.py, the synthetic-archive generator of the benchmarks, loaded once."""
+    module = sys.modules.get("bench_synth")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("bench_synth", ROOT / "benchmarks" / "synth.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_synth"] = module  # before running it: its dataclasses look it up
+        spec.loader.exec_module(module)
+    return module
+
+
+def make_synthetic_archive(root: Path, count: int, *, seed: int = 1, encrypt: bool = False, **kwargs: Any) -> Path:
+    """A complete case repository at ``root`` (the template's policy, schemas, calendar and
+    recipients) holding ``count`` generated cases; ``kwargs`` go to synth.make_repository."""
+    synth().make_repository(root, count, seed=seed, encrypt=encrypt, **kwargs)
+    return root
+
+
+@pytest.fixture(scope="session")
+def synthetic_archive() -> Callable[..., Path]:
+    """synthetic_archive(root, count, seed=1, encrypt=False) -> make_synthetic_archive(...)."""
+    return make_synthetic_archive

@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ORG_DATA = ("policy.yml", "calendar.yml", "recipients.txt", "cases", "site", "mkdocs.yml", "schema")
 # A name bound to the checkout's root, then joined with an organisation file.
 ROOT_NAME = re.compile(r"^(\w+)\s*=\s*Path\(__file__\)\.resolve\(\)\.(?:parent\.parent|parents\[1\]|parents\[2\])\s*$", re.M)
+# The shared root (tests/conftest.py) imported under its own name.
+ROOT_IMPORT = re.compile(r"^from conftest import .*\bROOT\b", re.M)
 
 
 def live_reads(text: str) -> list[str]:
     found = []
-    for name in ROOT_NAME.findall(text):
+    for name in ROOT_NAME.findall(text) + (["ROOT"] if ROOT_IMPORT.search(text) else []):
         for data in ORG_DATA:
             for match in re.finditer(rf"\b{re.escape(name)}\s*/\s*[\"']{re.escape(data)}[\"'/]", text):
                 found.append(match.group(0))
@@ -27,6 +29,8 @@ def test_the_check_finds_a_live_read() -> None:
     assert live_reads(sample) == ['PROJECT / "policy.yml"']
     frozen = 'ROOT = Path(__file__).resolve().parent.parent\nTEMPLATE = ROOT / "tests" / "fixtures" / "template"\n'
     assert live_reads(frozen) == []
+    shared = 'from conftest import ROOT, copy_repo\nraw = (ROOT / "calendar.yml").read_text()\n'
+    assert live_reads(shared) == ['ROOT / "calendar.yml"']
 
 
 # `benchmarks/synth.py --sample` is how the template's maintainers rewrite the sample cases;

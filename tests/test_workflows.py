@@ -19,9 +19,7 @@ from click.testing import CliRunner
 
 from complaints.cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
-# The template repository as shipped, frozen for the tests (never the live policy or cases).
-TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+from conftest import ROOT, TEMPLATE
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 BIN = Path(sys.executable).parent

@@ -8,8 +8,7 @@ from typing import Any
 
 from pyrage import x25519
 
-# The template repository as shipped, frozen for the tests (never the live policy or cases).
-PROJECT = Path(__file__).resolve().parent / "fixtures" / "template"
+from conftest import TEMPLATE as PROJECT
 # The policy's 600,000 iterations cost about a third of a second per hash; the tests use the
 # smallest work factor the library accepts, which changes no behaviour.
 TEST_ITERATIONS = 100_000

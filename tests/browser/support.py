@@ -10,9 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-# The organisation's data as the template ships it, frozen for the tests.
-TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+from conftest import ROOT, TEMPLATE
 _ORG_DATA = ("policy.yml", "calendar.yml", "recipients.txt", "cases", "schema", "mkdocs.yml", "site")
 
 # What a build needs; the rest (the venv, git, earlier builds, generated files) stays behind.

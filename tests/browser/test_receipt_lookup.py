@@ -16,6 +16,8 @@ from complaints.adapters.repository import Repository
 from complaints.render.site import build_site
 from complaints.commands.record import NewCase, append_event, build_event, create_case
 
+from conftest import TEST_DATA
+
 from .conftest import SITE_TODAY, TODAY
 from .support import copy_repository, recording_page, serve
 
@@ -94,7 +96,7 @@ def test_english_page_uses_the_same_table(lookup_page: Any, lookup_url: str) -> 
     assert_local(lookup_page, lookup_url, ACCEPTED_CODE)
 
 
-SAMPLE_CODES = Path(__file__).resolve().parent.parent / "data" / "sample-receipt-codes.json"
+SAMPLE_CODES = TEST_DATA / "sample-receipt-codes.json"
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ for words typed and pasted; the 404 page speaks both languages; focus is visible
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import pytest
 from complaints.render.site import build_site
 
 from .support import ROOT, copy_repository, recording_page, serve
+from conftest import synth
 
 pytestmark = pytest.mark.browser
 
@@ -37,21 +36,12 @@ MIN_TEXT_PX = 11
 # Fixtures: the synthetic archive's site, one page per screen size
 
 
-def _synth() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_synth_site", ROOT / "benchmarks" / "synth.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_synth_site"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def synth_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The site of a 2,000-case synthetic archive (the template's policy, generated cases)."""
     repo = copy_repository(tmp_path_factory.mktemp("synth") / "repo")
     shutil.rmtree(repo / "cases")
-    _synth().generate(repo, repo, 2000, 20260305, dt.date(2025, 10, 1), SYNTH_TODAY - dt.timedelta(days=2), SYNTH_TODAY, encrypt=False)
+    synth().generate(repo, repo, 2000, 20260305, dt.date(2025, 10, 1), SYNTH_TODAY - dt.timedelta(days=2), SYNTH_TODAY, encrypt=False)
     out = tmp_path_factory.mktemp("synth-public")
     build_site(repo, out, SYNTH_TODAY)
     with serve(out) as url:

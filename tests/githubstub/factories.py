@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,9 +13,7 @@ from complaints.core.stages import StageDeadline
 from . import REPOSITORY, WRITE_TOKEN
 from .server import GitHubStub
 
-ROOT = Path(__file__).resolve().parents[2]
-# The template repository as shipped, frozen for the tests (never the live policy or cases).
-TEMPLATE = ROOT / "tests" / "fixtures" / "template"
+from conftest import TEMPLATE
 TODAY = dt.date(2026, 4, 20)
 CASE = "XN-20260302-AB3CD"
 

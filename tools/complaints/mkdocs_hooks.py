@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from complaints.checker.site_sources import sanitise_page, strip_comments
 from complaints.render import site_pages as sitepages
 from complaints.render.site import GENERATED, LANGUAGES
 
@@ -55,16 +56,12 @@ def on_post_build(config: Any) -> None:
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     """Drop the page's HTML comments: notes for editors are not for the public."""
-    from complaints.checker.site_sources import strip_comments
-
     return strip_comments(markdown)
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     """Sanitise the page's HTML; add the receipt lookup's and the online form's scripts where
     their forms are (pages themselves may hold no script)."""
-    from complaints.checker.site_sources import sanitise_page
-
     clean = sanitise_page(html)
     url = str(getattr(page, "url", "") or "")
     up = "../" * url.count("/")

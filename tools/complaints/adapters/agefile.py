@@ -28,12 +28,6 @@ _ARG = re.compile(rb"[\x21-\x7e]+")
 _BODY = re.compile(rb"[A-Za-z0-9+/]*")
 _MAC = re.compile(rb"--- [A-Za-z0-9+/]{43}")
 
-PROBLEM = (
-    "must be an age ciphertext (age-encryption.org/v1: armour around a header with at least one "
-    "recipient stanza, the MAC line and the payload), as `complaints new --contact-stdin` writes it"
-)
-
-
 # The armour: 64-column base64 lines, the last one 1 to 64 columns (padding included; where
 # "=" may stand is left to the strict base64 decoder), LF or CRLF line ends.
 _ARMOUR = re.compile(

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import pyrage
-from pyrage import x25519
-
 from complaints.adapters.agefile import armour_problem
 from complaints.errors import ConfigError, ComplaintsError
 
@@ -29,8 +26,16 @@ _RECIPIENT = re.compile(r"age1[02-9ac-hj-np-z]{58}")
 _SECRET_KEY = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]+")
 
 
+# pyrage, the native age binding, is imported by each function that needs it: the commands that
+# never touch ciphertext (and `--help`) start without loading it.
+
+
 class DecryptionError(ComplaintsError):
     """None of the given identities opens a ciphertext (or it is not age at all)."""
+
+
+class NotAddressed(DecryptionError):
+    """None of the ciphertext's recipients is one of the given identities."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,16 @@ class Recipients:
     placeholder: bool  # the file still carries the template's sample key
 
     def pyrage_recipients(self) -> list[Any]:
+        from pyrage import x25519
+
         return [x25519.Recipient.from_str(key) for key in self.keys]
 
 
 def parse_recipients(text: str, source: str = RECIPIENTS_FILE) -> Recipients:
     """One ``age1...`` key per line; blank lines and ``#`` comments are ignored."""
+    import pyrage
+    from pyrage import x25519
+
     keys: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -82,6 +92,9 @@ def load_recipients(root: Path) -> Recipients:
 
 def parse_identities(text: str, source: str) -> list[Any]:
     """The ``AGE-SECRET-KEY-1...`` lines of an age identity file (as written by age-keygen)."""
+    import pyrage
+    from pyrage import x25519
+
     identities: list[Any] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -110,6 +123,8 @@ def encrypt_contact(plaintext: bytes, recipients: Recipients) -> str:
         raise ComplaintsError("the contact details are empty; leave them out instead")
     if len(plaintext) > MAX_CONTACT_BYTES:
         raise ComplaintsError(f"the contact details are longer than {MAX_CONTACT_BYTES} bytes")
+    import pyrage
+
     try:
         armored: bytes = pyrage.encrypt(plaintext, recipients.pyrage_recipients(), armored=True)
     except pyrage.EncryptError as exc:  # pragma: no cover - only with unusable recipients
@@ -121,11 +136,35 @@ def decrypt_contact(armored: str, identities: Sequence[Any]) -> bytes:
     """The plaintext behind an armored ciphertext; DecryptionError if no identity opens it."""
     if not is_armored_age(armored) or armour_problem(armored) is not None:
         raise DecryptionError("not an ASCII-armored age ciphertext")
+    import pyrage
+
     try:
         plaintext: bytes = pyrage.decrypt(armored.strip().encode("ascii"), list(identities))
     except pyrage.DecryptError:
         raise DecryptionError("none of the given private keys can decrypt it") from None
     return plaintext
+
+
+def decrypt_file(data: bytes, identities: Sequence[Any]) -> bytes:
+    """The plaintext of an age file (binary or armoured); NotAddressed when none of its
+    recipients is one of ``identities``, DecryptionError when it does not authenticate."""
+    import pyrage
+
+    try:
+        plaintext: bytes = pyrage.decrypt(data, list(identities))
+    except pyrage.DecryptError as exc:
+        if "no matching keys" in str(exc).lower():
+            raise NotAddressed("none of its recipients matches the given private keys") from None
+        raise DecryptionError("the ciphertext does not authenticate") from None
+    return plaintext
+
+
+def new_identity() -> tuple[str, str]:
+    """A fresh X25519 identity: (its ``AGE-SECRET-KEY-1...`` text, its ``age1...`` public key)."""
+    from pyrage import x25519
+
+    identity = x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
 
 
 def is_armored_age(text: str) -> bool:

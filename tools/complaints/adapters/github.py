@@ -146,7 +146,6 @@ class GitHubClient:
             transport=transport,
             follow_redirects=False,
         )
-        self.requests_made = 0
 
     def __repr__(self) -> str:
         return f"GitHubClient(repository={self.repository!r}, api_url={self.api_url!r})"
@@ -255,7 +254,6 @@ class GitHubClient:
         while True:
             self._pace_write(method)
             try:
-                self.requests_made += 1
                 response = self._http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 server_tries += 1

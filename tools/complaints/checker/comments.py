@@ -21,7 +21,7 @@ from complaints.core.pii import scan_text
 class CommentFinding:
     line: int  # 1-based, of the "#"
     column: int  # 1-based
-    kind: str  # a personal-data kind of pii.KINDS
+    kind: str  # a personal-data kind of core.pii (RESIDENT_ID, MOBILE, ...)
 
 
 def _scalar_spans(root: Node | None) -> list[tuple[int, int]]:

@@ -22,11 +22,14 @@ folders (``site/<lang>/generated/``) are written by this tool, which scans them 
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+
+import nh3
 
 from complaints.errors import PublicationError
 from complaints.core.pii import scan_text
@@ -171,8 +174,6 @@ VENDORED: dict[str, str] = {
 
 
 def _is_vendored(rel: Path, data: bytes) -> bool:
-    import hashlib
-
     return VENDORED.get(rel.as_posix()) == hashlib.sha256(data).hexdigest()
 
 
@@ -340,8 +341,6 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 def sanitise_page(markup: str) -> str:
     """A page's HTML (the part Markdown made from the page, not the theme's frame) reduced to
     safe elements, attributes and addresses; comments removed."""
-    import nh3
-
     return str(
         nh3.clean(
             markup,

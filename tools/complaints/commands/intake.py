@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import pyrage
-
 from complaints.adapters import crypto
 
 from complaints.core import receipt
@@ -215,15 +213,14 @@ def _armoured_age(data: bytes, source: str) -> bytes:
 def decrypt_submission(data: bytes, source: str, identities: Sequence[Any]) -> bytes:
     raw = _armoured_age(data, source)
     try:
-        plaintext: bytes = pyrage.decrypt(raw, list(identities))
-    except pyrage.DecryptError as exc:
-        if "no matching keys" in str(exc).lower():
-            raise SubmissionError(
-                f"{source}: not addressed to your key: none of its recipients matches the given private key, or its header was altered"
-                " (was it encrypted with another site's recipients.txt, or has your key been added since?)"
-            ) from None
+        return crypto.decrypt_file(raw, identities)
+    except crypto.NotAddressed:
+        raise SubmissionError(
+            f"{source}: not addressed to your key: none of its recipients matches the given private key, or its header was altered"
+            " (was it encrypted with another site's recipients.txt, or has your key been added since?)"
+        ) from None
+    except crypto.DecryptionError:
         raise SubmissionError(f"{source}: does not authenticate: the ciphertext was altered or cut short") from None
-    return plaintext
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

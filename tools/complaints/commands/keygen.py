@@ -10,9 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyrage import x25519
-
-from complaints.adapters.crypto import RECIPIENTS_FILE
+from complaints.adapters.crypto import RECIPIENTS_FILE, new_identity
 from complaints.errors import ComplaintsError, UsageMistake
 from complaints.core.policy import POLICY_FILE
 
@@ -51,10 +49,9 @@ def make_key(out: Path, *, created: str | None = None) -> NewKey:
             f"--out {out}: inside the repository {inside}; a private key must never be committed. "
             f"Write it to a private folder outside any repository, e.g. ~/.config/complaints/key.txt"
         )
-    identity = x25519.Identity.generate()
-    public = str(identity.to_public())
+    secret, public = new_identity()
     lines = [f"# created: {created}"] if created else []
-    lines += [f"# public key: {public}", f"# add the public key to {RECIPIENTS_FILE}; keep this file private", str(identity)]
+    lines += [f"# public key: {public}", f"# add the public key to {RECIPIENTS_FILE}; keep this file private", secret]
     data = ("\n".join(lines) + "\n").encode("ascii")
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)

@@ -33,6 +33,7 @@ from complaints.adapters.github import (
     UnavailableError,
     ValidationError,
 )
+from complaints.adapters.repository import Repository
 from complaints.core.ids import CASE_ID_PATTERN
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 
@@ -723,7 +724,7 @@ def notify(
 
 
 def notify_repository(
-    repository: Any,
+    repository: Repository,
     client: GitHubClient,
     today: dt.date,
     *,

@@ -36,7 +36,6 @@ MOBILE = "mobile"
 LANDLINE = "landline"
 EMAIL = "email"
 CARD = "card"
-KINDS: tuple[str, ...] = (RESIDENT_ID, MOBILE, LANDLINE, EMAIL, CARD)
 
 MIN_DIGITS = 7  # the shortest pattern (a 7-digit local landline number) has this many digits
 

@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from complaints.adapters.outdir import check_output_folder, fresh_output_folder
+from complaints.checker.site_sources import check_sources, output_problems
+from complaints.core.receipt import SHARD_FOLDER
+from complaints.render.site_pages import reader_date
 from complaints.render import charts
+from complaints.render import stats_pages as statspages
+from complaints.render.markdown import md_escape
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.core.policy import Policy, load_policy
@@ -36,22 +42,12 @@ DOCS_DIR = "site"
 GENERATED = "generated"
 LANGUAGES: tuple[str, ...] = ("zh", "en")  # the first is the default language
 DEFAULT_OUT = "public"
+# MkDocs loads the hooks by path from the installed package, so a case repository need not carry
+# tools/ (and the site builder does not import the module MkDocs runs).
+HOOKS = str(Path(__file__).resolve().parent.parent / "mkdocs_hooks.py")
 
 # ---------------------------------------------------------------------------------------------
 # Escaping
-
-
-# The characters Python-Markdown lets a backslash escape (plus `|` for tables). `<`, `>` and `&`
-# are left to HTML escaping, which turns them into entities that Markdown passes through.
-# Escaping another character would show its backslash.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
-
-
-def md_escape(text: object) -> str:
-    """Text from data, made inert for Markdown and HTML: rendered as itself, never as markup.
-    Line breaks become spaces so a value cannot end a table row or start a block."""
-    flat = " ".join(str(text).split())
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", flat), quote=False)
 
 
 def _attr_escape(text: object) -> str:
@@ -744,8 +740,6 @@ _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", 
 
 
 def _reader_date(value: Any, lang: str) -> str:
-    from complaints.render.site_pages import reader_date
-
     try:
         return reader_date(dt.date.fromisoformat(str(value)), lang)
     except ValueError:
@@ -833,8 +827,6 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
     snippets["stats-methods.md"] = _methods(metrics, lang)
     snippets["stats-disclosure.md"] = _disclosure(document, lang)
     snippets["stats-downloads.md"] = _downloads(downloads, lang)
-    from complaints.render import stats_pages as statspages
-
     snippets["stats-release.md"] = statspages.release_line(document, lang)
     def draw(title: str, periods: Sequence[str], series: Sequence[charts.Series]) -> str:
         axis = _axis({"unit": "percent"}, lang)
@@ -977,7 +969,7 @@ def _with_mkdocs_log(action: Callable[[], None], handler: _Collect) -> None:
     # stderr through a handler of its own; the library prints nothing.
     import jieba  # imported first: it resets its logger's level when imported
 
-    segmenter = logging.getLogger("jieba")
+    segmenter = logging.getLogger(jieba.__name__)
     segmenter_level = segmenter.level
     segmenter.setLevel(logging.WARNING)
     try:
@@ -1027,8 +1019,6 @@ def prepare(
 def _provisional_notes(table: Path) -> tuple[str, ...]:
     # The lookup page shows these dates as provisional; the person building the site is told
     # too, so that next year's calendar gets added.
-    from complaints.core.receipt import SHARD_FOLDER
-
     rows = [row for shard in sorted((table.parent / SHARD_FOLDER).glob("*.json"))
             for row in json.loads(shard.read_text(encoding="utf-8")).get("cases", {}).values()]
     provisional = [row for row in rows if len(row) > 3 and row[3] == 1]
@@ -1079,13 +1069,9 @@ def build_site(
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from complaints.adapters.outdir import check_output_folder, fresh_output_folder
-
     config_file = root / CONFIG_FILE
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
-    from complaints.checker.site_sources import check_sources, output_problems
-
     # Refused before anything is generated: a wrong --out must change nothing at all.
     check_output_folder(out, root)
     # The hand-written pages and assets: only pages and known assets, no personal data, no
@@ -1098,11 +1084,9 @@ def build_site(
     with fresh_output_folder(out, root) as staging:
 
         def run() -> None:
-            from complaints import mkdocs_hooks
-
             overrides: dict[str, Any] = {"site_url": site_url} if site_url else {}
             # The hooks come from the installed package, so a case repository need not carry tools/.
-            overrides["hooks"] = [mkdocs_hooks.__file__]
+            overrides["hooks"] = [HOOKS]
             config = load_config(config_file=str(config_file), site_dir=str(staging), strict=strict, **overrides)
             build(config)
 
@@ -1141,10 +1125,7 @@ def serve_site(root: Path, today: dt.date, dev_addr: str = "127.0.0.1:8000", per
     config_file = root / CONFIG_FILE
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: not found (the site's MkDocs configuration)")
-    from complaints import mkdocs_hooks
-    from complaints.checker.site_sources import check_sources
-
     check_sources(docs_dir(root), DOCS_DIR, LANGUAGES)
     prepare(root, today, period)
     # As for build_site: the hooks come from the installed package, not the repository.
-    serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, hooks=[mkdocs_hooks.__file__])
+    serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, hooks=[HOOKS])

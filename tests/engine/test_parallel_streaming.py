@@ -1,0 +1,79 @@
+"""Parallel checking: the same results as one process, in path order, with a bounded number of
+batches in flight so memory does not grow with the archive."""
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from complaints.engine import scan as validate_module
+from complaints.adapters.cache import StageRecords
+from complaints.adapters.repository import Repository
+from complaints.engine.scan import case_records, validate
+from complaints.core.calendar import WorkCalendar
+
+from conftest import make_synthetic_archive
+TODAY = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("big") / "repo"
+    make_synthetic_archive(root, validate_module.PARALLEL_THRESHOLD + 350, seed=3)
+    # One invalid file, so the parallel path carries problems back too.
+    victim = sorted((root / "cases").glob("*/*.yml"))[500]
+    victim.write_text(victim.read_text(encoding="utf-8").replace("priority: ", "priority: x", 1), encoding="utf-8")
+    return root
+
+
+def test_parallel_equals_serial(big: Path) -> None:
+    repo = Repository.open(big).without_cache()
+    serial = validate(repo, TODAY, jobs=1, use_cache=False)
+    parallel = validate(repo, TODAY, jobs=2, use_cache=False)
+    assert [(f.file, f.case_id, f.problems) for f in parallel.files] == [(f.file, f.case_id, f.problems) for f in serial.files]
+    assert [f.file for f in parallel.files] == sorted(f.file for f in parallel.files)
+    assert len(parallel.problems) == 1
+
+
+def test_records_in_path_order_and_equal_to_serial(big: Path) -> None:
+    repo = Repository.open(big).without_cache()
+    derive = StageRecords(repo.policy, WorkCalendar.load(big, accept_unconfirmed=True))
+    serial = list(case_records(repo, TODAY, derive, use_cache=False, jobs=1))
+    parallel = list(case_records(repo, TODAY, derive, use_cache=False, jobs=2))
+    assert parallel == serial
+    assert [p for p, _, _ in parallel] == sorted(p for p, _, _ in parallel)
+    assert len(parallel) == validate_module.PARALLEL_THRESHOLD + 350 - 1  # the invalid case is left out
+
+
+class _Counting(ProcessPoolExecutor):
+    outstanding = 0
+    most = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        future = super().submit(fn, *args, **kwargs)
+        type(self).outstanding += 1
+        type(self).most = max(type(self).most, type(self).outstanding)
+
+        def done(_: Any) -> None:
+            type(self).outstanding -= 1
+
+        future.add_done_callback(done)
+        return future
+
+
+def test_batches_in_flight_are_bounded(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate_module, "BATCH", 10)
+    monkeypatch.setattr(validate_module, "ProcessPoolExecutor", _Counting)
+    repo = Repository.open(big).without_cache()
+    results = validate_module.check_files(repo, validate_module._case_files(repo), TODAY, jobs=2)
+    seen = 0
+    for _ in results:
+        seen += 1
+        if seen % 50 == 0:
+            assert _Counting.outstanding <= 2 * validate_module.IN_FLIGHT
+    assert seen == validate_module.PARALLEL_THRESHOLD + 350
+    # 75 batches in all, never more than jobs * IN_FLIGHT of them submitted and unfinished.
+    assert 1 <= _Counting.most <= 2 * validate_module.IN_FLIGHT
