@@ -12,7 +12,8 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
+from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key
+from complaints.adapters.git import tracked_blob_ids
 from complaints.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent

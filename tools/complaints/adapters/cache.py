@@ -41,7 +41,6 @@ import os
 import secrets
 import stat
 import struct
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -159,48 +158,6 @@ def environment_key(root: Path, purpose: str) -> str:
             data = b"\xff<missing>"
         digest.update(path.name.encode() + b"\x00" + hashlib.sha256(data).digest())
     return digest.hexdigest()
-
-
-def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
-    """Blob ids of the regular files under ``under`` that git tracks and the work tree has not
-    changed (by git's own stat check), from the index; {} outside a git work tree. Files
-    missing here are hashed by the caller."""
-    try:
-        # Refresh the index's stat information first (as `git status` does), so that files a
-        # copy or a checkout merely touched are not taken as changed; a failure (a lock held
-        # by another git) only means more files are hashed by the caller.
-        refreshed = subprocess.run(["git", "-C", str(root), "update-index", "--refresh"], capture_output=True, timeout=120)
-        listed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "--stage", "-z", "--", under], capture_output=True, timeout=120
-        )
-        if listed.returncode != 0:
-            return {}
-        dirty: set[bytes] = set()
-        # A refresh that found every file clean (exit 0, nothing said) has just compared the
-        # work tree with the index; only otherwise is a second pass needed to name the files.
-        if refreshed.returncode != 0 or refreshed.stdout.strip() or refreshed.stderr.strip():
-            changed = subprocess.run(
-                ["git", "-C", str(root), "diff-files", "--name-only", "-z", "--", under], capture_output=True, timeout=120
-            )
-            if changed.returncode != 0:
-                return {}
-            dirty = set(changed.stdout.split(b"\x00"))
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    ids: dict[str, str] = {}
-    for record in listed.stdout.split(b"\x00"):
-        if not record:
-            continue
-        meta, _, name = record.partition(b"\t")
-        parts = meta.split(b" ")
-        # Only regular files at stage 0 (no conflicts); a symlink's blob is its target's name.
-        if len(parts) != 3 or parts[0] not in (b"100644", b"100755") or parts[2] != b"0" or name in dirty:
-            continue
-        try:
-            ids[name.decode("utf-8")] = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            continue
-    return ids
 
 
 def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Callable[[], T]) -> T:

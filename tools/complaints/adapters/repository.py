@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
+from complaints.adapters import git
 from complaints.errors import CaseError, ConfigError, UsageMistake
 from complaints.core.policy import POLICY_FILE, Policy, load_policy
 
@@ -139,36 +139,13 @@ class Repository:
         staged, unstaged or untracked)."""
         if ref.startswith("-"):
             raise UsageMistake(f"{ref!r} is not a git revision")
-        if not self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip():
+        if git.commit_of(self.root, ref) is None:
             raise UsageMistake(f"--changed-since: unknown git revision {ref!r} (fetch it first, e.g. `git fetch origin main`)")
-        base = self._git("merge-base", ref, "HEAD", check=False) or ref
-        changed = self._git("diff", "--name-only", "--no-renames", "--diff-filter=ACMRT", base.strip(), "--", CASES_DIR)
-        untracked = self._git("ls-files", "--others", "--exclude-standard", "--", CASES_DIR)
-        names = {n for n in (changed + "\n" + untracked).splitlines() if n}
-        return sorted(n for n in names if (self.root / n).exists())
+        names = git.changed_since(self.root, git.merge_base(self.root, ref), [CASES_DIR], diff_filter="ACMRT")
+        return [n for n in names if (self.root / n).exists()]
 
     def changed_configuration(self, ref: str) -> list[str]:
         """The files every case is checked against (policy.yml, calendar.yml, recipients.txt,
         schema/) that changed since ``ref``: a change there can break a case nobody touched.
         Call after :meth:`changed_files` (which checks ``ref``)."""
-        base = self._git("merge-base", ref, "HEAD", check=False).strip() or ref
-        paths = [POLICY_FILE, "calendar.yml", "recipients.txt", "schema"]
-        changed = self._git("diff", "--name-only", "--no-renames", base, "--", *paths)
-        untracked = self._git("ls-files", "--others", "--exclude-standard", "--", *paths)
-        return sorted({n for n in (changed + "\n" + untracked).splitlines() if n})
-
-    def _git(self, *args: str, check: bool = True) -> str:
-        try:
-            proc = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, text=True, timeout=120)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"git could not be run ({type(exc).__name__})") from None
-        if proc.returncode != 0:
-            if not check:
-                return ""
-            detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
-            raise ConfigError(f"git {args[0]} failed: {detail}")
-        return proc.stdout
-
-    def head_commit(self) -> str | None:
-        out = self._git("rev-parse", "HEAD", check=False).strip()
-        return out or None
+        return git.changed_since(self.root, git.merge_base(self.root, ref), [POLICY_FILE, "calendar.yml", "recipients.txt", "schema"])

@@ -24,12 +24,12 @@ import dataclasses
 import datetime as dt
 import re
 import statistics
-import subprocess
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 
+from complaints.adapters import git
 from complaints.core.disclosure import Relation, Suppression, suppress
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE, StageDeadline
@@ -1106,24 +1106,12 @@ def data_commit(root: Path) -> str:
     """HEAD of the case repository; 'uncommitted' when cases/ or policy.yml differ from it;
     'unknown' when the folder is not a git work tree (or git is missing)."""
     try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=60
-        )
-        if head.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "cases", "policy.yml", "calendar.yml"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        commit = git.text(root, "rev-parse", "HEAD")
+        dirty = git.run(root, "status", "--porcelain", "-z", "--", "cases", "policy.yml", "calendar.yml")
+    except git.GitError:
         return "unknown"
-    if dirty.returncode != 0:
-        return "unknown"
-    if dirty.stdout.strip():
+    if dirty.strip():
         return "uncommitted"
-    commit = head.stdout.strip()
     return commit if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit) else "unknown"
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
 from complaints.engine import progress
-from complaints.adapters.cache import ResultCache, blob_id, environment_key, tracked_blob_ids
+from complaints.adapters.cache import ResultCache, blob_id, environment_key
+from complaints.adapters.git import tracked_blob_ids
 from complaints.adapters.datacodec import DataFormatError
 from complaints.checker.casefile import check_case_bytes
 from complaints.errors import CaseError, ConfigError, InvalidCasesError
