@@ -17,7 +17,8 @@ from click.testing import CliRunner, Result
 from complaints.engine import scan as validate_module
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
-from complaints.engine.scan import validate
+from complaints.commands.validate import validate
+from complaints.engine.scan import iter_valid_cases
 
 from conftest import copy_repo
 
@@ -67,7 +68,7 @@ def test_the_sample_data_passes_in_a_subprocess() -> None:
 
 def test_the_sample_data_is_marked_and_covers_the_vocabularies() -> None:
     repo = Repository.open(TEMPLATE)
-    cases = [case for _, case in repo.iter_valid_cases(dt.date.fromisoformat(TODAY))]
+    cases = [case for _, case in iter_valid_cases(repo, dt.date.fromisoformat(TODAY))]
     assert len(cases) >= 80
     assert all(case.get("sample") is True for case in cases)
     kinds = {event["kind"] for case in cases for event in case["timeline"]}

@@ -1,28 +1,23 @@
 """The case repository on disk: where it is, which files are cases, and which changed."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
 from complaints.adapters import git
-from complaints.errors import CaseError, ConfigError, UsageMistake
+from complaints.core.ids import CASE_ID_PATTERN
 from complaints.core.policy import POLICY_FILE, Policy, load_policy
-
-if TYPE_CHECKING:
-    from complaints.engine.scan import Derivation
+from complaints.errors import CaseError, ConfigError, UsageMistake
 
 CASES_DIR = "cases"
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class Repository:
     root: Path
     policy: Policy
-    use_cache: bool = True  # answer unchanged files from the result cache (see cache.py)
+    use_cache: bool = True  # answer unchanged files from the result cache (see engine/scan.py)
 
     @classmethod
     def open(cls, root: Path | None = None) -> "Repository":
@@ -86,8 +81,6 @@ class Repository:
 
     def find_case(self, case_id: str) -> Path:
         """The file of case ``case_id``. Raises CaseError when there is none or several."""
-        from complaints.core.ids import CASE_ID_PATTERN
-
         # Literal: an id typed on the command line is never a pattern. Checked before it
         # reaches any path, so no glob character, separator or `..` can select other files.
         if not CASE_ID_PATTERN.fullmatch(case_id):
@@ -102,37 +95,6 @@ class Repository:
         if len(hits) > 1:
             raise CaseError(f"case {case_id} exists twice: " + ", ".join(self.relative(h) for h in hits))
         return hits[0]
-
-    def read_case(self, case_id: str, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
-        """(relative path, mapping) of one case, which must be valid."""
-        from complaints.checker.casefile import check_case_bytes
-
-        path = self.find_case(case_id)
-        rel = self.relative(path)
-        data = path.read_bytes()
-        result = check_case_bytes(data, rel, self.policy, today, keep=True)
-        if result.case is None:  # kept only for a valid case
-            first = result.problems[0]
-            where = f":{first.line}" if first.line else ""
-            raise CaseError(f"{rel}{where}: {first.field}: {first.message} (run `complaints validate {rel}`)")
-        return rel, result.case
-
-    def iter_valid_cases(self, today: dt.date | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(relative path, mapping) of every case file that passes validation, in path order.
-        Invalid files are skipped: `complaints validate` is where they are reported."""
-        from complaints.engine.scan import iter_cases
-
-        yield from iter_cases(self, today)
-
-    def case_records(
-        self, today: dt.date, derive: "Derivation[R]", skipped: list[str] | None = None
-    ) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
-        """(relative path, record, date span) for every valid case, in path order, computed
-        by ``derive`` in worker processes or read from the cache (see validate.case_records);
-        invalid case files are listed in ``skipped`` when it is given."""
-        from complaints.engine.scan import case_records
-
-        yield from case_records(self, today, derive, use_cache=self.use_cache, skipped=skipped)
 
     def changed_files(self, ref: str) -> list[str]:
         """Files under cases/ added, copied, modified or renamed since ``ref`` (committed,
