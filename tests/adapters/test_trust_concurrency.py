@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from complaints.adapters import locks
 
-from complaints.commands import record as writer
+from complaints.adapters import atomic
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
@@ -48,7 +48,7 @@ def test_twenty_concurrent_events_are_all_recorded(tmp_path: Path) -> None:
     notes = [e.get("note") for e in load_yaml(path.read_bytes(), str(path))["timeline"] if e["kind"] == "protection_check"]
     assert sorted(notes) == sorted(succeeded)  # every reported success is in the file, once
     assert len(succeeded) == WRITERS
-    assert writer.stale_temp_files(path) == []
+    assert atomic.stale_temp_files(path) == []
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
     assert CliRunner().invoke(cli, ["validate", "--repo", str(root), "--today", "2026-03-10"]).exit_code == 0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints.commands import record as writer
+from complaints.adapters import atomic
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from test_writer_support import make_repo
@@ -39,14 +39,14 @@ def test_crash_before_rename_keeps_the_original_and_a_retry_cleans_up(tmp_path: 
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 9, proc.stderr
     assert path.read_bytes() == original
-    leftovers = writer.stale_temp_files(path)
+    leftovers = atomic.stale_temp_files(path)
     assert len(leftovers) == 1 and b"kind: accepted" in leftovers[0].read_bytes()
     # the validator sees the leftover (it is not a case file) ...
     assert CliRunner().invoke(cli, ["validate", "--repo", str(root), "--today", "2026-03-09"]).exit_code == 1
     # ... and the retry succeeds and removes it
     retry = CliRunner().invoke(cli, ["event", case_id, "accept", "--repo", str(root), "--today", "2026-03-09"])
     assert retry.exit_code == 0, retry.output
-    assert writer.stale_temp_files(path) == []
+    assert atomic.stale_temp_files(path) == []
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
     assert path.read_bytes().startswith(original) and path.read_bytes().endswith(b"  - kind: accepted\n    date: 2026-03-09\n")
 
@@ -59,22 +59,22 @@ def test_failed_rename_in_process_leaves_nothing(tmp_path: Path, monkeypatch: py
     def broken(src: object, dst: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(writer.os, "replace", broken)
+    monkeypatch.setattr(atomic.os, "replace", broken)
     with pytest.raises(OSError):
-        writer.atomic_write(target, b"new\n")
+        atomic.write(target, b"new\n")
     assert target.read_bytes() == b"old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yml"]
     monkeypatch.undo()
-    writer.atomic_write(target, b"new\n")
+    atomic.write(target, b"new\n")
     assert target.read_bytes() == b"new\n"
     assert oct(target.stat().st_mode & 0o777) == oct(0o640)  # the mode is kept
 
 
 def test_atomic_create_never_overwrites(tmp_path: Path) -> None:
     target = tmp_path / "cases" / "2026" / "X.yml"
-    writer.atomic_create(target, b"first\n")
+    atomic.create(target, b"first\n")
     with pytest.raises(FileExistsError):
-        writer.atomic_create(target, b"second\n")
+        atomic.create(target, b"second\n")
     assert target.read_bytes() == b"first\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["X.yml"]
     assert os.stat(target).st_mode & 0o777 == 0o644

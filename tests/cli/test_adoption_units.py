@@ -17,7 +17,7 @@ from complaints.commands.keygen import make_key
 from complaints.core.policy import load_policy
 from complaints.adapters.repository import Repository
 from complaints.render.site import published_url
-from complaints.engine.scan import validate
+from complaints.commands.validate import validate
 from test_writer_support import make_repo
 from conftest import ROOT
 

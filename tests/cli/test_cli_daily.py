@@ -202,7 +202,7 @@ def test_no_progress_when_not_a_terminal(sample: Path) -> None:
 
 def test_progress_listener_sees_every_file(sample: Path) -> None:
     from complaints.engine import progress
-    from complaints.engine.scan import validate
+    from complaints.commands.validate import validate
 
     seen: list[tuple[int, int]] = []
     with progress.listening(lambda done, total: seen.append((done, total))):

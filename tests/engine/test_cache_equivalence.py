@@ -9,7 +9,8 @@ from typing import Callable
 
 import pytest
 
-from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key, tracked_blob_ids
+from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environment_key
+from complaints.adapters.git import tracked_blob_ids
 from complaints.cli import cli
 
 from conftest import cli_invoke, make_synthetic_archive

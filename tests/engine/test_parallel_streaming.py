@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from complaints.engine import scan as validate_module
-from complaints.adapters.cache import StageRecords
+from complaints.engine.derivations import StageRecords
 from complaints.adapters.repository import Repository
-from complaints.engine.scan import case_records, validate
+from complaints.commands.validate import validate
+from complaints.engine.scan import case_records
 from complaints.core.calendar import WorkCalendar
 
 from conftest import make_synthetic_archive

@@ -17,7 +17,8 @@ from click.testing import CliRunner, Result
 from complaints.engine import scan as validate_module
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
-from complaints.engine.scan import validate
+from complaints.commands.validate import validate
+from complaints.engine.scan import iter_valid_cases
 
 from conftest import ROOT, TEST_DATA, cli_invoke, copy_repo
 
@@ -66,7 +67,7 @@ def test_the_sample_data_passes_in_a_subprocess() -> None:
 
 def test_the_sample_data_is_marked_and_covers_the_vocabularies() -> None:
     repo = Repository.open(TEMPLATE)
-    cases = [case for _, case in repo.iter_valid_cases(dt.date.fromisoformat(TODAY))]
+    cases = [case for _, case in iter_valid_cases(repo, dt.date.fromisoformat(TODAY))]
     assert len(cases) >= 80
     assert all(case.get("sample") is True for case in cases)
     kinds = {event["kind"] for case in cases for event in case["timeline"]}
@@ -211,6 +212,21 @@ def test_changed_since_checks_only_changed_files(git_repo: Path) -> None:
     ]
     # The whole-repository run sees the broken unchanged file too.
     assert "cases/2026/XN-20260305-CCCCC.yml" in run(root).stdout
+
+
+@pytest.mark.parametrize("name", ["案件.yml", "a case.yml", 'it"s.yml'])
+def test_changed_since_reports_a_changed_file_whatever_its_name(git_repo: Path, name: str) -> None:
+    # git quotes such names in its plain listings; read NUL-separated, none is skipped.
+    put(git_repo, f"cases/2026/{name}", with_id("XN-20260305-FFFFF"))
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-q", "-m", "a file with an unusual name")
+    put(git_repo, f"cases/2026/{name}", with_id("XN-20260305-GGGGG"))  # changed since HEAD
+    put(git_repo, f"cases/2025/{name}", with_id("XN-20260305-HHHHH"))  # untracked
+    assert Repository.open(git_repo).changed_files("HEAD") == [f"cases/2025/{name}", f"cases/2026/{name}"]
+    result = run(git_repo, "--changed-since", "HEAD")
+    assert result.exit_code == 1
+    assert f"cases/2026/{name}" in result.stdout and f"cases/2025/{name}" in result.stdout
+    assert result.stdout.splitlines()[-1].endswith("of 2 files checked")
 
 
 def test_changed_since_a_branch_point_includes_committed_changes(git_repo: Path) -> None:

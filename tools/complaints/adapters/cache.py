@@ -9,9 +9,12 @@ What is cached, per case file (relative path):
   the ``today`` it was checked against. A verdict is the same for every ``today`` on or after
   the latest event date (the only rule that reads ``today`` is "no event in the future"), so a
   cached verdict is reused for such a day and the file is checked again otherwise;
-* for `overdue` and `stats`, a compact per-case record (stage deadlines, statistical facts)
-  with a flag saying whether it is *settled* — every stage completed, so that no later
-  ``today`` changes it. Unsettled records are reused only for the same ``today``.
+* for a per-case derivation (engine/derivations.py: stage deadlines, statistical facts, ...),
+  its compact record with a flag saying whether it is *settled* — no later ``today`` changes
+  it. Unsettled records are reused only for the same ``today``.
+
+This module knows no record class: the engine and the commands register theirs with
+datacodec.py, and decide what is cached and when it may be reused.
 
 Each cache file carries a key made of the schema, policy and calendar files, the tool's
 version, a hash of its source files and the versions of the libraries that decide a result;
@@ -28,12 +31,11 @@ Where: outside the work tree, in the user's cache folder (``platformdirs.user_ca
 one sub-folder per repository path; ``COMPLAINTS_CACHE_DIR`` names another base folder (CI
 keeps it between runs). A cache folder inside the repository's work tree — where a file can
 be committed, or arrive with a pull request — is never read or written: the run is uncached.
-Files are written to a temporary name and renamed into place, so concurrent runs never see
-half a file (the last writer wins).
+Files are written to a temporary name and renamed into place (adapters/atomic.py), so
+concurrent runs never see half a file (the last writer wins).
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -41,17 +43,19 @@ import os
 import secrets
 import stat
 import struct
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, BinaryIO, Callable, Iterable, TypeVar
 
-T = TypeVar("T")
+import platformdirs
 
 from complaints import __version__
-from complaints.adapters.datacodec import DataFormatError, decode, encode
+from complaints.adapters import atomic
+from complaints.adapters.datacodec import DataFormatError, decode, encode, register
+from complaints.errors import ComplaintsError
+
+T = TypeVar("T")
 
 ENV_VAR = "COMPLAINTS_CACHE_DIR"
 FORMAT = 3
@@ -69,8 +73,6 @@ def cache_base() -> Path:
     chosen = os.environ.get(ENV_VAR)
     if chosen:
         return Path(chosen).expanduser().absolute()
-    import platformdirs
-
     return Path(platformdirs.user_cache_dir("complaints", appauthor=False))
 
 
@@ -103,18 +105,10 @@ def _secret(base: Path, create: bool) -> bytes | None:
         return None
     try:
         base.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=base)
-        try:
-            os.write(fd, secrets.token_hex(32).encode("ascii"))
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # never replaces a secret another run made first
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    except OSError:
+        atomic.create(path, secrets.token_hex(32).encode("ascii"), mode=0o600)
+    except FileExistsError:
+        pass  # another run made it first: that one is used
+    except (OSError, ComplaintsError):
         return None
     return _secret(base, False)
 
@@ -130,6 +124,7 @@ def blob_id(data: bytes) -> str:
 def tool_fingerprint() -> str:
     """The tool's version, a hash of its source files and the versions of the libraries
     whose behaviour decides a verdict or a deadline."""
+    # Imported here: it loads email, zipfile and csv, which a run without a cache never needs.
     from importlib import metadata
 
     digest = hashlib.sha256(__version__.encode())
@@ -161,52 +156,14 @@ def environment_key(root: Path, purpose: str) -> str:
     return digest.hexdigest()
 
 
-def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
-    """Blob ids of the regular files under ``under`` that git tracks and the work tree has not
-    changed (by git's own stat check), from the index; {} outside a git work tree. Files
-    missing here are hashed by the caller."""
-    try:
-        # Refresh the index's stat information first (as `git status` does), so that files a
-        # copy or a checkout merely touched are not taken as changed; a failure (a lock held
-        # by another git) only means more files are hashed by the caller.
-        refreshed = subprocess.run(["git", "-C", str(root), "update-index", "--refresh"], capture_output=True, timeout=120)
-        listed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "--stage", "-z", "--", under], capture_output=True, timeout=120
-        )
-        if listed.returncode != 0:
-            return {}
-        dirty: set[bytes] = set()
-        # A refresh that found every file clean (exit 0, nothing said) has just compared the
-        # work tree with the index; only otherwise is a second pass needed to name the files.
-        if refreshed.returncode != 0 or refreshed.stdout.strip() or refreshed.stderr.strip():
-            changed = subprocess.run(
-                ["git", "-C", str(root), "diff-files", "--name-only", "-z", "--", under], capture_output=True, timeout=120
-            )
-            if changed.returncode != 0:
-                return {}
-            dirty = set(changed.stdout.split(b"\x00"))
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    ids: dict[str, str] = {}
-    for record in listed.stdout.split(b"\x00"):
-        if not record:
-            continue
-        meta, _, name = record.partition(b"\t")
-        parts = meta.split(b" ")
-        # Only regular files at stage 0 (no conflicts); a symlink's blob is its target's name.
-        if len(parts) != 3 or parts[0] not in (b"100644", b"100755") or parts[2] != b"0" or name in dirty:
-            continue
-        try:
-            ids[name.decode("utf-8")] = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            continue
-    return ids
-
-
-def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Callable[[], T]) -> T:
+def memoized(
+    root: Path, name: str, purpose: str, expected: type[T], compute: Callable[[], T], records: Iterable[type] = ()
+) -> T:
     """A whole repository-wide result, kept under a key made of ``purpose`` (which must name
     every input: options, today, a digest of the case files) and the environment; computed
-    and stored when there is none, or when what is stored is not an ``expected``."""
+    and stored when there is none, or when what is stored is not an ``expected``. ``records``:
+    the record classes the result is made of (see datacodec.register)."""
+    register(*records)
     cache = ResultCache(root, name, environment_key(root, purpose))
     stored = cache.load().get("result")
     if isinstance(stored, expected):
@@ -219,7 +176,7 @@ def memoized(root: Path, name: str, purpose: str, expected: type[T], compute: Ca
 class _HashingWriter:
     """A sink that counts and authenticates what passes through to ``out``."""
 
-    def __init__(self, out: Any, secret: bytes) -> None:
+    def __init__(self, out: BinaryIO, secret: bytes) -> None:
         self.out = out
         self.digest = hmac.new(secret, digestmod=hashlib.sha256)
         self.length = 0
@@ -326,24 +283,25 @@ class ResultCache:
             secret = _secret(self.directory.parent, True)
             if secret is None:
                 return None
-            fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.directory)
-        except OSError:
+            # Not flushed to disk: a file a crash damaged fails its HMAC and is rebuilt.
+            file = atomic.AtomicFile(self.path, mode=0o600, durable=False)
+        except (OSError, ComplaintsError):
             return None
-        return CacheWriter(self.path, Path(tmp), os.fdopen(fd, "wb"), secret, self.key, tag)
+        return CacheWriter(file, secret, self.key, tag)
 
 
 class CacheWriter:
     """One cache file being written; see ResultCache.writer."""
 
-    def __init__(self, target: Path, tmp: Path, out: Any, secret: bytes, key: bytes, tag: Callable[[Any], str | None] | None) -> None:
-        self.target, self.tmp, self.out, self.key, self.tag = target, tmp, out, key, tag
+    def __init__(self, file: atomic.AtomicFile, secret: bytes, key: bytes, tag: Callable[[Any], str | None] | None) -> None:
+        self.file, self.out, self.key, self.tag = file, file.handle, key, tag
         self.failed = False
         self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
         try:
-            out.write(bytes(_HEADER.size))
+            self.out.write(bytes(_HEADER.size))
         except OSError:
             self.failed = True
-        self.sink = _HashingWriter(out, secret)
+        self.sink = _HashingWriter(self.out, secret)
 
     def add(self, path: str, entry: Any) -> None:
         """Append one entry; an entry that is not plain data spoils the file (commit fails)."""
@@ -366,21 +324,16 @@ class CacheWriter:
             try:
                 self.out.seek(0)
                 self.out.write(_HEADER.pack(MAGIC, FORMAT, self.key, self.sink.length, self.sink.digest.digest()))
-                self.out.close()
-                os.replace(self.tmp, self.target)
+                self.file.commit()
                 return True
-            except OSError:
+            except (OSError, ComplaintsError):
                 pass
         self.abort()
         return False
 
     def abort(self) -> None:
         """Drop the temporary file (nothing replaces the cache)."""
-        try:
-            self.out.close()
-        except OSError:
-            pass
-        self.tmp.unlink(missing_ok=True)
+        self.file.abort()
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,78 +345,3 @@ class Stored:
 
     def value(self) -> Any:
         return decode(json.loads(self.data))
-
-
-# ---- derivations: the per-case records `overdue` and `stats` cache -------------------------
-
-
-def _span(stages: Any, today: dt.date) -> tuple[int, int] | None:
-    """The dates a case's deadline computation looked at: first start to the last due or
-    completion date, and today while a stage is open."""
-    if not stages:
-        return None
-    first = min(s.started for s in stages)
-    last = max(max(s.due, s.completed or s.due) for s in stages)
-    if any(s.completed is None for s in stages):
-        last = max(last, today)
-    return first.toordinal(), last.toordinal()
-
-
-def touch_calendar(calendar: Any, spans: Any) -> None:
-    """Make ``calendar`` look at the dates the records' computations looked at, so that the
-    years it had to guess (its warnings), or the year it refuses, are the same whether the
-    records were computed here, in a worker or in an earlier run."""
-    first = last = None
-    for span in spans:
-        if span is not None:
-            first = span[0] if first is None else min(first, span[0])
-            last = span[1] if last is None else max(last, span[1])
-    if first is not None and last is not None:
-        calendar.working_days_between(dt.date.fromordinal(first), dt.date.fromordinal(last))
-
-
-@dataclass(frozen=True)
-class StageRecords:
-    """Every started stage of a case (`overdue`, `notify`); settled once all are completed."""
-
-    policy: Any
-    calendar: Any
-    warn_days: int | None = None
-    # Looking back: each case as it stood on this day (the files are validated on `today`).
-    as_of: dt.date | None = None
-
-    @property
-    def key(self) -> str:
-        return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}:as_of={self.as_of}"
-
-    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[Any, ...], bool, tuple[int, int] | None]:
-        from complaints.core.deadlines import case_as_of, case_deadlines_of
-
-        if self.as_of is not None:
-            then = case_as_of(case, self.as_of)
-            if then is None:
-                return (), True, None
-            stages = tuple(case_deadlines_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days))
-            return stages, all(s.completed is not None for s in stages), _span(stages, self.as_of)
-        stages = tuple(case_deadlines_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
-        return stages, all(s.completed is not None for s in stages), _span(stages, today)
-
-
-@dataclass(frozen=True)
-class FactRecords:
-    """What the statistics count of a case (`stats`); settled once all stages are completed."""
-
-    policy: Any
-    calendar: Any
-
-    @property
-    def key(self) -> str:
-        return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
-
-    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[Any, bool, tuple[int, int] | None]:
-        from complaints.core.deadlines import case_deadlines_of
-        from complaints.core.stats import case_facts
-
-        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
-        facts = case_facts(case, stages, self.calendar, today)
-        return facts, all(s.completed is not None for s in stages), _span(stages, today)

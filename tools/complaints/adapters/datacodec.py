@@ -1,8 +1,9 @@
 """Plain data to and from JSON for the result cache: nothing in a cache file can name code.
 
-A cached value is built only from JSON's own types and a fixed list of the package's record
-classes (frozen dataclasses and named tuples holding ids, dates, keys and numbers). Decoding
-looks a class up by name in that list and calls its constructor with the stored fields;
+A cached value is built only from JSON's own types and the record classes registered with
+``register`` (frozen dataclasses and named tuples holding ids, dates, keys and numbers; this
+module knows none of them by name). Decoding looks a class up by name among those and calls
+its constructor with the stored fields;
 anything else (an unknown tag or class, the wrong number of fields, a key that is not text)
 is a ``DataFormatError``, and the caller throws the whole file away. Unlike pickle, a file
 cannot import a module or call a function of its choosing.
@@ -15,39 +16,34 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Callable
+from typing import Any
 
 
 class DataFormatError(ValueError):
     """A cached value that is not one this module writes."""
 
 
-# Where each record class lives; imported on first use of its name, so that this module
-# imports none of the modules whose records it carries (they import the cache) and a command
-# loads only the modules whose records its cache holds.
-_HOMES: dict[str, str] = {
-    "StageDeadline": "complaints.core.stages", "HandlerGroup": "complaints.commands.overdue", "OverdueReport": "complaints.commands.overdue", "LookupEntry": "complaints.core.receipt",
-    "Problem": "complaints.checker.result", "FileResult": "complaints.checker.result", "ValidationReport": "complaints.checker.result", "CaseFacts": "complaints.core.stats",
-    "Cell": "complaints.core.stats", "Label": "complaints.core.stats", "MetricDef": "complaints.core.stats", "MetricResult": "complaints.core.stats", "Period": "complaints.core.stats",
-    "Slice": "complaints.core.stats", "StageFact": "complaints.core.stats", "StatsReport": "complaints.core.stats", "Checked": "complaints.engine.scan", "Verdict": "complaints.engine.scan",
-    "HistoryFigure": "complaints.core.stats_history", "HistoryPeriod": "complaints.core.stats_history",
-}
-# name -> (constructor, field names), filled as names are used.
-_CLASSES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {}
+# name -> (constructor, field names) of every record class a cache may hold.
+_CLASSES: dict[str, tuple[type, tuple[str, ...]]] = {}
 
 
-def _lookup(name: str) -> tuple[Callable[..., Any], tuple[str, ...]] | None:
-    entry = _CLASSES.get(name)
-    if entry is None and name in _HOMES:
-        from importlib import import_module
-
-        cls = getattr(import_module(_HOMES[name]), name)
+def register(*classes: type) -> None:
+    """Allow records of these classes (frozen dataclasses or named tuples of plain data) in a
+    cache. Whoever caches a value registers the classes it is made of before reading or writing
+    it (registering a class again does nothing); a value holding any other class is not
+    cached, and a stored record of any other class makes its file be thrown away."""
+    for cls in classes:
         if dataclasses.is_dataclass(cls):
             names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
-        else:
+        elif issubclass(cls, tuple) and hasattr(cls, "_fields"):
             names = tuple(getattr(cls, "_fields"))
-        entry = _CLASSES[name] = (cls, names)
-    return entry
+        else:
+            raise TypeError(f"{cls.__name__} is neither a dataclass nor a named tuple")
+        known = _CLASSES.get(cls.__name__)
+        # The same class loaded again (a module reloaded) takes the old one's place.
+        if known is not None and (known[0].__module__, known[0].__qualname__) != (cls.__module__, cls.__qualname__):
+            raise ValueError(f"two record classes named {cls.__name__}: {known[0].__module__} and {cls.__module__}")
+        _CLASSES[cls.__name__] = (cls, names)
 
 
 def encode(value: Any) -> Any:
@@ -56,7 +52,7 @@ def encode(value: Any) -> Any:
         return value
     kind = type(value)
     name = kind.__name__
-    entry = _lookup(name) if kind.__module__.startswith("complaints.") else None
+    entry = _CLASSES.get(name)
     if entry is not None and entry[0] is kind:
         return ["o", name, *(encode(getattr(value, field)) for field in entry[1])]
     if kind is tuple:
@@ -86,7 +82,7 @@ def decode(data: Any) -> Any:
         if tag == "o":
             if len(data) < 2 or not isinstance(data[1], str):
                 raise DataFormatError("a record without a class")
-            entry = _lookup(data[1])
+            entry = _CLASSES.get(data[1])
             if entry is None or len(data) - 2 != len(entry[1]):
                 raise DataFormatError("an unknown record or the wrong number of fields")
             try:

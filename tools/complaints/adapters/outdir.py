@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from complaints.adapters import atomic
 from complaints.errors import UsageMistake
 
 MARKER = ".complaints-output"
@@ -118,17 +119,5 @@ def write_into_output_folder(target: Path, repo_root: Path, name: str, data: byt
             _mark(folder)
     except OSError as exc:
         raise OutputRefused(f"{option} {target}: cannot be created ({type(exc).__name__})") from None
-    fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, folder / name)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
+    atomic.write(folder / name, data, mode=0o644)
     return folder / name

@@ -285,7 +285,7 @@ def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs:
         complaints validate --changed-since origin/main --format json
     """
     from complaints.render.validation import FORMATS
-    from complaints.engine.scan import validate as run
+    from complaints.commands.validate import validate as run
 
     if paths and changed_since:
         raise click.UsageError("give PATHS or --changed-since, not both")
@@ -859,9 +859,10 @@ def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind
     held: str | None = None
     if kind == "transferred":
         from complaints.core.lifecycle import holding
+        from complaints.engine.scan import read_case
 
         with contextlib.suppress(ComplaintsError):
-            held = holding(list(repository.read_case(case_id, today_date)[1].get("timeline") or ()))[0]
+            held = holding(list(read_case(repository, case_id, today_date)[1].get("timeline") or ()))[0]
     out = dict(given)
     # The note last, as in the file: it is about the event as a whole.
     for name in (*required, *sorted(optional, key=lambda n: n == "note")):
@@ -1065,9 +1066,10 @@ def _allowed_now(repository: "Repository", case_id: str, today_date: dt.date) ->
     """A check that the case's state allows an event word, so that a question about an
     event that cannot be recorded is never asked (the writer checks again before writing)."""
     from complaints.core.lifecycle import transition_problem
+    from complaints.engine.scan import read_case
 
     try:
-        _path, case = repository.read_case(case_id, today_date)
+        _path, case = read_case(repository, case_id, today_date)
     except ComplaintsError:
         return lambda word: None  # the writer names what is wrong with the file
     timeline = list(case.get("timeline") or ())
@@ -1087,9 +1089,10 @@ def _refuse_before_save(repository: "Repository", case_id: str, event: dict[str,
     """The writer's own lifecycle check, before "Save?" rather than after it."""
     from complaints.errors import TransitionError
     from complaints.core.lifecycle import transition_problem
+    from complaints.engine.scan import read_case
 
     try:
-        path, case = repository.read_case(case_id, today_date)
+        path, case = read_case(repository, case_id, today_date)
     except ComplaintsError:
         return  # append_event names what is wrong with the file
     reason = transition_problem(list(case.get("timeline") or ()), event)
@@ -1104,8 +1107,10 @@ def _raise(exc: Exception) -> Any:
 def _warn_before_event(repository: "Repository", case_id: str, kind: str, today_date: dt.date) -> None:
     if kind != "followed_up":
         return
+    from complaints.engine.scan import read_case
+
     try:
-        _path, case = repository.read_case(case_id, today_date)
+        _path, case = read_case(repository, case_id, today_date)
     except ComplaintsError:
         return  # append_event says what is wrong with the file
     complainant = case.get("complainant") or {}

@@ -11,13 +11,18 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
+from complaints.adapters.repository import Repository
+from complaints.commands.validate import skipped_warning
+from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import CaseDeadlines, case_deadlines_of, explain_case, time_limits
 from complaints.core.lifecycle import derive_state, holding
+from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DUE_SOON, OPEN, OVERDUE, StageDeadline
 from complaints.core.vocabulary import STATE_LABELS, event_field_vocabulary, label_of
-from complaints.core.calendar import WorkCalendar
+from complaints.engine.derivations import span_of, touch_calendar
+from complaints.engine.scan import case_records, read_case
 
 # Most urgent first: what `list` shows as a case's next due stage and `overdue` sorts by.
 _URGENCY = {OVERDUE: 0, DUE_SOON: 1, OPEN: 2}
@@ -116,50 +121,39 @@ def case_row(case: Mapping[str, Any], path: str, stages: Sequence[StageDeadline]
 @dataclass(frozen=True)
 class RowRecords:
     """The listing row of a case, computed in the worker processes and cached like the
-    records of `overdue` (validate.case_records); settled once no stage is running."""
+    records of `overdue` (engine.scan.case_records); settled once no stage is running."""
 
-    policy: Any
-    calendar: Any
+    policy: Policy
+    calendar: WorkCalendar
+
+    records: ClassVar[tuple[type, ...]] = (CaseRow, StageDeadline)
 
     @property
     def key(self) -> str:
         return f"caselist:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseRow, bool, tuple[int, int] | None]:
-        from complaints.adapters.cache import _span
-
         stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
-        return case_row(case, path, stages), all(s.completed is not None for s in stages), _span(stages, today)
+        return case_row(case, path, stages), all(s.completed is not None for s in stages), span_of(stages, today)
 
 
-def list_cases(repo: Any, today: dt.date, keep: CaseFilter, *, accept_unconfirmed: bool = False) -> CaseListing:
+def list_cases(repo: Repository, today: dt.date, keep: CaseFilter, *, accept_unconfirmed: bool = False) -> CaseListing:
     """Every valid case that ``keep`` keeps, newest first (invalid files are left to
     `complaints validate`, and named in a warning)."""
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     rows: list[CaseRow] = []
     total = 0
     warnings: list[str] = []
-    records = getattr(repo, "case_records", None)
-    if records is not None:
-        from complaints.adapters.cache import touch_calendar
-        from complaints.engine.scan import skipped_warning
-
-        skipped: list[str] = []
-        spans = []
-        for _path, row, span in records(today, RowRecords(repo.policy, calendar), skipped):
-            total += 1
-            spans.append(span)
-            if keep.keeps(row):
-                rows.append(row)
-        touch_calendar(calendar, spans)
-        if skipped:
-            warnings.append(skipped_warning(skipped))
-    else:
-        for path, case in repo.iter_valid_cases(today):
-            total += 1
-            row = case_row(case, path, case_deadlines_of(case, path, repo.policy, calendar, today))
-            if keep.keeps(row):
-                rows.append(row)
+    skipped: list[str] = []
+    spans = []
+    for _path, row, span in case_records(repo, today, RowRecords(repo.policy, calendar), skipped):
+        total += 1
+        spans.append(span)
+        if keep.keeps(row):
+            rows.append(row)
+    touch_calendar(calendar, spans)
+    if skipped:
+        warnings.append(skipped_warning(skipped))
     rows.sort(key=lambda r: (r.received, r.case_id), reverse=True)
     return CaseListing(today, tuple(rows), total, (*calendar.warnings, *warnings))
 
@@ -253,8 +247,8 @@ class CaseView:
     warnings: tuple[str, ...] = field(default=())
 
 
-def show_case(repo: Any, case_id: str, today: dt.date, *, accept_unconfirmed: bool = False) -> CaseView:
-    path, case = repo.read_case(case_id, today)
+def show_case(repo: Repository, case_id: str, today: dt.date, *, accept_unconfirmed: bool = False) -> CaseView:
+    path, case = read_case(repo, case_id, today)
     calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
     explained = explain_case(case, path, repo.policy, calendar, today)
     row = case_row(case, path, [s.deadline for s in explained.stages])
@@ -384,18 +378,3 @@ def show_json(view: CaseView) -> str:
 
 
 SHOW_FORMATS: dict[str, Callable[[CaseView], str]] = {"text": show_text, "json": show_json}
-
-
-def worst_first(stages_of: Sequence[Sequence[StageDeadline]]) -> list[int]:
-    """Indexes of groups of stages ordered worst first: most overdue stages, then most
-    working days late in total, then most due soon."""
-
-    def badness(stages: Sequence[StageDeadline]) -> tuple[int, int, int]:
-        overdue = [s for s in stages if s.state == OVERDUE]
-        return (-len(overdue), -sum(s.working_days_late for s in overdue), -sum(1 for s in stages if s.state == DUE_SOON))
-
-    return sorted(range(len(stages_of)), key=lambda i: badness(stages_of[i]))
-
-
-def stage_keys(policy: Any) -> tuple[str, ...]:
-    return tuple(rule.key for rule in time_limits(policy).stages)

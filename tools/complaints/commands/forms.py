@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from complaints.adapters import atomic
 from complaints.errors import ComplaintsError
 from complaints.core.policy import Policy
 
@@ -78,13 +79,9 @@ def write_forms(root: Path, policy: Policy, *, check: bool = False) -> FormsResu
         stale.append(rel)
         if check:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            atomic.write(path, text.encode("utf-8"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise ComplaintsError(f"{rel}: cannot be written ({exc.strerror})") from None
         written.append(rel)
     return FormsResult(tuple(written), tuple(stale))

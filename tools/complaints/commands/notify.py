@@ -738,7 +738,7 @@ def notify_repository(
     that does not pass validation stops the run before GitHub is asked anything, unless
     ``skip_invalid`` (the plan then records how many were left out)."""
     from complaints.core.deadlines import repository_calendar, repository_run
-    from complaints.engine.scan import left_out_or_refuse
+    from complaints.commands.validate import left_out_or_refuse
 
     run = repository_run(repository, today, accept_unconfirmed=accept_unconfirmed)
     left_out = left_out_or_refuse(list(run.skipped), skip_invalid, "notify")

@@ -154,7 +154,7 @@ def overdue_report(
     from complaints.engine.scan import inputs_digest
 
     purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{checked_on}\x00{inputs_digest(repo)}"
-    return memoized(repo.root, "overdue-report", purpose, OverdueReport, compute)
+    return memoized(repo.root, "overdue-report", purpose, OverdueReport, compute, (OverdueReport, HandlerGroup, StageDeadline))
 
 
 def filter_groups(report: OverdueReport, handlers: tuple[str, ...] = (), departments: tuple[str, ...] = ()) -> OverdueReport:

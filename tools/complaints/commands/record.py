@@ -14,8 +14,6 @@ import contextlib
 import datetime as dt
 import os
 import re
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -24,6 +22,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from complaints.adapters import crypto
+from complaints.adapters.atomic import clear_stale_temp_files
+from complaints.adapters.atomic import create as atomic_create, write as atomic_write
 
 from complaints.core import ids
 
@@ -66,88 +66,10 @@ EVENT_FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 
 _PLAIN = re.compile(r"[a-z][a-z0-9_-]{0,39}|[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TEMP_SUFFIX = ".tmp"
 
 
 class EventFieldError(ComplaintsError):
     """The options given do not fit the event kind (missing or not applicable)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Atomic writes
-
-
-def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def stale_temp_files(path: Path) -> list[Path]:
-    """Temporary files an interrupted write of ``path`` left behind."""
-    if not path.parent.is_dir():
-        return []
-    prefix = _temp_prefix(path)
-    return sorted(p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(_TEMP_SUFFIX))
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a folder
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def clear_stale_temp_files(path: Path) -> None:
-    """Remove what interrupted writes of ``path`` left behind. Only for a caller holding the
-    case's lock (locks.case_lock): every writer holds it while its temporary file exists, so
-    any other temporary file is a dead writer's, never a live one's."""
-    for leftover in stale_temp_files(path):
-        with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
-
-
-def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Its name starts with a dot, so no case glob ever picks it up; a crash between writing
-    # and renaming leaves it, and the next locked write of the same file clears it.
-    fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    return temp
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old file or the new, never a mix."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-    temp = _write_temp(path, data, mode)
-    try:
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_create(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Create ``path`` with ``data`` in one step; FileExistsError if it already exists."""
-    temp = _write_temp(path, data, mode)
-    try:
-        os.link(temp, path)  # a hard link never overwrites: the file appears whole or not at all
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-    _fsync_dir(path.parent)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 from complaints.errors import CalendarError, CaseError, ConfigError
 from complaints.core.lifecycle import holding
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 from complaints.core.calendar import SpecialDay, WorkCalendar
+
+if TYPE_CHECKING:
+    from complaints.adapters.repository import Repository
 
 WORKING_DAYS = "working_days"
 CALENDAR_DAYS = "calendar_days"
@@ -683,16 +685,6 @@ def _event_day(event: Mapping[str, Any]) -> dt.date | None:
         return None
 
 
-class _Repo(Protocol):
-    @property
-    def root(self) -> Path: ...
-
-    @property
-    def policy(self) -> Any: ...
-
-    def iter_valid_cases(self, today: dt.date | None = None) -> Iterable[tuple[str, dict[str, Any]]]: ...
-
-
 def provisional_allowed(policy: PolicyLike, accept_unconfirmed: bool = False) -> bool:
     """Whether dates in a year whose official calendar is not known are computed provisionally
     (the policy's ``time_limits.unconfirmed_years``, ``provisional`` unless it says ``error``;
@@ -708,7 +700,7 @@ def repository_calendar(repo: Any, accept_unconfirmed: bool = False) -> WorkCale
 
 
 def repository_run(
-    repo: _Repo,
+    repo: Repository,
     today: dt.date,
     *,
     warn_days: int | None = None,
@@ -730,26 +722,18 @@ def repository_run(
     check_day = checked_on if as_of is not None else today
     assert check_day is not None
     found: list[StageDeadline] = []
-    records = getattr(repo, "case_records", None)
-    from complaints.engine.scan import skipped_warning
+    from complaints.commands.validate import skipped_warning
+    from complaints.engine.derivations import StageRecords, touch_calendar
+    from complaints.engine.scan import case_records
 
     if skipped is None:
         skipped = []
-    if records is not None:
-        # In worker processes, and from the cache for cases no later day can change (cache.py).
-        from complaints.adapters.cache import StageRecords, touch_calendar
-
-        spans = []
-        for _path, stages, span in records(check_day, StageRecords(repo.policy, calendar, warn_days, as_of), skipped):
-            found.extend(stages if keep is None else [s for s in stages if keep(s)])
-            spans.append(span)
-        touch_calendar(calendar, spans)
-    else:
-        for path, case in repo.iter_valid_cases(check_day):
-            then = case if as_of is None else case_as_of(case, as_of)
-            if then is not None:
-                stages = case_deadlines_of(then, path, repo.policy, calendar, today, warn_days=warn_days)
-                found.extend(stages if keep is None else [s for s in stages if keep(s)])
+    # In worker processes, and from the cache for cases no later day can change (cache.py).
+    spans = []
+    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of), skipped):
+        found.extend(stages if keep is None else [s for s in stages if keep(s)])
+        spans.append(span)
+    touch_calendar(calendar, spans)
     extra = (skipped_warning(skipped),) if skipped else ()
     return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped), calendar.provisional_years)
 
@@ -766,7 +750,7 @@ def case_deadlines_of(
 
 
 def repository_deadlines(
-    repo: _Repo, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False, skipped: list[str] | None = None
+    repo: Repository, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False, skipped: list[str] | None = None
 ) -> list[StageDeadline]:
     """Every started stage of every valid case in the repository (see :func:`repository_run`
     for the calendar warnings that go with them)."""
@@ -783,9 +767,11 @@ def case_report(
     checked_on: dt.date | None = None,
 ) -> CaseDeadlines:
     """The explained stages of one case, found by id (what `complaints deadlines` shows).
-    The case must pass validation (Repository.read_case raises CaseError otherwise); with
+    The case must pass validation (engine.scan.read_case raises CaseError otherwise); with
     ``checked_on`` (the real today) it is validated then and read as it stood on ``today``."""
-    path, case = repo.read_case(case_id, checked_on or today)
+    from complaints.engine.scan import read_case
+
+    path, case = read_case(repo, case_id, checked_on or today)
     calendar = repository_calendar(repo, accept_unconfirmed)
     then = case_as_of(case, today) if checked_on is not None else case
     if then is None:

@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from complaints.errors import ComplaintsError, ConfigError
 from complaints.core.ids import CROCKFORD, fold_crockford, random_crockford
@@ -178,11 +178,13 @@ class LookupEntry:
 
 @dataclass(frozen=True)
 class ReceiptRecords:
-    """The lookup row of one case (a Derivation, see validate.case_records): computed in the
+    """The lookup row of one case (a Derivation, see engine.scan.case_records): computed in the
     worker processes and cached per case file, so the site's table costs next to nothing on
     an archive that barely changed. Settled once the case is closed (no step is promised)."""
 
     next_step: NextStep
+
+    records: ClassVar[tuple[type, ...]] = (LookupEntry,)
 
     @property
     def key(self) -> str:
@@ -210,13 +212,14 @@ def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None)
     every complainant's lookup offline."""
     find_next = next_step or deadline_next_step(repo)
     entries: dict[str, LookupEntry] = {}
-    records = getattr(repo, "case_records", None)
-    if records is not None and next_step is None:
-        for _path, row, _span in records(today, ReceiptRecords(find_next)):
+    from complaints.engine.scan import case_records, iter_valid_cases
+
+    if next_step is None:
+        for _path, row, _span in case_records(repo, today, ReceiptRecords(find_next)):
             if row is not None:
                 entries[row[0]] = row[1]
         return entries
-    for path, case in repo.iter_valid_cases(today):
+    for path, case in iter_valid_cases(repo, today):
         row, _settled, _ = ReceiptRecords(find_next)(path, case, today)
         if row is not None:
             entries[row[0]] = row[1]

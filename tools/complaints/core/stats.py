@@ -24,12 +24,12 @@ import dataclasses
 import datetime as dt
 import re
 import statistics
-import subprocess
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 
+from complaints.adapters import git
 from complaints.core.disclosure import Relation, Suppression, suppress
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE, StageDeadline
@@ -1106,24 +1106,12 @@ def data_commit(root: Path) -> str:
     """HEAD of the case repository; 'uncommitted' when cases/ or policy.yml differ from it;
     'unknown' when the folder is not a git work tree (or git is missing)."""
     try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=60
-        )
-        if head.returncode != 0:
-            return "unknown"
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "cases", "policy.yml", "calendar.yml"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        commit = git.text(root, "rev-parse", "HEAD")
+        dirty = git.run(root, "status", "--porcelain", "-z", "--", "cases", "policy.yml", "calendar.yml")
+    except git.GitError:
         return "unknown"
-    if dirty.returncode != 0:
-        return "unknown"
-    if dirty.stdout.strip():
+    if dirty.strip():
         return "uncommitted"
-    commit = head.stdout.strip()
     return commit if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit) else "unknown"
 
 
@@ -1132,24 +1120,19 @@ def repository_facts(
 ) -> tuple[list[CaseFacts], WorkingDays]:
     """The facts of every valid case in the repository, and the calendar they were read with;
     the invalid case files are listed in ``skipped`` when it is given."""
-    from complaints.core.deadlines import case_deadlines, repository_calendar
+    from complaints.core.deadlines import repository_calendar
 
     calendar = repository_calendar(repo, accept_unconfirmed)
     facts = []
-    records = getattr(repo, "case_records", None)
-    if records is not None:
-        # In worker processes, and from the cache for cases no later day can change (cache.py).
-        from complaints.adapters.cache import FactRecords, touch_calendar
+    # In worker processes, and from the cache for cases no later day can change (cache.py).
+    from complaints.engine.derivations import FactRecords, touch_calendar
+    from complaints.engine.scan import case_records
 
-        spans = []
-        for _path, fact, span in records(today, FactRecords(repo.policy, calendar), skipped):
-            facts.append(fact)
-            spans.append(span)
-        touch_calendar(calendar, spans)
-        return facts, calendar
-    for path, case in repo.iter_valid_cases(today):
-        stages = case_deadlines(case, path, repo.policy, calendar, today)
-        facts.append(case_facts(case, stages, calendar, today))
+    spans = []
+    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped):
+        facts.append(fact)
+        spans.append(span)
+    touch_calendar(calendar, spans)
     return facts, calendar
 
 
@@ -1160,7 +1143,7 @@ def compute(
     as of `today`, with disclosure control applied. Check with `statsreport.check_report`
     (the writers do) before publishing. A case file that does not pass validation stops
     the run (InvalidCasesError) unless ``skip_invalid``, which records how many were left out."""
-    from complaints.engine.scan import left_out_or_refuse
+    from complaints.commands.validate import left_out_or_refuse
 
     chosen = period or Period.year_to_date(today)
     commit = data_commit(repo.root)
@@ -1180,10 +1163,12 @@ def compute(
         return run()
     # An unchanged archive asked the same question gets the stored answer (cache.py).
     from complaints.adapters.cache import memoized
+    from complaints.core.stats_history import HistoryFigure, HistoryPeriod
     from complaints.engine.scan import inputs_digest
 
     purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{skip_invalid}\x00{commit}\x00{inputs_digest(repo)}"
-    return memoized(repo.root, "stats-report", purpose, StatsReport, run)
+    records = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure)
+    return memoized(repo.root, "stats-report", purpose, StatsReport, run, records)
 
 
 def to_json_document(report: StatsReport) -> dict[str, Any]:

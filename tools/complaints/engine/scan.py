@@ -1,10 +1,11 @@
-"""`complaints validate`: check case files, in parallel, and the rules that span the repository
-(ids unique, files only where they belong).
+"""The scan engine: every case file checked, in parallel, with the cache.
 
 Files are checked in batches on every core, a bounded number of batches in flight, so memory
-stays flat however large the archive is; results come back in path order. With the cache
-(see cache.py) a file whose content, schema, policy and tool are unchanged is not read again:
-its verdict, or the compact record `overdue` and `stats` need, comes from the cache.
+stays flat however large the archive is; results come back in path order. Beside each valid
+case a derivation (engine/derivations.py) may compute a compact record in the same worker.
+With the cache (adapters/cache.py) a file whose content, schema, policy and tool are unchanged
+is not read again: its verdict, or its record, comes from the cache. The `validate` command
+(commands/validate.py) and every repository-wide result are built on this.
 """
 from __future__ import annotations
 
@@ -12,23 +13,24 @@ import datetime as dt
 import errno
 import hashlib
 import os
-import re
 import stat
-from collections import defaultdict, deque
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Iterator, NamedTuple, Protocol, Sequence, TypeVar
+from typing import Any, Generic, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
-from complaints.engine import progress
-from complaints.adapters.cache import ResultCache, blob_id, environment_key, tracked_blob_ids
-from complaints.adapters.datacodec import DataFormatError
-from complaints.checker.casefile import check_case_bytes
-from complaints.errors import CaseError, ConfigError, InvalidCasesError
+from complaints.adapters.cache import ResultCache, blob_id, environment_key
+from complaints.adapters.datacodec import DataFormatError, register
+from complaints.adapters.git import tracked_blob_ids
 from complaints.adapters.repository import CASES_DIR, Repository
-from complaints.checker.result import FileResult, Problem, ValidationReport
 from complaints.adapters.schemas import Schema, load_schema
 from complaints.adapters.yamlload import MAX_BYTES, YamlError, load_yaml
+from complaints.checker.casefile import check_case_bytes
+from complaints.checker.result import FileResult, Problem
+from complaints.core.policy import Policy
+from complaints.engine import progress
+from complaints.errors import CaseError
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -44,13 +46,17 @@ R_co = TypeVar("R_co", covariant=True)
 
 
 class Derivation(Protocol[R_co]):
-    """A per-case computation whose results are cached beside the verdicts: `key` names it
-    with its options; calling it on a valid case gives (record, settled, (first, last)):
+    """A per-case computation whose results are cached beside the verdicts (see
+    engine/derivations.py): `key` names it with its options; `records` are the classes its
+    records are made of; calling it on a valid case gives (record, settled, (first, last)):
     ``settled`` when no later ``today`` can change the record, and the span of dates (as
     ordinals) the computation looked at, or None. Must be picklable (it runs in workers)."""
 
     @property
     def key(self) -> str: ...
+
+    @property
+    def records(self) -> tuple[type, ...]: ...
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[R_co, bool, tuple[int, int] | None]: ...
 
@@ -88,6 +94,9 @@ class Checked(NamedTuple, Generic[R]):
     settled: bool = False
     span: tuple[int, int] | None = None
     case: dict[str, Any] | None = None  # only when the caller asked to keep parsed cases
+
+
+register(Checked, Verdict, Problem)
 
 
 def _read(root: str | Path, file: str) -> bytes | FileResult:
@@ -150,7 +159,7 @@ def _latest(case: Any) -> int | None:
 @dataclass(frozen=True)
 class _Task:
     root: str
-    policy: Any
+    policy: Policy
     today: dt.date | None
     derive: Derivation[Any] | None
     keep: bool
@@ -261,6 +270,8 @@ def _run(
             progress.tick(done, total)
             yield checked
         return
+    if derive is not None:
+        register(*derive.records)
     purpose = "validate" if derive is None else f"records:{derive.key}"
     cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
     # Each entry's tag says what decides whether it can be reused (see _tag), so entries are
@@ -376,181 +387,39 @@ def case_records(
     repo: Repository,
     today: dt.date,
     derive: Derivation[R],
-    *,
-    use_cache: bool = True,
-    jobs: int | None = None,
     skipped: list[str] | None = None,
+    *,
+    use_cache: bool | None = None,
+    jobs: int | None = None,
 ) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
     """(relative path, record, date span) of every valid case, in path order: ``derive``
-    applied to each valid case, in worker processes, from the cache where it holds. Workers
-    send back records only, never parsed cases. Invalid case files are left out and, when
-    ``skipped`` is given, listed in it."""
-    for item in _run(repo, _case_files(repo), today, jobs=jobs, derive=derive, use_cache=use_cache, whole=True):
+    applied to each valid case, in worker processes, from the cache where it holds (unless
+    ``use_cache`` or the repository says otherwise). Workers send back records only, never
+    parsed cases. Invalid case files are left out and, when ``skipped`` is given, listed in it."""
+    cached = repo.use_cache if use_cache is None else use_cache
+    for item in _run(repo, _case_files(repo), today, jobs=jobs, derive=derive, use_cache=cached, whole=True):
         if not item.verdict.problems and item.record is not None:
             yield item.file, item.record, item.span
         elif item.verdict.problems and skipped is not None:
             skipped.append(item.file)
 
 
-def left_out_or_refuse(skipped: Sequence[str], skip_invalid: bool, what: str) -> int:
-    """How many invalid case files a result leaves out, when ``skip_invalid`` allows it;
-    otherwise InvalidCasesError naming them: published totals never silently miss a case."""
-    if skipped and not skip_invalid:
-        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
-        n = len(skipped)
-        raise InvalidCasesError(
-            f"{n} case file{'s' if n != 1 else ''} {'do' if n != 1 else 'does'} not pass validation, so {what} would leave "
-            f"{'them' if n != 1 else 'it'} out: {shown}. Fix {'them' if n != 1 else 'it'} (run `complaints validate`), "
-            "or give --skip-invalid to go on without and record how many were left out"
-        )
-    return len(skipped)
+def read_case(repo: Repository, case_id: str, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
+    """(relative path, mapping) of case ``case_id``, which must be valid (CaseError naming
+    its first problem otherwise)."""
+    path = repo.find_case(case_id)
+    rel = repo.relative(path)
+    result = check_case_bytes(path.read_bytes(), rel, repo.policy, today, keep=True)
+    if result.case is None:  # kept only for a valid case
+        first = result.problems[0]
+        where = f":{first.line}" if first.line else ""
+        raise CaseError(f"{rel}{where}: {first.field}: {first.message} (run `complaints validate {rel}`)")
+    return rel, result.case
 
 
-def skipped_warning(skipped: list[str]) -> str:
-    """The warning that goes with a repository-wide result that left invalid files out."""
-    shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-    n = len(skipped)
-    return f"{n} case file{'s' if n != 1 else ''} left out because {'they do' if n != 1 else 'it does'} not pass validation (run `complaints validate`): {shown}"
-
-
-def _select(repo: Repository, paths: Iterable[Path]) -> list[str]:
-    selected: set[str] = set()
-    for path in paths:
-        path = path if path.is_absolute() else Path.cwd() / path
-        if not path.exists():
-            raise CaseError(f"{path}: no such file or folder")
-        rel = repo.relative(path)
-        if rel.startswith("..") or Path(rel).is_absolute():
-            raise CaseError(f"{path}: outside the repository {repo.root}")
-        if path.is_dir():
-            selected.update(f for f in repo.case_files() if f == rel or f.startswith(rel.rstrip("/") + "/") or rel == ".")
-        else:
-            selected.add(rel)
-    return sorted(selected)
-
-
-def validate(
-    repo: Repository,
-    today: dt.date | None,
-    *,
-    paths: Sequence[Path] = (),
-    changed_since: str | None = None,
-    jobs: int | None = None,
-    use_cache: bool = True,
-) -> ValidationReport:
-    """Check the whole repository, the given paths, or the case files changed since a git ref;
-    the repository-wide rules are always applied. ``use_cache``: answer unchanged files from
-    the cache (and update it); the report is the same either way."""
-    notes: list[str] = []
-    whole = not paths and changed_since is None
-    if changed_since is not None:
-        files = repo.changed_files(changed_since)
-        configuration = repo.changed_configuration(changed_since)
-        if configuration:
-            # A renamed department or a tighter schema can break a case nobody touched.
-            files, whole = repo.case_files(), True
-            notes.append(f"{', '.join(configuration)} changed since {changed_since}: every case file checked")
-    elif paths:
-        files = _select(repo, paths)
-    else:
-        files = repo.case_files()
-
-    def run() -> ValidationReport:
-        report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
-        report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
-        return report
-
-    # The configuration files are checked afresh every time (a few small files; recipients.txt
-    # is not part of the cache's key).
-    config_problems = configuration_problems(repo)
-    if not (whole and use_cache):
-        report = run()
-        report.repository_problems = config_problems + report.repository_problems
-        return report
-    # An unchanged archive checked again on the same day gets the stored report, kept compact
-    # (the files in order, their ids, and only the results that have problems) so that
-    # reading it costs little next to listing the files.
-    from complaints.adapters.cache import memoized
-
-    def compact() -> tuple[Any, ...]:
-        report = run()
-        bad = tuple(f for f in report.files if f.problems)
-        return ("report", tuple(f.file for f in report.files), tuple(f.case_id for f in report.files), bad,
-                tuple(report.repository_problems))
-
-    purpose = f"validate-report\x00{today}\x00{inputs_digest(repo, files)}"
-    stored = memoized(repo.root, "validate-report", purpose, tuple, compact)
-    try:
-        _, names, ids, bad, repository = stored
-        problems = {f.file: f.problems for f in bad}
-        report = ValidationReport(
-            files=[FileResult(name, case_id, list(problems.get(name, ()))) for name, case_id in zip(names, ids, strict=True)],
-            repository_problems=config_problems + list(repository),
-            notes=notes,
-        )
-    except (TypeError, ValueError, AttributeError):
-        report = run()
-        report.repository_problems = config_problems + report.repository_problems
-    return report
-
-
-_CONFIG_MESSAGE = re.compile(r"(?P<file>[^:\s]+?)(?::(?P<line>[0-9]+))?(?:::(?P<field>\S+?))?: (?P<message>.*)", re.S)
-
-
-def configuration_problems(repo: Repository) -> list[Problem]:
-    """The repository-wide files every run reads besides policy.yml (which opening the
-    repository already checked): calendar.yml and recipients.txt. A private key pasted into
-    recipients.txt is reported by line, never echoed."""
-    from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
-    from complaints.core.calendar import CALENDAR_FILE, WorkCalendar
-
-    problems: list[Problem] = []
-    checks: list[tuple[str, Callable[[], object]]] = [
-        (CALENDAR_FILE, lambda: WorkCalendar.load(repo.root)),
-        (RECIPIENTS_FILE, lambda: load_recipients(repo.root)),
-    ]
-    for file, check in checks:
-        if file == RECIPIENTS_FILE and not (repo.root / file).exists():
-            continue  # only `new` with contact details needs it, and says so
-        try:
-            check()
-        except ConfigError as exc:
-            match = _CONFIG_MESSAGE.fullmatch(str(exc))
-            if match and match.group("file").endswith(file):
-                line = int(match.group("line")) if match.group("line") else None
-                field = match.group("field")
-                message = match.group("message") if not field else f"{field}: {match.group('message')}"
-                problems.append(Problem(file, (), message, line))
-            else:
-                problems.append(Problem(file, (), str(exc)))
-    return problems
-
-
-def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> list[Problem]:
-    """Two files with one id. For a whole-repository run the ids read from the files are
-    compared; otherwise each checked id is compared with every case file's name (a case's
-    file name must equal its id, so that finds the same clashes without reading them all)."""
-    by_id: dict[str, list[str]] = defaultdict(list)
-    for result in results:
-        if result.case_id:
-            by_id[result.case_id].append(result.file)
-    if not whole:
-        checked = {r.file for r in results}
-        for file in repo.case_files():
-            stem = file.rsplit("/", 1)[-1].removesuffix(".yml")
-            if stem in by_id and file not in checked:
-                by_id[stem].append(file)
-    problems = []
-    for case_id, files in sorted(by_id.items()):
-        if len(files) > 1:
-            for file in sorted(files):
-                others = ", ".join(f for f in sorted(files) if f != file)
-                problems.append(Problem(file, ("id",), f"duplicate id {case_id}: also used by {others}"))
-    return problems
-
-
-def iter_cases(repo: Repository, today: dt.date | None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(relative path, mapping) of every valid case, in path order."""
+def iter_valid_cases(repo: Repository, today: dt.date | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(relative path, mapping) of every case file that passes validation, in path order.
+    Invalid files are skipped: `complaints validate` is where they are reported."""
     for result in check_files(repo, _case_files(repo), today, keep=True):
         if result.ok and result.case is not None:
             yield result.file, result.case

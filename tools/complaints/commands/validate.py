@@ -1,0 +1,174 @@
+"""`complaints validate`: every case file checked (the whole repository, some paths, or the
+files changed since a git revision), the configuration files every case is read with, and the
+rules that span the repository (ids unique, files only where they belong). The checking itself
+is the scan engine's (engine/scan.py); this module chooses the files and adds the rest.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from complaints.adapters.cache import memoized
+from complaints.adapters.repository import Repository
+from complaints.checker.result import FileResult, Problem, ValidationReport
+from complaints.core.calendar import CALENDAR_FILE, WorkCalendar
+from complaints.engine.scan import check_files, inputs_digest
+from complaints.errors import CaseError, ConfigError, InvalidCasesError
+
+
+def left_out_or_refuse(skipped: Sequence[str], skip_invalid: bool, what: str) -> int:
+    """How many invalid case files a result leaves out, when ``skip_invalid`` allows it;
+    otherwise InvalidCasesError naming them: published totals never silently miss a case."""
+    if skipped and not skip_invalid:
+        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        n = len(skipped)
+        raise InvalidCasesError(
+            f"{n} case file{'s' if n != 1 else ''} {'do' if n != 1 else 'does'} not pass validation, so {what} would leave "
+            f"{'them' if n != 1 else 'it'} out: {shown}. Fix {'them' if n != 1 else 'it'} (run `complaints validate`), "
+            "or give --skip-invalid to go on without and record how many were left out"
+        )
+    return len(skipped)
+
+
+def skipped_warning(skipped: list[str]) -> str:
+    """The warning that goes with a repository-wide result that left invalid files out."""
+    shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    n = len(skipped)
+    return f"{n} case file{'s' if n != 1 else ''} left out because {'they do' if n != 1 else 'it does'} not pass validation (run `complaints validate`): {shown}"
+
+
+def _select(repo: Repository, paths: Iterable[Path]) -> list[str]:
+    selected: set[str] = set()
+    for path in paths:
+        path = path if path.is_absolute() else Path.cwd() / path
+        if not path.exists():
+            raise CaseError(f"{path}: no such file or folder")
+        rel = repo.relative(path)
+        if rel.startswith("..") or Path(rel).is_absolute():
+            raise CaseError(f"{path}: outside the repository {repo.root}")
+        if path.is_dir():
+            selected.update(f for f in repo.case_files() if f == rel or f.startswith(rel.rstrip("/") + "/") or rel == ".")
+        else:
+            selected.add(rel)
+    return sorted(selected)
+
+
+def validate(
+    repo: Repository,
+    today: dt.date | None,
+    *,
+    paths: Sequence[Path] = (),
+    changed_since: str | None = None,
+    jobs: int | None = None,
+    use_cache: bool = True,
+) -> ValidationReport:
+    """Check the whole repository, the given paths, or the case files changed since a git ref;
+    the repository-wide rules are always applied. ``use_cache``: answer unchanged files from
+    the cache (and update it); the report is the same either way."""
+    notes: list[str] = []
+    whole = not paths and changed_since is None
+    if changed_since is not None:
+        files = repo.changed_files(changed_since)
+        configuration = repo.changed_configuration(changed_since)
+        if configuration:
+            # A renamed department or a tighter schema can break a case nobody touched.
+            files, whole = repo.case_files(), True
+            notes.append(f"{', '.join(configuration)} changed since {changed_since}: every case file checked")
+    elif paths:
+        files = _select(repo, paths)
+    else:
+        files = repo.case_files()
+
+    def run() -> ValidationReport:
+        report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
+        report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
+        return report
+
+    # The configuration files are checked afresh every time (a few small files; recipients.txt
+    # is not part of the cache's key).
+    config_problems = configuration_problems(repo)
+    if not (whole and use_cache):
+        report = run()
+        report.repository_problems = config_problems + report.repository_problems
+        return report
+    # An unchanged archive checked again on the same day gets the stored report, kept compact
+    # (the files in order, their ids, and only the results that have problems) so that
+    # reading it costs little next to listing the files.
+    def compact() -> tuple[Any, ...]:
+        report = run()
+        bad = tuple(f for f in report.files if f.problems)
+        return ("report", tuple(f.file for f in report.files), tuple(f.case_id for f in report.files), bad,
+                tuple(report.repository_problems))
+
+    purpose = f"validate-report\x00{today}\x00{inputs_digest(repo, files)}"
+    stored = memoized(repo.root, "validate-report", purpose, tuple, compact, records=(FileResult, Problem))
+    try:
+        _, names, ids, bad, repository = stored
+        problems = {f.file: f.problems for f in bad}
+        report = ValidationReport(
+            files=[FileResult(name, case_id, list(problems.get(name, ()))) for name, case_id in zip(names, ids, strict=True)],
+            repository_problems=config_problems + list(repository),
+            notes=notes,
+        )
+    except (TypeError, ValueError, AttributeError):
+        report = run()
+        report.repository_problems = config_problems + report.repository_problems
+    return report
+
+
+_CONFIG_MESSAGE = re.compile(r"(?P<file>[^:\s]+?)(?::(?P<line>[0-9]+))?(?:::(?P<field>\S+?))?: (?P<message>.*)", re.S)
+
+
+def configuration_problems(repo: Repository) -> list[Problem]:
+    """The repository-wide files every run reads besides policy.yml (which opening the
+    repository already checked): calendar.yml and recipients.txt. A private key pasted into
+    recipients.txt is reported by line, never echoed."""
+    # Imported here: it loads the native age binding, which most runs never need.
+    from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
+
+    problems: list[Problem] = []
+    checks: list[tuple[str, Callable[[], object]]] = [
+        (CALENDAR_FILE, lambda: WorkCalendar.load(repo.root)),
+        (RECIPIENTS_FILE, lambda: load_recipients(repo.root)),
+    ]
+    for file, check in checks:
+        if file == RECIPIENTS_FILE and not (repo.root / file).exists():
+            continue  # only `new` with contact details needs it, and says so
+        try:
+            check()
+        except ConfigError as exc:
+            match = _CONFIG_MESSAGE.fullmatch(str(exc))
+            if match and match.group("file").endswith(file):
+                line = int(match.group("line")) if match.group("line") else None
+                field = match.group("field")
+                message = match.group("message") if not field else f"{field}: {match.group('message')}"
+                problems.append(Problem(file, (), message, line))
+            else:
+                problems.append(Problem(file, (), str(exc)))
+    return problems
+
+
+def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> list[Problem]:
+    """Two files with one id. For a whole-repository run the ids read from the files are
+    compared; otherwise each checked id is compared with every case file's name (a case's
+    file name must equal its id, so that finds the same clashes without reading them all)."""
+    by_id: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        if result.case_id:
+            by_id[result.case_id].append(result.file)
+    if not whole:
+        checked = {r.file for r in results}
+        for file in repo.case_files():
+            stem = file.rsplit("/", 1)[-1].removesuffix(".yml")
+            if stem in by_id and file not in checked:
+                by_id[stem].append(file)
+    problems = []
+    for case_id, files in sorted(by_id.items()):
+        if len(files) > 1:
+            for file in sorted(files):
+                others = ", ".join(f for f in sorted(files) if f != file)
+                problems.append(Problem(file, ("id",), f"duplicate id {case_id}: also used by {others}"))
+    return problems

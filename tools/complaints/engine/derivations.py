@@ -1,0 +1,92 @@
+"""The per-case derivations the scan runs beside each check, in its worker processes, and caches
+with the verdicts (see engine/scan.py): the stage deadlines `overdue` and `notify` need, the
+facts the statistics count.
+
+A derivation is a picklable callable ``(path, case, today) -> (record, settled, span)`` with
+a ``key`` (its cache file's name, then its options) and ``records``, the classes its records
+are made of: the scan registers them with the cache's codec, which stores no other class.
+A new derivation is one class here (or beside the command that alone uses it) and its test;
+the records of a whole result a command keeps (adapters/cache.memoized) are passed with it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable, Sequence
+
+from complaints.core.calendar import WorkCalendar
+from complaints.core.deadlines import case_as_of, case_deadlines_of
+from complaints.core.policy import Policy
+from complaints.core.stages import StageDeadline
+from complaints.core.stats import CaseFacts, StageFact, case_facts
+
+
+def span_of(stages: Sequence[StageDeadline], today: dt.date) -> tuple[int, int] | None:
+    """The dates a case's deadline computation looked at (as ordinals): first start to the
+    last due or completion date, and today while a stage is open."""
+    if not stages:
+        return None
+    first = min(s.started for s in stages)
+    last = max(max(s.due, s.completed or s.due) for s in stages)
+    if any(s.completed is None for s in stages):
+        last = max(last, today)
+    return first.toordinal(), last.toordinal()
+
+
+def touch_calendar(calendar: WorkCalendar, spans: Iterable[tuple[int, int] | None]) -> None:
+    """Make ``calendar`` look at the dates the records' computations looked at, so that the
+    years it had to guess (its warnings), or the year it refuses, are the same whether the
+    records were computed here, in a worker or in an earlier run."""
+    first = last = None
+    for span in spans:
+        if span is not None:
+            first = span[0] if first is None else min(first, span[0])
+            last = span[1] if last is None else max(last, span[1])
+    if first is not None and last is not None:
+        calendar.working_days_between(dt.date.fromordinal(first), dt.date.fromordinal(last))
+
+
+@dataclass(frozen=True)
+class StageRecords:
+    """Every started stage of a case (`overdue`, `notify`); settled once all are completed."""
+
+    policy: Policy
+    calendar: WorkCalendar
+    warn_days: int | None = None
+    # Looking back: each case as it stood on this day (the files are validated on `today`).
+    as_of: dt.date | None = None
+
+    records: ClassVar[tuple[type, ...]] = (StageDeadline,)
+
+    @property
+    def key(self) -> str:
+        return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}:as_of={self.as_of}"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[StageDeadline, ...], bool, tuple[int, int] | None]:
+        if self.as_of is not None:
+            then = case_as_of(case, self.as_of)
+            if then is None:
+                return (), True, None
+            stages = tuple(case_deadlines_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days))
+            return stages, all(s.completed is not None for s in stages), span_of(stages, self.as_of)
+        stages = tuple(case_deadlines_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
+        return stages, all(s.completed is not None for s in stages), span_of(stages, today)
+
+
+@dataclass(frozen=True)
+class FactRecords:
+    """What the statistics count of a case (`stats`); settled once all stages are completed."""
+
+    policy: Policy
+    calendar: WorkCalendar
+
+    records: ClassVar[tuple[type, ...]] = (CaseFacts, StageFact)
+
+    @property
+    def key(self) -> str:
+        return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseFacts, bool, tuple[int, int] | None]:
+        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
+        facts = case_facts(case, stages, self.calendar, today)
+        return facts, all(s.completed is not None for s in stages), span_of(stages, today)
