@@ -59,7 +59,7 @@ def _weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
 
 class Generator:
     def __init__(self, root: Path, seed: int, today: dt.date, encrypt: bool = True, real_receipts: bool = False) -> None:
-        from complaints.core.policy import load_policy
+        from complaints.adapters.config import load_policy
 
         self.rng = random.Random(seed)
         self.today = today

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.errors import CaseError
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.adapters.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
 
 from conftest import copy_repo

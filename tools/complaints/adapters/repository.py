@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
 from complaints.errors import CaseError, ConfigError, UsageMistake
-from complaints.core.policy import POLICY_FILE, Policy, load_policy
+from complaints.adapters.config import load_policy
+from complaints.core.policy import POLICY_FILE, Policy
 
 if TYPE_CHECKING:
     from complaints.engine.scan import Derivation

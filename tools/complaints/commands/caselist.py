@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from complaints.core.deadlines import CaseDeadlines, case_deadlines_of, explain_case, time_limits
+from complaints.core.deadlines import CaseDeadlines, case_deadlines_of, explain_case
 from complaints.core.lifecycle import derive_state, holding
 from complaints.core.stages import DONE_LATE, DUE_SOON, OPEN, OVERDUE, StageDeadline
 from complaints.core.vocabulary import STATE_LABELS, event_field_vocabulary, label_of
-from complaints.core.calendar import WorkCalendar
+from complaints.adapters.config import load_calendar
 
 # Most urgent first: what `list` shows as a case's next due stage and `overdue` sorts by.
 _URGENCY = {OVERDUE: 0, DUE_SOON: 1, OPEN: 2}
@@ -135,7 +135,7 @@ class RowRecords:
 def list_cases(repo: Any, today: dt.date, keep: CaseFilter, *, accept_unconfirmed: bool = False) -> CaseListing:
     """Every valid case that ``keep`` keeps, newest first (invalid files are left to
     `complaints validate`, and named in a warning)."""
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
+    calendar = load_calendar(repo.root, accept_unconfirmed=accept_unconfirmed)
     rows: list[CaseRow] = []
     total = 0
     warnings: list[str] = []
@@ -255,7 +255,7 @@ class CaseView:
 
 def show_case(repo: Any, case_id: str, today: dt.date, *, accept_unconfirmed: bool = False) -> CaseView:
     path, case = repo.read_case(case_id, today)
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
+    calendar = load_calendar(repo.root, accept_unconfirmed=accept_unconfirmed)
     explained = explain_case(case, path, repo.policy, calendar, today)
     row = case_row(case, path, [s.deadline for s in explained.stages])
     return CaseView(row, case, explained, repo.policy.raw, tuple(calendar.warnings))
@@ -398,4 +398,4 @@ def worst_first(stages_of: Sequence[Sequence[StageDeadline]]) -> list[int]:
 
 
 def stage_keys(policy: Any) -> tuple[str, ...]:
-    return tuple(rule.key for rule in time_limits(policy).stages)
+    return tuple(rule.key for rule in policy.time_limits.stages)

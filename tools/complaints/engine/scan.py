@@ -502,11 +502,11 @@ def configuration_problems(repo: Repository) -> list[Problem]:
     repository already checked): calendar.yml and recipients.txt. A private key pasted into
     recipients.txt is reported by line, never echoed."""
     from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
-    from complaints.core.calendar import CALENDAR_FILE, WorkCalendar
+    from complaints.adapters.config import CALENDAR_FILE, load_calendar
 
     problems: list[Problem] = []
     checks: list[tuple[str, Callable[[], object]]] = [
-        (CALENDAR_FILE, lambda: WorkCalendar.load(repo.root)),
+        (CALENDAR_FILE, lambda: load_calendar(repo.root)),
         (RECIPIENTS_FILE, lambda: load_recipients(repo.root)),
     ]
     for file, check in checks:

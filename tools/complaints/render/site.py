@@ -29,7 +29,8 @@ from typing import Any, Callable, Mapping, Sequence
 from complaints.render import charts
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.pii import check_publishable, check_text_publishable
-from complaints.core.policy import Policy, load_policy
+from complaints.adapters.config import load_policy
+from complaints.core.policy import Policy
 
 CONFIG_FILE = "mkdocs.yml"
 DOCS_DIR = "site"
