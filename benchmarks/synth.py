@@ -204,11 +204,11 @@ class Generator:
             out.append("  contact: |")
             out += ["    " + line for line in armored.strip().splitlines()]
         if self.real_receipts:
-            from complaints.core.receipt import ReceiptSettings, format_code, receipt_hash
+            from complaints.core.receipt import format_code, receipt_hash
 
             code = format_code("".join(rng.choice(CROCKFORD) for _ in range(16)))
             self.receipt_codes[case_id] = code
-            out.append(f"  receipt_hash: {receipt_hash(code, ReceiptSettings.from_policy(self.policy.raw))}")
+            out.append(f"  receipt_hash: {receipt_hash(code, self.policy.receipt)}")
         else:
             out.append("  receipt_hash: pbkdf2-sha256$600000$" + "".join(rng.choice("0123456789abcdef") for _ in range(64)))
         out += [

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
-from zoneinfo import ZoneInfo
 
 from complaints.errors import ConfigError
 from complaints.core.limits import TimeLimits, parse_time_limits
@@ -189,10 +188,6 @@ class Policy:
         }
         for name, value in typed.items():
             object.__setattr__(self, name, value)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
     @property
     def receipt(self) -> ReceiptSettings:
