@@ -122,7 +122,7 @@ def load_calendar(root: Path | None, accept_unconfirmed: bool = False) -> WorkCa
     special = _official_days()
     confirmed = _official_confirmed()
     if root is not None and (root / CALENDAR_FILE).is_file():
-        overrides = load_overrides(root / CALENDAR_FILE)
+        overrides = _load_overrides(root / CALENDAR_FILE)
         special.update(overrides.days)
         confirmed |= overrides.complete_years
     return WorkCalendar(special, confirmed, accept_unconfirmed=accept_unconfirmed, source=_source())
@@ -180,7 +180,7 @@ def _source() -> HolidaySource:
 # ---- calendar.yml -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Overrides:
+class _Overrides:
     days: dict[dt.date, SpecialDay]
     complete_years: set[int]
 
@@ -225,7 +225,7 @@ def _expand(entry: Mapping[str, Any], where: JsonPath, located: _Located) -> lis
     return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
-def load_overrides(path: Path) -> Overrides:
+def _load_overrides(path: Path) -> _Overrides:
     """Read and check calendar.yml. Raises ConfigError naming the file, the line and column,
     and the field of every problem the schema finds (or of the first rule it breaks)."""
     file = path.name
@@ -271,4 +271,4 @@ def load_overrides(path: Path) -> Overrides:
         for day in _expand(entry, ("closures", c_index), located):
             # A closure wins over the official schedule: the office is shut that day.
             days[day] = SpecialDay(day, CLOSURE, str(entry["name"]), OVERRIDE_SOURCE, False)
-    return Overrides(days, complete)
+    return _Overrides(days, complete)

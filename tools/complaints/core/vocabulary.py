@@ -3,7 +3,9 @@ language (`审批服务科`, `Permits and Approvals`) names the same thing, list
 by `,`, `，` or `、`, and every refusal lists the valid choices with their labels.
 
 Used by `complaints new`, `complaints event` and `complaints list` before anything is read or
-written, so an unknown word is a usage error (exit 2) in every command alike.
+written, so an unknown word is a usage error (exit 2) in every command alike. The one label
+lookup every report and page shares is here too (:func:`label`, :meth:`Term.name`); the typed
+policy builds its vocabularies with :func:`terms` once, when it is loaded.
 """
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from typing import Any, Mapping
 
 from complaints.errors import UsageMistake
 
-# `complaints event KIND`: the word typed -> the timeline kind written to the file. The kind
-# itself (`accepted`, `not_accepted`) is accepted too: it is what the case files show.
 LIST_SEPARATORS = re.compile(r"[,，、;；]")
 # What a report shows for no key (no department or handler yet).
 NONE_LABEL = "-"
