@@ -1,7 +1,9 @@
 """The deadline engine: every stage of a case, its clock, its due date and its state.
 
-The rules come from the policy's ``time_limits`` (see policy.yml and the README section
-"Time limits and deadlines"); the days come from a :class:`WorkCalendar`.
+The rules come from the policy's ``time_limits``, typed once as :class:`~complaints.core.limits.TimeLimits`
+(see policy.yml and the README section "Time limits and deadlines"); the days come from a
+:class:`WorkCalendar`. This module computes one case at a time from plain mappings; the
+repository-wide runs (every case through the cached scan) are in commands/deadlines.py.
 
 Conventions, the same for every stage:
 
