@@ -74,10 +74,9 @@ class Generator:
             from complaints.adapters.crypto import load_recipients
 
             self.recipients = load_recipients(root)
-        raw = self.policy.raw
         self.handlers_by_dept: dict[str, list[str]] = {}
-        for hid, h in raw["handlers"].items():
-            for d in h["departments"]:
+        for hid, h in self.policy.people.items():
+            for d in h.departments:
                 self.handlers_by_dept.setdefault(d, []).append(hid)
         self.approvers = sorted(self.policy.approvers)
 

@@ -145,6 +145,22 @@ def _settings_or_error(parse: Callable[[Mapping[str, Any]], T], raw: Mapping[str
 # ---- the policy ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Handler:
+    """One person of the policy's ``handlers`` (their label is in the ``handlers`` vocabulary)."""
+
+    key: str
+    departments: tuple[str, ...]
+    github: str | None  # the GitHub login `notify` assigns issues to
+    approver: bool  # may approve extensions
+
+
+@dataclass(frozen=True)
+class Committee:
+    chair: str  # a handler key; the chair may always approve extensions
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Policy:
     """A checked policy, typed when it is built (``dataclasses.replace(policy, raw=...)``
     types the new mapping again).
@@ -159,6 +175,8 @@ class Policy:
     id_prefix: str = field(init=False)
     vocab: Mapping[str, frozenset[str]] = field(init=False)
     handlers: frozenset[str] = field(init=False)
+    people: Mapping[str, Handler] = field(init=False)  # the handlers, typed, in the policy's order
+    committee: Committee = field(init=False)
     approvers: frozenset[str] = field(init=False)
     stages: frozenset[str] = field(init=False)
     time_limits: TimeLimits = field(init=False)
@@ -170,14 +188,20 @@ class Policy:
     def __post_init__(self) -> None:
         raw = self.raw
         org = raw["organisation"]
-        handlers = raw["handlers"]
+        people = {
+            str(key): Handler(str(key), tuple(entry["departments"]), entry.get("github"), entry.get("approver") is True)
+            for key, entry in raw["handlers"].items()
+        }
+        committee = Committee(raw["committee"]["chair"], tuple(raw["committee"]["members"]))
         limits = parse_time_limits(raw.get("time_limits"))
         typed: dict[str, Any] = {
             "timezone": org["timezone"],
             "id_prefix": org["id_prefix"],
             "vocab": {name: frozenset(raw[name]) for name in VOCABULARIES},
-            "handlers": frozenset(handlers),
-            "approvers": frozenset(k for k, v in handlers.items() if v.get("approver")) | {raw["committee"]["chair"]},
+            "handlers": frozenset(people),
+            "people": people,
+            "committee": committee,
+            "approvers": frozenset(k for k, h in people.items() if h.approver) | {committee.chair},
             "stages": frozenset(rule.key for rule in limits.stages),
             "time_limits": limits,
             "vocabularies": {
