@@ -46,6 +46,14 @@ def test_one_label_lookup(policy: Policy) -> None:
     assert policy.label(HANDLERS, None) == "-"
 
 
+def test_handlers_are_typed(policy: Policy) -> None:
+    for key, entry in policy.raw["handlers"].items():
+        person = policy.people[key]
+        assert person.departments == tuple(entry["departments"]) and person.github == entry.get("github")
+        assert (key in policy.approvers) == (person.approver or key == policy.committee.chair)
+    assert policy.committee.members == tuple(policy.raw["committee"]["members"])
+
+
 def test_replacing_the_mapping_types_it_again(policy: Policy) -> None:
     raw = copy.deepcopy(dict(policy.raw))
     raw["time_limits"]["roll_forward"] = False

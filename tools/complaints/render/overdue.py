@@ -15,6 +15,8 @@ from complaints.core.vocabulary import NONE_LABEL
 from complaints.adapters.csvfile import csv_text
 from complaints.commands.overdue import OverdueReport
 
+# ---- the overdue listing ---------------------------------------------------------------------
+
 CSV_COLUMNS = (
     "department",
     "handler",
