@@ -59,7 +59,7 @@ def _weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
 
 class Generator:
     def __init__(self, root: Path, seed: int, today: dt.date, encrypt: bool = True, real_receipts: bool = False) -> None:
-        from complaints.core.policy import load_policy
+        from complaints.adapters.config import load_policy
 
         self.rng = random.Random(seed)
         self.today = today
@@ -74,10 +74,9 @@ class Generator:
             from complaints.adapters.crypto import load_recipients
 
             self.recipients = load_recipients(root)
-        raw = self.policy.raw
         self.handlers_by_dept: dict[str, list[str]] = {}
-        for hid, h in raw["handlers"].items():
-            for d in h["departments"]:
+        for hid, h in self.policy.people.items():
+            for d in h.departments:
                 self.handlers_by_dept.setdefault(d, []).append(hid)
         self.approvers = sorted(self.policy.approvers)
 
@@ -204,11 +203,11 @@ class Generator:
             out.append("  contact: |")
             out += ["    " + line for line in armored.strip().splitlines()]
         if self.real_receipts:
-            from complaints.core.receipt import ReceiptSettings, format_code, receipt_hash
+            from complaints.core.receipt import format_code, receipt_hash
 
             code = format_code("".join(rng.choice(CROCKFORD) for _ in range(16)))
             self.receipt_codes[case_id] = code
-            out.append(f"  receipt_hash: {receipt_hash(code, ReceiptSettings.from_policy(self.policy.raw))}")
+            out.append(f"  receipt_hash: {receipt_hash(code, self.policy.receipt)}")
         else:
             out.append("  receipt_hash: pbkdf2-sha256$600000$" + "".join(rng.choice("0123456789abcdef") for _ in range(64)))
         out += [

@@ -11,7 +11,7 @@ from pyrage import x25519
 
 from complaints.adapters.agefile import HEADER_BASE64, armour_problem
 from complaints.checker.casefile import check_case_bytes
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.adapters.schemas import load_schema
 from complaints.adapters.yamlload import load_yaml
 

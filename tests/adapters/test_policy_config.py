@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.errors import ConfigError
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 
 from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

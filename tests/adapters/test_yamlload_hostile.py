@@ -18,7 +18,7 @@ import pytest
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.errors import CaseError
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.adapters.yamlload import MAX_BYTES, MAX_DEPTH, YamlError, load_yaml
 
 from conftest import ROOT, TEST_DATA, cli_invoke, copy_repo

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.errors import ComplaintsError
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.checker.result import FileResult
 from complaints.adapters.schemas import load_schema
 from complaints.adapters.yamlload import YamlError, load_yaml

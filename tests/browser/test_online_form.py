@@ -178,7 +178,7 @@ def test_ciphertext_is_age_to_our_key_and_holds_no_plaintext(submitted: dict[str
 
 
 def _salt(root: Path) -> str:
-    from complaints.core.policy import load_policy
+    from complaints.adapters.config import load_policy
 
     return str(load_policy(root).raw["receipt"]["salt"])
 

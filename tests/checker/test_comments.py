@@ -6,7 +6,7 @@ import datetime as dt
 
 from complaints.checker.casefile import check_case_bytes
 from complaints.checker.comments import comment_findings
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.adapters.yamlload import compose_yaml
 
 from conftest import TEMPLATE

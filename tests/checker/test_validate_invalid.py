@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.render.validation import problem_line
 
 from conftest import ROOT, TEST_DATA, copy_repo

@@ -14,7 +14,7 @@ from complaints.cli import cli
 from complaints.adapters.crypto import load_identities, parse_recipients
 from complaints.errors import ConfigError, UsageMistake
 from complaints.commands.keygen import make_key
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.adapters.repository import Repository
 from complaints.render.site import published_url
 from complaints.commands.validate import validate

@@ -12,7 +12,8 @@ import pytest
 from click.testing import Result
 
 from complaints.cli import cli
-from complaints.core.deadlines import repository_deadlines, stage_key
+from complaints.commands.deadlines import repository_deadlines
+from complaints.core.deadlines import stage_key
 from complaints.core.stages import DUE_SOON, OVERDUE
 from complaints.adapters.repository import Repository
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from complaints.cli import cli
-from complaints.core.deadlines import repository_deadlines
+from complaints.commands.deadlines import repository_deadlines
 from complaints.adapters.repository import Repository
 from githubstub import READ_TOKEN, REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
 from githubstub.factories import TEMPLATE, Sleeps

@@ -19,7 +19,7 @@ from complaints.commands import intake
 
 from complaints.core import receipt
 from complaints.cli import cli
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
 from conftest import cli_invoke, copy_repo

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from complaints.cli import cli
 from complaints.commands.forms import ISSUE_FORM, PULL_REQUEST_TEMPLATE, generated_forms, issue_form, pull_request_template
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 
 from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

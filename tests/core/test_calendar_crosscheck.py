@@ -23,7 +23,8 @@ import datetime as dt
 import holidays
 import pytest
 
-from complaints.core.calendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
+from complaints.adapters.config import official_calendar
+from complaints.core.calendar import HOLIDAY, MAKEUP_WORKDAY
 
 YEARS = range(2020, 2027)
 
@@ -42,7 +43,7 @@ def every_day() -> list[dt.date]:
 
 
 def test_working_days_agree_day_by_day(other: holidays.HolidayBase) -> None:
-    cal = WorkCalendar.official()
+    cal = official_calendar()
     disagreements = {
         day: (cal.is_working_day(day), other.is_working_day(day))
         for day in every_day()
@@ -52,7 +53,7 @@ def test_working_days_agree_day_by_day(other: holidays.HolidayBase) -> None:
 
 
 def test_make_up_working_days_agree_both_ways(other: holidays.HolidayBase) -> None:
-    cal = WorkCalendar.official()
+    cal = official_calendar()
     ours = {
         d.date
         for d in cal.special_days(dt.date(YEARS[0] - 1, 12, 31), dt.date(YEARS[-1], 12, 31))
@@ -65,7 +66,7 @@ def test_make_up_working_days_agree_both_ways(other: holidays.HolidayBase) -> No
 
 
 def test_weekday_holidays_agree_both_ways(other: holidays.HolidayBase) -> None:
-    cal = WorkCalendar.official()
+    cal = official_calendar()
     ours = {
         d.date
         for d in cal.special_days(dt.date(YEARS[0] - 1, 12, 31), dt.date(YEARS[-1], 12, 31))

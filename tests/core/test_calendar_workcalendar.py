@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaints.errors import CalendarError, ConfigError
-from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, PROVISIONAL_SOURCE, WorkCalendar, statutory_holidays
+from complaints.adapters.config import load_calendar, official_calendar, statutory_holidays
+from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, PROVISIONAL_SOURCE, WorkCalendar
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 from conftest import TEMPLATE as PROJECT
@@ -22,7 +23,7 @@ D = dt.date
 
 @pytest.fixture(scope="module")
 def cal() -> WorkCalendar:
-    return WorkCalendar.official()
+    return official_calendar()
 
 
 def naive_add(start: dt.date, n: int) -> dt.date:
@@ -128,7 +129,7 @@ def test_300_working_days_equals_naive_walk(cal: WorkCalendar) -> None:
     n=st.integers(min_value=0, max_value=400),
 )
 def test_add_and_count_agree_with_naive_walk(start: dt.date, n: int) -> None:
-    cal = WorkCalendar.official()
+    cal = official_calendar()
     due = cal.add_working_days(start, n)
     assert due == naive_add(start, n)
     assert cal.working_days_between(start, due) == n
@@ -143,7 +144,7 @@ class CountingList(list[int]):
 
 
 def test_cost_does_not_grow_with_the_limit() -> None:
-    cal = WorkCalendar.official()
+    cal = official_calendar()
     cal.add_working_days(D(2020, 1, 1), 1500)  # build 2020-2026 once
     cal._days = CountingList(cal._days)  # type: ignore[assignment]
     size = len(cal._days)
@@ -178,7 +179,7 @@ def test_unconfirmed_year_is_an_error_naming_it(cal: WorkCalendar) -> None:
 
 
 def test_accept_unconfirmed_computes_a_provisional_year_with_a_warning() -> None:
-    cal = WorkCalendar.official(accept_unconfirmed=True)
+    cal = official_calendar(accept_unconfirmed=True)
     # Mon 2026-12-28 + 5: 12-29, 12-30, 12-31, Fri 2027-01-01 New Year's Day (statutory, so
     # off even before the notice), Mon 2027-01-04, Tue 2027-01-05.
     assert cal.add_working_days(D(2026, 12, 28), 5) == D(2027, 1, 5)
@@ -203,7 +204,7 @@ def test_statutory_holidays_are_the_13_days_of_the_2024_revision() -> None:
 
 def test_calendar_yml_entries_win_over_the_provisional_days(tmp_path: Path) -> None:
     text = "years:\n  - year: 2027\n    complete: false\n    source: draft\n    workdays:\n      - {date: 2027-01-01, name: Test}\n"
-    cal = WorkCalendar.load(make_root(tmp_path, text), accept_unconfirmed=True)
+    cal = load_calendar(make_root(tmp_path, text), accept_unconfirmed=True)
     assert cal.is_working_day(D(2027, 1, 1)) and not cal.is_working_day(D(2027, 2, 8))
 
 
@@ -233,7 +234,7 @@ closures:
 
 
 def test_complete_year_in_calendar_yml_is_confirmed(tmp_path: Path) -> None:
-    cal = WorkCalendar.load(make_root(tmp_path, FAKE_2027))
+    cal = load_calendar(make_root(tmp_path, FAKE_2027))
     assert cal.is_confirmed(2027)
     # Mon 2026-12-28 + 5: Tue 12-29 (1), Wed 12-30 closure, Thu 12-31 (2), Fri 2027-01-01 holiday,
     # Mon 1-4 (3), Tue 1-5 (4), Wed 1-6 (5).
@@ -247,19 +248,19 @@ def test_complete_year_in_calendar_yml_is_confirmed(tmp_path: Path) -> None:
 
 def test_incomplete_year_stays_unconfirmed(tmp_path: Path) -> None:
     text = FAKE_2027.replace("complete: true", "complete: false")
-    cal = WorkCalendar.load(make_root(tmp_path, text))
+    cal = load_calendar(make_root(tmp_path, text))
     with pytest.raises(CalendarError, match="2027"):
         cal.add_working_days(D(2027, 2, 4), 3)
 
 
 def test_closure_applies_to_a_confirmed_year(tmp_path: Path) -> None:
-    cal = WorkCalendar.load(make_root(tmp_path, "closures:\n  - {from: 2026-03-02, to: 2026-03-03, name: Audit}\n"))
+    cal = load_calendar(make_root(tmp_path, "closures:\n  - {from: 2026-03-02, to: 2026-03-03, name: Audit}\n"))
     # Fri 2026-02-27 + 2: Sat 2-28 make-up (1), Mon 3-2 and Tue 3-3 closed, Wed 3-4 (2).
     assert cal.add_working_days(D(2026, 2, 27), 2) == D(2026, 3, 4)
 
 
 def test_shipped_calendar_yml_loads() -> None:
-    cal = WorkCalendar.load(PROJECT)
+    cal = load_calendar(PROJECT)
     assert cal.add_working_days(D(2026, 9, 30), 3) == D(2026, 10, 10)
 
 
@@ -280,7 +281,7 @@ def test_shipped_calendar_yml_loads() -> None:
 )
 def test_bad_calendar_yml_is_a_config_error_naming_the_field(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
-        WorkCalendar.load(make_root(tmp_path, text))
+        load_calendar(make_root(tmp_path, text))
     assert "calendar.yml" in str(info.value)
     assert fragment in str(info.value)
 
@@ -307,6 +308,6 @@ def test_bad_calendar_yml_is_a_config_error_naming_the_field(tmp_path: Path, tex
 )
 def test_calendar_yml_errors_carry_line_and_column(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        WorkCalendar.load(make_root(tmp_path, text))
+        load_calendar(make_root(tmp_path, text))
     assert str(info.value) == message
     assert "13812345678" not in str(info.value)

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from complaints.core.deadlines import check_case, explain_case, case_deadlines, stage_key, time_limits
+from complaints.adapters.config import official_calendar
+from complaints.core.deadlines import check_case, explain_case, case_deadlines, stage_key
+from complaints.core.limits import TimeLimits
+from complaints.core.policy import Policy
 from complaints.errors import CalendarError
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 from complaints.core.calendar import HOLIDAY, MAKEUP_WORKDAY, WorkCalendar
@@ -22,16 +25,20 @@ D = dt.date
 
 
 @pytest.fixture(scope="module")
-def policy() -> dict[str, Any]:
+def policy() -> Policy:
     """The shipped policy (vocabularies, handlers, approvers) with the frozen test time limits."""
     raw: dict[str, Any] = load_yaml((PROJECT / "policy.yml").read_bytes())
     raw["time_limits"] = load_yaml((DATA / "time_limits.yml").read_bytes())
-    return raw
+    return Policy(raw)
+
+
+def time_limits(raw: dict[str, Any]) -> TimeLimits:
+    return Policy(raw).time_limits
 
 
 @pytest.fixture()
 def cal() -> WorkCalendar:
-    return WorkCalendar.official()
+    return official_calendar()
 
 
 def case(*events: dict[str, Any], priority: str = "normal", anonymous: bool = False) -> dict[str, Any]:
@@ -127,7 +134,7 @@ def test_calendar_days_roll_across_the_year_end_to_a_make_up_sunday(policy: dict
 
 def test_roll_forward_switch(policy: dict[str, Any], cal: WorkCalendar) -> None:
     c = case(ev("received", "2026-01-16"), ev("accepted", "2026-01-17"))
-    off = dict(policy, time_limits=dict(policy["time_limits"], roll_forward=False))
+    off = Policy(dict(policy.raw, time_limits=dict(policy.raw["time_limits"], roll_forward=False)))
     # Without the roll: 1-17 + 30 = 2-16, a holiday, stays the due date.
     assert stages(c, off, cal, D(2026, 2, 1))["resolve"].due == D(2026, 2, 16)
 
@@ -308,8 +315,8 @@ def test_holder_after_transfer(policy: dict[str, Any], cal: WorkCalendar) -> Non
 def test_unconfirmed_year_in_a_case(policy: dict[str, Any]) -> None:
     c = case(ev("received", "2026-12-28"))
     with pytest.raises(CalendarError, match="2027"):
-        case_deadlines(c, "cases/x.yml", policy, WorkCalendar.official(), D(2026, 12, 29))
-    guess = WorkCalendar.official(accept_unconfirmed=True)
+        case_deadlines(c, "cases/x.yml", policy, official_calendar(), D(2026, 12, 29))
+    guess = official_calendar(accept_unconfirmed=True)
     report = explain_case(c, "cases/x.yml", policy, guess, D(2026, 12, 29))
     got = {s.deadline.stage: s.deadline for s in report.stages}
     # decide, 3 from Mon 12-28: 12-29, 12-30, 12-31 (all 2026). acknowledge, 5: ... Fri

@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from complaints.core.deadlines import time_limits
+from complaints.core.limits import TimeLimits
+from complaints.core.policy import Policy
 from complaints.errors import ConfigError
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 from conftest import TEMPLATE as PROJECT
+
+
+def time_limits(policy: Policy) -> TimeLimits:
+    return policy.time_limits
 
 
 def test_shipped_time_limits_load_with_sources() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from complaints.core import lifecycle
 from complaints.checker.casefile import check_case_bytes
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 
 from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

@@ -12,7 +12,7 @@ import pytest
 from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.core.stats import (
     METRICS,
     CaseFacts,
@@ -23,7 +23,7 @@ from complaints.core.stats import (
     case_facts,
     compute_from_facts,
 )
-from complaints.core.calendar import WorkCalendar
+from complaints.adapters.config import load_calendar
 from complaints.adapters.yamlload import load_yaml
 
 from conftest import ROOT, TEST_DATA
@@ -178,7 +178,7 @@ def test_period_parsing() -> None:
 def test_facts_of_a_real_case_through_the_deadline_engine() -> None:
     root = ROOT
     case = load_yaml((DATA / "cases" / "XN-20260305-7K3QH.yml").read_bytes(), "sample")
-    calendar = WorkCalendar.load(root)
+    calendar = load_calendar(root)
     today = dt.date(2026, 5, 15)
     stages = case_deadlines(case, "cases/2026/XN-20260305-7K3QH.yml", load_policy(root), calendar, today)
     f = case_facts(case, stages, calendar, today)

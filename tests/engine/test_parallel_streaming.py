@@ -14,7 +14,7 @@ from complaints.engine.derivations import StageRecords
 from complaints.adapters.repository import Repository
 from complaints.commands.validate import validate
 from complaints.engine.scan import case_records
-from complaints.core.calendar import WorkCalendar
+from complaints.adapters.config import load_calendar
 
 from conftest import make_synthetic_archive
 TODAY = dt.date(2026, 11, 27)
@@ -41,7 +41,7 @@ def test_parallel_equals_serial(big: Path) -> None:
 
 def test_records_in_path_order_and_equal_to_serial(big: Path) -> None:
     repo = Repository.open(big).without_cache()
-    derive = StageRecords(repo.policy, WorkCalendar.load(big, accept_unconfirmed=True))
+    derive = StageRecords(repo.policy, load_calendar(big, accept_unconfirmed=True))
     serial = list(case_records(repo, TODAY, derive, use_cache=False, jobs=1))
     parallel = list(case_records(repo, TODAY, derive, use_cache=False, jobs=2))
     assert parallel == serial

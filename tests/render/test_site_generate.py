@@ -16,7 +16,8 @@ import pytest
 from complaints.render import charts
 
 from complaints.render import site
-from complaints.core.policy import Policy, load_policy
+from complaints.adapters.config import load_policy
+from complaints.core.policy import Policy
 
 from conftest import ROOT
 # The template repository as shipped, frozen for the tests (never the live policy or cases).

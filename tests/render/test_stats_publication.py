@@ -19,10 +19,10 @@ from complaints.cli import cli
 from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
 from complaints.core.pii import scan_text
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.core.stats import Period, case_facts, compute_from_facts, data_commit
 from complaints.render.stats import render
-from complaints.core.calendar import WorkCalendar
+from complaints.adapters.config import load_calendar
 from complaints.adapters.yamlload import load_yaml
 
 from conftest import ROOT
@@ -78,7 +78,7 @@ def test_planted_personal_data_never_reaches_any_output() -> None:
     """Every string field of every sample case gets a pattern; the cases then go straight to the
     statistics (bypassing the validator, which would reject them) and every output is checked."""
     policy = load_policy(TEMPLATE)
-    calendar = WorkCalendar.load(TEMPLATE)
+    calendar = load_calendar(TEMPLATE)
     counter = [0]
     facts = []
     for path in sorted((TEMPLATE / "cases").rglob("*.yml")):
@@ -113,7 +113,7 @@ def test_planted_cases_are_kept_out_by_the_command(sample_repo: Path, tmp_path: 
 def test_a_pattern_in_a_published_label_stops_publication() -> None:
     raw = copy.deepcopy(load_policy(TEMPLATE).raw)
     raw["channels"]["hotline"] = {"zh": "投诉电话 010-62345678", "en": "Hotline"}
-    report = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, WorkCalendar.load(TEMPLATE))
+    report = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, load_calendar(TEMPLATE))
     for fmt in ("json", "csv", "markdown"):
         with pytest.raises(PublicationError) as exc:
             render(report, fmt)
@@ -122,7 +122,7 @@ def test_a_pattern_in_a_published_label_stops_publication() -> None:
     assert "$.metrics[0].rows[3].label.zh" in str(json_error.value)
     # the organisation's own hotline may be published on purpose
     raw["publication"]["allow"] = ["010-62345678"]
-    allowed = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, WorkCalendar.load(TEMPLATE))
+    allowed = compute_from_facts([], Period.parse("2026-11"), TODAY, raw, load_calendar(TEMPLATE))
     assert "010-62345678" in render(allowed, "json")
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from complaints.adapters import git
 from complaints.core.ids import CASE_ID_PATTERN
-from complaints.core.policy import POLICY_FILE, Policy, load_policy
+from complaints.adapters.config import load_policy
+from complaints.core.policy import POLICY_FILE, Policy
 from complaints.errors import CaseError, ConfigError, UsageMistake
 
 CASES_DIR = "cases"

@@ -330,8 +330,8 @@ def deadlines(case_id: str, fmt: str, warn_days: int | None, accept_unconfirmed:
     \b
         complaints deadlines XN-20260305-7K3QH --format json
     """
-    from complaints.core.deadlines import case_report
-    from complaints.commands.overdue import CASE_FORMATS
+    from complaints.commands.deadlines import case_report
+    from complaints.render.overdue import CASE_FORMATS
 
     repository = open_repo(repo)
     now = today_in(repository.policy.timezone, None)
@@ -381,7 +381,8 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, handlers: tu
     \b
         complaints overdue --format csv --fail-on-overdue
     """
-    from complaints.commands.overdue import OVERDUE_FORMATS, filter_groups, overdue_report
+    from complaints.commands.overdue import filter_groups, overdue_report
+    from complaints.render.overdue import OVERDUE_FORMATS
     from complaints.core.vocabulary import resolve_list
 
     repository = open_repo(repo, no_cache)

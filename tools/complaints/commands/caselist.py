@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
+from complaints.adapters.config import load_calendar
 from complaints.adapters.repository import Repository
 from complaints.commands.validate import skipped_warning
 from complaints.core.calendar import WorkCalendar
-from complaints.core.deadlines import CaseDeadlines, case_deadlines_of, explain_case, time_limits
+from complaints.core.deadlines import CaseDeadlines, case_deadlines_of, explain_case
 from complaints.core.lifecycle import derive_state, holding
 from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DUE_SOON, OPEN, OVERDUE, StageDeadline
@@ -140,7 +141,7 @@ class RowRecords:
 def list_cases(repo: Repository, today: dt.date, keep: CaseFilter, *, accept_unconfirmed: bool = False) -> CaseListing:
     """Every valid case that ``keep`` keeps, newest first (invalid files are left to
     `complaints validate`, and named in a warning)."""
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
+    calendar = load_calendar(repo.root, accept_unconfirmed=accept_unconfirmed)
     rows: list[CaseRow] = []
     total = 0
     warnings: list[str] = []
@@ -249,7 +250,7 @@ class CaseView:
 
 def show_case(repo: Repository, case_id: str, today: dt.date, *, accept_unconfirmed: bool = False) -> CaseView:
     path, case = read_case(repo, case_id, today)
-    calendar = WorkCalendar.load(repo.root, accept_unconfirmed=accept_unconfirmed)
+    calendar = load_calendar(repo.root, accept_unconfirmed=accept_unconfirmed)
     explained = explain_case(case, path, repo.policy, calendar, today)
     row = case_row(case, path, [s.deadline for s in explained.stages])
     return CaseView(row, case, explained, repo.policy.raw, tuple(calendar.warnings))
@@ -378,3 +379,18 @@ def show_json(view: CaseView) -> str:
 
 
 SHOW_FORMATS: dict[str, Callable[[CaseView], str]] = {"text": show_text, "json": show_json}
+
+
+def worst_first(stages_of: Sequence[Sequence[StageDeadline]]) -> list[int]:
+    """Indexes of groups of stages ordered worst first: most overdue stages, then most
+    working days late in total, then most due soon."""
+
+    def badness(stages: Sequence[StageDeadline]) -> tuple[int, int, int]:
+        overdue = [s for s in stages if s.state == OVERDUE]
+        return (-len(overdue), -sum(s.working_days_late for s in overdue), -sum(1 for s in stages if s.state == DUE_SOON))
+
+    return sorted(range(len(stages_of)), key=lambda i: badness(stages_of[i]))
+
+
+def stage_keys(policy: Policy) -> tuple[str, ...]:
+    return tuple(rule.key for rule in policy.time_limits.stages)

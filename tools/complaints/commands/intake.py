@@ -109,7 +109,7 @@ def form_config(policy: Policy, recipients: crypto.Recipients) -> dict[str, Any]
     """What the form's script needs: the keys to encrypt to, the receipt hash settings, the
     channel and the send options. All of it is public."""
     settings = IntakeSettings.from_policy(policy)
-    kdf = receipt.ReceiptSettings.from_policy(policy.raw)
+    kdf = policy.receipt
     return {
         "format": SUBMISSION_FORMAT,
         "version": SUBMISSION_VERSION,

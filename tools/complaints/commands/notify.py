@@ -737,7 +737,7 @@ def notify_repository(
     stage deadlines today, turned into issues in the client's GitHub repository. A case file
     that does not pass validation stops the run before GitHub is asked anything, unless
     ``skip_invalid`` (the plan then records how many were left out)."""
-    from complaints.core.deadlines import repository_calendar, repository_run
+    from complaints.commands.deadlines import repository_calendar, repository_run
     from complaints.commands.validate import left_out_or_refuse
 
     run = repository_run(repository, today, accept_unconfirmed=accept_unconfirmed)

@@ -291,7 +291,7 @@ def create_case(
         raise CaseError(f"--summary: {summary_problem}")
     if new.received > today:
         raise CaseError(f"the date received ({new.received.isoformat()}) is after today ({today.isoformat()})")
-    settings = receipt.ReceiptSettings.from_policy(repo.policy.raw)
+    settings = repo.policy.receipt
     recipients = crypto.load_recipients(Path(repo.root)) if contact is not None else None
     armored = crypto.encrypt_contact(contact, recipients) if contact is not None and recipients is not None else None
     code = code_source()

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 from complaints.adapters.cache import memoized
 from complaints.adapters.repository import Repository
 from complaints.checker.result import FileResult, Problem, ValidationReport
-from complaints.core.calendar import CALENDAR_FILE, WorkCalendar
+from complaints.adapters.config import CALENDAR_FILE, load_calendar
 from complaints.engine.scan import check_files, inputs_digest
 from complaints.errors import CaseError, ConfigError, InvalidCasesError
 
@@ -131,7 +131,7 @@ def configuration_problems(repo: Repository) -> list[Problem]:
 
     problems: list[Problem] = []
     checks: list[tuple[str, Callable[[], object]]] = [
-        (CALENDAR_FILE, lambda: WorkCalendar.load(repo.root)),
+        (CALENDAR_FILE, lambda: load_calendar(repo.root)),
         (RECIPIENTS_FILE, lambda: load_recipients(repo.root)),
     ]
     for file, check in checks:

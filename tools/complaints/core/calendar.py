@@ -18,6 +18,9 @@ any entries ``calendar.yml`` already has for it. The years so taken are in
 :attr:`WorkCalendar.provisional_years`, and a warning for each in :attr:`WorkCalendar.warnings`,
 so that every date computed on them can be shown as provisional.
 
+The data (the library's days, calendar.yml) is read by ``adapters/config.py``
+(:func:`~complaints.adapters.config.load_calendar`); this module only counts.
+
 Arithmetic: working days are kept as one sorted list of day ordinals over a contiguous span
 of years, built a year at a time on first use. Adding *n* working days or counting the
 working days between two dates is a bisection plus an index, whatever *n* is.
@@ -27,14 +30,9 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-import chinese_calendar
-
-from complaints.errors import CalendarError, ComplaintsError, ConfigError
-from complaints.adapters.schemas import JsonPath, format_path, load_schema
-from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
+from complaints.errors import CalendarError
 
 CALENDAR_FILE = "calendar.yml"
 
@@ -45,7 +43,7 @@ CLOSURE = "closure"  # the organisation's own non-working day
 
 OFFICIAL_SOURCE = "chinesecalendar"
 OVERRIDE_SOURCE = CALENDAR_FILE
-# A statutory holiday of a year whose official notice is not known yet (see statutory_holidays).
+# A statutory holiday of a year whose official notice is not known yet (see HolidaySource).
 PROVISIONAL_SOURCE = "statutory (provisional)"
 
 
@@ -69,10 +67,25 @@ class SpecialDay:
         }
 
 
-def _unconfirmed_message(year: int) -> str:
+@dataclass(frozen=True)
+class HolidaySource:
+    """Where the official schedule comes from: what it covers (named in the refusal of an
+    unconfirmed year) and the statutory days off of a year it does not cover yet."""
+
+    coverage: str  # e.g. "chinesecalendar 1.10.0 covers 2004-2026"
+    statutory: Callable[[int], Mapping[dt.date, str]]
+
+
+def _no_statutory(year: int) -> Mapping[dt.date, str]:
+    return {}
+
+
+NO_SOURCE = HolidaySource("no official calendar is loaded", _no_statutory)
+
+
+def _unconfirmed_message(year: int, coverage: str) -> str:
     return (
-        f"the official working-day calendar for {year} is not known: chinesecalendar "
-        f"{chinese_calendar.__version__} covers {_library_years()[0]}-{_library_years()[-1]}. "
+        f"the official working-day calendar for {year} is not known: {coverage}. "
         f"Add {year} to {CALENDAR_FILE} once the State Council announces it (an entry under "
         f"`years:` with `year: {year}`, `complete: true`, its `holidays` and make-up `workdays`; "
         f"see the README section 'Time limits and deadlines'), or upgrade chinesecalendar, "
@@ -81,15 +94,12 @@ def _unconfirmed_message(year: int) -> str:
     )
 
 
-def _library_years() -> tuple[int, int]:
-    years = {d.year for d in chinese_calendar.holidays}
-    return min(years), max(years)
-
-
 class WorkCalendar:
-    """Working days on the official calendar plus overrides. Build it with :meth:`load`
-    (or :meth:`official` in tests); then ask :meth:`is_working_day`,
-    :meth:`add_working_days`, :meth:`working_days_between`, :meth:`special_days`."""
+    """Working days on the official calendar plus overrides. Built by
+    ``adapters/config.py`` (:func:`~complaints.adapters.config.load_calendar`, or
+    :func:`~complaints.adapters.config.official_calendar` in tests); then ask
+    :meth:`is_working_day`, :meth:`add_working_days`, :meth:`working_days_between`,
+    :meth:`special_days`."""
 
     def __init__(
         self,
@@ -97,34 +107,17 @@ class WorkCalendar:
         confirmed_years: set[int],
         *,
         accept_unconfirmed: bool = False,
+        source: HolidaySource = NO_SOURCE,
     ) -> None:
         self._special = dict(special)
         self._special_ords = sorted(d.toordinal() for d in self._special)
         self.confirmed_years = frozenset(confirmed_years)
         self.accept_unconfirmed = accept_unconfirmed
+        self._source = source
         self._guessed: set[int] = set()
         self._first_year = 0
         self._last_year = -1  # empty span
         self._days: list[int] = []  # ordinals of working days in [_first_year, _last_year]
-
-    # ---- construction -------------------------------------------------------------------
-
-    @classmethod
-    def official(cls, *, accept_unconfirmed: bool = False) -> WorkCalendar:
-        """The library's calendar alone, without any calendar.yml."""
-        return cls(_official_days(), _official_confirmed(), accept_unconfirmed=accept_unconfirmed)
-
-    @classmethod
-    def load(cls, root: Path | None, *, accept_unconfirmed: bool = False) -> WorkCalendar:
-        """The official calendar plus ``root/calendar.yml`` when it exists (validated against
-        ``schema/calendar.schema.json``). Raises ConfigError for an unusable file."""
-        special = _official_days()
-        confirmed = _official_confirmed()
-        if root is not None and (root / CALENDAR_FILE).is_file():
-            overrides = load_overrides(root / CALENDAR_FILE)
-            special.update(overrides.days)
-            confirmed |= overrides.complete_years
-        return cls(special, confirmed, accept_unconfirmed=accept_unconfirmed)
 
     # ---- what the caller shows ----------------------------------------------------------
 
@@ -132,9 +125,6 @@ class WorkCalendar:
     def provisional_years(self) -> tuple[int, ...]:
         """Unconfirmed years that were computed provisionally so far (accept_unconfirmed)."""
         return tuple(sorted(self._guessed))
-
-    # The name this had when unconfirmed years were taken as plain weeks.
-    guessed_years = provisional_years
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -162,7 +152,7 @@ class WorkCalendar:
             raise CalendarError(f"year {year} is out of range")
         if year not in self.confirmed_years:
             if not self.accept_unconfirmed:
-                raise CalendarError(_unconfirmed_message(year))
+                raise CalendarError(_unconfirmed_message(year, self._source.coverage))
             self._add_provisional(year)
         # Building a year walks its days once; every later question is a bisection.
         first = dt.date(year, 1, 1).toordinal()
@@ -183,7 +173,7 @@ class WorkCalendar:
             return
         self._guessed.add(year)
         added = False
-        for day, name in statutory_holidays(year).items():
+        for day, name in self._source.statutory(year).items():
             # An entry calendar.yml already has for the year (a closure, a day it knows) wins.
             if day not in self._special:
                 self._special[day] = SpecialDay(day, HOLIDAY, name, PROVISIONAL_SOURCE, False)
@@ -262,141 +252,3 @@ class WorkCalendar:
 
     def special_day(self, day: dt.date) -> SpecialDay | None:
         return self._special.get(day)
-
-
-# ---- the official data ------------------------------------------------------------------
-
-def _official_days() -> dict[dt.date, SpecialDay]:
-    days: dict[dt.date, SpecialDay] = {}
-    for day, name in chinese_calendar.holidays.items():
-        days[day] = SpecialDay(day, HOLIDAY, str(name), OFFICIAL_SOURCE, False)
-    for day, name in chinese_calendar.workdays.items():
-        days[day] = SpecialDay(day, MAKEUP_WORKDAY, str(name), OFFICIAL_SOURCE, True)
-    return days
-
-
-def statutory_holidays(year: int) -> dict[dt.date, str]:
-    """The statutory days off of 全国年节及纪念日放假办法 (as revised on 2024-11-12, in force
-    from 2025: 13 days) in ``year``: New Year's Day 1, Spring Festival 4 (除夕 to 正月初三),
-    Qingming 1, Labour Day 2, Dragon Boat 1, Mid-Autumn 1, National Day 3. The lunar and solar-
-    term dates come from the ``holidays`` package; its own record of a year's bridging days and
-    in-lieu days is left out, because only the State Council's notice fixes those."""
-    # Imported here: only a run that meets an unconfirmed year pays for loading the package.
-    import holidays as holiday_rules
-
-    rules = holiday_rules.country_holidays("CN", years=year, categories=(holiday_rules.PUBLIC,))
-    found: dict[dt.date, str] = {}
-    for day, names in rules.items():
-        kept = [n for n in str(names).split("; ") if _is_statutory(n)]
-        if kept:
-            found[day] = "; ".join(kept)
-    return found
-
-
-def _is_statutory(name: str) -> bool:
-    # The package names a bridging or in-lieu day "Day off (substituted from ...)" or
-    # "... (observed)"; the statutory days carry the festival's own name.
-    lowered = name.lower()
-    return "substituted" not in lowered and "observed" not in lowered and "day off" not in lowered
-
-
-def _official_confirmed() -> set[int]:
-    first, last = _library_years()
-    return set(range(first, last + 1))
-
-
-# ---- calendar.yml -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Overrides:
-    days: dict[dt.date, SpecialDay]
-    complete_years: set[int]
-
-
-class _Located:
-    """Problems in calendar.yml, each placed at its line and column like a case file's:
-    ``calendar.yml:LINE:COL: $.path: message``. The file is composed again only when there
-    is something to place."""
-
-    def __init__(self, file: str, raw: bytes) -> None:
-        self.file = file
-        self.raw = raw
-
-    def error(self, problems: list[tuple[JsonPath, str]], at: list[JsonPath | None] | None = None) -> ConfigError:
-        """``at``: where to place each problem when that is not its path (a withheld key)."""
-        node = compose_yaml(self.raw)
-        lines = []
-        for index, (path, message) in enumerate(problems):
-            place = at[index] if at is not None else None
-            pos = locate(node, place if place is not None else path)
-            where = f":{pos.line}:{pos.column}" if pos else ""
-            lines.append(f"{self.file}{where}: {format_path(path)}: {message}")
-        return ConfigError("\n".join(lines))
-
-
-def _date(value: Any, where: JsonPath, located: _Located) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise located.error([(where, "not a date in the form YYYY-MM-DD")]) from None
-
-
-def _expand(entry: Mapping[str, Any], where: JsonPath, located: _Located) -> list[dt.date]:
-    if "date" in entry:
-        return [_date(entry["date"], (*where, "date"), located)]
-    first = _date(entry["from"], (*where, "from"), located)
-    last = _date(entry["to"], (*where, "to"), located)
-    if last < first:
-        raise located.error([((*where, "to"), "`to` is before `from`")])
-    if (last - first).days > 366:
-        raise located.error([(where, "a range may span at most one year")])
-    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
-
-
-def load_overrides(path: Path) -> Overrides:
-    """Read and check calendar.yml. Raises ConfigError naming the file, the line and column,
-    and the field of every problem the schema finds (or of the first rule it breaks)."""
-    file = path.name
-    try:
-        raw_bytes = path.read_bytes()
-        data = load_yaml(raw_bytes, file)
-    except YamlError as exc:
-        where = f":{exc.line}:{exc.column}" if exc.line and exc.column else f":{exc.line}" if exc.line else ""
-        raise ConfigError(f"{file}{where}: $: {exc.message}") from None
-    except ComplaintsError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
-    if data is None:
-        data = {}
-    located = _Located(file, raw_bytes)
-    schema = load_schema(path.parent, "calendar")
-    if not schema.is_valid(data):
-        problems = schema.problems(data)
-        raise located.error([(p.path, p.message) for p in problems], [p.at for p in problems])
-
-    days: dict[dt.date, SpecialDay] = {}
-    complete: set[int] = set()
-    seen_years: set[int] = set()
-    for y_index, year_entry in enumerate(data.get("years") or []):
-        year = int(year_entry["year"])
-        ywhere: JsonPath = ("years", y_index)
-        if year in seen_years:
-            raise located.error([((*ywhere, "year"), f"year {year} appears twice")])
-        seen_years.add(year)
-        if year_entry.get("complete") is True:
-            complete.add(year)
-        for key, kind, working in (("holidays", HOLIDAY, False), ("workdays", MAKEUP_WORKDAY, True)):
-            for e_index, entry in enumerate(year_entry.get(key) or []):
-                entry_at: JsonPath = (*ywhere, key, e_index)
-                for day in _expand(entry, entry_at, located):
-                    if day.year != year:
-                        raise located.error([(entry_at, f"{day.isoformat()} is not in {year}")])
-                    if day in days:
-                        raise located.error([(entry_at, f"{day.isoformat()} is listed twice")])
-                    days[day] = SpecialDay(day, kind, str(entry["name"]), OVERRIDE_SOURCE, working)
-    for c_index, entry in enumerate(data.get("closures") or []):
-        for day in _expand(entry, ("closures", c_index), located):
-            # A closure wins over the official schedule: the office is shut that day.
-            days[day] = SpecialDay(day, CLOSURE, str(entry["name"]), OVERRIDE_SOURCE, False)
-    return Overrides(days, complete)

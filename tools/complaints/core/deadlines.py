@@ -1,7 +1,9 @@
 """The deadline engine: every stage of a case, its clock, its due date and its state.
 
-The rules come from the policy's ``time_limits`` (see policy.yml and the README section
-"Time limits and deadlines"); the days come from a :class:`WorkCalendar`.
+The rules come from the policy's ``time_limits``, typed once as :class:`~complaints.core.limits.TimeLimits`
+(see policy.yml and the README section "Time limits and deadlines"); the days come from a
+:class:`WorkCalendar`. This module computes one case at a time from plain mappings; the
+repository-wide runs (every case through the cached scan) are in commands/deadlines.py.
 
 Conventions, the same for every stage:
 
@@ -30,176 +32,29 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Sequence
 
-from complaints.errors import CalendarError, CaseError, ConfigError
+from complaints.errors import CalendarError, CaseError
 from complaints.core.lifecycle import holding
+from complaints.core.limits import CALENDAR_DAYS, WORKING_DAYS, StageRule
+from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 from complaints.core.calendar import SpecialDay, WorkCalendar
 
-if TYPE_CHECKING:
-    from complaints.adapters.repository import Repository
-
-WORKING_DAYS = "working_days"
-CALENDAR_DAYS = "calendar_days"
-UNITS = (WORKING_DAYS, CALENDAR_DAYS)
-DEFAULT_WARN_DAYS = 2
-
-
-class HasRaw(Protocol):
-    @property
-    def raw(self) -> Mapping[str, Any]: ...
-
-
-PolicyLike = HasRaw | Mapping[str, Any]
-
-
-# ---- the rules, read from the policy ------------------------------------------------------
-
-@dataclass(frozen=True)
-class ExtensionRule:
-    max_count: int
-    max_days: int
-    approver_required: bool
-
-
-@dataclass(frozen=True)
-class LimitOverride:
-    category: str | None
-    priority: str | None
-    limit: int
-    unit: str | None
-
-    def matches(self, category: str, priority: str) -> bool:
-        return (self.category is None or self.category == category) and (
-            self.priority is None or self.priority == priority
-        )
-
-    def describe(self) -> str:
-        parts = [f"{k}={v}" for k, v in (("category", self.category), ("priority", self.priority)) if v]
-        return "override " + ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class StageRule:
-    key: str
-    label: Mapping[str, str]
-    starts: tuple[str, ...]
-    stops: tuple[str, ...]
-    limit: int
-    unit: str
-    overrides: tuple[LimitOverride, ...] = ()
-    applies_to: str = "all"  # all | named | anonymous
-    pausable: bool = False
-    repeats: bool = False
-    extension: ExtensionRule | None = None
-
-    def limit_for(self, category: str, priority: str) -> tuple[int, str, str]:
-        """(limit, unit, where it comes from) for a case of this category and priority."""
-        for override in self.overrides:
-            if override.matches(category, priority):
-                return override.limit, override.unit or self.unit, override.describe()
-        return self.limit, self.unit, "default"
-
-
-@dataclass(frozen=True)
-class TimeLimits:
-    warn_days: int
-    roll_forward: bool
-    stages: tuple[StageRule, ...]
-
-    def stage(self, key: str) -> StageRule | None:
-        for rule in self.stages:
-            if rule.key == key:
-                return rule
-        return None
-
-
-def policy_mapping(policy: PolicyLike) -> Mapping[str, Any]:
-    raw = getattr(policy, "raw", policy)
-    if not isinstance(raw, Mapping):
-        raise ConfigError("policy: expected a mapping")
-    return raw
-
-
-def _kinds(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(str(v) for v in value)
-    return ()
-
-
-# The rules of the section last read, with a copy of it: every case of a run reads the same
-# policy, building the rules cost about a tenth of deriving a case's deadlines, and comparing
-# the section with the copy (in C) costs almost nothing, yet notices a section edited in place.
-_LAST_LIMITS: list[tuple[Any, TimeLimits]] = []
-
-
-def time_limits(policy: PolicyLike) -> TimeLimits:
-    """The ``time_limits`` section of the policy as rules. Raises ConfigError when unusable
-    (the policy schema normally catches that first)."""
-    section = policy_mapping(policy).get("time_limits")
-    if _LAST_LIMITS and _LAST_LIMITS[0][0] == section:
-        return _LAST_LIMITS[0][1]
-    limits = _time_limits(section)
-    import copy
-
-    _LAST_LIMITS[:] = [(copy.deepcopy(section), limits)]
-    return limits
-
-
-def _time_limits(section: Any) -> TimeLimits:
-    if not isinstance(section, Mapping):
-        raise ConfigError("policy.yml::$.time_limits: missing (the deadline engine needs it)")
-    stages = section.get("stages")
-    if not isinstance(stages, Mapping):
-        raise ConfigError("policy.yml::$.time_limits.stages: missing")
-    rules = []
-    for key, entry in stages.items():
-        where = f"policy.yml::$.time_limits.stages.{key}"
-        try:
-            unit = str(entry["unit"])
-            if unit not in UNITS:
-                raise ConfigError(f"{where}.unit: must be one of {', '.join(UNITS)}")
-            ext = entry.get("extension")
-            rules.append(
-                StageRule(
-                    key=str(key),
-                    label=dict(entry.get("label") or {}),
-                    starts=_kinds(entry["starts"]),
-                    stops=_kinds(entry["stops"]),
-                    limit=int(entry["limit"]),
-                    unit=unit,
-                    overrides=tuple(
-                        LimitOverride(o.get("category"), o.get("priority"), int(o["limit"]), o.get("unit"))
-                        for o in entry.get("overrides") or []
-                    ),
-                    applies_to=str(entry.get("applies_to") or "all"),
-                    pausable=entry.get("pausable") is True,
-                    repeats=entry.get("repeats") is True,
-                    extension=None
-                    if not ext
-                    else ExtensionRule(int(ext["max_count"]), int(ext["max_days"]), ext.get("approver_required") is not False),
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: incomplete stage definition ({exc.__class__.__name__}: {exc})") from None
-    warn = section.get("warn_days", DEFAULT_WARN_DAYS)
-    return TimeLimits(
-        warn_days=int(warn) if isinstance(warn, int) else DEFAULT_WARN_DAYS,
-        roll_forward=section.get("roll_forward", True) is not False,
-        stages=tuple(rules),
-    )
-
-
-def _approvers(raw: Mapping[str, Any]) -> frozenset[str]:
-    handlers = raw.get("handlers") or {}
-    found = {k for k, v in handlers.items() if isinstance(v, Mapping) and v.get("approver") is True}
-    chair = (raw.get("committee") or {}).get("chair")
-    if isinstance(chair, str):
-        found.add(chair)
-    return frozenset(found)
+__all__ = [
+    "CALENDAR_DAYS",
+    "WORKING_DAYS",
+    "AppliedExtension",
+    "CaseDeadlines",
+    "PauseSpan",
+    "StageExplanation",
+    "case_as_of",
+    "case_deadlines",
+    "case_deadlines_of",
+    "check_case",
+    "explain_case",
+    "stage_key",
+]
 
 
 # ---- the explanation of one stage ---------------------------------------------------------
@@ -453,94 +308,78 @@ def _span(unit: str, instance: _Instance, paused: _Event, end: dt.date, calendar
 
 # ---- the engine -----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Context:
+    """What every stage of one case is computed against: the case's facts, the rules that
+    apply to all its stages, the calendar and the day."""
+
+    case_id: str
+    path: str
+    category: str
+    priority: str
+    department: str | None
+    handler: str | None
+    events: Sequence[_Event]
+    approvers: frozenset[str]
+    roll_forward: bool
+    warn: int
+    calendar: WorkCalendar
+    today: dt.date
+
+
 def explain_case(
     case: Mapping[str, Any],
     path: str,
-    policy: PolicyLike,
+    policy: Policy,
     calendar: WorkCalendar,
     today: dt.date,
     *,
     warn_days: int | None = None,
 ) -> CaseDeadlines:
     """Every started stage instance of ``case`` with its due date and how it was found."""
-    limits = time_limits(policy)
-    approvers = _approvers(policy_mapping(policy))
-    warn = limits.warn_days if warn_days is None else warn_days
+    limits = policy.time_limits
     events = _events(case, path)
-    case_id = str(case.get("id", ""))
     subject = case.get("subject") if isinstance(case.get("subject"), Mapping) else {}
-    category = str(subject.get("category", "")) if isinstance(subject, Mapping) else ""
-    priority = str(case.get("priority", ""))
     department, handler = holding([e.data for e in events])
     if handler is None and isinstance(case.get("handler"), str):
         handler = case["handler"]
-
-    explained: list[StageExplanation] = []
-    for rule in limits.stages:
-        if not _applies(rule, case):
-            continue
-        for instance in _instances(rule, events):
-            explained.append(
-                _explain(
-                    rule, instance, events, calendar, today, warn, limits.roll_forward, approvers,
-                    case_id, path, category, priority, department, handler,
-                )
-            )
-    explained.sort(key=lambda s: (s.deadline.started, s.deadline.stage, s.instance))
-    return CaseDeadlines(case_id, path, today, department, handler, tuple(explained), calendar.warnings)
-
-
-def _explain(
-    rule: StageRule,
-    instance: _Instance,
-    events: Sequence[_Event],
-    calendar: WorkCalendar,
-    today: dt.date,
-    warn: int,
-    roll_forward: bool,
-    approvers: frozenset[str],
-    case_id: str,
-    path: str,
-    category: str,
-    priority: str,
-    department: str | None,
-    handler: str | None,
-) -> StageExplanation:
-    start = instance.start.date
-    limit, unit, limit_from = rule.limit_for(category, priority)
-    extensions = _extensions(rule, instance, events, approvers)
-    pauses, paused_now = _pauses(rule, unit, instance, events, calendar, today)
-    total = limit + sum(e.applied for e in extensions) + sum(p.counted for p in pauses)
-    rolled_from: dt.date | None = None
-    if unit == WORKING_DAYS:
-        due = calendar.add_working_days(start, total)
-    else:
-        raw_due = start + dt.timedelta(days=total)
-        due = calendar.next_working_day(raw_due) if roll_forward else raw_due
-        if due != raw_due:
-            rolled_from = raw_due
-
-    completed = instance.stop.date if instance.stop else None
-    late = 0
-    left = 0
-    if completed is not None:
-        state = DONE_LATE if completed > due else DONE_ON_TIME
-        if completed > due:
-            late = calendar.working_days_between(due, completed)
-    elif paused_now:
-        state = OPEN
-        left = max(0, calendar.working_days_between(today, due))
-    elif today > due:
-        state = OVERDUE
-        late = calendar.working_days_between(due, today)
-    else:
-        left = calendar.working_days_between(today, due)
-        state = DUE_SOON if left <= warn else OPEN
-
-    reach = max(due, completed or today)
-    deadline = StageDeadline(
-        case_id=case_id,
+    context = _Context(
+        case_id=str(case.get("id", "")),
         path=path,
+        category=str(subject.get("category", "")) if isinstance(subject, Mapping) else "",
+        priority=str(case.get("priority", "")),
+        department=department,
+        handler=handler,
+        events=events,
+        approvers=policy.approvers,
+        roll_forward=limits.roll_forward,
+        warn=limits.warn_days if warn_days is None else warn_days,
+        calendar=calendar,
+        today=today,
+    )
+    explained = [
+        _explain(rule, instance, context)
+        for rule in limits.stages
+        if _applies(rule, case)
+        for instance in _instances(rule, events)
+    ]
+    explained.sort(key=lambda s: (s.deadline.started, s.deadline.stage, s.instance))
+    return CaseDeadlines(context.case_id, path, today, department, handler, tuple(explained), calendar.warnings)
+
+
+def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageExplanation:
+    calendar = context.calendar
+    start = instance.start.date
+    limit, unit, limit_from = rule.limit_for(context.category, context.priority)
+    extensions = _extensions(rule, instance, context.events, context.approvers)
+    pauses, paused_now = _pauses(rule, unit, instance, context.events, calendar, context.today)
+    total = limit + sum(e.applied for e in extensions) + sum(p.counted for p in pauses)
+    due, rolled_from = _due(unit, start, total, calendar, context.roll_forward)
+    completed = instance.stop.date if instance.stop else None
+    state, late, left = _state(due, completed, paused_now, context)
+    deadline = StageDeadline(
+        case_id=context.case_id,
+        path=context.path,
         stage=rule.key,
         started=start,
         due=due,
@@ -548,12 +387,12 @@ def _explain(
         state=state,
         working_days_late=late,
         working_days_left=left,
-        department=department,
-        handler=handler,
-        category=category,
-        priority=priority,
+        department=context.department,
+        handler=context.handler,
+        category=context.category,
+        priority=context.priority,
         instance=instance.number,
-        provisional=calendar.is_provisional(start, reach),
+        provisional=calendar.is_provisional(start, max(due, completed or context.today)),
     )
     return StageExplanation(
         deadline=deadline,
@@ -571,10 +410,34 @@ def _explain(
     )
 
 
+def _due(unit: str, start: dt.date, total: int, calendar: WorkCalendar, roll_forward: bool) -> tuple[dt.date, dt.date | None]:
+    """The due date ``total`` days (in ``unit``) after ``start``, and the day it was rolled
+    forward from (calendar days only, when that day is not a working day)."""
+    if unit == WORKING_DAYS:
+        return calendar.add_working_days(start, total), None
+    raw_due = start + dt.timedelta(days=total)
+    due = calendar.next_working_day(raw_due) if roll_forward else raw_due
+    return due, (raw_due if due != raw_due else None)
+
+
+def _state(due: dt.date, completed: dt.date | None, paused_now: bool, context: _Context) -> tuple[str, int, int]:
+    """(state, working days late, working days left) of a stage due on ``due``."""
+    calendar, today = context.calendar, context.today
+    if completed is not None:
+        late = calendar.working_days_between(due, completed) if completed > due else 0
+        return (DONE_LATE if completed > due else DONE_ON_TIME), late, 0
+    if paused_now:
+        return OPEN, 0, max(0, calendar.working_days_between(today, due))
+    if today > due:
+        return OVERDUE, calendar.working_days_between(due, today), 0
+    left = calendar.working_days_between(today, due)
+    return (DUE_SOON if left <= context.warn else OPEN), 0, left
+
+
 def case_deadlines(
     case: Mapping[str, Any],
     path: str,
-    policy: PolicyLike,
+    policy: Policy,
     calendar: WorkCalendar,
     today: dt.date,
     *,
@@ -586,15 +449,14 @@ def case_deadlines(
 
 # ---- validation of extensions ----------------------------------------------------------------
 
-def check_case(case: Mapping[str, Any], policy: PolicyLike, calendar: WorkCalendar | None = None) -> list[tuple[str, str]]:
+def check_case(case: Mapping[str, Any], policy: Policy, calendar: WorkCalendar | None = None) -> list[tuple[str, str]]:
     """Problems with the case's ``extended`` events, as (field path, message): a stage that
     does not exist, is not extendable or is not running on that date; an extension beyond the
     policy's count or day cap; a missing approver, or one the policy does not mark approver.
     Messages hold keys and numbers only. ``calendar`` is accepted for symmetry with the engine
     and is not needed by the current checks."""
-    raw = policy_mapping(policy)
-    limits = time_limits(policy)
-    approvers = _approvers(raw)
+    limits = policy.time_limits
+    approvers = policy.approvers
     try:
         events = _events(case, "case")
     except CaseError:
@@ -647,15 +509,7 @@ def check_case(case: Mapping[str, Any], policy: PolicyLike, calendar: WorkCalend
     return problems
 
 
-# ---- the repository ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RepositoryDeadlines:
-    deadlines: tuple[StageDeadline, ...]
-    warnings: tuple[str, ...]
-    skipped: tuple[str, ...] = ()  # case files left out because they do not pass validation
-    provisional_years: tuple[int, ...] = ()  # unconfirmed years some date was computed in
-
+# ---- looking back ------------------------------------------------------------------------------
 
 def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | None:
     """The case as it stood at the end of ``day``: its timeline without the events dated
@@ -685,61 +539,8 @@ def _event_day(event: Mapping[str, Any]) -> dt.date | None:
         return None
 
 
-def provisional_allowed(policy: PolicyLike, accept_unconfirmed: bool = False) -> bool:
-    """Whether dates in a year whose official calendar is not known are computed provisionally
-    (the policy's ``time_limits.unconfirmed_years``, ``provisional`` unless it says ``error``;
-    ``accept_unconfirmed`` overrides an ``error``)."""
-    section = policy_mapping(policy).get("time_limits")
-    setting = section.get("unconfirmed_years") if isinstance(section, Mapping) else None
-    return accept_unconfirmed or setting != "error"
-
-
-def repository_calendar(repo: Any, accept_unconfirmed: bool = False) -> WorkCalendar:
-    """The repository's working-day calendar, unconfirmed years handled as its policy says."""
-    return WorkCalendar.load(repo.root, accept_unconfirmed=provisional_allowed(repo.policy, accept_unconfirmed))
-
-
-def repository_run(
-    repo: Repository,
-    today: dt.date,
-    *,
-    warn_days: int | None = None,
-    accept_unconfirmed: bool = False,
-    checked_on: dt.date | None = None,
-    keep: Callable[[StageDeadline], bool] | None = None,
-    skipped: list[str] | None = None,
-) -> RepositoryDeadlines:
-    """Every started stage of every valid case in the repository, with calendar warnings.
-
-    ``checked_on`` (the real today, when ``today`` is a day in the past) is the day the files
-    are validated against: looking back, each case is read as it stood on ``today`` (later
-    events ignored, cases received later left out), as a supervisor saw it then. With
-    ``keep``, only the stages it accepts (the rest are dropped as they stream past, so a large
-    archive's finished stages never fill memory). The invalid case files are listed in
-    ``skipped`` when it is given (and in the result's ``skipped`` always)."""
-    calendar = repository_calendar(repo, accept_unconfirmed)
-    as_of = today if checked_on is not None and checked_on != today else None
-    check_day = checked_on if as_of is not None else today
-    assert check_day is not None
-    found: list[StageDeadline] = []
-    from complaints.commands.validate import skipped_warning
-    from complaints.engine.derivations import StageRecords, touch_calendar
-    from complaints.engine.scan import case_records
-
-    if skipped is None:
-        skipped = []
-    # In worker processes, and from the cache for cases no later day can change (cache.py).
-    spans = []
-    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of), skipped):
-        found.extend(stages if keep is None else [s for s in stages if keep(s)])
-        spans.append(span)
-    touch_calendar(calendar, spans)
-    extra = (skipped_warning(skipped),) if skipped else ()
-    return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped), calendar.provisional_years)
-
-
 def case_deadlines_of(
-    case: Mapping[str, Any], path: str, policy: PolicyLike, calendar: WorkCalendar, today: dt.date, *, warn_days: int | None = None
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, today: dt.date, *, warn_days: int | None = None
 ) -> list[StageDeadline]:
     """case_deadlines, with the case file named in a calendar error (repository-wide runs
     must say which case needs a year's calendar)."""
@@ -747,33 +548,3 @@ def case_deadlines_of(
         return case_deadlines(case, path, policy, calendar, today, warn_days=warn_days)
     except CalendarError as exc:
         raise CalendarError(f"{path}: {exc}") from None
-
-
-def repository_deadlines(
-    repo: Repository, today: dt.date, *, warn_days: int | None = None, accept_unconfirmed: bool = False, skipped: list[str] | None = None
-) -> list[StageDeadline]:
-    """Every started stage of every valid case in the repository (see :func:`repository_run`
-    for the calendar warnings that go with them)."""
-    return list(repository_run(repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, skipped=skipped).deadlines)
-
-
-def case_report(
-    repo: Any,
-    case_id: str,
-    today: dt.date,
-    *,
-    warn_days: int | None = None,
-    accept_unconfirmed: bool = False,
-    checked_on: dt.date | None = None,
-) -> CaseDeadlines:
-    """The explained stages of one case, found by id (what `complaints deadlines` shows).
-    The case must pass validation (engine.scan.read_case raises CaseError otherwise); with
-    ``checked_on`` (the real today) it is validated then and read as it stood on ``today``."""
-    from complaints.engine.scan import read_case
-
-    path, case = read_case(repo, case_id, checked_on or today)
-    calendar = repository_calendar(repo, accept_unconfirmed)
-    then = case_as_of(case, today) if checked_on is not None else case
-    if then is None:
-        raise CaseError(f"{path}: case {case_id} was received after {today.isoformat()}")
-    return explain_case(then, path, repo.policy, calendar, today, warn_days=warn_days)

@@ -1,19 +1,23 @@
-"""The policy file (policy.yml): the organisation's vocabularies, people, time limits and
-publication settings — the one source of truth for the validator, the deadline engine, the
-statistics and the site."""
+"""The policy (policy.yml) as typed sections: the organisation's vocabularies, people, time
+limits, receipt and publication settings — the one source of truth for the validator, the
+deadline engine, the statistics and the site.
+
+A :class:`Policy` is built once, from the mapping that ``adapters/config.py`` read and checked
+against the schema; every consumer reads its typed sections, never the section as written.
+"""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Callable, Mapping, TypeVar
 
 from complaints.errors import ConfigError
-from complaints.core.stages import EVENT_KINDS
-from complaints.adapters.schemas import format_path, load_schema
-from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
+from complaints.core.limits import TimeLimits, parse_time_limits
+from complaints.core.vocabulary import Term, label, terms
 
 POLICY_FILE = "policy.yml"
+T = TypeVar("T")
 
 VOCABULARIES = (
     "channels",
@@ -26,120 +30,204 @@ VOCABULARIES = (
     "satisfaction",
     "review_outcomes",
 )
+# The vocabularies a label is looked up in, beyond VOCABULARIES: the people and the stages.
+HANDLERS = "handlers"
+STAGES = "time_limits.stages"
+
+# ---- receipt ---------------------------------------------------------------------------------
+
+MIN_ITERATIONS = 100_000  # below this a policy's work factor is a mistake, not a choice
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    """policy.yml `receipt`: the site-wide salt (public by design) and the PBKDF2 work factor."""
+
+    salt: str
+    iterations: int
+
+    @classmethod
+    def from_policy(cls, raw: Mapping[str, Any]) -> ReceiptSettings:
+        section = raw.get("receipt")
+        if not isinstance(section, Mapping):
+            raise ConfigError("policy.yml::$.receipt: missing; add `receipt: {salt: <random hex>, iterations: 600000}`")
+        salt = section.get("salt")
+        iterations = section.get("iterations")
+        if not isinstance(salt, str) or len(salt) < 16:
+            raise ConfigError("policy.yml::$.receipt.salt: must be text of at least 16 characters (e.g. 32 random hex digits)")
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or not MIN_ITERATIONS <= iterations <= 99_999_999:
+            raise ConfigError(f"policy.yml::$.receipt.iterations: must be a whole number from {MIN_ITERATIONS} to 99999999")
+        return cls(salt, iterations)
+
+
+# ---- publication -------------------------------------------------------------------------------
+
+DEFAULT_THRESHOLD = 5
+DEFAULT_MIN_BASE = 10
+METHOD = "threshold-suppression-with-headline-base"
+DEFAULT_SATISFIED = ("satisfied", "basically_satisfied")
+DEFAULT_BUCKETS = (5, 10, 20)
+
+
+@dataclass(frozen=True)
+class PublicationSettings:
+    """policy.yml `publication`: the disclosure control of the published statistics."""
+
+    threshold: int = DEFAULT_THRESHOLD
+    min_base: int = DEFAULT_MIN_BASE
+    method: str = METHOD
+    update_every: str = "month"
+    satisfied: tuple[str, ...] = DEFAULT_SATISFIED
+    backlog_age_buckets: tuple[int, ...] = DEFAULT_BUCKETS
+    allow: tuple[str, ...] = ()
+
+    @classmethod
+    def from_policy(cls, raw: Mapping[str, Any]) -> PublicationSettings:
+        pub = raw.get("publication") or {}
+        if not isinstance(pub, Mapping):
+            raise ConfigError("policy.yml::$.publication: must be a mapping")
+        threshold = pub.get("threshold", DEFAULT_THRESHOLD)
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+            raise ConfigError("policy.yml::$.publication.threshold: must be a positive integer")
+        min_base = pub.get("min_base", DEFAULT_MIN_BASE)
+        if not isinstance(min_base, int) or isinstance(min_base, bool) or min_base < threshold:
+            raise ConfigError("policy.yml::$.publication.min_base: must be an integer no smaller than the threshold")
+        method = pub.get("method", METHOD)
+        if method != METHOD:
+            raise ConfigError(f"policy.yml::$.publication.method: must be {METHOD}")
+        update_every = pub.get("update_every", "month")
+        if update_every not in ("month", "quarter"):
+            raise ConfigError("policy.yml::$.publication.update_every: must be month or quarter")
+        buckets = tuple(pub.get("backlog_age_buckets", DEFAULT_BUCKETS))
+        if not buckets or list(buckets) != sorted(set(buckets)):
+            raise ConfigError("policy.yml::$.publication.backlog_age_buckets: must be ascending and distinct")
+        return cls(
+            threshold=threshold,
+            min_base=min_base,
+            update_every=update_every,
+            satisfied=tuple(pub.get("satisfied", DEFAULT_SATISFIED)),
+            backlog_age_buckets=buckets,
+            allow=tuple(pub.get("allow", ())),
+        )
+
+    def next_update(self, today: dt.date) -> dt.date:
+        """The first day of the next month (or quarter): when the statistics are next regenerated."""
+        step = 1 if self.update_every == "month" else 3 - (today.month - 1) % 3
+        month = today.month - 1 + step
+        return dt.date(today.year + month // 12, month % 12 + 1, 1)
+
+    def bucket_keys(self) -> list[str]:
+        keys = []
+        low = 0
+        for high in self.backlog_age_buckets:
+            keys.append(f"{low}-{high}")
+            low = high + 1
+        keys.append(f"{low}+")
+        return keys
+
+    def bucket_of(self, age: int) -> str:
+        keys = self.bucket_keys()
+        for key, high in zip(keys, self.backlog_age_buckets):
+            if age <= high:
+                return key
+        return keys[-1]
+
+
+def _settings_or_error(parse: Callable[[Mapping[str, Any]], T], raw: Mapping[str, Any]) -> T | ConfigError:
+    # An optional section that is missing or unusable fails the command that needs it (a
+    # receipt check, the statistics), not every command that loads the policy.
+    try:
+        return parse(raw)
+    except ConfigError as exc:
+        return exc
+
+
+# ---- the policy ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Handler:
+    """One person of the policy's ``handlers`` (their label is in the ``handlers`` vocabulary)."""
+
+    key: str
+    departments: tuple[str, ...]
+    github: str | None  # the GitHub login `notify` assigns issues to
+    approver: bool  # may approve extensions
+
+
+@dataclass(frozen=True)
+class Committee:
+    chair: str  # a handler key; the chair may always approve extensions
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Policy:
-    """A validated policy. ``raw`` is the mapping as written; the sets are for quick checks."""
+    """A checked policy, typed when it is built (``dataclasses.replace(policy, raw=...)``
+    types the new mapping again).
 
-    raw: dict[str, Any]
-    path: Path
-    timezone: str
-    id_prefix: str
-    vocab: dict[str, frozenset[str]] = field(default_factory=dict)
-    handlers: frozenset[str] = frozenset()
-    approvers: frozenset[str] = frozenset()
-    stages: frozenset[str] = frozenset()
+    ``raw`` is the mapping as written. Only what quotes the policy as written reads it: the
+    site's policy pages (channel contacts, stage sources, wording), the generated forms, and
+    sections no command types yet (notify, online_intake)."""
+
+    raw: Mapping[str, Any]
+    path: Path = Path(POLICY_FILE)
+    timezone: str = field(init=False)
+    id_prefix: str = field(init=False)
+    vocab: Mapping[str, frozenset[str]] = field(init=False)
+    handlers: frozenset[str] = field(init=False)
+    people: Mapping[str, Handler] = field(init=False)  # the handlers, typed, in the policy's order
+    committee: Committee = field(init=False)
+    approvers: frozenset[str] = field(init=False)
+    stages: frozenset[str] = field(init=False)
+    time_limits: TimeLimits = field(init=False)
+    # name (a VOCABULARIES entry, HANDLERS or STAGES) -> key -> term with its labels
+    vocabularies: Mapping[str, Mapping[str, Term]] = field(init=False)
+    _receipt: ReceiptSettings | ConfigError = field(init=False, repr=False, compare=False)
+    _publication: PublicationSettings | ConfigError = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        raw = self.raw
+        org = raw["organisation"]
+        people = {
+            str(key): Handler(str(key), tuple(entry["departments"]), entry.get("github"), entry.get("approver") is True)
+            for key, entry in raw["handlers"].items()
+        }
+        committee = Committee(raw["committee"]["chair"], tuple(raw["committee"]["members"]))
+        limits = parse_time_limits(raw.get("time_limits"))
+        typed: dict[str, Any] = {
+            "timezone": org["timezone"],
+            "id_prefix": org["id_prefix"],
+            "vocab": {name: frozenset(raw[name]) for name in VOCABULARIES},
+            "handlers": frozenset(people),
+            "people": people,
+            "committee": committee,
+            "approvers": frozenset(k for k, h in people.items() if h.approver) | {committee.chair},
+            "stages": frozenset(rule.key for rule in limits.stages),
+            "time_limits": limits,
+            "vocabularies": {
+                name: {t.key: t for t in terms(raw, name)} for name in (*VOCABULARIES, HANDLERS, STAGES)
+            },
+            "_receipt": _settings_or_error(ReceiptSettings.from_policy, raw),
+            "_publication": _settings_or_error(PublicationSettings.from_policy, raw),
+        }
+        for name, value in typed.items():
+            object.__setattr__(self, name, value)
 
     @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    def receipt(self) -> ReceiptSettings:
+        """The receipt settings; ConfigError when the policy has none (or unusable ones)."""
+        if isinstance(self._receipt, ConfigError):
+            raise ConfigError(str(self._receipt))
+        return self._receipt
 
-    def label(self, vocabulary: str, key: str, lang: str = "zh") -> str:
-        """The human label of a vocabulary key, or the key itself when unknown."""
-        entry = self.raw.get(vocabulary, {}).get(key)
-        if isinstance(entry, dict):
-            if "name" in entry and isinstance(entry["name"], dict):
-                entry = entry["name"]
-            text = entry.get(lang) or entry.get("zh")
-            if isinstance(text, str):
-                return text
-        return key
+    @property
+    def publication(self) -> PublicationSettings:
+        """The publication settings; ConfigError when the section is unusable."""
+        if isinstance(self._publication, ConfigError):
+            raise ConfigError(str(self._publication))
+        return self._publication
 
-    def stage_label(self, stage: str, lang: str = "zh") -> str:
-        entry = self.raw.get("time_limits", {}).get("stages", {}).get(stage, {})
-        label = entry.get("label", {}) if isinstance(entry, dict) else {}
-        text = label.get(lang) if isinstance(label, dict) else None
-        return text if isinstance(text, str) else stage
-
-
-def load_policy(root: Path) -> Policy:
-    """Read and check ROOT/policy.yml. Raises ConfigError listing every problem found."""
-    path = root / POLICY_FILE
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise ConfigError(f"{path}: policy file not found (every case repository needs one)") from None
-    try:
-        raw = load_yaml(data, str(path))
-    except YamlError as exc:
-        where = f":{exc.line}" if exc.line else ""
-        raise ConfigError(f"{path}{where}: {exc.message}") from None
-    schema = load_schema(root, "policy")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the policy must be a mapping")
-    problems = [(p.path, p.message) for p in schema.problems(raw)] if not schema.is_valid(raw) else []
-    if not problems:
-        problems = _cross_references(raw)
-    if problems:
-        node = compose_yaml(data)
-        lines = []
-        for p_path, message in problems:
-            pos = locate(node, p_path)
-            where = f":{pos.line}:{pos.column}" if pos else ""
-            lines.append(f"{path}{where}: {format_path(p_path)}: {message}")
-        raise ConfigError("the policy file has problems:\n" + "\n".join(lines))
-    org = raw["organisation"]
-    try:
-        ZoneInfo(org["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        pos = locate(compose_yaml(data), ("organisation", "timezone"))
-        where = f":{pos.line}:{pos.column}" if pos else ""
-        raise ConfigError(f"{path}{where}: $.organisation.timezone: unknown time zone {org['timezone']!r}") from None
-    handlers = raw["handlers"]
-    return Policy(
-        raw=raw,
-        path=path,
-        timezone=org["timezone"],
-        id_prefix=org["id_prefix"],
-        vocab={name: frozenset(raw[name]) for name in VOCABULARIES},
-        handlers=frozenset(handlers),
-        approvers=frozenset(k for k, v in handlers.items() if v.get("approver")) | {raw["committee"]["chair"]},
-        stages=frozenset(raw.get("time_limits", {}).get("stages", {})),
-    )
-
-
-def _cross_references(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    departments = set(raw["departments"])
-    handlers = set(raw["handlers"])
-    for hid, handler in raw["handlers"].items():
-        for i, dept in enumerate(handler["departments"]):
-            if dept not in departments:
-                problems.append((("handlers", hid, "departments", i), f"unknown department {dept!r} (not in departments)"))
-    committee = raw["committee"]
-    if committee["chair"] not in handlers:
-        problems.append((("committee", "chair"), f"unknown handler {committee['chair']!r}"))
-    for i, member in enumerate(committee["members"]):
-        if member not in handlers:
-            problems.append((("committee", "members", i), f"unknown handler {member!r}"))
-    channels = set(raw["channels"])
-    for channel in raw.get("channel_contacts") or {}:
-        if channel not in channels:
-            problems.append((("channel_contacts", channel), f"unknown channel {channel!r} (not in channels)"))
-    notify = raw.get("notify")
-    default = notify.get("default_assignee") if isinstance(notify, dict) else None
-    if isinstance(default, str) and default not in handlers:
-        problems.append((("notify", "default_assignee"), f"unknown handler {default!r}"))
-    stages = raw.get("time_limits", {}).get("stages", {})
-    if isinstance(stages, dict):
-        for name, stage in stages.items():
-            if not isinstance(stage, dict):
-                continue
-            for key in ("starts",):
-                if key in stage and stage[key] not in EVENT_KINDS:
-                    problems.append((("time_limits", "stages", name, key), f"unknown event kind {stage[key]!r}"))
-            for i, kind in enumerate(stage.get("stops", []) if isinstance(stage.get("stops"), list) else []):
-                if kind not in EVENT_KINDS:
-                    problems.append((("time_limits", "stages", name, "stops", i), f"unknown event kind {kind!r}"))
-    return problems
+    def label(self, vocabulary: str, key: str | None, lang: str = "zh") -> str:
+        """The human label of a key of ``vocabulary`` (a VOCABULARIES entry, HANDLERS or
+        STAGES): the key itself when unknown, ``-`` for no key (see vocabulary.label)."""
+        return label(self.vocabularies.get(vocabulary, {}), key, lang)

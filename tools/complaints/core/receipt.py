@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
-from complaints.errors import ComplaintsError, ConfigError
+from complaints.errors import ComplaintsError
 from complaints.core.ids import CROCKFORD, fold_crockford, random_crockford
+from complaints.core.policy import MIN_ITERATIONS as MIN_ITERATIONS, ReceiptSettings as ReceiptSettings
 
 CODE_LENGTH = 16  # characters; 5 bits each, 80 bits in all
 GROUP = 4
 HASH_PATTERN = re.compile(r"pbkdf2-sha256\$([0-9]{4,8})\$([0-9a-f]{64})")
-MIN_ITERATIONS = 100_000  # below this a policy's work factor is a mistake, not a choice
 TABLE_FILE = "receipts.json"
 TABLE_FORMAT = 2
 SHARD_FOLDER = "receipts"
@@ -62,27 +62,6 @@ _COARSE_AFTER: dict[str, str] = {
 
 class ReceiptCodeError(ComplaintsError):
     """A typed receipt code is not 16 Crockford base32 characters."""
-
-
-@dataclass(frozen=True)
-class ReceiptSettings:
-    """policy.yml `receipt`: the site-wide salt (public by design) and the PBKDF2 work factor."""
-
-    salt: str
-    iterations: int
-
-    @classmethod
-    def from_policy(cls, raw: Mapping[str, Any]) -> ReceiptSettings:
-        section = raw.get("receipt")
-        if not isinstance(section, Mapping):
-            raise ConfigError("policy.yml::$.receipt: missing; add `receipt: {salt: <random hex>, iterations: 600000}`")
-        salt = section.get("salt")
-        iterations = section.get("iterations")
-        if not isinstance(salt, str) or len(salt) < 16:
-            raise ConfigError("policy.yml::$.receipt.salt: must be text of at least 16 characters (e.g. 32 random hex digits)")
-        if isinstance(iterations, bool) or not isinstance(iterations, int) or not MIN_ITERATIONS <= iterations <= 99_999_999:
-            raise ConfigError(f"policy.yml::$.receipt.iterations: must be a whole number from {MIN_ITERATIONS} to 99999999")
-        return cls(salt, iterations)
 
 
 def new_code() -> str:
@@ -162,7 +141,7 @@ class DeadlineNextStep:
 def deadline_next_step(repo: Any) -> NextStep:
     """Next-step dates from complaints.core.deadlines with the repository's working-day calendar
     (a year not announced yet computed provisionally unless the policy makes it an error)."""
-    from complaints.core.deadlines import repository_calendar
+    from complaints.commands.deadlines import repository_calendar
 
     return DeadlineNextStep(repo.policy, repository_calendar(repo))
 
@@ -266,7 +245,7 @@ def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None
 
     ``iterations`` lists every work factor found in the cases besides the policy's current
     one (raising it in policy.yml leaves older hashes valid); the page derives once per value."""
-    settings = ReceiptSettings.from_policy(repo.policy.raw)
+    settings = repo.policy.receipt
     entries = lookup_entries(repo, today, next_step)
     iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
     bits = shard_bits(len(entries))

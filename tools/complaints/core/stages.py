@@ -1,4 +1,6 @@
-"""Plain data passed between the library's stages (load, check, compute, report)."""
+"""A case's stages as the deadline engine reports them: the stage states and one stage's
+clock (:class:`StageDeadline`), what `deadlines`, `overdue`, `notify`, `stats` and the
+receipts all work from."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,18 +22,6 @@ EVENT_KINDS: tuple[str, ...] = (
     "followed_up",
     "review_requested",
     "review_answered",
-    "closed",
-)
-
-# The state a timeline leads to (also the values of a case's optional `status` field).
-STATES: tuple[str, ...] = (
-    "received",
-    "acknowledged",
-    "accepted",
-    "not_accepted",
-    "paused",
-    "resolved",
-    "under_review",
     "closed",
 )
 

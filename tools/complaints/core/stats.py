@@ -31,19 +31,15 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol, Sequence
 
 from complaints.adapters import git
 from complaints.core.disclosure import Relation, Suppression, suppress
-from complaints.errors import ConfigError, PublicationError
+from complaints.errors import PublicationError
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE, StageDeadline
+from complaints.core.policy import DEFAULT_MIN_BASE, METHOD, PublicationSettings
 
 if TYPE_CHECKING:
     from complaints.adapters.repository import Repository
     from complaints.core.stats_history import HistoryPeriod
 
 FORMULA_VERSION = 2
-DEFAULT_THRESHOLD = 5
-DEFAULT_MIN_BASE = 10
-METHOD = "threshold-suppression-with-headline-base"
-DEFAULT_SATISFIED = ("satisfied", "basically_satisfied")
-DEFAULT_BUCKETS = (5, 10, 20)
 
 
 # ---- definitions --------------------------------------------------------------------------
@@ -358,68 +354,6 @@ def _month_end(month: str) -> dt.date:
 
 
 # ---- settings -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PublicationSettings:
-    threshold: int = DEFAULT_THRESHOLD
-    min_base: int = DEFAULT_MIN_BASE
-    method: str = METHOD
-    update_every: str = "month"
-    satisfied: tuple[str, ...] = DEFAULT_SATISFIED
-    backlog_age_buckets: tuple[int, ...] = DEFAULT_BUCKETS
-    allow: tuple[str, ...] = ()
-
-    @classmethod
-    def from_policy(cls, raw: Mapping[str, Any]) -> PublicationSettings:
-        pub = raw.get("publication") or {}
-        if not isinstance(pub, Mapping):
-            raise ConfigError("policy.yml::$.publication: must be a mapping")
-        threshold = pub.get("threshold", DEFAULT_THRESHOLD)
-        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
-            raise ConfigError("policy.yml::$.publication.threshold: must be a positive integer")
-        min_base = pub.get("min_base", DEFAULT_MIN_BASE)
-        if not isinstance(min_base, int) or isinstance(min_base, bool) or min_base < threshold:
-            raise ConfigError("policy.yml::$.publication.min_base: must be an integer no smaller than the threshold")
-        method = pub.get("method", METHOD)
-        if method != METHOD:
-            raise ConfigError(f"policy.yml::$.publication.method: must be {METHOD}")
-        update_every = pub.get("update_every", "month")
-        if update_every not in ("month", "quarter"):
-            raise ConfigError("policy.yml::$.publication.update_every: must be month or quarter")
-        buckets = tuple(pub.get("backlog_age_buckets", DEFAULT_BUCKETS))
-        if not buckets or list(buckets) != sorted(set(buckets)):
-            raise ConfigError("policy.yml::$.publication.backlog_age_buckets: must be ascending and distinct")
-        return cls(
-            threshold=threshold,
-            min_base=min_base,
-            update_every=update_every,
-            satisfied=tuple(pub.get("satisfied", DEFAULT_SATISFIED)),
-            backlog_age_buckets=buckets,
-            allow=tuple(pub.get("allow", ())),
-        )
-
-    def next_update(self, today: dt.date) -> dt.date:
-        """The first day of the next month (or quarter): when the statistics are next regenerated."""
-        step = 1 if self.update_every == "month" else 3 - (today.month - 1) % 3
-        month = today.month - 1 + step
-        return dt.date(today.year + month // 12, month % 12 + 1, 1)
-
-    def bucket_keys(self) -> list[str]:
-        keys = []
-        low = 0
-        for high in self.backlog_age_buckets:
-            keys.append(f"{low}-{high}")
-            low = high + 1
-        keys.append(f"{low}+")
-        return keys
-
-    def bucket_of(self, age: int) -> str:
-        keys = self.bucket_keys()
-        for key, high in zip(keys, self.backlog_age_buckets):
-            if age <= high:
-                return key
-        return keys[-1]
 
 
 # ---- facts --------------------------------------------------------------------------------
@@ -1120,7 +1054,7 @@ def repository_facts(
 ) -> tuple[list[CaseFacts], WorkingDays]:
     """The facts of every valid case in the repository, and the calendar they were read with;
     the invalid case files are listed in ``skipped`` when it is given."""
-    from complaints.core.deadlines import repository_calendar
+    from complaints.commands.deadlines import repository_calendar
 
     calendar = repository_calendar(repo, accept_unconfirmed)
     facts = []

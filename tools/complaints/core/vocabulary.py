@@ -3,7 +3,9 @@ language (`审批服务科`, `Permits and Approvals`) names the same thing, list
 by `,`, `，` or `、`, and every refusal lists the valid choices with their labels.
 
 Used by `complaints new`, `complaints event` and `complaints list` before anything is read or
-written, so an unknown word is a usage error (exit 2) in every command alike.
+written, so an unknown word is a usage error (exit 2) in every command alike. The one label
+lookup every report and page shares is here too (:func:`label`, :meth:`Term.name`); the typed
+policy builds its vocabularies with :func:`terms` once, when it is loaded.
 """
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from typing import Any, Mapping
 
 from complaints.errors import UsageMistake
 
-# `complaints event KIND`: the word typed -> the timeline kind written to the file. The kind
-# itself (`accepted`, `not_accepted`) is accepted too: it is what the case files show.
 LIST_SEPARATORS = re.compile(r"[,，、;；]")
+# What a report shows for no key (no department or handler yet).
+NONE_LABEL = "-"
 
 
 class VocabularyError(UsageMistake):
@@ -25,25 +27,35 @@ class VocabularyError(UsageMistake):
 @dataclass(frozen=True)
 class Term:
     key: str
-    labels: tuple[str, ...]  # zh first, then en
+    names: Mapping[str, str]  # language -> label, as the policy gives it
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels, zh first, then en."""
+        return tuple(self.names[lang] for lang in ("zh", "en") if lang in self.names)
 
     @property
     def label(self) -> str:
         return self.labels[0] if self.labels else self.key
+
+    def name(self, lang: str = "zh") -> str:
+        """The label in ``lang``; the Chinese one when the policy gives none in ``lang``, the
+        key itself when it gives no label at all. Every report and page asks this."""
+        return self.names.get(lang) or self.names.get("zh") or self.key
 
     def shown(self) -> str:
         """``key (label)``, as prompts and refusals show a choice."""
         return f"{self.key} ({self.label})" if self.labels else self.key
 
 
-def _labels(entry: Any) -> tuple[str, ...]:
+def _names(entry: Any) -> dict[str, str]:
     if isinstance(entry, Mapping):
         for nested in ("name", "label"):
             if isinstance(entry.get(nested), Mapping):
                 entry = entry[nested]
                 break
-        return tuple(str(entry[lang]) for lang in ("zh", "en") if isinstance(entry.get(lang), str))
-    return ()
+        return {lang: str(entry[lang]) for lang in ("zh", "en") if isinstance(entry.get(lang), str)}
+    return {}
 
 
 def terms(raw: Mapping[str, Any], vocabulary: str) -> tuple[Term, ...]:
@@ -54,7 +66,16 @@ def terms(raw: Mapping[str, Any], vocabulary: str) -> tuple[Term, ...]:
         node = node.get(part) if isinstance(node, Mapping) else None
     if not isinstance(node, Mapping):
         return ()
-    return tuple(Term(str(key), _labels(entry)) for key, entry in node.items())
+    return tuple(Term(str(key), _names(entry)) for key, entry in node.items())
+
+
+def label(choices: Mapping[str, Term], key: str | None, lang: str = "zh") -> str:
+    """The one label lookup: the label of ``key`` in ``lang`` (see :meth:`Term.name`), the key
+    itself when the vocabulary does not list it, ``-`` for no key at all."""
+    if key is None:
+        return NONE_LABEL
+    term = choices.get(key)
+    return term.name(lang) if term is not None else key
 
 
 def choices_text(choices: tuple[Term, ...]) -> str:
@@ -98,14 +119,9 @@ def resolve_list(raw: Mapping[str, Any], vocabulary: str, typed: list[str] | tup
 
 
 def label_of(raw: Mapping[str, Any], vocabulary: str, key: str | None, lang: str = "zh") -> str:
-    """The label of ``key`` (the key itself when it has none)."""
-    if key is None:
-        return "-"
-    for term in terms(raw, vocabulary):
-        if term.key == key:
-            labels = dict(zip(("zh", "en"), term.labels)) if len(term.labels) == 2 else {}
-            return labels.get(lang) or term.label
-    return key
+    """The label of ``key`` (the key itself when it has none); for callers that hold the
+    policy as written rather than the typed :class:`~complaints.core.policy.Policy`."""
+    return label({t.key: t for t in terms(raw, vocabulary)}, key, lang)
 
 
 # Timeline fields whose values are keys of a policy vocabulary (the others are dates, numbers

@@ -35,7 +35,8 @@ from complaints.render import stats_pages as statspages
 from complaints.render.markdown import md_escape
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.pii import check_publishable, check_text_publishable
-from complaints.core.policy import Policy, load_policy
+from complaints.adapters.config import load_policy
+from complaints.core.policy import Policy
 
 CONFIG_FILE = "mkdocs.yml"
 DOCS_DIR = "site"
