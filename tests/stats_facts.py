@@ -7,7 +7,7 @@ import copy
 import datetime as dt
 from typing import Any
 
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
 from complaints.core.stats import CaseFacts, StageFact
 

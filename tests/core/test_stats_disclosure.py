@@ -82,19 +82,26 @@ def test_no_small_cell_published_and_none_recoverable(cases: list[CaseFacts], pe
 # Organisation-wide figures about the mechanism's own performance whose base reaches
 # publication.min_base are published in full (the README's "Statistics" method; stats._headline):
 # the rates below over their denominator, the follow-up answers over the answers, the outcomes
-# over the resolved cases (the review rate's denominator).
+# over the resolved cases (the review rate's denominator), the number not accepted over the
+# complaints decided (the not-accepted rate's denominator).
 HEADLINE_RATES = {"response_rate", "resolution_rate", "on_time_rate", "satisfaction_rate", "not_accepted_rate", "extension_rate", "pause_rate", "review_rate"}
 
 
 def headline_figure(metric: str, c: Cell, total: Cell | None, by_id: dict[str, MetricResult], index: int, min_base: int) -> bool:
+    def base_of(rate: str) -> int:
+        if rate not in by_id:
+            return 0
+        rows = by_id[rate].rows if index == 0 else by_id[rate].trend[index - 1].rows
+        return (rows[0].denominator or 0) if rows else 0
+
     if metric in HEADLINE_RATES:
         return (c.denominator or 0) >= min_base
     if metric == "satisfaction_distribution":
         return total is not None and (total.value or 0) >= min_base
-    if metric == "outcomes" and "review_rate" in by_id:
-        review = by_id["review_rate"]
-        rows = review.rows if index == 0 else review.trend[index - 1].rows
-        return bool(rows) and (rows[0].denominator or 0) >= min_base
+    if metric == "outcomes":
+        return base_of("review_rate") >= min_base
+    if metric == "not_accepted_reasons":
+        return c is total and base_of("not_accepted_rate") >= min_base
     return False
 
 

@@ -766,7 +766,11 @@ def _count(
     # reviews (over resolved cases: the resolve stage done, shared with the stage cells)
     flow("review|yes", ((f, 1) for f in year_facts if f.resolved and f.review_requested))
     flow("review|no", ((f, 1) for f in year_facts if f.resolved and not f.review_requested))
-    if "resolve" in keys["stage"]:
+    # Shared only when the counts agree: a policy whose resolve stage does not start or stop
+    # with the resolved event (or applies to some complaints only) counts them apart.
+    if "resolve" in keys["stage"] and all(
+        lat.values[f"review|yes@{p}"] + lat.values[f"review|no@{p}"] == lat.values[f"stage|resolve|done@{p}"] for p in lat.periods
+    ):
         lat.add("stage|resolve|done", ["review|yes", "review|no"])
     # every answered review counts, a not-accepted complaint's as well as a resolved one's
     flow_keyed("reviewed", keys["outcome"], lambda f: [f.review_outcome] if f.review_outcome else [], "outcome")
