@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from complaints.adapters import locks
 
-from complaints.commands import record as writer
+from complaints.commands import case_edit as writer
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from complaints import __version__
+from complaints.core import events
 from complaints.errors import CalendarError, ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
@@ -447,7 +448,8 @@ def list_command(handlers: tuple[str, ...], departments: tuple[str, ...], states
     \b
         complaints list --stage resolve --format csv
     """
-    from complaints.commands.caselist import LIST_FORMATS, CaseFilter, list_cases
+    from complaints.commands.caselist import CaseFilter, list_cases
+    from complaints.render.caselist import LIST_FORMATS
     from complaints.core.vocabulary import resolve_list
 
     repository = open_repo(repo, no_cache)
@@ -494,7 +496,8 @@ def show_command(case_id: str, fmt: str, accept_unconfirmed: bool, repo: Path | 
     \b
         complaints show XN-20260305-7K3QH --format json --today 2026-04-10
     """
-    from complaints.commands.caselist import SHOW_FORMATS, show_case
+    from complaints.commands.caselist import show_case
+    from complaints.render.caselist import SHOW_FORMATS
 
     repository = open_repo(repo)
     view = show_case(repository, case_id, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
@@ -608,9 +611,9 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, skip_invalid: bool
         sys.exit(1)
 
 
-# --- recording complaints: new, event, reveal, rekey (issue 7) ------------------------------
+# --- recording complaints: new, event, reveal, rekey ------------------------------------------
 
-from complaints.commands.record import EVENT_COMMANDS  # noqa: E402  (a light import: the KIND choices of `event`)
+EVENT_COMMANDS = events.EVENT_COMMANDS
 
 # `event` words that edit the case's suggestions (改进建议) rather than its timeline.
 SUGGESTION_COMMANDS: dict[str, str] = {"suggest": "add an improvement suggestion", "adopt": "record a suggestion's adoption or reward"}
@@ -699,7 +702,7 @@ def new_case(
     """
     from complaints.cli.prompts import ask_key, ask_keys, ask_suggestions, ask_until, check_text, parse_date, shown, summary_lines, yes_no
     from complaints.core.vocabulary import resolve_list
-    from complaints.commands.record import NewCase, create_case
+    from complaints.commands.new import NewCase, create_case
 
     repository = open_repo(repo)
     raw = repository.policy.raw
@@ -805,12 +808,12 @@ class EventKind(click.ParamType):  # type: ignore[type-arg]
     name = "KIND"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from complaints.core.vocabulary import VocabularyError, event_command
+        from complaints.core.vocabulary import VocabularyError
 
         if value in SUGGESTION_COMMANDS:
             return str(value)
         try:
-            return event_command(str(value), EVENT_COMMANDS)
+            return events.event_command(str(value))
         except VocabularyError:
             self.fail(f"not an event; choose one of: {', '.join([*EVENT_COMMANDS, *SUGGESTION_COMMANDS])}", param, ctx)
 
@@ -822,18 +825,17 @@ class EventKind(click.ParamType):  # type: ignore[type-arg]
 
 def _event_vocabularies(repository: "Repository", kind: str, given: dict[str, Any]) -> dict[str, Any]:
     """Options naming vocabulary keys, resolved from a key or a label (refusal: exit 2)."""
-    from complaints.core.vocabulary import event_field_vocabulary, resolve, resolve_list
-    from complaints.commands.record import option_name
+    from complaints.core.vocabulary import resolve, resolve_list
 
     out = dict(given)
     for name, value in given.items():
-        vocabulary = event_field_vocabulary(kind, name)
+        vocabulary = events.field_vocabulary(kind, name)
         if vocabulary is None or value in (None, (), ""):
             continue
         if isinstance(value, tuple):
-            out[name] = resolve_list(repository.policy.raw, vocabulary, value, option_name(name))
+            out[name] = resolve_list(repository.policy.raw, vocabulary, value, events.option_name(name))
         else:
-            out[name] = resolve(repository.policy.raw, vocabulary, str(value), option_name(name))
+            out[name] = resolve(repository.policy.raw, vocabulary, str(value), events.option_name(name))
     return out
 
 
@@ -842,11 +844,9 @@ def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind
     """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
     required ones, or (``everything``) the date and the optional ones too."""
     from complaints.cli.prompts import ask_key, ask_keys, ask_until, check_text, parse_date
-    from complaints.core.vocabulary import event_field_vocabulary
-    from complaints.commands.record import event_schema_fields
 
     raw = repository.policy.raw
-    required, optional = event_schema_fields(repository.root, kind)
+    required, optional = events.EVENTS[kind].required, events.EVENTS[kind].optional
 
     def date_check(typed: str) -> dt.date:
         day = parse_date(typed, "date")
@@ -870,9 +870,9 @@ def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind
         is_optional = name not in required
         if is_optional and not everything:
             continue
-        vocabulary = event_field_vocabulary(kind, name)
+        vocabulary = events.field_vocabulary(kind, name)
         title = name.capitalize()
-        if vocabulary is not None and name == "measures":
+        if vocabulary is not None and events.many(name):
             out[name] = ask_keys(_ask, _say, raw, vocabulary, "Measures", optional=is_optional)
         elif vocabulary is not None:
             # A transfer starts from the department holding the case: offered as the default.
@@ -900,23 +900,24 @@ def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind
     return out, date
 
 
+def _event_field_options(command: Callable[..., None]) -> Callable[..., None]:
+    """One option per event field, as complaints.core.events describes it."""
+    for spec in reversed(events.EVENT_OPTIONS):
+        vocabulary = events.completion_vocabulary(spec.field)
+        also = (("suggest", "internal summary"),) if spec.field == "summary" else ()
+        command = click.option(
+            spec.option, spec.dest, help=events.option_help(spec.field, also), multiple=events.many(spec.field),
+            type=click.IntRange(*spec.bounds) if spec.bounds else None,
+            shell_complete=_completer(vocabulary) if vocabulary else None,
+        )(command)  # fmt: skip
+    return command
+
+
 @cli.command("event")
 @click.argument("case_id", metavar="CASE_ID", shell_complete=_complete_case_id)
 @click.argument("command", metavar="KIND", type=EventKind(), required=False)
 @click.option("--date", "date", type=DATE, help="The day it happened (default: today).")
-@click.option("--reason", help="not-accept: a key (or label) of not_accepted_reasons; transfer, extend, pause: internal text.")
-@click.option("--department", help="assign: the department given the case.", shell_complete=_completer("departments"))
-@click.option("--handler", help="assign, transfer: the handler given the case.", shell_complete=_completer("handlers"))
-@click.option("--from", "from_", help="transfer: the department handing the case over.", shell_complete=_completer("departments"))
-@click.option("--to", help="transfer: the department taking it.", shell_complete=_completer("departments"))
-@click.option("--stage", help="extend: the stage whose time limit is extended (a key of time_limits.stages).", shell_complete=_completer("time_limits.stages"))
-@click.option("--days", type=click.IntRange(1, 365), help="extend: how many days the limit grows by.")
-@click.option("--approver", help="extend: the handler who approved the extension.", shell_complete=_completer("handlers"))
-@click.option("--outcome", help="resolve: a key of outcomes; review-answer: a key of review_outcomes.")
-@click.option("--measure", "measures", multiple=True, help="resolve: a measure taken (repeat --measure for several).", shell_complete=_completer("measures"))
-@click.option("--satisfaction", help="follow-up: a key (or label, e.g. 满意) of satisfaction.", shell_complete=_completer("satisfaction"))
-@click.option("--summary", help="resolve, review-answer, suggest: internal summary.")
-@click.option("--note", help="Any event: an internal note (no personal data).")
+@_event_field_options
 @click.option("--suggestion", "suggestion_number", type=click.IntRange(min=1), help="adopt: which suggestion (1 for the first, as `complaints show` numbers them).")
 @click.option("--adopted/--not-adopted", default=None, help="suggest, adopt: whether the suggestion was adopted (default for adopt: adopted).")
 @click.option("--rewarded", is_flag=True, default=None, help="suggest, adopt: the complainant was rewarded for it (needs --adopted).")
@@ -924,11 +925,9 @@ def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind
 @click.option("--yes", "-y", is_flag=True, help="Save without asking \"Save? [Y/n]\" after the questions.")
 @repo_option
 @today_option
-def event_command(case_id: str, command: str | None, date: dt.date | None, reason: str | None, department: str | None, handler: str | None,
-                  from_: str | None, to: str | None, stage: str | None, days: int | None, approver: str | None, outcome: str | None,
-                  measures: tuple[str, ...], satisfaction: str | None, summary: str | None, note: str | None,
-                  suggestion_number: int | None, adopted: bool | None, rewarded: bool | None, interactive: bool | None, yes: bool,
-                  repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
+def event_command(case_id: str, command: str | None, date: dt.date | None, suggestion_number: int | None, adopted: bool | None,
+                  rewarded: bool | None, interactive: bool | None, yes: bool, repo: Path | None, today: dt.date | None,
+                  **options: Any) -> None:  # fmt: skip
     """Append a timeline event to a case, in place and atomically, then say what is due next.
 
     KIND is one of: acknowledge, accept, not-accept, assign, transfer, extend, pause, resume,
@@ -957,16 +956,21 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     \b
         complaints event XN-20260305-7K3QH suggest --summary "Open a lunchtime counter"
     """
-    from complaints.commands.caselist import next_due_text, show_case
+    from complaints.commands.caselist import show_case
+    from complaints.render.caselist import next_due_text
     from complaints.cli.prompts import check_text, shown, summary_lines
-    from complaints.core.vocabulary import event_command as word_of
-    from complaints.commands.record import EventFieldError, add_suggestion, append_event, build_event, mark_suggestion
+    from complaints.commands.event import EventFieldError, add_suggestion, append_event, build_event, mark_suggestion
 
     repository = open_repo(repo)
     today_date = today_in(repository.policy.timezone, today)
     ask = _stdin_is_tty() if interactive is None else interactive
     repository.find_case(case_id)  # an unknown id is said before any question
-    _one_per_option(measures, "--measure")
+    # The event's fields, by field name (the options are made from complaints.core.events).
+    given: dict[str, Any] = {spec.field: options[spec.dest] for spec in events.EVENT_OPTIONS}
+    reason, summary, note = given["reason"], given["summary"], given["note"]
+    for spec in events.EVENT_OPTIONS:
+        if events.many(spec.field):
+            _one_per_option(given[spec.field], spec.option)
     if date is not None and date > today_date:
         raise click.BadParameter(f"{date.isoformat()} is after today ({today_date.isoformat()})", param_hint="--date")
     kind_asked = command is None
@@ -979,13 +983,14 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
         allowed = _allowed_now(repository, case_id, today_date)
 
         def kind_check(typed: str) -> str:
-            word = typed.strip() if typed.strip() in SUGGESTION_COMMANDS else word_of(typed, EVENT_COMMANDS)
+            word = typed.strip() if typed.strip() in SUGGESTION_COMMANDS else events.event_command(typed)
             allowed(word)
             return word
 
         command = ask_until(_ask, _say, f"Event [{choices}]", kind_check)
         assert command is not None
-    for text, option in ((reason if command != "not-accept" else None, "--reason"), (summary, "--summary"), (note, "--note")):
+    reason_is_text = events.field_vocabulary(EVENT_COMMANDS.get(command), "reason") is None
+    for text, option in ((reason if reason_is_text else None, "--reason"), (summary, "--summary"), (note, "--note")):
         if text is not None:
             check_text(text, option)
 
@@ -997,26 +1002,20 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     if suggestion_number is not None or adopted is not None or rewarded:
         raise click.UsageError(f"'{command}' does not take --suggestion, --adopted or --rewarded (they go with suggest and adopt)")
     kind = EVENT_COMMANDS[command]
-    given = {"reason": reason, "department": department, "handler": handler, "from": from_, "to": to, "stage": stage, "days": days,
-             "approver": approver, "outcome": outcome, "measures": measures, "satisfaction": satisfaction, "summary": summary, "note": note}  # fmt: skip
     given = _event_vocabularies(repository, kind, given)
-    from complaints.commands.record import event_schema_fields
-
-    missing = [name for name in event_schema_fields(repository.root, kind)[0] if given.get(name) in (None, (), "")]
+    missing = [name for name in events.EVENTS[kind].required if given.get(name) in (None, (), "")]
     asked = ask and (kind_asked or bool(missing))
     if asked:
         given, date = _ask_event_fields(repository, case_id, command, kind, given, today_date, date, everything=kind_asked)
     try:
-        event = build_event(repository.root, command, date or today_date, given)
+        event = build_event(command, date or today_date, given)
     except EventFieldError as exc:
         raise click.UsageError(str(exc)) from None
     _warn_before_event(repository, case_id, kind, today_date)
     if asked:
         _refuse_before_save(repository, case_id, event, today_date)
     if asked and not yes:
-        from complaints.core.vocabulary import event_field_vocabulary
-
-        fields = [(name, shown(repository.policy.raw, vocab, value) if (vocab := event_field_vocabulary(kind, name)) else str(value))
+        fields = [(name, shown(repository.policy.raw, vocab, value) if (vocab := events.field_vocabulary(kind, name)) else str(value))
                   for name, value in event.items()]  # fmt: skip
         _confirm_save([f"Add to {case_id}:", *summary_lines(fields)])
     path = append_event(repository, case_id, event, today_date)
@@ -1142,7 +1141,7 @@ def reveal(case_id: str, identity: Path | None, show: bool, out: Path | None, re
         complaints reveal XN-20260305-7K3QH --identity ~/.config/complaints/key.txt --show
     """
     from complaints.adapters.crypto import load_identities
-    from complaints.commands.record import reveal_contact, write_private_file
+    from complaints.commands.reveal import reveal_contact, write_private_file
 
     if show == (out is not None):
         raise click.UsageError("say where the decrypted contact details go: --show (print them) or --out FILE")
@@ -1180,7 +1179,7 @@ def rekey(identity: Path | None, dry_run: bool, repo: Path | None, today: dt.dat
         complaints rekey --identity ~/.config/complaints/key.txt
     """
     from complaints.adapters.crypto import load_identities
-    from complaints.commands.record import rekey as run
+    from complaints.commands.rekey import rekey as run
 
     if identity is None:
         raise click.UsageError("give --identity PATH (or set COMPLAINTS_AGE_IDENTITY) to your age private key file")

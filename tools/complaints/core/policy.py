@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from complaints.errors import ConfigError
-from complaints.core.stages import EVENT_KINDS
+from complaints.core.events import EVENT_KINDS
 from complaints.adapters.schemas import format_path, load_schema
 from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
 

@@ -4,25 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# Every event kind a case timeline may hold, in the order a typical case meets them.
-EVENT_KINDS: tuple[str, ...] = (
-    "received",
-    "acknowledged",
-    "accepted",
-    "not_accepted",
-    "assigned",
-    "transferred",
-    "extended",
-    "paused",
-    "resumed",
-    "protection_check",
-    "resolved",
-    "followed_up",
-    "review_requested",
-    "review_answered",
-    "closed",
-)
-
 # The state a timeline leads to (also the values of a case's optional `status` field).
 STATES: tuple[str, ...] = (
     "received",
