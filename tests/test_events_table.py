@@ -62,3 +62,4 @@ def test_every_option_names_a_field_of_some_kind_and_every_field_has_an_option()
 def test_the_lifecycle_knows_every_kind(kind: str) -> None:
     track = lifecycle.Track(started=True, accepted=True)
     assert lifecycle.problem(track, {"kind": kind}) != f"unknown event kind {kind!r}"
+

@@ -11,6 +11,7 @@ import re
 from typing import Any, Iterator
 
 from complaints.core import events, lifecycle
+from complaints.core.ids import CASE_FILE_PATTERN, CASE_ID_PATTERN
 from complaints.adapters.agefile import armour_problem
 from complaints.checker.comments import comment_findings
 from complaints.core.pii import scan_text
@@ -19,8 +20,6 @@ from complaints.checker.result import FileResult, Problem
 from complaints.adapters.schemas import JsonPath, Schema, load_schema
 from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
 
-CASE_NAME = re.compile(r"cases/(?P<year>[0-9]{4})/(?P<id>[^/]+)\.yml")
-ID_PARTS = re.compile(r"(?P<prefix>[A-Z][A-Z0-9]{0,7})-(?P<date>[0-9]{8})-(?P<rand>[0-9A-HJKMNP-TV-Z]{5})")
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -32,7 +31,7 @@ def layout_problem(file: str) -> str | None:
         return None
     if file.endswith(".yaml"):
         return "case files use the .yml extension (cases/YYYY/ID.yml)"
-    if not CASE_NAME.fullmatch(file):
+    if not CASE_FILE_PATTERN.fullmatch(file):
         return "only case files belong under cases/, at cases/YYYY/ID.yml"
     return None
 
@@ -59,10 +58,10 @@ def _identity(case: dict[str, Any], file: str, policy: Policy) -> Found:
     case_id = case.get("id")
     if not isinstance(case_id, str):
         return found
-    where = CASE_NAME.fullmatch(file)
+    where = CASE_FILE_PATTERN.fullmatch(file)
     if where and where["id"] != case_id:
         found.append((("id",), "the id must equal the file name (without .yml); rename the file or fix the id"))
-    parts = ID_PARTS.fullmatch(case_id)
+    parts = CASE_ID_PATTERN.fullmatch(case_id)
     if parts is None:
         return found
     if parts["prefix"] != policy.id_prefix:
@@ -147,7 +146,7 @@ def check_case_bytes(
     ``schema``: the case schema, when the caller checking many files has it at hand."""
     result = FileResult(file)
     layout = layout_problem(file)
-    if layout is None and not CASE_NAME.fullmatch(file):
+    if layout is None and not CASE_FILE_PATTERN.fullmatch(file):
         return result  # a file allowed under cases/ that is not a case (README.md, .gitkeep)
     if layout is not None:
         result.problems.append(Problem(file, (), layout))
@@ -162,7 +161,7 @@ def check_case_bytes(
         what = "nothing" if case is None else "a list" if isinstance(case, list) else "a single value"
         result.problems.append(Problem(file, (), f"a case file holds one mapping (id, channel, complainant, ...); found {what}", 1, 1))
         return result
-    if isinstance(case.get("id"), str) and ID_PARTS.fullmatch(case["id"]):
+    if isinstance(case.get("id"), str) and CASE_ID_PATTERN.fullmatch(case["id"]):
         result.case_id = case["id"]
 
     if schema is None:

@@ -25,6 +25,8 @@ from complaints.errors import CalendarError, ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
     from complaints.adapters.repository import Repository
+    from complaints.cli.prompts import NewCaseAnswers
+    from complaints.commands.new import NewCase
 
 
 def _interrupted() -> NoReturn:
@@ -700,23 +702,51 @@ def new_case(
     \b
         complaints new            # asks for everything
     """
-    from complaints.cli.prompts import ask_key, ask_keys, ask_suggestions, ask_until, check_text, parse_date, shown, summary_lines, yes_no
-    from complaints.core.vocabulary import resolve_list
-    from complaints.commands.new import NewCase, create_case
+    from complaints.cli.prompts import ask_new_case
+    from complaints.commands.new import create_case
 
     repository = open_repo(repo)
-    raw = repository.policy.raw
     today_date = today_in(repository.policy.timezone, today)
     ask = _stdin_is_tty() and not contact_stdin if interactive is None else interactive
     if contact_file and contact_stdin:
         raise click.UsageError("give --contact-file or --contact-stdin, not both")
     if ask and contact_stdin:
         raise click.UsageError("--contact-stdin reads standard input, so the other fields must be given as options (or use --contact-file)")
+    answers = _new_case_options(repository, today_date, channel, category, departments, priority, handler, received, anonymous,
+                                summary, suggestions)  # fmt: skip
+    missing = answers.missing()
+    if missing and not ask:
+        raise click.UsageError(f"missing {', '.join(missing)} (or run in a terminal, or with --interactive, to be asked)")
+    ask = ask and bool(missing)  # as gh does: with every field given, no questions
+    if ask:
+        ask_new_case(_ask, _say, repository.policy.raw, answers, today_date, ask_contact=contact_file is None,
+                     ask_for_suggestions=not suggestions)  # fmt: skip
+    if contact_file is not None:
+        answers.contact = contact_file.read_bytes()
+    elif contact_stdin:
+        answers.contact = sys.stdin.buffer.read()
+    assert answers.anonymous is not None
+    _warn_before_new(repository, answers.anonymous, answers.contact)
+    if ask and not yes:
+        _confirm_save(["The new case:", *answers.summary_lines(repository.policy.raw, today_date)])
+    created = create_case(repository, _new_case(answers, today_date), answers.contact, today_date)
+    click.echo(f"created {created.case_id}")
+    click.echo(f"file: {repository.relative(created.path)}")
+    click.echo(f"receipt code (shown only now; give it to the complainant): {created.receipt_code}")
+
+
+def _new_case_options(repository: "Repository", today_date: dt.date, channel: str | None, category: str | None,
+                      departments: tuple[str, ...], priority: str | None, handler: str | None, received: dt.date | None,
+                      anonymous: bool | None, summary: str | None, suggestions: tuple[str, ...]) -> "NewCaseAnswers":  # fmt: skip
+    """The options of `complaints new`, checked before any question, so a wrong one never costs
+    typed answers: keys resolved from keys or labels, texts and the date received checked."""
+    from complaints.cli.prompts import NewCaseAnswers, check_text
+    from complaints.core.vocabulary import resolve_list
+
     _one_per_option(departments, "--department")
-    # Options are checked before any question, so a wrong one never costs typed answers.
     channel = _vocab(repository, "channels", channel, "--channel")
     category = _vocab(repository, "categories", category, "--category")
-    departments = resolve_list(raw, "departments", departments, "--department")
+    departments = resolve_list(repository.policy.raw, "departments", departments, "--department")
     priority = _vocab(repository, "priorities", priority, "--priority")
     handler = _vocab(repository, "handlers", handler, "--handler")
     for text in (summary, *suggestions):
@@ -724,66 +754,16 @@ def new_case(
             check_text(text, "--summary" if text is summary else "--suggestion")
     if received is not None and received > today_date:
         raise click.BadParameter(f"{received.isoformat()} is after today ({today_date.isoformat()})", param_hint="--received")
-    missing = [name for name, value in (("--channel", channel), ("--category", category), ("--department", departments or None),
-                                        ("--priority", priority), ("--anonymous/--named", anonymous)) if value is None]  # fmt: skip
-    if missing and not ask:
-        raise click.UsageError(f"missing {', '.join(missing)} (or run in a terminal, or with --interactive, to be asked)")
-    contact: bytes | None = None
     found_suggestions = tuple({"summary": s, "adopted": False} for s in suggestions)
-    ask = ask and bool(missing)  # as gh does: with every field given, no questions
-    if ask:
-        channel = channel or ask_key(_ask, _say, raw, "channels", "Channel")
-        category = category or ask_key(_ask, _say, raw, "categories", "Category")
-        departments = departments or ask_keys(_ask, _say, raw, "departments", "Departments")
-        priority = priority or ask_key(_ask, _say, raw, "priorities", "Priority", default=next(iter(raw.get("priorities") or {"": 0})))
-        if handler is None:
-            handler = ask_key(_ask, _say, raw, "handlers", "Handler", optional=True)
-        if received is None:
+    return NewCaseAnswers(channel, category, departments, priority, handler, received, anonymous, summary, found_suggestions)
 
-            def received_check(typed: str) -> dt.date:
-                day = parse_date(typed, "date received")
-                if day > today_date:
-                    raise UsageMistake(f"date received: {day.isoformat()} is after today ({today_date.isoformat()})")
-                return day
 
-            received = ask_until(_ask, _say, "Date received (YYYY-MM-DD)", received_check, today_date.isoformat())
-        if anonymous is None:
-            anonymous = ask_until(_ask, _say, "Anonymous complaint? [y/N]", lambda t: yes_no(t, False))
-        if summary is None:
-            summary = ask_until(_ask, _say, "Summary (internal, no personal data; empty to skip)", lambda t: check_text(t, "summary"))
-        if not anonymous and contact_file is None:
-            typed_contact = _ask("Contact details (hidden, encrypted before saving; empty for none)", "", True)
-            contact = typed_contact.encode("utf-8") or None
-        if not suggestions:
-            found_suggestions = tuple(s.to_mapping() for s in ask_suggestions(_ask, _say))
-    if contact_file is not None:
-        contact = contact_file.read_bytes()
-    elif contact_stdin:
-        contact = sys.stdin.buffer.read()
-    assert channel is not None and category is not None and priority is not None and anonymous is not None
-    _warn_before_new(repository, anonymous, contact)
-    if ask and not yes:
-        fields = [
-            ("channel", shown(raw, "channels", channel)),
-            ("category", shown(raw, "categories", category)),
-            ("departments", shown(raw, "departments", departments)),
-            ("priority", shown(raw, "priorities", priority)),
-            ("handler", shown(raw, "handlers", handler)),
-            ("received", (received or today_date).isoformat()),
-            ("complainant", "anonymous" if anonymous else ("named, contact details to be encrypted" if contact else "named, no contact details")),
-            ("summary", summary or "-"),
-            ("suggestions", str(len(found_suggestions))),
-        ]
-        _confirm_save(["The new case:", *summary_lines(fields)])
-    created = create_case(
-        repository,
-        NewCase(channel, category, departments, priority, received or today_date, anonymous, handler, summary, found_suggestions),
-        contact,
-        today_date,
-    )
-    click.echo(f"created {created.case_id}")
-    click.echo(f"file: {repository.relative(created.path)}")
-    click.echo(f"receipt code (shown only now; give it to the complainant): {created.receipt_code}")
+def _new_case(answers: "NewCaseAnswers", today_date: dt.date) -> "NewCase":
+    from complaints.commands.new import NewCase
+
+    assert answers.channel is not None and answers.category is not None and answers.priority is not None and answers.anonymous is not None
+    return NewCase(answers.channel, answers.category, answers.departments, answers.priority, answers.received or today_date,
+                   answers.anonymous, answers.handler, answers.summary, answers.suggestions)  # fmt: skip
 
 
 def _warn_before_new(repository: "Repository", anonymous: bool, contact: bytes | None) -> None:

@@ -139,3 +139,73 @@ def shown(raw: Mapping[str, Any], vocabulary: str, keys: Sequence[str] | str | N
     items = [keys] if isinstance(keys, str) else list(keys)
     labels = {t.key: t for t in terms(raw, vocabulary)}
     return ", ".join(labels[k].shown() if k in labels else k for k in items) or "-"
+
+
+@dataclass
+class NewCaseAnswers:
+    """What `complaints new` knows of the new case: from its options, then from the questions."""
+
+    channel: str | None
+    category: str | None
+    departments: tuple[str, ...]
+    priority: str | None
+    handler: str | None
+    received: dt.date | None
+    anonymous: bool | None
+    summary: str | None
+    suggestions: tuple[Mapping[str, Any], ...]
+    contact: bytes | None = None
+
+    def missing(self) -> list[str]:
+        """The options a script must give, by name, that are not given."""
+        given = (("--channel", self.channel), ("--category", self.category), ("--department", self.departments or None),
+                 ("--priority", self.priority), ("--anonymous/--named", self.anonymous))  # fmt: skip
+        return [name for name, value in given if value is None]
+
+    def summary_lines(self, raw: Mapping[str, Any], today: dt.date) -> list[str]:
+        """The last look before "Save? [Y/n]"."""
+        if self.anonymous:
+            complainant = "anonymous"
+        else:
+            complainant = "named, contact details to be encrypted" if self.contact else "named, no contact details"
+        return summary_lines([
+            ("channel", shown(raw, "channels", self.channel)),
+            ("category", shown(raw, "categories", self.category)),
+            ("departments", shown(raw, "departments", self.departments)),
+            ("priority", shown(raw, "priorities", self.priority)),
+            ("handler", shown(raw, "handlers", self.handler)),
+            ("received", (self.received or today).isoformat()),
+            ("complainant", complainant),
+            ("summary", self.summary or "-"),
+            ("suggestions", str(len(self.suggestions))),
+        ])  # fmt: skip
+
+
+def ask_new_case(ask: Ask, say: Say, raw: Mapping[str, Any], answers: NewCaseAnswers, today: dt.date, *,
+                 ask_contact: bool, ask_for_suggestions: bool) -> None:  # fmt: skip
+    """Ask for every field of a new case the options left open, in the order of the file."""
+    answers.channel = answers.channel or ask_key(ask, say, raw, "channels", "Channel")
+    answers.category = answers.category or ask_key(ask, say, raw, "categories", "Category")
+    answers.departments = answers.departments or ask_keys(ask, say, raw, "departments", "Departments")
+    first_priority = next(iter(raw.get("priorities") or {"": 0}))
+    answers.priority = answers.priority or ask_key(ask, say, raw, "priorities", "Priority", default=first_priority)
+    if answers.handler is None:
+        answers.handler = ask_key(ask, say, raw, "handlers", "Handler", optional=True)
+    if answers.received is None:
+
+        def received_check(typed: str) -> dt.date:
+            day = parse_date(typed, "date received")
+            if day > today:
+                raise UsageMistake(f"date received: {day.isoformat()} is after today ({today.isoformat()})")
+            return day
+
+        answers.received = ask_until(ask, say, "Date received (YYYY-MM-DD)", received_check, today.isoformat())
+    if answers.anonymous is None:
+        answers.anonymous = ask_until(ask, say, "Anonymous complaint? [y/N]", lambda t: yes_no(t, False))
+    if answers.summary is None:
+        answers.summary = ask_until(ask, say, "Summary (internal, no personal data; empty to skip)", lambda t: check_text(t, "summary"))
+    if not answers.anonymous and ask_contact:
+        typed_contact = ask("Contact details (hidden, encrypted before saving; empty for none)", "", True)
+        answers.contact = typed_contact.encode("utf-8") or None
+    if ask_for_suggestions:
+        answers.suggestions = tuple(s.to_mapping() for s in ask_suggestions(ask, say))
