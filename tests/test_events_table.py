@@ -38,6 +38,8 @@ def test_fields_match_the_schema(kind: str) -> None:
         assert field.many == (schema_field.get("type") == "array"), name
         is_key = schema_field.get("$ref") == "#/$defs/key" or schema_field.get("items", {}).get("$ref") == "#/$defs/key"
         assert (field.vocabulary is not None) == is_key, name
+        bounds = (schema_field["minimum"], schema_field["maximum"]) if "minimum" in schema_field else None
+        assert events.field_bounds(name) == bounds, name
 
 
 def test_words_and_states_are_unambiguous() -> None:

@@ -11,6 +11,7 @@ import re
 from typing import Any, Iterator
 
 from complaints.core import events, lifecycle
+from complaints.core.deadlines import check_case
 from complaints.core.ids import CASE_FILE_PATTERN, CASE_ID_PATTERN
 from complaints.adapters.agefile import armour_problem
 from complaints.checker.comments import comment_findings
@@ -215,8 +216,6 @@ def _extension_rules(case: dict[str, Any], policy: Policy, found: Found) -> None
     """The deadline engine's rules for `extended` events (caps, approvers, running stage)."""
     if not any(event["kind"] == "extended" for event in case["timeline"]):
         return
-    from complaints.core.deadlines import check_case
-
     reported = {path for path, _ in found}
     for where, message in check_case(case, policy):
         path = _parse_path(where)

@@ -544,7 +544,7 @@ def _report_left_out(count: int | None) -> None:
         click.echo(f"warning: {count} invalid case file(s) left out (--skip-invalid); run `complaints validate` to see why", err=True)
 
 
-# --- notify (GitHub issues for overdue stages; area of issue 4) --------------------------------
+# --- notify: GitHub issues for overdue stages ----------------------------------------------------
 
 
 @cli.command()
@@ -819,65 +819,13 @@ def _event_vocabularies(repository: "Repository", kind: str, given: dict[str, An
     return out
 
 
-def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind: str, given: dict[str, Any],
-                      today_date: dt.date, date: dt.date | None, everything: bool) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
-    """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
-    required ones, or (``everything``) the date and the optional ones too."""
-    from complaints.cli.prompts import ask_key, ask_keys, ask_until, check_text, parse_date
+def _holding(repository: "Repository", case_id: str, today_date: dt.date) -> str | None:
+    """The department holding the case now, offered as a transfer's --from."""
+    from complaints.core.lifecycle import holding
 
-    raw = repository.policy.raw
-    required, optional = events.EVENTS[kind].required, events.EVENTS[kind].optional
-
-    def date_check(typed: str) -> dt.date:
-        day = parse_date(typed, "date")
-        if day > today_date:
-            raise UsageMistake(f"date: {day.isoformat()} is after today ({today_date.isoformat()})")
-        return day
-
-    if date is None and everything:
-        date = ask_until(_ask, _say, "Date (YYYY-MM-DD)", date_check, today_date.isoformat())
-    held: str | None = None
-    if kind == "transferred":
-        from complaints.core.lifecycle import holding
-
-        with contextlib.suppress(ComplaintsError):
-            held = holding(list(repository.read_case(case_id, today_date)[1].get("timeline") or ()))[0]
-    out = dict(given)
-    # The note last, as in the file: it is about the event as a whole.
-    for name in (*required, *sorted(optional, key=lambda n: n == "note")):
-        if out.get(name) not in (None, (), ""):
-            continue
-        is_optional = name not in required
-        if is_optional and not everything:
-            continue
-        vocabulary = events.field_vocabulary(kind, name)
-        title = name.capitalize()
-        if vocabulary is not None and events.many(name):
-            out[name] = ask_keys(_ask, _say, raw, vocabulary, "Measures", optional=is_optional)
-        elif vocabulary is not None:
-            # A transfer starts from the department holding the case: offered as the default.
-            default = (held or "") if (kind, name) == ("transferred", "from") else ""
-            out[name] = ask_key(_ask, _say, raw, vocabulary, title, default=default, optional=is_optional)
-        elif name == "days":
-
-            def days_check(typed: str) -> int | None:
-                if is_optional and not typed.strip():
-                    return None
-                if not typed.strip().isdigit() or not 1 <= int(typed) <= 365:
-                    raise UsageMistake("days: a whole number from 1 to 365")
-                return int(typed)
-
-            out[name] = ask_until(_ask, _say, "Days", days_check)
-        else:
-
-            def text_check(typed: str, name: str = name, is_optional: bool = is_optional) -> str | None:
-                text = check_text(typed, name)
-                if text is None and not is_optional:
-                    raise UsageMistake(f"{name}: needed for '{command}'")
-                return text
-
-            out[name] = ask_until(_ask, _say, f"{title} (internal, no personal data" + ("; empty to skip)" if is_optional else ")"), text_check)
-    return out, date
+    with contextlib.suppress(ComplaintsError):
+        return holding(list(repository.read_case(case_id, today_date)[1].get("timeline") or ()))[0]
+    return None
 
 
 def _event_field_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -986,7 +934,11 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, sugge
     missing = [name for name in events.EVENTS[kind].required if given.get(name) in (None, (), "")]
     asked = ask and (kind_asked or bool(missing))
     if asked:
-        given, date = _ask_event_fields(repository, case_id, command, kind, given, today_date, date, everything=kind_asked)
+        from complaints.cli.prompts import ask_event_fields
+
+        held = _holding(repository, case_id, today_date) if kind == "transferred" else None
+        given, date = ask_event_fields(_ask, _say, repository.policy.raw, command, kind, given, today_date, date,
+                                       everything=kind_asked, held=held)  # fmt: skip
     try:
         event = build_event(command, date or today_date, given)
     except EventFieldError as exc:
@@ -1307,7 +1259,7 @@ def forms(check: bool, repo: Path | None) -> None:
         click.echo("forms: up to date")
 
 
-# --- stats (aggregate statistics with disclosure control; area of issue 5) ------------------
+# --- stats: aggregate statistics with disclosure control --------------------------------------
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -1380,7 +1332,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
         click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
 
 
-# --- site: the published site with mkdocs-material (issue 6) ---------------------------------
+# --- site: the published site with mkdocs-material ---------------------------------------------
 
 
 @cli.group("site")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from complaints.core import events
 from complaints.errors import ComplaintsError, UsageMistake
 from complaints.core.pii import scan_text
 from complaints.core.vocabulary import choices_text, resolve, resolve_list, terms
@@ -209,3 +210,56 @@ def ask_new_case(ask: Ask, say: Say, raw: Mapping[str, Any], answers: NewCaseAns
         answers.contact = typed_contact.encode("utf-8") or None
     if ask_for_suggestions:
         answers.suggestions = tuple(s.to_mapping() for s in ask_suggestions(ask, say))
+
+
+def ask_event_fields(ask: Ask, say: Say, raw: Mapping[str, Any], command: str, kind: str, given: Mapping[str, Any], today: dt.date,
+                     date: dt.date | None, *, everything: bool, held: str | None) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
+    """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
+    required ones, or (``everything``) the date and the optional ones too. ``held``: the
+    department holding the case, offered as a transfer's `from`."""
+    required, optional = events.EVENTS[kind].required, events.EVENTS[kind].optional
+
+    def date_check(typed: str) -> dt.date:
+        day = parse_date(typed, "date")
+        if day > today:
+            raise UsageMistake(f"date: {day.isoformat()} is after today ({today.isoformat()})")
+        return day
+
+    if date is None and everything:
+        date = ask_until(ask, say, "Date (YYYY-MM-DD)", date_check, today.isoformat())
+    out = dict(given)
+    # The note last, as in the file: it is about the event as a whole.
+    for name in (*required, *sorted(optional, key=lambda n: n == "note")):
+        if out.get(name) not in (None, (), ""):
+            continue
+        is_optional = name not in required
+        if is_optional and not everything:
+            continue
+        vocabulary = events.field_vocabulary(kind, name)
+        title = name.capitalize()
+        if vocabulary is not None and events.many(name):
+            out[name] = ask_keys(ask, say, raw, vocabulary, title, optional=is_optional)
+        elif vocabulary is not None:
+            # A transfer starts from the department holding the case: offered as the default.
+            default = (held or "") if name == "from" else ""
+            out[name] = ask_key(ask, say, raw, vocabulary, title, default=default, optional=is_optional)
+        elif (bounds := events.field_bounds(name)) is not None:
+
+            def number_check(typed: str, name: str = name, is_optional: bool = is_optional, bounds: tuple[int, int] = bounds) -> int | None:
+                if is_optional and not typed.strip():
+                    return None
+                if not typed.strip().isdigit() or not bounds[0] <= int(typed) <= bounds[1]:
+                    raise UsageMistake(f"{name}: a whole number from {bounds[0]} to {bounds[1]}")
+                return int(typed)
+
+            out[name] = ask_until(ask, say, title, number_check)
+        else:
+
+            def text_check(typed: str, name: str = name, is_optional: bool = is_optional) -> str | None:
+                text = check_text(typed, name)
+                if text is None and not is_optional:
+                    raise UsageMistake(f"{name}: needed for '{command}'")
+                return text
+
+            out[name] = ask_until(ask, say, f"{title} (internal, no personal data" + ("; empty to skip)" if is_optional else ")"), text_check)
+    return out, date

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from complaints.core.deadlines import CaseDeadlines, case_deadlines_of, explain_case, time_limits
 from complaints.core.lifecycle import derive_state, holding

@@ -140,6 +140,12 @@ EVENT_OPTIONS: tuple[EventOption, ...] = (
 _OPTION_OF = {option.field: option for option in EVENT_OPTIONS}
 
 
+def field_bounds(field: str) -> tuple[int, int] | None:
+    """The range of a whole-number field, or None for any other field."""
+    option = _OPTION_OF.get(field)
+    return None if option is None else option.bounds
+
+
 def many(field: str) -> bool:
     """Whether ``field`` holds a list (its option is given once per value)."""
     return any(spec.fields[field].many for spec in _TABLE if field in spec.fields)

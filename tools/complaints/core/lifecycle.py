@@ -30,7 +30,6 @@ class Track:
     answered: bool = False  # the complainant has an answer: resolved, not accepted or review answered
     review_open: bool = False
     closed: bool = False
-    reviews: int = 0
     department: str | None = None
     handler: str | None = None
 
@@ -146,7 +145,6 @@ def apply(track: Track, event: Mapping[str, Any]) -> None:
     elif kind == "review_requested":
         track.review_open = True
         track.closed = False
-        track.reviews += 1
     elif kind == "review_answered":
         track.review_open = False
         track.answered = True

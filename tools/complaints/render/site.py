@@ -967,7 +967,7 @@ def prepare(
     if stats is None:
         stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
     generated = generate(root, policy, stats)
-    # Receipt lookup (issue 7, complaints.core.receipt): the table behind the "check my complaint"
+    # Receipt lookup (complaints.render.receipts): the table behind the "check my complaint"
     # page. Language-neutral, so written once, under the default language's generated folder.
     from complaints.render.receipts import write_lookup_table
     from complaints.adapters.repository import Repository
