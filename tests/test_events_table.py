@@ -65,3 +65,7 @@ def test_the_lifecycle_knows_every_kind(kind: str) -> None:
     track = lifecycle.Track(started=True, accepted=True)
     assert lifecycle.problem(track, {"kind": kind}) != f"unknown event kind {kind!r}"
 
+
+
+def test_the_lifecycle_states_are_the_schemas_status_values() -> None:
+    assert tuple(SCHEMA["properties"]["status"]["enum"]) == lifecycle.STATES

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from complaints import __version__
-from complaints.core import events
+from complaints.core import events, lifecycle
 from complaints.errors import CalendarError, ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
@@ -410,7 +410,7 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, handlers: tu
 
 # --- list and show: the cases as a handler reads them ---------------------------------------------
 
-STATE_CHOICES = ("open", "all", "received", "acknowledged", "accepted", "not_accepted", "paused", "resolved", "under_review", "closed")
+STATE_CHOICES = ("open", "all", *lifecycle.STATES)
 
 
 @cli.command("list")

@@ -16,6 +16,10 @@ from typing import Any, Mapping, Sequence
 
 from complaints.core.events import EVENTS
 
+# Every state a timeline can lead to, in the order a case meets them (also the values of a
+# case's optional `status` field, and the --state choices of `complaints list`).
+STATES: tuple[str, ...] = ("received", "acknowledged", "accepted", "not_accepted", "paused", "resolved", "under_review", "closed")
+
 
 @dataclass
 class Track:

@@ -4,18 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# The state a timeline leads to (also the values of a case's optional `status` field).
-STATES: tuple[str, ...] = (
-    "received",
-    "acknowledged",
-    "accepted",
-    "not_accepted",
-    "paused",
-    "resolved",
-    "under_review",
-    "closed",
-)
-
 # Stage states reported by the deadline engine.
 DONE_ON_TIME = "done_on_time"
 DONE_LATE = "done_late"
