@@ -195,12 +195,16 @@ _ALWAYS_TEXT: tuple[str, ...] = tuple(
 )
 
 
+# Looked up for every event of every case checked: computed once.
+_TEXT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    spec.kind: _ALWAYS_TEXT + tuple(name for name, f in spec.fields.items() if f.text and name not in _ALWAYS_TEXT) for spec in _TABLE
+})  # fmt: skip
+
+
 def text_fields(kind: object) -> tuple[str, ...]:
     """The fields of an event of ``kind`` that hold internal free text (checked for personal
     data); for an unknown kind, those that are free text wherever they appear."""
-    spec = EVENTS.get(kind) if isinstance(kind, str) else None
-    extra = () if spec is None else tuple(name for name, f in spec.fields.items() if f.text and name not in _ALWAYS_TEXT)
-    return _ALWAYS_TEXT + extra
+    return _TEXT_FIELDS.get(kind, _ALWAYS_TEXT) if isinstance(kind, str) else _ALWAYS_TEXT
 
 
 def coarse_after(kind: object, state: str) -> str:
