@@ -69,3 +69,12 @@ def test_the_lifecycle_knows_every_kind(kind: str) -> None:
 
 def test_the_lifecycle_states_are_the_schemas_status_values() -> None:
     assert tuple(SCHEMA["properties"]["status"]["enum"]) == lifecycle.STATES
+
+
+def test_event_help_names_every_word() -> None:
+    from complaints.cli import cli
+
+    command = cli.commands["event"]
+    assert command.callback is not None and command.callback.__doc__ is not None
+    listed = " ".join(command.callback.__doc__.split()).split("KIND is one of: ", 1)[1].split(";", 1)[0]
+    assert [word.split(" (")[0] for word in listed.split(", ")] == list(events.EVENT_COMMANDS)
