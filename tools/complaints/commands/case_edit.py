@@ -139,6 +139,7 @@ def yaml_scalar(value: str | int | bool) -> str:
 
 
 def flow_list(values: Sequence[str]) -> str:
+    """A list on one line, ``[a, b]``: how case files write departments and measures."""
     return "[" + ", ".join(yaml_scalar(v) for v in values) + "]"
 
 
@@ -151,6 +152,7 @@ def _field_text(value: Any) -> str:
 
 
 def compose_mapping(text: str, source: str) -> MappingNode:
+    """The node tree of a case file, whose marks say where each value's text is."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     if not isinstance(node, MappingNode):
         raise CaseError(f"{source}: a case file must be a mapping")
@@ -158,6 +160,7 @@ def compose_mapping(text: str, source: str) -> MappingNode:
 
 
 def child(node: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
+    """The (key, value) nodes of ``key`` in a mapping node, or None."""
     for key_node, value_node in node.value:
         if isinstance(key_node, ScalarNode) and key_node.value == key:
             return key_node, value_node
@@ -176,6 +179,7 @@ def last_line(node: Node) -> int:
 
 
 def newline_of(text: str) -> str:
+    """The line ending a file uses, so inserted lines match it."""
     return "\r\n" if "\r\n" in text else "\n"
 
 
@@ -190,10 +194,12 @@ def render_event_lines(event: Mapping[str, Any], dash_prefix: str, newline: str 
 
 
 def replace_node_text(text: str, node: Node, replacement: str) -> str:
+    """``text`` with exactly the characters of ``node`` replaced."""
     return text[: node.start_mark.index] + replacement + text[node.end_mark.index :]
 
 
 def block_scalar(value: str, indent: int, newline: str) -> str:
+    """A literal block (``|``), as the armoured ciphertext is written."""
     pad = " " * indent
     return "|" + newline + "".join(f"{pad}{line}{newline}" for line in value.rstrip("\n").split("\n"))
 
@@ -203,6 +209,7 @@ def block_scalar(value: str, indent: int, newline: str) -> str:
 
 
 def refuse_if_invalid(data: bytes, relpath: str, repo: Repository, today: dt.date) -> None:
+    """Raise with the validator's own messages unless the new text passes it as it stands."""
     result = check_case_bytes(data, relpath, repo.policy, today)
     if not result.ok:
         lines = [problem_line(p) for p in result.problems]
@@ -210,6 +217,7 @@ def refuse_if_invalid(data: bytes, relpath: str, repo: Repository, today: dt.dat
 
 
 def load_case(data: bytes, relpath: str) -> dict[str, Any]:
+    """A case file read strictly; a file that is not a mapping cannot be edited."""
     try:
         case = load_yaml(data, relpath)
     except YamlError as exc:
@@ -221,6 +229,7 @@ def load_case(data: bytes, relpath: str) -> dict[str, Any]:
 
 
 def verify(new_text: str, relpath: str, expected: Mapping[str, Any]) -> bytes:
+    """The edited text as bytes, once it reads back as exactly the intended data."""
     data = new_text.encode("utf-8")
     if load_case(data, relpath) != expected:
         raise CaseError(f"{relpath}: internal error: the edited text does not read back as intended; nothing was written")
@@ -228,6 +237,7 @@ def verify(new_text: str, relpath: str, expected: Mapping[str, Any]) -> bytes:
 
 
 def repo_relpath(repo: Repository, path: Path) -> str:
+    """``path`` relative to the repository, as every message names a file."""
     try:
         return path.resolve().relative_to(Path(repo.root).resolve()).as_posix()
     except ValueError:
@@ -235,6 +245,8 @@ def repo_relpath(repo: Repository, path: Path) -> str:
 
 
 def edit_case(repo: Repository, case_id: str, today: dt.date, edit: Callable[[str, dict[str, Any], str], tuple[str, dict[str, Any]]]) -> Path:
+    """Apply ``edit`` (text, data, relpath) -> (new text, expected data) to a case file:
+    verified, validated and replaced atomically; returns the file."""
     path = Path(repo.find_case(case_id))
     relpath = repo_relpath(repo, path)
     try:
