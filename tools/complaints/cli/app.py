@@ -828,6 +828,12 @@ def _holding(repository: "Repository", case_id: str, today_date: dt.date) -> str
     return None
 
 
+def _listing_event_words(command: Callable[..., None]) -> Callable[..., None]:
+    """The event words in the command's help, as complaints.core.events lists them."""
+    command.__doc__ = (command.__doc__ or "").replace("EVENT_WORDS", events.command_words())
+    return command
+
+
 def _event_field_options(command: Callable[..., None]) -> Callable[..., None]:
     """One option per event field, as complaints.core.events describes it."""
     for spec in reversed(events.EVENT_OPTIONS):
@@ -853,14 +859,13 @@ def _event_field_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--yes", "-y", is_flag=True, help="Save without asking \"Save? [Y/n]\" after the questions.")
 @repo_option
 @today_option
+@_listing_event_words
 def event_command(case_id: str, command: str | None, date: dt.date | None, suggestion_number: int | None, adopted: bool | None,
                   rewarded: bool | None, interactive: bool | None, yes: bool, repo: Path | None, today: dt.date | None,
                   **options: Any) -> None:  # fmt: skip
     """Append a timeline event to a case, in place and atomically, then say what is due next.
 
-    KIND is one of: acknowledge, accept, not-accept, assign, transfer, extend, pause, resume,
-    resolve, follow-up, review (a review was requested), review-answer, close,
-    protection-check; the kind as the file records it (accepted, not_accepted...) and the
+    KIND is one of: EVENT_WORDS; the kind as the file records it (accepted, not_accepted...) and the
     Chinese word (受理, 办结...) work too. `suggest` adds an improvement suggestion (改进建议)
     and `adopt` records that suggestion N was adopted (and --rewarded). Keys may be given as
     their labels (--satisfaction 满意). In a terminal, KIND and missing fields are asked for,

@@ -38,6 +38,7 @@ class EventKind:
     words_zh: tuple[str, ...] = ()  # the lifecycle's Chinese words, also taken as the command
     site: tuple[str, str] | None = None  # (zh, en): how the site's process page says it
     process_step: bool = False  # it completes a step of the process page that has a time limit
+    hint: str | None = None  # said after the command word where the word alone may mislead
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -53,11 +54,11 @@ _SUMMARY = Field("internal summary", text=True)
 _REASON = Field("internal text", required=True, text=True)
 
 
-def _kind(kind: str, command: str | None, coarse: str | None, *, words_zh: tuple[str, ...] = (),
-          site: tuple[str, str] | None = None, process_step: bool = False, **fields: Field) -> EventKind:  # fmt: skip
+def _kind(kind: str, command: str | None, coarse: str | None, *, words_zh: tuple[str, ...] = (), site: tuple[str, str] | None = None,
+          process_step: bool = False, hint: str | None = None, **fields: Field) -> EventKind:  # fmt: skip
     # `from` is a Python keyword: written `from_` here, like the command line's parameter.
     named = {"note": _NOTE, **{name.rstrip("_"): spec for name, spec in fields.items()}}
-    return EventKind(kind, command, MappingProxyType(named), coarse, words_zh, site, process_step)
+    return EventKind(kind, command, MappingProxyType(named), coarse, words_zh, site, process_step, hint)
 
 
 # In the order a typical case meets them (the order `complaints event` lists its words in).
@@ -92,7 +93,8 @@ _TABLE: tuple[EventKind, ...] = (
           summary=_SUMMARY),
     _kind("followed_up", "follow-up", "resolved", words_zh=("回访",), site=("回访", "the follow-up"), process_step=True,
           satisfaction=Field("a key (or label, e.g. 满意) of satisfaction", required=True, vocabulary="satisfaction")),
-    _kind("review_requested", "review", "in_progress", words_zh=("复核", "复查"), site=("收到复核申请", "the review request")),
+    _kind("review_requested", "review", "in_progress", words_zh=("复核", "复查"), site=("收到复核申请", "the review request"),
+          hint="a review was requested"),
     _kind("review_answered", "review-answer", "resolved", words_zh=("复核答复",), site=("作出复核答复", "the review answer"),
           process_step=True,
           outcome=Field("a key of review_outcomes", required=True, vocabulary="review_outcomes"),
@@ -109,6 +111,11 @@ EVENT_COMMANDS: Mapping[str, str] = MappingProxyType({spec.command: spec.kind fo
 
 # Steps of the process page that carry a time limit, each named by the event that completes it.
 PROCESS_STEPS: tuple[str, ...] = tuple(spec.kind for spec in _TABLE if spec.process_step)
+
+
+def command_words() -> str:
+    """The `complaints event` words, as its --help lists them."""
+    return ", ".join(f"{spec.command} ({spec.hint})" if spec.hint else str(spec.command) for spec in _TABLE if spec.command)
 
 
 @dataclass(frozen=True)
