@@ -13,7 +13,8 @@ from pyrage import x25519
 
 from complaints.adapters import crypto
 
-from complaints.commands import record as writer
+from complaints.commands.case_edit import yaml_scalar
+from complaints.commands.rekey import rekey
 from complaints.cli import cli
 from complaints.errors import ConfigError
 from complaints.adapters.repository import Repository
@@ -141,8 +142,8 @@ def test_rekey_replaces_a_quoted_ciphertext_too(tmp_path: Path) -> None:
     text = path.read_text()
     start = text.index("  contact: |")
     end = text.index("  receipt_hash:")
-    path.write_text(text[:start] + f"  contact: {writer.yaml_scalar(armored)}\n" + text[end:])
-    report = writer.rekey(Repository.open(root), identities, __import__("datetime").date(2026, 3, 6))
+    path.write_text(text[:start] + f"  contact: {yaml_scalar(armored)}\n" + text[end:])
+    report = rekey(Repository.open(root), identities, __import__("datetime").date(2026, 3, 6))
     assert report.rekeyed and not report.failed
     assert crypto.decrypt_contact(contact_of(path), identities) == CONTACT.encode()
 
@@ -157,7 +158,7 @@ def test_plaintext_contact_is_rejected_by_the_validator(tmp_path: Path, contact:
     text = path.read_text()
     start = text.index("  contact: |")
     end = text.index("  receipt_hash:")
-    path.write_text(text[:start] + f"  contact: {writer.yaml_scalar(contact)}\n" + text[end:])
+    path.write_text(text[:start] + f"  contact: {yaml_scalar(contact)}\n" + text[end:])
     result = CliRunner().invoke(cli, ["validate", "--repo", str(root), "--today", "2026-03-06"])
     assert result.exit_code == 1
     assert "complainant.contact" in result.output and "age" in result.output

@@ -18,7 +18,7 @@ from test_writer_support import make_repo
 CRASH = """
 import os, sys
 sys.path.insert(0, {tests!r})
-from complaints.commands import record as writer
+from complaints.adapters import atomic as writer
 def crash(src, dst):
     os._exit(9)  # the process dies after the temporary file is complete, before the rename
 writer.os.replace = crash

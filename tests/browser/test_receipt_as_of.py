@@ -12,7 +12,8 @@ import pytest
 from complaints.core import receipt
 from complaints.adapters.repository import Repository
 from complaints.render.site import build_site
-from complaints.commands.record import NewCase, append_event, build_event, create_case
+from complaints.commands.event import append_event, build_event
+from complaints.commands.new import NewCase, create_case
 
 from .support import copy_repository, recording_page, serve
 from .test_receipt_lookup import check
@@ -34,7 +35,7 @@ def lookup_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # Accepted 12-29: resolved within 30 days, by 2027-01-28, a year not announced yet.
     soon = NewCase("online_form", "delay", ("permits",), "normal", dt.date(2026, 12, 28), anonymous=True)
     made = create_case(repo, soon, None, dt.date(2026, 12, 28), code_source=lambda: NEXT_YEAR_CODE)
-    append_event(repo, made.case_id, build_event(root, "accept", dt.date(2026, 12, 29), {}), dt.date(2026, 12, 29))
+    append_event(repo, made.case_id, build_event("accept", dt.date(2026, 12, 29), {}), dt.date(2026, 12, 29))
     out = tmp_path_factory.mktemp("as-of-public")
     build_site(root, out, BUILT)
     with serve(out) as url:

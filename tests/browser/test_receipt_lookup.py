@@ -14,7 +14,8 @@ import pytest
 from complaints.core import receipt
 from complaints.adapters.repository import Repository
 from complaints.render.site import build_site
-from complaints.commands.record import NewCase, append_event, build_event, create_case
+from complaints.commands.event import append_event, build_event
+from complaints.commands.new import NewCase, create_case
 
 from conftest import TEST_DATA
 
@@ -34,7 +35,7 @@ def lookup_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     received = TODAY - dt.timedelta(days=1)
     complaint = NewCase("online_form", "delay", ("permits",), "normal", received, anonymous=True)
     accepted = create_case(repo, complaint, None, TODAY, code_source=lambda: ACCEPTED_CODE)
-    append_event(repo, accepted.case_id, build_event(root, "accept", TODAY, {}), TODAY)
+    append_event(repo, accepted.case_id, build_event("accept", TODAY, {}), TODAY)
     create_case(repo, complaint, None, TODAY, code_source=lambda: WAITING_CODE)
     out = tmp_path_factory.mktemp("receipt-public")
     # Sample cases received after TODAY do not validate as of TODAY: left out, and counted.

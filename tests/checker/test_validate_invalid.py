@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from complaints.checker.casefile import check_case_bytes
 from complaints.cli import cli
 from complaints.adapters.config import load_policy
-from complaints.render.validation import problem_line
+from complaints.checker.result import problem_line
 
 from conftest import ROOT, TEST_DATA, copy_repo
 

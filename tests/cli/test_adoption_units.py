@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from complaints.commands import receipts
 from complaints.core import receipt
 from complaints.cli import cli
 from complaints.adapters.crypto import load_identities, parse_recipients
@@ -87,7 +88,7 @@ def test_the_lookup_says_as_of_when_a_step_is_overdue_and_when_a_date_is_provisi
     assert accepted.exit_code == 0, accepted.output
     repo = Repository.open(root)
     settings = receipt.ReceiptSettings.from_policy(repo.policy.raw)
-    document = receipt.lookup_document(repo, dt.date(2026, 12, 30))
+    document = receipts.lookup_document(repo, dt.date(2026, 12, 30))
     index = document["index"]
     assert index["as_of"] == "2026-12-30"
     assert index["shards"]["row"] == ["state", "next_step_month", "overdue", "provisional"]

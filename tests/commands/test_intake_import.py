@@ -17,6 +17,7 @@ from complaints.adapters import crypto
 
 from complaints.commands import intake
 
+from complaints.commands import receipts
 from complaints.core import receipt
 from complaints.cli import cli
 from complaints.adapters.config import load_policy
@@ -102,7 +103,7 @@ def test_import_records_the_case_as_new_does(repo: tuple[Path, Any, Path]) -> No
     assert crypto.decrypt_contact(case["complainant"]["contact"], [identity]) == CONTACT.encode()
     # The case is valid and found by its receipt code in the lookup table.
     assert CliRunner().invoke(cli, ["validate", "--repo", str(root), "--today", "2026-03-06", "--no-cache"]).exit_code == 0
-    table = receipt.lookup_table(Repository.open(root), __import__("datetime").date(2026, 3, 6), next_step=lambda *_: None)
+    table = receipts.lookup_table(Repository.open(root), __import__("datetime").date(2026, 3, 6), next_step=lambda *_: None)
     digest = receipt.derive(receipt.normalize_code(CODE), receipt.ReceiptSettings.from_policy(load_policy(root).raw).salt, TEST_ITERATIONS)
     assert table[digest]["state"] == "received"
 

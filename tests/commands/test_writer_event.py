@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from complaints.commands import record as writer
+from complaints.commands import case_edit as writer
+from complaints.core.events import EVENT_COMMANDS
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
 from complaints.adapters.yamlload import load_yaml
@@ -68,7 +69,7 @@ SHORT_PATH: list[tuple[str, ...]] = [("not-accept", "--reason", "out_of_scope"),
 
 def test_every_event_kind_is_covered() -> None:
     used = {step[0] for step in FULL_PATH + SHORT_PATH}
-    assert used == set(writer.EVENT_COMMANDS)
+    assert used == set(EVENT_COMMANDS)
 
 
 @pytest.mark.parametrize("path", [FULL_PATH, SHORT_PATH], ids=["full", "not-accepted"])
@@ -80,7 +81,7 @@ def test_each_kind_appends_its_event(repo: Path, path: list[tuple[str, ...]]) ->
         result = event(repo, case_id, *step, date=day.isoformat())
         assert result.exit_code == 0, (step, result.output)
         last = timeline(repo, case_id)[-1]
-        assert last["kind"] == writer.EVENT_COMMANDS[step[0]]
+        assert last["kind"] == EVENT_COMMANDS[step[0]]
         assert last["date"] == day.isoformat()
     events = timeline(repo, case_id)
     assert len(events) == len(path) + 1

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from complaints.commands import receipts
 from complaints.core import receipt
+from complaints.render.receipts import write_lookup_table
 from complaints.cli import cli
 from complaints.errors import ConfigError
 from complaints.adapters.repository import Repository
@@ -113,7 +115,7 @@ def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> Non
     record(root, "event", done, "close", "--date", "2026-03-04", today="2026-03-04")
     repo = Repository.open(root)
     settings = receipt.ReceiptSettings.from_policy(repo.policy.raw)
-    table = receipt.lookup_table(repo, dt.date(2026, 3, 10))
+    table = receipts.lookup_table(repo, dt.date(2026, 3, 10))
     digest = {code: receipt.derive(receipt.normalize_code(code), settings.salt, settings.iterations) for code in (waiting_code, working_code, done_code)}
     # 2026-03-02 + 3 working days (decide) = 2026-03-05; accepted + 30 calendar days = 2026-04-02
     # The decision was due 2026-03-05, before the table's day: the page says it is overdue.
@@ -121,7 +123,7 @@ def test_lookup_table_holds_only_coarse_states_and_months(tmp_path: Path) -> Non
     assert table[digest[working_code]] == {"state": "accepted", "next_step_month": "2026-04"}
     assert table[digest[done_code]] == {"state": "closed", "next_step_month": None}
     assert list(table) == sorted(table)
-    out = receipt.write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
+    out = write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
     document: dict[str, Any] = json.loads(out.read_text())
     assert document["kdf"] == {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": [TEST_ITERATIONS], "length": 32}
     assert document["shards"] == {"bits": 0, "folder": "receipts/", "row": ["state", "next_step_month", "overdue", "provisional"]}
@@ -140,10 +142,10 @@ def test_lookup_table_uses_a_supplied_next_step_and_skips_cases_without_hash(tmp
     case_id, code = new_case(root, "2026-03-02")
     repo = Repository.open(root)
     path = repo.find_case(case_id)
-    table = receipt.lookup_table(repo, dt.date(2026, 3, 3), next_step=lambda case, path, today: dt.date(2027, 1, 9))
+    table = receipts.lookup_table(repo, dt.date(2026, 3, 3), next_step=lambda case, path, today: dt.date(2027, 1, 9))
     assert [entry["next_step_month"] for entry in table.values()] == ["2027-01"]
     path.write_text("\n".join(line for line in path.read_text().splitlines() if "receipt_hash" not in line) + "\n")
-    assert receipt.lookup_table(repo, dt.date(2026, 3, 3)) == {}
+    assert receipts.lookup_table(repo, dt.date(2026, 3, 3)) == {}
 
 
 def test_shards_follow_the_hash_prefix_and_stay_small() -> None:
@@ -163,9 +165,9 @@ def test_sharded_table_holds_every_row_exactly_once(tmp_path: Path, monkeypatch:
     for _ in range(9):
         new_case(root, "2026-03-02")
     repo = Repository.open(root)
-    table = receipt.lookup_table(repo, dt.date(2026, 3, 10))
+    table = receipts.lookup_table(repo, dt.date(2026, 3, 10))
     monkeypatch.setattr(receipt, "SHARD_ROWS", 2)
-    out = receipt.write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
+    out = write_lookup_table(repo, tmp_path / "public", dt.date(2026, 3, 10))
     bits = json.loads(out.read_text())["shards"]["bits"]
     assert bits == 2
     seen: dict[str, Any] = {}

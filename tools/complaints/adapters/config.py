@@ -28,7 +28,7 @@ from complaints.core.calendar import (
     WorkCalendar,
 )
 from complaints.core.policy import POLICY_FILE, Policy
-from complaints.core.stages import EVENT_KINDS
+from complaints.core.events import EVENT_KINDS
 from complaints.adapters.schemas import JsonPath, format_path, load_schema
 from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
 

@@ -10,7 +10,9 @@ import datetime as dt
 import re
 from typing import Any, Iterator
 
-from complaints.core import lifecycle
+from complaints.core import events, lifecycle
+from complaints.core.deadlines import check_case
+from complaints.core.ids import CASE_FILE_PATTERN, CASE_ID_PATTERN
 from complaints.adapters.agefile import armour_problem
 from complaints.checker.comments import comment_findings
 from complaints.core.pii import scan_text
@@ -19,27 +21,10 @@ from complaints.checker.result import FileResult, Problem
 from complaints.adapters.schemas import JsonPath, Schema, load_schema
 from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
 
-CASE_NAME = re.compile(r"cases/(?P<year>[0-9]{4})/(?P<id>[^/]+)\.yml")
-ID_PARTS = re.compile(r"(?P<prefix>[A-Z][A-Z0-9]{0,7})-(?P<date>[0-9]{8})-(?P<rand>[0-9A-HJKMNP-TV-Z]{5})")
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Found = list[tuple[JsonPath, str]]
-
-# Which event fields name a vocabulary of the policy, and which one.
-_EVENT_VOCAB: dict[str, dict[str, str]] = {
-    "not_accepted": {"reason": "not_accepted_reasons"},
-    "assigned": {"department": "departments", "handler": "handlers"},
-    "transferred": {"from": "departments", "to": "departments", "handler": "handlers"},
-    "extended": {"approver": "handlers", "stage": "stages"},
-    "resolved": {"outcome": "outcomes"},
-    "followed_up": {"satisfaction": "satisfaction"},
-    "review_answered": {"outcome": "review_outcomes"},
-}
-# Free text: internal only, and never allowed to carry personal data in plaintext.
-_EVENT_TEXT = ("note", "summary")
-_EVENT_TEXT_REASON = ("transferred", "extended", "paused")
-
 
 def layout_problem(file: str) -> str | None:
     """Why a file under cases/ is not where a case file belongs, or None."""
@@ -47,7 +32,7 @@ def layout_problem(file: str) -> str | None:
         return None
     if file.endswith(".yaml"):
         return "case files use the .yml extension (cases/YYYY/ID.yml)"
-    if not CASE_NAME.fullmatch(file):
+    if not CASE_FILE_PATTERN.fullmatch(file):
         return "only case files belong under cases/, at cases/YYYY/ID.yml"
     return None
 
@@ -61,11 +46,9 @@ def free_text(case: dict[str, Any]) -> Iterator[tuple[JsonPath, str]]:
     for i, event in enumerate(timeline if isinstance(timeline, list) else []):
         if not isinstance(event, dict):
             continue
-        for key in _EVENT_TEXT:
+        for key in events.text_fields(event.get("kind")):
             if isinstance(event.get(key), str):
                 yield ("timeline", i, key), event[key]
-        if event.get("kind") in _EVENT_TEXT_REASON and isinstance(event.get("reason"), str):
-            yield ("timeline", i, "reason"), event["reason"]
     for i, suggestion in enumerate(suggestions if isinstance(suggestions, list) else []):
         if isinstance(suggestion, dict) and isinstance(suggestion.get("summary"), str):
             yield ("suggestions", i, "summary"), suggestion["summary"]
@@ -76,10 +59,10 @@ def _identity(case: dict[str, Any], file: str, policy: Policy) -> Found:
     case_id = case.get("id")
     if not isinstance(case_id, str):
         return found
-    where = CASE_NAME.fullmatch(file)
+    where = CASE_FILE_PATTERN.fullmatch(file)
     if where and where["id"] != case_id:
         found.append((("id",), "the id must equal the file name (without .yml); rename the file or fix the id"))
-    parts = ID_PARTS.fullmatch(case_id)
+    parts = CASE_ID_PATTERN.fullmatch(case_id)
     if parts is None:
         return found
     if parts["prefix"] != policy.id_prefix:
@@ -102,13 +85,12 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None, foun
     vocab = policy.vocab
 
     def known(path: JsonPath, vocabulary: str, key: Any) -> None:
-        values = policy.handlers if vocabulary == "handlers" else policy.stages if vocabulary == "stages" else vocab[vocabulary]
+        values = policy.handlers if vocabulary == "handlers" else policy.stages if vocabulary == "time_limits.stages" else vocab[vocabulary]
         if key not in values:
             # The offending value is not echoed: a case file is hostile input.
-            where = "time_limits.stages" if vocabulary == "stages" else vocabulary
             choices = sorted(values)
             shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
-            found.append((path, f"not a key of policy.yml {where} (one of: {shown})"))
+            found.append((path, f"not a key of policy.yml {vocabulary} (one of: {shown})"))
 
     known(("channel",), "channels", case["channel"])
     known(("subject", "category"), "categories", case["subject"]["category"])
@@ -137,14 +119,17 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None, foun
         elif previous is not None and day < previous:
             found.append((("timeline", i, "date"), "is earlier than the event before it; the timeline must be in date order"))
         previous = day
-        for key, vocabulary in _EVENT_VOCAB.get(kind, {}).items():
-            if key in event:
-                known(("timeline", i, key), vocabulary, event[key])
+        spec = events.EVENTS.get(kind)
+        for key, field in spec.fields.items() if spec is not None else ():
+            if field.vocabulary is None or key not in event:
+                continue
+            if field.many:
+                for j, item in enumerate(event[key]):
+                    known(("timeline", i, key, j), field.vocabulary, item)
+            else:
+                known(("timeline", i, key), field.vocabulary, event[key])
         if kind == "extended" and event["approver"] in policy.handlers and event["approver"] not in policy.approvers:
             found.append((("timeline", i, "approver"), "this handler may not approve extensions (approvers: " + ", ".join(sorted(policy.approvers)) + ")"))
-        if kind == "resolved":
-            for j, measure in enumerate(event.get("measures", [])):
-                known(("timeline", i, "measures", j), "measures", measure)
 
     track, problems = lifecycle.replay(timeline)
     for index, reason in problems:
@@ -162,7 +147,7 @@ def check_case_bytes(
     ``schema``: the case schema, when the caller checking many files has it at hand."""
     result = FileResult(file)
     layout = layout_problem(file)
-    if layout is None and not CASE_NAME.fullmatch(file):
+    if layout is None and not CASE_FILE_PATTERN.fullmatch(file):
         return result  # a file allowed under cases/ that is not a case (README.md, .gitkeep)
     if layout is not None:
         result.problems.append(Problem(file, (), layout))
@@ -177,7 +162,7 @@ def check_case_bytes(
         what = "nothing" if case is None else "a list" if isinstance(case, list) else "a single value"
         result.problems.append(Problem(file, (), f"a case file holds one mapping (id, channel, complainant, ...); found {what}", 1, 1))
         return result
-    if isinstance(case.get("id"), str) and ID_PARTS.fullmatch(case["id"]):
+    if isinstance(case.get("id"), str) and CASE_ID_PATTERN.fullmatch(case["id"]):
         result.case_id = case["id"]
 
     if schema is None:
@@ -231,8 +216,6 @@ def _extension_rules(case: dict[str, Any], policy: Policy, found: Found) -> None
     """The deadline engine's rules for `extended` events (caps, approvers, running stage)."""
     if not any(event["kind"] == "extended" for event in case["timeline"]):
         return
-    from complaints.core.deadlines import check_case
-
     reported = {path for path, _ in found}
     for where, message in check_case(case, policy):
         path = _parse_path(where)

@@ -25,6 +25,16 @@ class Problem:
         return (self.file, self.line or 0, self.column or 0, self.field)
 
 
+def problem_line(p: Problem) -> str:
+    """cases/2026/X.yml:12:5: $.timeline[3].date: message"""
+    where = p.file
+    if p.line is not None:
+        where += f":{p.line}"
+        if p.column is not None:
+            where += f":{p.column}"
+    return f"{where}: {p.field}: {p.message}"
+
+
 @dataclass
 class FileResult:
     file: str

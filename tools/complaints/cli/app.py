@@ -20,10 +20,13 @@ from zoneinfo import ZoneInfo
 import click
 
 from complaints import __version__
+from complaints.core import events, lifecycle
 from complaints.errors import CalendarError, ComplaintsError, UsageMistake
 
 if TYPE_CHECKING:
     from complaints.adapters.repository import Repository
+    from complaints.cli.prompts import NewCaseAnswers
+    from complaints.commands.new import NewCase
 
 
 def _interrupted() -> NoReturn:
@@ -408,7 +411,7 @@ def overdue(fmt: str, warn_days: int | None, fail_on_overdue: bool, handlers: tu
 
 # --- list and show: the cases as a handler reads them ---------------------------------------------
 
-STATE_CHOICES = ("open", "all", "received", "acknowledged", "accepted", "not_accepted", "paused", "resolved", "under_review", "closed")
+STATE_CHOICES = ("open", "all", *lifecycle.STATES)
 
 
 @cli.command("list")
@@ -448,7 +451,8 @@ def list_command(handlers: tuple[str, ...], departments: tuple[str, ...], states
     \b
         complaints list --stage resolve --format csv
     """
-    from complaints.commands.caselist import LIST_FORMATS, CaseFilter, list_cases
+    from complaints.commands.caselist import CaseFilter, list_cases
+    from complaints.render.caselist import LIST_FORMATS
     from complaints.core.vocabulary import resolve_list
 
     repository = open_repo(repo, no_cache)
@@ -495,7 +499,8 @@ def show_command(case_id: str, fmt: str, accept_unconfirmed: bool, repo: Path | 
     \b
         complaints show XN-20260305-7K3QH --format json --today 2026-04-10
     """
-    from complaints.commands.caselist import SHOW_FORMATS, show_case
+    from complaints.commands.caselist import show_case
+    from complaints.render.caselist import SHOW_FORMATS
 
     repository = open_repo(repo)
     view = show_case(repository, case_id, today_in(repository.policy.timezone, today), accept_unconfirmed=accept_unconfirmed)
@@ -540,7 +545,7 @@ def _report_left_out(count: int | None) -> None:
         click.echo(f"warning: {count} invalid case file(s) left out (--skip-invalid); run `complaints validate` to see why", err=True)
 
 
-# --- notify (GitHub issues for overdue stages; area of issue 4) --------------------------------
+# --- notify: GitHub issues for overdue stages ----------------------------------------------------
 
 
 @cli.command()
@@ -609,9 +614,9 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, skip_invalid: bool
         sys.exit(1)
 
 
-# --- recording complaints: new, event, reveal, rekey (issue 7) ------------------------------
+# --- recording complaints: new, event, reveal, rekey ------------------------------------------
 
-from complaints.commands.record import EVENT_COMMANDS  # noqa: E402  (a light import: the KIND choices of `event`)
+EVENT_COMMANDS = events.EVENT_COMMANDS
 
 # `event` words that edit the case's suggestions (改进建议) rather than its timeline.
 SUGGESTION_COMMANDS: dict[str, str] = {"suggest": "add an improvement suggestion", "adopt": "record a suggestion's adoption or reward"}
@@ -698,23 +703,51 @@ def new_case(
     \b
         complaints new            # asks for everything
     """
-    from complaints.cli.prompts import ask_key, ask_keys, ask_suggestions, ask_until, check_text, parse_date, shown, summary_lines, yes_no
-    from complaints.core.vocabulary import resolve_list
-    from complaints.commands.record import NewCase, create_case
+    from complaints.cli.prompts import ask_new_case
+    from complaints.commands.new import create_case
 
     repository = open_repo(repo)
-    raw = repository.policy.raw
     today_date = today_in(repository.policy.timezone, today)
     ask = _stdin_is_tty() and not contact_stdin if interactive is None else interactive
     if contact_file and contact_stdin:
         raise click.UsageError("give --contact-file or --contact-stdin, not both")
     if ask and contact_stdin:
         raise click.UsageError("--contact-stdin reads standard input, so the other fields must be given as options (or use --contact-file)")
+    answers = _new_case_options(repository, today_date, channel, category, departments, priority, handler, received, anonymous,
+                                summary, suggestions)  # fmt: skip
+    missing = answers.missing()
+    if missing and not ask:
+        raise click.UsageError(f"missing {', '.join(missing)} (or run in a terminal, or with --interactive, to be asked)")
+    ask = ask and bool(missing)  # as gh does: with every field given, no questions
+    if ask:
+        ask_new_case(_ask, _say, repository.policy.raw, answers, today_date, ask_contact=contact_file is None,
+                     ask_for_suggestions=not suggestions)  # fmt: skip
+    if contact_file is not None:
+        answers.contact = contact_file.read_bytes()
+    elif contact_stdin:
+        answers.contact = sys.stdin.buffer.read()
+    assert answers.anonymous is not None
+    _warn_before_new(repository, answers.anonymous, answers.contact)
+    if ask and not yes:
+        _confirm_save(["The new case:", *answers.summary_lines(repository.policy.raw, today_date)])
+    created = create_case(repository, _new_case(answers, today_date), answers.contact, today_date)
+    click.echo(f"created {created.case_id}")
+    click.echo(f"file: {repository.relative(created.path)}")
+    click.echo(f"receipt code (shown only now; give it to the complainant): {created.receipt_code}")
+
+
+def _new_case_options(repository: "Repository", today_date: dt.date, channel: str | None, category: str | None,
+                      departments: tuple[str, ...], priority: str | None, handler: str | None, received: dt.date | None,
+                      anonymous: bool | None, summary: str | None, suggestions: tuple[str, ...]) -> "NewCaseAnswers":  # fmt: skip
+    """The options of `complaints new`, checked before any question, so a wrong one never costs
+    typed answers: keys resolved from keys or labels, texts and the date received checked."""
+    from complaints.cli.prompts import NewCaseAnswers, check_text
+    from complaints.core.vocabulary import resolve_list
+
     _one_per_option(departments, "--department")
-    # Options are checked before any question, so a wrong one never costs typed answers.
     channel = _vocab(repository, "channels", channel, "--channel")
     category = _vocab(repository, "categories", category, "--category")
-    departments = resolve_list(raw, "departments", departments, "--department")
+    departments = resolve_list(repository.policy.raw, "departments", departments, "--department")
     priority = _vocab(repository, "priorities", priority, "--priority")
     handler = _vocab(repository, "handlers", handler, "--handler")
     for text in (summary, *suggestions):
@@ -722,66 +755,16 @@ def new_case(
             check_text(text, "--summary" if text is summary else "--suggestion")
     if received is not None and received > today_date:
         raise click.BadParameter(f"{received.isoformat()} is after today ({today_date.isoformat()})", param_hint="--received")
-    missing = [name for name, value in (("--channel", channel), ("--category", category), ("--department", departments or None),
-                                        ("--priority", priority), ("--anonymous/--named", anonymous)) if value is None]  # fmt: skip
-    if missing and not ask:
-        raise click.UsageError(f"missing {', '.join(missing)} (or run in a terminal, or with --interactive, to be asked)")
-    contact: bytes | None = None
     found_suggestions = tuple({"summary": s, "adopted": False} for s in suggestions)
-    ask = ask and bool(missing)  # as gh does: with every field given, no questions
-    if ask:
-        channel = channel or ask_key(_ask, _say, raw, "channels", "Channel")
-        category = category or ask_key(_ask, _say, raw, "categories", "Category")
-        departments = departments or ask_keys(_ask, _say, raw, "departments", "Departments")
-        priority = priority or ask_key(_ask, _say, raw, "priorities", "Priority", default=next(iter(raw.get("priorities") or {"": 0})))
-        if handler is None:
-            handler = ask_key(_ask, _say, raw, "handlers", "Handler", optional=True)
-        if received is None:
+    return NewCaseAnswers(channel, category, departments, priority, handler, received, anonymous, summary, found_suggestions)
 
-            def received_check(typed: str) -> dt.date:
-                day = parse_date(typed, "date received")
-                if day > today_date:
-                    raise UsageMistake(f"date received: {day.isoformat()} is after today ({today_date.isoformat()})")
-                return day
 
-            received = ask_until(_ask, _say, "Date received (YYYY-MM-DD)", received_check, today_date.isoformat())
-        if anonymous is None:
-            anonymous = ask_until(_ask, _say, "Anonymous complaint? [y/N]", lambda t: yes_no(t, False))
-        if summary is None:
-            summary = ask_until(_ask, _say, "Summary (internal, no personal data; empty to skip)", lambda t: check_text(t, "summary"))
-        if not anonymous and contact_file is None:
-            typed_contact = _ask("Contact details (hidden, encrypted before saving; empty for none)", "", True)
-            contact = typed_contact.encode("utf-8") or None
-        if not suggestions:
-            found_suggestions = tuple(s.to_mapping() for s in ask_suggestions(_ask, _say))
-    if contact_file is not None:
-        contact = contact_file.read_bytes()
-    elif contact_stdin:
-        contact = sys.stdin.buffer.read()
-    assert channel is not None and category is not None and priority is not None and anonymous is not None
-    _warn_before_new(repository, anonymous, contact)
-    if ask and not yes:
-        fields = [
-            ("channel", shown(raw, "channels", channel)),
-            ("category", shown(raw, "categories", category)),
-            ("departments", shown(raw, "departments", departments)),
-            ("priority", shown(raw, "priorities", priority)),
-            ("handler", shown(raw, "handlers", handler)),
-            ("received", (received or today_date).isoformat()),
-            ("complainant", "anonymous" if anonymous else ("named, contact details to be encrypted" if contact else "named, no contact details")),
-            ("summary", summary or "-"),
-            ("suggestions", str(len(found_suggestions))),
-        ]
-        _confirm_save(["The new case:", *summary_lines(fields)])
-    created = create_case(
-        repository,
-        NewCase(channel, category, departments, priority, received or today_date, anonymous, handler, summary, found_suggestions),
-        contact,
-        today_date,
-    )
-    click.echo(f"created {created.case_id}")
-    click.echo(f"file: {repository.relative(created.path)}")
-    click.echo(f"receipt code (shown only now; give it to the complainant): {created.receipt_code}")
+def _new_case(answers: "NewCaseAnswers", today_date: dt.date) -> "NewCase":
+    from complaints.commands.new import NewCase
+
+    assert answers.channel is not None and answers.category is not None and answers.priority is not None and answers.anonymous is not None
+    return NewCase(answers.channel, answers.category, answers.departments, answers.priority, answers.received or today_date,
+                   answers.anonymous, answers.handler, answers.summary, answers.suggestions)  # fmt: skip
 
 
 def _warn_before_new(repository: "Repository", anonymous: bool, contact: bytes | None) -> None:
@@ -806,12 +789,12 @@ class EventKind(click.ParamType):  # type: ignore[type-arg]
     name = "KIND"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from complaints.core.vocabulary import VocabularyError, event_command
+        from complaints.core.vocabulary import VocabularyError
 
         if value in SUGGESTION_COMMANDS:
             return str(value)
         try:
-            return event_command(str(value), EVENT_COMMANDS)
+            return events.event_command(str(value))
         except VocabularyError:
             self.fail(f"not an event; choose one of: {', '.join([*EVENT_COMMANDS, *SUGGESTION_COMMANDS])}", param, ctx)
 
@@ -823,102 +806,54 @@ class EventKind(click.ParamType):  # type: ignore[type-arg]
 
 def _event_vocabularies(repository: "Repository", kind: str, given: dict[str, Any]) -> dict[str, Any]:
     """Options naming vocabulary keys, resolved from a key or a label (refusal: exit 2)."""
-    from complaints.core.vocabulary import event_field_vocabulary, resolve, resolve_list
-    from complaints.commands.record import option_name
+    from complaints.core.vocabulary import resolve, resolve_list
 
     out = dict(given)
     for name, value in given.items():
-        vocabulary = event_field_vocabulary(kind, name)
+        vocabulary = events.field_vocabulary(kind, name)
         if vocabulary is None or value in (None, (), ""):
             continue
         if isinstance(value, tuple):
-            out[name] = resolve_list(repository.policy.raw, vocabulary, value, option_name(name))
+            out[name] = resolve_list(repository.policy.raw, vocabulary, value, events.option_name(name))
         else:
-            out[name] = resolve(repository.policy.raw, vocabulary, str(value), option_name(name))
+            out[name] = resolve(repository.policy.raw, vocabulary, str(value), events.option_name(name))
     return out
 
 
-def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind: str, given: dict[str, Any],
-                      today_date: dt.date, date: dt.date | None, everything: bool) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
-    """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
-    required ones, or (``everything``) the date and the optional ones too."""
-    from complaints.cli.prompts import ask_key, ask_keys, ask_until, check_text, parse_date
-    from complaints.core.vocabulary import event_field_vocabulary
-    from complaints.commands.record import event_schema_fields
+def _holding(repository: "Repository", case_id: str, today_date: dt.date) -> str | None:
+    """The department holding the case now, offered as a transfer's --from."""
+    from complaints.core.lifecycle import holding
+    from complaints.engine.scan import read_case
 
-    raw = repository.policy.raw
-    required, optional = event_schema_fields(repository.root, kind)
+    with contextlib.suppress(ComplaintsError):
+        return holding(list(read_case(repository, case_id, today_date)[1].get("timeline") or ()))[0]
+    return None
 
-    def date_check(typed: str) -> dt.date:
-        day = parse_date(typed, "date")
-        if day > today_date:
-            raise UsageMistake(f"date: {day.isoformat()} is after today ({today_date.isoformat()})")
-        return day
 
-    if date is None and everything:
-        date = ask_until(_ask, _say, "Date (YYYY-MM-DD)", date_check, today_date.isoformat())
-    held: str | None = None
-    if kind == "transferred":
-        from complaints.core.lifecycle import holding
-        from complaints.engine.scan import read_case
+def _listing_event_words(command: Callable[..., None]) -> Callable[..., None]:
+    """The event words in the command's help, as complaints.core.events lists them."""
+    command.__doc__ = (command.__doc__ or "").replace("EVENT_WORDS", events.command_words())
+    return command
 
-        with contextlib.suppress(ComplaintsError):
-            held = holding(list(read_case(repository, case_id, today_date)[1].get("timeline") or ()))[0]
-    out = dict(given)
-    # The note last, as in the file: it is about the event as a whole.
-    for name in (*required, *sorted(optional, key=lambda n: n == "note")):
-        if out.get(name) not in (None, (), ""):
-            continue
-        is_optional = name not in required
-        if is_optional and not everything:
-            continue
-        vocabulary = event_field_vocabulary(kind, name)
-        title = name.capitalize()
-        if vocabulary is not None and name == "measures":
-            out[name] = ask_keys(_ask, _say, raw, vocabulary, "Measures", optional=is_optional)
-        elif vocabulary is not None:
-            # A transfer starts from the department holding the case: offered as the default.
-            default = (held or "") if (kind, name) == ("transferred", "from") else ""
-            out[name] = ask_key(_ask, _say, raw, vocabulary, title, default=default, optional=is_optional)
-        elif name == "days":
 
-            def days_check(typed: str) -> int | None:
-                if is_optional and not typed.strip():
-                    return None
-                if not typed.strip().isdigit() or not 1 <= int(typed) <= 365:
-                    raise UsageMistake("days: a whole number from 1 to 365")
-                return int(typed)
-
-            out[name] = ask_until(_ask, _say, "Days", days_check)
-        else:
-
-            def text_check(typed: str, name: str = name, is_optional: bool = is_optional) -> str | None:
-                text = check_text(typed, name)
-                if text is None and not is_optional:
-                    raise UsageMistake(f"{name}: needed for '{command}'")
-                return text
-
-            out[name] = ask_until(_ask, _say, f"{title} (internal, no personal data" + ("; empty to skip)" if is_optional else ")"), text_check)
-    return out, date
+def _event_field_options(command: Callable[..., None]) -> Callable[..., None]:
+    """One option per event field, as complaints.core.events describes it."""
+    for spec in reversed(events.EVENT_OPTIONS):
+        vocabulary = events.completion_vocabulary(spec.field)
+        also = (("suggest", "internal summary"),) if spec.field == "summary" else ()
+        command = click.option(
+            spec.option, spec.dest, help=events.option_help(spec.field, also), multiple=events.many(spec.field),
+            type=click.IntRange(*spec.bounds) if spec.bounds else None,
+            shell_complete=_completer(vocabulary) if vocabulary else None,
+        )(command)  # fmt: skip
+    return command
 
 
 @cli.command("event")
 @click.argument("case_id", metavar="CASE_ID", shell_complete=_complete_case_id)
 @click.argument("command", metavar="KIND", type=EventKind(), required=False)
 @click.option("--date", "date", type=DATE, help="The day it happened (default: today).")
-@click.option("--reason", help="not-accept: a key (or label) of not_accepted_reasons; transfer, extend, pause: internal text.")
-@click.option("--department", help="assign: the department given the case.", shell_complete=_completer("departments"))
-@click.option("--handler", help="assign, transfer: the handler given the case.", shell_complete=_completer("handlers"))
-@click.option("--from", "from_", help="transfer: the department handing the case over.", shell_complete=_completer("departments"))
-@click.option("--to", help="transfer: the department taking it.", shell_complete=_completer("departments"))
-@click.option("--stage", help="extend: the stage whose time limit is extended (a key of time_limits.stages).", shell_complete=_completer("time_limits.stages"))
-@click.option("--days", type=click.IntRange(1, 365), help="extend: how many days the limit grows by.")
-@click.option("--approver", help="extend: the handler who approved the extension.", shell_complete=_completer("handlers"))
-@click.option("--outcome", help="resolve: a key of outcomes; review-answer: a key of review_outcomes.")
-@click.option("--measure", "measures", multiple=True, help="resolve: a measure taken (repeat --measure for several).", shell_complete=_completer("measures"))
-@click.option("--satisfaction", help="follow-up: a key (or label, e.g. 满意) of satisfaction.", shell_complete=_completer("satisfaction"))
-@click.option("--summary", help="resolve, review-answer, suggest: internal summary.")
-@click.option("--note", help="Any event: an internal note (no personal data).")
+@_event_field_options
 @click.option("--suggestion", "suggestion_number", type=click.IntRange(min=1), help="adopt: which suggestion (1 for the first, as `complaints show` numbers them).")
 @click.option("--adopted/--not-adopted", default=None, help="suggest, adopt: whether the suggestion was adopted (default for adopt: adopted).")
 @click.option("--rewarded", is_flag=True, default=None, help="suggest, adopt: the complainant was rewarded for it (needs --adopted).")
@@ -926,16 +861,13 @@ def _ask_event_fields(repository: "Repository", case_id: str, command: str, kind
 @click.option("--yes", "-y", is_flag=True, help="Save without asking \"Save? [Y/n]\" after the questions.")
 @repo_option
 @today_option
-def event_command(case_id: str, command: str | None, date: dt.date | None, reason: str | None, department: str | None, handler: str | None,
-                  from_: str | None, to: str | None, stage: str | None, days: int | None, approver: str | None, outcome: str | None,
-                  measures: tuple[str, ...], satisfaction: str | None, summary: str | None, note: str | None,
-                  suggestion_number: int | None, adopted: bool | None, rewarded: bool | None, interactive: bool | None, yes: bool,
-                  repo: Path | None, today: dt.date | None) -> None:  # fmt: skip
+@_listing_event_words
+def event_command(case_id: str, command: str | None, date: dt.date | None, suggestion_number: int | None, adopted: bool | None,
+                  rewarded: bool | None, interactive: bool | None, yes: bool, repo: Path | None, today: dt.date | None,
+                  **options: Any) -> None:  # fmt: skip
     """Append a timeline event to a case, in place and atomically, then say what is due next.
 
-    KIND is one of: acknowledge, accept, not-accept, assign, transfer, extend, pause, resume,
-    resolve, follow-up, review (a review was requested), review-answer, close,
-    protection-check; the kind as the file records it (accepted, not_accepted...) and the
+    KIND is one of: EVENT_WORDS; the kind as the file records it (accepted, not_accepted...) and the
     Chinese word (受理, 办结...) work too. `suggest` adds an improvement suggestion (改进建议)
     and `adopt` records that suggestion N was adopted (and --rewarded). Keys may be given as
     their labels (--satisfaction 满意). In a terminal, KIND and missing fields are asked for,
@@ -959,16 +891,21 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     \b
         complaints event XN-20260305-7K3QH suggest --summary "Open a lunchtime counter"
     """
-    from complaints.commands.caselist import next_due_text, show_case
+    from complaints.commands.caselist import show_case
+    from complaints.render.caselist import next_due_text
     from complaints.cli.prompts import check_text, shown, summary_lines
-    from complaints.core.vocabulary import event_command as word_of
-    from complaints.commands.record import EventFieldError, add_suggestion, append_event, build_event, mark_suggestion
+    from complaints.commands.event import EventFieldError, add_suggestion, append_event, build_event, mark_suggestion
 
     repository = open_repo(repo)
     today_date = today_in(repository.policy.timezone, today)
     ask = _stdin_is_tty() if interactive is None else interactive
     repository.find_case(case_id)  # an unknown id is said before any question
-    _one_per_option(measures, "--measure")
+    # The event's fields, by field name (the options are made from complaints.core.events).
+    given: dict[str, Any] = {spec.field: options[spec.dest] for spec in events.EVENT_OPTIONS}
+    reason, summary, note = given["reason"], given["summary"], given["note"]
+    for spec in events.EVENT_OPTIONS:
+        if events.many(spec.field):
+            _one_per_option(given[spec.field], spec.option)
     if date is not None and date > today_date:
         raise click.BadParameter(f"{date.isoformat()} is after today ({today_date.isoformat()})", param_hint="--date")
     kind_asked = command is None
@@ -981,13 +918,14 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
         allowed = _allowed_now(repository, case_id, today_date)
 
         def kind_check(typed: str) -> str:
-            word = typed.strip() if typed.strip() in SUGGESTION_COMMANDS else word_of(typed, EVENT_COMMANDS)
+            word = typed.strip() if typed.strip() in SUGGESTION_COMMANDS else events.event_command(typed)
             allowed(word)
             return word
 
         command = ask_until(_ask, _say, f"Event [{choices}]", kind_check)
         assert command is not None
-    for text, option in ((reason if command != "not-accept" else None, "--reason"), (summary, "--summary"), (note, "--note")):
+    reason_is_text = events.field_vocabulary(EVENT_COMMANDS.get(command), "reason") is None
+    for text, option in ((reason if reason_is_text else None, "--reason"), (summary, "--summary"), (note, "--note")):
         if text is not None:
             check_text(text, option)
 
@@ -999,26 +937,24 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     if suggestion_number is not None or adopted is not None or rewarded:
         raise click.UsageError(f"'{command}' does not take --suggestion, --adopted or --rewarded (they go with suggest and adopt)")
     kind = EVENT_COMMANDS[command]
-    given = {"reason": reason, "department": department, "handler": handler, "from": from_, "to": to, "stage": stage, "days": days,
-             "approver": approver, "outcome": outcome, "measures": measures, "satisfaction": satisfaction, "summary": summary, "note": note}  # fmt: skip
     given = _event_vocabularies(repository, kind, given)
-    from complaints.commands.record import event_schema_fields
-
-    missing = [name for name in event_schema_fields(repository.root, kind)[0] if given.get(name) in (None, (), "")]
+    missing = [name for name in events.EVENTS[kind].required if given.get(name) in (None, (), "")]
     asked = ask and (kind_asked or bool(missing))
     if asked:
-        given, date = _ask_event_fields(repository, case_id, command, kind, given, today_date, date, everything=kind_asked)
+        from complaints.cli.prompts import ask_event_fields
+
+        held = _holding(repository, case_id, today_date) if kind == "transferred" else None
+        given, date = ask_event_fields(_ask, _say, repository.policy.raw, command, kind, given, today_date, date,
+                                       everything=kind_asked, held=held)  # fmt: skip
     try:
-        event = build_event(repository.root, command, date or today_date, given)
+        event = build_event(command, date or today_date, given)
     except EventFieldError as exc:
         raise click.UsageError(str(exc)) from None
     _warn_before_event(repository, case_id, kind, today_date)
     if asked:
         _refuse_before_save(repository, case_id, event, today_date)
     if asked and not yes:
-        from complaints.core.vocabulary import event_field_vocabulary
-
-        fields = [(name, shown(repository.policy.raw, vocab, value) if (vocab := event_field_vocabulary(kind, name)) else str(value))
+        fields = [(name, shown(repository.policy.raw, vocab, value) if (vocab := events.field_vocabulary(kind, name)) else str(value))
                   for name, value in event.items()]  # fmt: skip
         _confirm_save([f"Add to {case_id}:", *summary_lines(fields)])
     path = append_event(repository, case_id, event, today_date)
@@ -1148,7 +1084,7 @@ def reveal(case_id: str, identity: Path | None, show: bool, out: Path | None, re
         complaints reveal XN-20260305-7K3QH --identity ~/.config/complaints/key.txt --show
     """
     from complaints.adapters.crypto import load_identities
-    from complaints.commands.record import reveal_contact, write_private_file
+    from complaints.commands.reveal import reveal_contact, write_private_file
 
     if show == (out is not None):
         raise click.UsageError("say where the decrypted contact details go: --show (print them) or --out FILE")
@@ -1186,7 +1122,7 @@ def rekey(identity: Path | None, dry_run: bool, repo: Path | None, today: dt.dat
         complaints rekey --identity ~/.config/complaints/key.txt
     """
     from complaints.adapters.crypto import load_identities
-    from complaints.commands.record import rekey as run
+    from complaints.commands.rekey import rekey as run
 
     if identity is None:
         raise click.UsageError("give --identity PATH (or set COMPLAINTS_AGE_IDENTITY) to your age private key file")
@@ -1334,7 +1270,7 @@ def forms(check: bool, repo: Path | None) -> None:
         click.echo("forms: up to date")
 
 
-# --- stats (aggregate statistics with disclosure control; area of issue 5) ------------------
+# --- stats: aggregate statistics with disclosure control --------------------------------------
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -1407,7 +1343,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
         click.echo(f"wrote {path} ({report.suppressed_cells} cell(s) withheld)")
 
 
-# --- site: the published site with mkdocs-material (issue 6) ---------------------------------
+# --- site: the published site with mkdocs-material ---------------------------------------------
 
 
 @cli.group("site")

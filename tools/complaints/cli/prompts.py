@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from complaints.core import events
 from complaints.errors import ComplaintsError, UsageMistake
 from complaints.core.pii import scan_text
 from complaints.core.vocabulary import choices_text, resolve, resolve_list, terms
@@ -139,3 +140,126 @@ def shown(raw: Mapping[str, Any], vocabulary: str, keys: Sequence[str] | str | N
     items = [keys] if isinstance(keys, str) else list(keys)
     labels = {t.key: t for t in terms(raw, vocabulary)}
     return ", ".join(labels[k].shown() if k in labels else k for k in items) or "-"
+
+
+@dataclass
+class NewCaseAnswers:
+    """What `complaints new` knows of the new case: from its options, then from the questions."""
+
+    channel: str | None
+    category: str | None
+    departments: tuple[str, ...]
+    priority: str | None
+    handler: str | None
+    received: dt.date | None
+    anonymous: bool | None
+    summary: str | None
+    suggestions: tuple[Mapping[str, Any], ...]
+    contact: bytes | None = None
+
+    def missing(self) -> list[str]:
+        """The options a script must give, by name, that are not given."""
+        given = (("--channel", self.channel), ("--category", self.category), ("--department", self.departments or None),
+                 ("--priority", self.priority), ("--anonymous/--named", self.anonymous))  # fmt: skip
+        return [name for name, value in given if value is None]
+
+    def summary_lines(self, raw: Mapping[str, Any], today: dt.date) -> list[str]:
+        """The last look before "Save? [Y/n]"."""
+        if self.anonymous:
+            complainant = "anonymous"
+        else:
+            complainant = "named, contact details to be encrypted" if self.contact else "named, no contact details"
+        return summary_lines([
+            ("channel", shown(raw, "channels", self.channel)),
+            ("category", shown(raw, "categories", self.category)),
+            ("departments", shown(raw, "departments", self.departments)),
+            ("priority", shown(raw, "priorities", self.priority)),
+            ("handler", shown(raw, "handlers", self.handler)),
+            ("received", (self.received or today).isoformat()),
+            ("complainant", complainant),
+            ("summary", self.summary or "-"),
+            ("suggestions", str(len(self.suggestions))),
+        ])  # fmt: skip
+
+
+def ask_new_case(ask: Ask, say: Say, raw: Mapping[str, Any], answers: NewCaseAnswers, today: dt.date, *,
+                 ask_contact: bool, ask_for_suggestions: bool) -> None:  # fmt: skip
+    """Ask for every field of a new case the options left open, in the order of the file."""
+    answers.channel = answers.channel or ask_key(ask, say, raw, "channels", "Channel")
+    answers.category = answers.category or ask_key(ask, say, raw, "categories", "Category")
+    answers.departments = answers.departments or ask_keys(ask, say, raw, "departments", "Departments")
+    first_priority = next(iter(raw.get("priorities") or {"": 0}))
+    answers.priority = answers.priority or ask_key(ask, say, raw, "priorities", "Priority", default=first_priority)
+    if answers.handler is None:
+        answers.handler = ask_key(ask, say, raw, "handlers", "Handler", optional=True)
+    if answers.received is None:
+
+        def received_check(typed: str) -> dt.date:
+            day = parse_date(typed, "date received")
+            if day > today:
+                raise UsageMistake(f"date received: {day.isoformat()} is after today ({today.isoformat()})")
+            return day
+
+        answers.received = ask_until(ask, say, "Date received (YYYY-MM-DD)", received_check, today.isoformat())
+    if answers.anonymous is None:
+        answers.anonymous = ask_until(ask, say, "Anonymous complaint? [y/N]", lambda t: yes_no(t, False))
+    if answers.summary is None:
+        answers.summary = ask_until(ask, say, "Summary (internal, no personal data; empty to skip)", lambda t: check_text(t, "summary"))
+    if not answers.anonymous and ask_contact:
+        typed_contact = ask("Contact details (hidden, encrypted before saving; empty for none)", "", True)
+        answers.contact = typed_contact.encode("utf-8") or None
+    if ask_for_suggestions:
+        answers.suggestions = tuple(s.to_mapping() for s in ask_suggestions(ask, say))
+
+
+def ask_event_fields(ask: Ask, say: Say, raw: Mapping[str, Any], command: str, kind: str, given: Mapping[str, Any], today: dt.date,
+                     date: dt.date | None, *, everything: bool, held: str | None) -> tuple[dict[str, Any], dt.date | None]:  # fmt: skip
+    """Ask for the fields of ``kind`` not given as options, each checked as it is typed: the
+    required ones, or (``everything``) the date and the optional ones too. ``held``: the
+    department holding the case, offered as a transfer's `from`."""
+    required, optional = events.EVENTS[kind].required, events.EVENTS[kind].optional
+
+    def date_check(typed: str) -> dt.date:
+        day = parse_date(typed, "date")
+        if day > today:
+            raise UsageMistake(f"date: {day.isoformat()} is after today ({today.isoformat()})")
+        return day
+
+    if date is None and everything:
+        date = ask_until(ask, say, "Date (YYYY-MM-DD)", date_check, today.isoformat())
+    out = dict(given)
+    # The note last, as in the file: it is about the event as a whole.
+    for name in (*required, *sorted(optional, key=lambda n: n == "note")):
+        if out.get(name) not in (None, (), ""):
+            continue
+        is_optional = name not in required
+        if is_optional and not everything:
+            continue
+        vocabulary = events.field_vocabulary(kind, name)
+        title = name.capitalize()
+        if vocabulary is not None and events.many(name):
+            out[name] = ask_keys(ask, say, raw, vocabulary, title, optional=is_optional)
+        elif vocabulary is not None:
+            # A transfer starts from the department holding the case: offered as the default.
+            default = (held or "") if name == "from" else ""
+            out[name] = ask_key(ask, say, raw, vocabulary, title, default=default, optional=is_optional)
+        elif (bounds := events.field_bounds(name)) is not None:
+
+            def number_check(typed: str, name: str = name, is_optional: bool = is_optional, bounds: tuple[int, int] = bounds) -> int | None:
+                if is_optional and not typed.strip():
+                    return None
+                if not typed.strip().isdigit() or not bounds[0] <= int(typed) <= bounds[1]:
+                    raise UsageMistake(f"{name}: a whole number from {bounds[0]} to {bounds[1]}")
+                return int(typed)
+
+            out[name] = ask_until(ask, say, title, number_check)
+        else:
+
+            def text_check(typed: str, name: str = name, is_optional: bool = is_optional) -> str | None:
+                text = check_text(typed, name)
+                if text is None and not is_optional:
+                    raise UsageMistake(f"{name}: needed for '{command}'")
+                return text
+
+            out[name] = ask_until(ask, say, f"{title} (internal, no personal data" + ("; empty to skip)" if is_optional else ")"), text_check)
+    return out, date

@@ -324,7 +324,7 @@ def record_submission(
     summary: str | None = None,
 ) -> ImportedCase:
     """Write the case as `complaints new` would, with the submission's receipt hash."""
-    from complaints.commands.record import NewCase, write_new_case
+    from complaints.commands.new import NewCase, write_new_case
 
     if received > today:
         raise SubmissionError(f"the date received ({received.isoformat()}) is after today ({today.isoformat()})")

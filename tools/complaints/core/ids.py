@@ -22,7 +22,11 @@ from complaints.errors import CaseError, ConfigError
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SUFFIX_LENGTH = 5
 PREFIX_PATTERN = re.compile(r"[A-Z][A-Z0-9]{0,7}")
-CASE_ID_PATTERN = re.compile(r"([A-Z][A-Z0-9]{0,7})-([0-9]{8})-([0-9A-HJKMNP-TV-Z]{5})")
+# The one case-id pattern (the case schema's `id` pattern says the same, as a test checks):
+# the prefix, the day received and SUFFIX_LENGTH characters of Crockford's base32.
+CASE_ID_PATTERN = re.compile(rf"(?P<prefix>{PREFIX_PATTERN.pattern})-(?P<date>[0-9]{{8}})-(?P<suffix>[0-9A-HJKMNP-TV-Z]{{{SUFFIX_LENGTH}}})")
+# Where a case file lives: cases/YYYY/ID.yml, YYYY the year it was received.
+CASE_FILE_PATTERN = re.compile(r"cases/(?P<year>[0-9]{4})/(?P<id>[^/]+)\.yml")
 # How often to draw again when the id is already taken in this working tree. With 2^25
 # suffixes per day even a few thousand cases a day make a second draw rare; 20 failures in a
 # row mean something other than chance (a broken random source, a test double).
@@ -59,7 +63,7 @@ def case_year(case_id: str) -> str:
     match = CASE_ID_PATTERN.fullmatch(case_id)
     if match is None:
         raise CaseError(f"{case_id!r} is not a case id of the form PREFIX-YYYYMMDD-XXXXX")
-    return match.group(2)[:4]
+    return match["date"][:4]
 
 
 def case_relpath(case_id: str) -> Path:

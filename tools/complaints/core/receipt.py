@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
-from complaints.errors import ComplaintsError
+from complaints.core.calendar import WorkCalendar
+from complaints.core.deadlines import case_deadlines
+from complaints.core.events import coarse_after
 from complaints.core.ids import CROCKFORD, fold_crockford, random_crockford
-from complaints.core.policy import MIN_ITERATIONS as MIN_ITERATIONS, ReceiptSettings as ReceiptSettings
+from complaints.core.policy import MIN_ITERATIONS as MIN_ITERATIONS, Policy, ReceiptSettings as ReceiptSettings
+from complaints.errors import CalendarError, ComplaintsError
 
 CODE_LENGTH = 16  # characters; 5 bits each, 80 bits in all
 GROUP = 4
@@ -39,25 +40,6 @@ MAX_SHARD_BITS = 24
 # guesses their code) can learn. Finer states (paused, transferred, under review...) stay
 # internal, because they describe the handling rather than where the case stands.
 COARSE_STATES: tuple[str, ...] = ("received", "accepted", "in_progress", "resolved", "closed")
-
-# How each timeline event moves the coarse state. `protection_check` does not move it.
-_COARSE_AFTER: dict[str, str] = {
-    "received": "received",
-    "acknowledged": "received",
-    "accepted": "accepted",
-    "assigned": "in_progress",
-    "transferred": "in_progress",
-    "extended": "in_progress",
-    "paused": "in_progress",
-    "resumed": "in_progress",
-    "resolved": "resolved",
-    "followed_up": "resolved",
-    "review_requested": "in_progress",
-    "review_answered": "resolved",
-    # Not accepting a complaint ends it; the written notice says why, the table need not.
-    "not_accepted": "closed",
-    "closed": "closed",
-}
 
 
 class ReceiptCodeError(ComplaintsError):
@@ -110,7 +92,7 @@ def matches(code: str, stored: str, settings: ReceiptSettings) -> bool:
 def coarse_state(timeline: Sequence[Mapping[str, Any]]) -> str:
     state = "received"
     for event in timeline:
-        state = _COARSE_AFTER.get(str(event.get("kind")), state)
+        state = coarse_after(str(event.get("kind")), state)
     return state
 
 
@@ -124,26 +106,15 @@ class DeadlineNextStep:
     """Next-step dates from complaints.core.deadlines with the repository's working-day calendar
     (a plain object rather than a closure, so it can travel to worker processes)."""
 
-    policy: Any
-    calendar: Any
+    policy: Policy
+    calendar: WorkCalendar
 
     def __call__(self, case: Mapping[str, Any], path: str, today: dt.date) -> dt.date | None:
-        from complaints.core.deadlines import case_deadlines
-        from complaints.errors import CalendarError
-
         try:
             stages = case_deadlines(case, path, self.policy, self.calendar, today)
         except CalendarError:
             return None  # a due date in a year whose calendar is unknown is not promised yet
         return min((s.due for s in stages if s.completed is None), default=None)
-
-
-def deadline_next_step(repo: Any) -> NextStep:
-    """Next-step dates from complaints.core.deadlines with the repository's working-day calendar
-    (a year not announced yet computed provisionally unless the policy makes it an error)."""
-    from complaints.commands.deadlines import repository_calendar
-
-    return DeadlineNextStep(repo.policy, repository_calendar(repo))
 
 
 @dataclass(frozen=True)
@@ -157,12 +128,11 @@ class LookupEntry:
 
 @dataclass(frozen=True)
 class ReceiptRecords:
-    """The lookup row of one case (a Derivation, see engine.scan.case_records): computed in the
+    """The lookup row of one case (a derivation for complaints.engine.scan): computed in the
     worker processes and cached per case file, so the site's table costs next to nothing on
     an archive that barely changed. Settled once the case is closed (no step is promised)."""
 
     next_step: NextStep
-
     records: ClassVar[tuple[type, ...]] = (LookupEntry,)
 
     @property
@@ -184,45 +154,6 @@ class ReceiptRecords:
         return (parsed[1], entry), state == "closed", None
 
 
-def lookup_entries(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
-    """Hash hex -> coarse state and next-step month, for every valid case with a receipt hash.
-
-    Invalid files are left out (the validator reports them): one broken file must not take
-    every complainant's lookup offline."""
-    find_next = next_step or deadline_next_step(repo)
-    entries: dict[str, LookupEntry] = {}
-    from complaints.engine.scan import case_records, iter_valid_cases
-
-    if next_step is None:
-        for _path, row, _span in case_records(repo, today, ReceiptRecords(find_next)):
-            if row is not None:
-                entries[row[0]] = row[1]
-        return entries
-    for path, case in iter_valid_cases(repo, today):
-        row, _settled, _ = ReceiptRecords(find_next)(path, case, today)
-        if row is not None:
-            entries[row[0]] = row[1]
-    return entries
-
-
-def lookup_table(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, dict[str, str | bool | None]]:
-    """The published mapping: hash hex -> {state, next_step_month}."""
-    return _table(lookup_entries(repo, today, next_step))
-
-
-def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | bool | None]]:
-    table: dict[str, dict[str, str | bool | None]] = {}
-    for digest, entry in sorted(entries.items()):
-        row: dict[str, str | bool | None] = {"state": entry.state, "next_step_month": entry.next_step_month}
-        # Only when true, so the common row stays small.
-        if entry.overdue:
-            row["overdue"] = True
-        if entry.provisional:
-            row["provisional"] = True
-        table[digest] = row
-    return table
-
-
 def shard_bits(rows: int) -> int:
     """How many leading bits of the hash pick a shard for a table of ``rows`` rows."""
     bits = 0
@@ -238,55 +169,3 @@ def shard_of(digest: str, bits: int) -> str:
     return f"{prefix:0{width}x}"
 
 
-def lookup_document(repo: Any, today: dt.date, next_step: NextStep | None = None) -> dict[str, Any]:
-    """The lookup as the site publishes it: ``index`` (the KDF parameters and how shards are
-    picked, the file the page fetches first) and ``shards`` (shard name -> {hash: [state,
-    next-step month]}), so that a lookup downloads the index and one shard per work factor.
-
-    ``iterations`` lists every work factor found in the cases besides the policy's current
-    one (raising it in policy.yml leaves older hashes valid); the page derives once per value."""
-    settings = repo.policy.receipt
-    entries = lookup_entries(repo, today, next_step)
-    iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
-    bits = shard_bits(len(entries))
-    shards: dict[str, dict[str, list[str | int | None]]] = {}
-    for digest, entry in sorted(entries.items()):
-        row: list[str | int | None] = [entry.state, entry.next_step_month]
-        # The flags only when one is set, so the common row stays small.
-        if entry.overdue or entry.provisional:
-            row += [int(entry.overdue), int(entry.provisional)]
-        shards.setdefault(shard_of(digest, bits), {})[digest] = row
-    index = {
-        "format": TABLE_FORMAT,
-        # The day the states were read: the page says "as of" it (the site is rebuilt daily).
-        "as_of": today.isoformat(),
-        "kdf": {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": sorted(iterations), "length": 32},
-        "shards": {"bits": bits, "folder": f"{SHARD_FOLDER}/", "row": ["state", "next_step_month", "overdue", "provisional"]},
-    }
-    return {"index": index, "shards": shards}
-
-
-def render_lookup_table(document: Mapping[str, Any]) -> str:
-    # Sorted keys and hashes: the file's order says nothing about which case came first.
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
-
-
-def write_lookup_table(repo: Any, out_dir: Path, today: dt.date, next_step: NextStep | None = None) -> Path:
-    """Write receipts.json (the index) and receipts/SHARD.json into ``out_dir`` (the site's
-    generated folder) and return the index's path. Every shard a code could fall in exists
-    (empty ones too), so a missing file never tells a wrong code from a right one."""
-    document = lookup_document(repo, today, next_step)
-    bits = document["index"]["shards"]["bits"]
-    folder = out_dir / SHARD_FOLDER
-    if folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    shards = document["shards"]
-    for n in range(1 << bits):
-        name = shard_of(f"{(n << (32 - bits)) if bits else 0:08x}", bits)
-        (folder / f"{name}.json").write_text(render_lookup_table({"cases": shards.get(name, {})}), encoding="utf-8")
-    target = out_dir / TABLE_FILE
-    target.write_text(render_lookup_table(document["index"]), encoding="utf-8")
-    return target

@@ -6,25 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-# Every event kind a case timeline may hold, in the order a typical case meets them.
-EVENT_KINDS: tuple[str, ...] = (
-    "received",
-    "acknowledged",
-    "accepted",
-    "not_accepted",
-    "assigned",
-    "transferred",
-    "extended",
-    "paused",
-    "resumed",
-    "protection_check",
-    "resolved",
-    "followed_up",
-    "review_requested",
-    "review_answered",
-    "closed",
-)
-
 # Stage states reported by the deadline engine.
 DONE_ON_TIME = "done_on_time"
 DONE_LATE = "done_late"

@@ -124,53 +124,8 @@ def label_of(raw: Mapping[str, Any], vocabulary: str, key: str | None, lang: str
     return label({t.key: t for t in terms(raw, vocabulary)}, key, lang)
 
 
-# Timeline fields whose values are keys of a policy vocabulary (the others are dates, numbers
-# or internal free text).
-_EVENT_FIELD_VOCABULARY: dict[str, str] = {
-    "department": "departments",
-    "from": "departments",
-    "to": "departments",
-    "handler": "handlers",
-    "approver": "handlers",
-    "stage": "time_limits.stages",
-    "measures": "measures",
-    "satisfaction": "satisfaction",
-}
-
-
-def event_field_vocabulary(kind: str, field: str) -> str | None:
-    """The vocabulary a field of a timeline event of ``kind`` takes its keys from, or None
-    for free text, dates and numbers."""
-    if field == "reason":
-        return "not_accepted_reasons" if kind == "not_accepted" else None
-    if field == "outcome":
-        return "outcomes" if kind == "resolved" else "review_outcomes"
-    return _EVENT_FIELD_VOCABULARY.get(field)
-
-
-# The lifecycle's own words (DOMAIN.md), so `complaints event ID 受理` works too.
-_EVENT_WORDS_ZH: dict[str, str] = {
-    "告知": "acknowledge", "回执": "acknowledge", "受理": "accept", "不予受理": "not-accept",
-    "交办": "assign", "转办": "transfer", "延期": "extend", "中止": "pause", "恢复": "resume",
-    "办结": "resolve", "回访": "follow-up", "复核": "review", "复查": "review",
-    "复核答复": "review-answer", "归档": "close", "保护回访": "protection-check",
-}  # fmt: skip
-
 STATE_LABELS: dict[str, str] = {
     "received": "已登记", "acknowledged": "已告知", "accepted": "已受理", "not_accepted": "不予受理",
     "paused": "中止", "resolved": "已办结", "under_review": "复核中", "closed": "已归档",
 }  # fmt: skip
 
-
-def event_command(typed: str, commands: Mapping[str, str]) -> str:
-    """The `complaints event` word for ``typed``: the word itself (`accept`), the kind the
-    file records (`accepted`, `not_accepted`) or the Chinese lifecycle word (`受理`)."""
-    word = typed.strip().casefold().replace("_", "-")
-    if word in commands:
-        return word
-    for command, kind in commands.items():
-        if word == kind.replace("_", "-"):
-            return command
-    if typed.strip() in _EVENT_WORDS_ZH:
-        return _EVENT_WORDS_ZH[typed.strip()]
-    raise VocabularyError(f"KIND: not an event; choose one of: {', '.join(commands)}")

@@ -34,6 +34,7 @@ from complaints.render import charts
 from complaints.render import stats_pages as statspages
 from complaints.render.markdown import md_escape
 from complaints.errors import ConfigError, PublicationError
+from complaints.core.events import PROCESS_STEPS, site_words
 from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.adapters.config import load_policy
 from complaints.core.policy import Policy
@@ -248,39 +249,9 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 
-# The lifecycle events a stage's clock can start at, as readers say them.
-EVENT_WORDS: dict[str, dict[str, str]] = {
-    "zh": {
-        "received": "收到投诉",
-        "acknowledged": "发出回执",
-        "accepted": "决定受理",
-        "not_accepted": "决定不予受理",
-        "assigned": "交办",
-        "transferred": "转办",
-        "resolved": "办结答复",
-        "followed_up": "回访",
-        "review_requested": "收到复核申请",
-        "review_answered": "作出复核答复",
-        "closed": "归档",
-    },
-    "en": {
-        "received": "the complaint arrives",
-        "acknowledged": "the acknowledgement",
-        "accepted": "acceptance",
-        "not_accepted": "the decision not to accept",
-        "assigned": "assignment",
-        "transferred": "transfer",
-        "resolved": "the answer",
-        "followed_up": "the follow-up",
-        "review_requested": "the review request",
-        "review_answered": "the review answer",
-        "closed": "archiving",
-    },
-}
-
 # Steps of the process page that carry a time limit: the event that completes them. The page
 # shows, under each step, every stage of the policy that this event stops.
-STEP_EVENTS: tuple[str, ...] = ("acknowledged", "accepted", "resolved", "followed_up", "review_answered")
+STEP_EVENTS: tuple[str, ...] = PROCESS_STEPS
 
 
 def _label(value: Any, lang: str) -> str:
@@ -377,7 +348,7 @@ def _stage_name(key: str, stage: Mapping[str, Any], lang: str) -> str:
 
 
 def _event_word(kind: Any, lang: str) -> str:
-    return EVENT_WORDS[lang].get(str(kind), str(kind))
+    return site_words(kind, lang)
 
 
 def _unescape_md(text: str) -> str:
@@ -989,9 +960,9 @@ def prepare(
     if stats is None:
         stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
     generated = generate(root, policy, stats)
-    # Receipt lookup (issue 7, complaints.core.receipt): the table behind the "check my complaint"
+    # Receipt lookup (complaints.render.receipts): the table behind the "check my complaint"
     # page. Language-neutral, so written once, under the default language's generated folder.
-    from complaints.core.receipt import write_lookup_table
+    from complaints.render.receipts import write_lookup_table
     from complaints.adapters.repository import Repository
 
     table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today)

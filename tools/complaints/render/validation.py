@@ -4,17 +4,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from complaints.checker.result import Problem, ValidationReport
-
-
-def problem_line(p: Problem) -> str:
-    """cases/2026/X.yml:12:5: $.timeline[3].date: message"""
-    where = p.file
-    if p.line is not None:
-        where += f":{p.line}"
-        if p.column is not None:
-            where += f":{p.column}"
-    return f"{where}: {p.field}: {p.message}"
+from complaints.checker.result import ValidationReport, problem_line
 
 
 def text_report(report: ValidationReport) -> str:
