@@ -462,7 +462,7 @@ class FactRecords:
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[Any, bool, tuple[int, int] | None]:
         from complaints.core.deadlines import case_deadlines_of
-        from complaints.core.stats import case_facts
+        from complaints.core.stats.facts import case_facts
 
         stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
         facts = case_facts(case, stages, self.calendar, today)

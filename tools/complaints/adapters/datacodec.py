@@ -27,10 +27,11 @@ class DataFormatError(ValueError):
 # loads only the modules whose records its cache holds.
 _HOMES: dict[str, str] = {
     "StageDeadline": "complaints.core.stages", "HandlerGroup": "complaints.commands.overdue", "OverdueReport": "complaints.commands.overdue", "LookupEntry": "complaints.core.receipt",
-    "Problem": "complaints.checker.result", "FileResult": "complaints.checker.result", "ValidationReport": "complaints.checker.result", "CaseFacts": "complaints.core.stats",
-    "Cell": "complaints.core.stats", "Label": "complaints.core.stats", "MetricDef": "complaints.core.stats", "MetricResult": "complaints.core.stats", "Period": "complaints.core.stats",
-    "Slice": "complaints.core.stats", "StageFact": "complaints.core.stats", "StatsReport": "complaints.core.stats", "Checked": "complaints.engine.scan", "Verdict": "complaints.engine.scan",
-    "HistoryFigure": "complaints.core.stats_history", "HistoryPeriod": "complaints.core.stats_history",
+    "Problem": "complaints.checker.result", "FileResult": "complaints.checker.result", "ValidationReport": "complaints.checker.result", "CaseFacts": "complaints.core.stats.facts",
+    "Cell": "complaints.core.stats.tables", "Label": "complaints.core.stats.metrics", "MetricDef": "complaints.core.stats.metrics", "MetricResult": "complaints.core.stats.tables", "Period": "complaints.core.stats.periods",
+    "Slice": "complaints.core.stats.tables", "StageFact": "complaints.core.stats.facts", "StatsReport": "complaints.core.stats.tables", "Checked": "complaints.engine.scan", "Verdict": "complaints.engine.scan",
+    "HistoryFigure": "complaints.core.stats.tables", "HistoryPeriod": "complaints.core.stats.tables",
+    "Count": "complaints.core.stats.metrics", "Rate": "complaints.core.stats.metrics", "Quantile": "complaints.core.stats.metrics",
 }
 # name -> (constructor, field names), filled as names are used.
 _CLASSES: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {}

@@ -30,6 +30,7 @@ from complaints.render import charts
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.core.policy import Policy, load_policy
+from complaints.core.stats.metrics import METRICS, PAGES
 
 CONFIG_FILE = "mkdocs.yml"
 DOCS_DIR = "site"
@@ -490,49 +491,20 @@ def policy_snippets(policy: Policy, lang: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Statistics pages
 
+# Where each metric is shown (its page, and whether the overview repeats it) is part of its
+# definition (core/stats/metrics.py); the document carries only ids.
 # The "三率" (Beijing's 接诉即办 regulation, art. 32): the overview draws their trend together.
-THREE_RATES: tuple[str, ...] = ("response_rate", "resolution_rate", "satisfaction_rate")
+THREE_RATES: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.overview == "trend")
 # Breakdowns the overview shows in full besides their own page.
-OVERVIEW_BREAKDOWNS: tuple[str, ...] = ("on_time_rate", "outcomes")
+OVERVIEW_BREAKDOWNS: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.overview == "breakdown")
 
-STATS_PAGES: tuple[str, ...] = ("overview", "channels", "categories", "departments", "timeliness", "satisfaction")
-
-# Which page shows a metric: by what its rows are broken down by, then by what it measures.
-_PAGE_BY_DIMENSION = {
-    "channel": "channels",
-    "category": "categories",
-    "priority": "categories",
-    "department": "departments",
-    "stage": "timeliness",
-    "age": "timeliness",
-    "backlog_age": "timeliness",
-    "satisfaction": "satisfaction",
-    "review_outcome": "satisfaction",
-}
-_PAGE_BY_WORD = (
-    ("satisf", "satisfaction"),
-    ("review", "satisfaction"),
-    ("follow", "satisfaction"),
-    ("on_time", "timeliness"),
-    ("working_days", "timeliness"),
-    ("backlog", "timeliness"),
-    ("extension", "timeliness"),
-    ("pause", "timeliness"),
-    ("overdue", "timeliness"),
-)
+STATS_PAGES: tuple[str, ...] = PAGES
 
 
 def page_of(metric: Mapping[str, Any]) -> str:
-    """The statistics page a metric belongs on (the overview takes what fits nowhere else)."""
-    dimension = metric.get("dimension") or {}
-    page = _PAGE_BY_DIMENSION.get(str(dimension.get("id", "")))
-    if page:
-        return page
-    metric_id = str(metric.get("id", ""))
-    for word, word_page in _PAGE_BY_WORD:
-        if word in metric_id:
-            return word_page
-    return "overview"
+    """The statistics page a metric belongs on (the overview takes a metric it does not know)."""
+    definition = METRICS.get(str(metric.get("id", "")))
+    return definition.page if definition is not None else "overview"
 
 
 def _anchor_id(metric_id: str) -> str:
@@ -891,7 +863,8 @@ def statistics_for(root: Path, period: str | None, today: dt.date, *, skip_inval
     date), with disclosure control and the personal-data scan applied by stats/statsreport.
     An invalid case file stops the build unless ``skip_invalid`` (see stats.compute)."""
     from complaints.adapters.repository import Repository
-    from complaints.core.stats import Period, compute
+    from complaints.commands.stats import compute
+    from complaints.core.stats.periods import Period
     from complaints.render.stats import render_csv, render_json
 
     try:
