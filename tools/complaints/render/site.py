@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from complaints.render import charts
+from complaints.render import stats_pages as statspages
+from complaints.render.markdown import md_escape
 from complaints.errors import ConfigError, PublicationError
 from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.core.policy import Policy, load_policy
@@ -40,19 +42,6 @@ DEFAULT_OUT = "public"
 
 # ---------------------------------------------------------------------------------------------
 # Escaping
-
-
-# The characters Python-Markdown lets a backslash escape (plus `|` for tables). `<`, `>` and `&`
-# are left to HTML escaping, which turns them into entities that Markdown passes through.
-# Escaping another character would show its backslash.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
-
-
-def md_escape(text: object) -> str:
-    """Text from data, made inert for Markdown and HTML: rendered as itself, never as markup.
-    Line breaks become spaces so a value cannot end a table row or start a block."""
-    flat = " ".join(str(text).split())
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", flat), quote=False)
 
 
 def _attr_escape(text: object) -> str:
@@ -501,10 +490,19 @@ OVERVIEW_BREAKDOWNS: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m
 STATS_PAGES: tuple[str, ...] = PAGES
 
 
+# A metric this version does not define (a document from another formula version) goes
+# where the defined metrics of its dimension go.
+_PAGE_BY_DIMENSION: dict[str, str] = {m.dimension: m.page for m in reversed(METRICS.values()) if m.dimension is not None}
+
+
 def page_of(metric: Mapping[str, Any]) -> str:
-    """The statistics page a metric belongs on (the overview takes a metric it does not know)."""
+    """The statistics page a metric belongs on, from its definition (the overview takes a
+    single figure it does not know)."""
     definition = METRICS.get(str(metric.get("id", "")))
-    return definition.page if definition is not None else "overview"
+    if definition is not None:
+        return definition.page
+    dimension = metric.get("dimension") or {}
+    return _PAGE_BY_DIMENSION.get(str(dimension.get("id", "")), "overview")
 
 
 def _anchor_id(metric_id: str) -> str:
@@ -805,8 +803,6 @@ def stats_snippets(document: Mapping[str, Any] | None, lang: str, downloads: Map
     snippets["stats-methods.md"] = _methods(metrics, lang)
     snippets["stats-disclosure.md"] = _disclosure(document, lang)
     snippets["stats-downloads.md"] = _downloads(downloads, lang)
-    from complaints.render import stats_pages as statspages
-
     snippets["stats-release.md"] = statspages.release_line(document, lang)
     def draw(title: str, periods: Sequence[str], series: Sequence[charts.Series]) -> str:
         axis = _axis({"unit": "percent"}, lang)

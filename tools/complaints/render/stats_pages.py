@@ -8,9 +8,10 @@ through `charts` like every other chart on the site.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from complaints.render import charts
+from complaints.render.markdown import md_escape
 
 UI: dict[str, dict[str, str]] = {
     "zh": {
@@ -75,12 +76,6 @@ _HISTORY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _esc(text: object) -> str:
-    from complaints.render.site import md_escape
-
-    return md_escape(text)
-
-
 def _label(value: Any, lang: str) -> str:
     if isinstance(value, Mapping):
         return str(value.get(lang) or value.get("zh") or "")
@@ -96,7 +91,7 @@ def release_line(document: Mapping[str, Any] | None, lang: str) -> str:
     as_of = release.get("data_as_of") or document.get("generated", "")
     nxt = release.get("next_update") or ui["not_scheduled"]
     period = (document.get("period") or {}).get("id", "")
-    return ui["release"].format(as_of=_esc(as_of), next=_esc(nxt), period=_esc(period)) + "\n"
+    return ui["release"].format(as_of=md_escape(as_of), next=md_escape(nxt), period=md_escape(period)) + "\n"
 
 
 def _fmt(value: Any, rate: bool) -> str:
@@ -117,7 +112,9 @@ def _change(fig: Mapping[str, Any], lang: str) -> str:
     return f"{sign}{change:.1f}%"
 
 
-def history_section(document: Mapping[str, Any] | None, lang: str, draw: Any) -> str:
+def history_section(
+    document: Mapping[str, Any] | None, lang: str, draw: Callable[[str, Sequence[str], Sequence[charts.Series]], str]
+) -> str:
     """Every year and quarter since the first case, newest first, with the change on a year
     before; a chart of the three rates over the complete periods. ``draw(title, periods,
     series)`` draws that chart as the site draws every chart (HTML, with its data table)."""
@@ -133,7 +130,7 @@ def history_section(document: Mapping[str, Any] | None, lang: str, draw: Any) ->
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for h in history:
         figs = {(str(f.get("metric")), str(f.get("key"))): f for f in h.get("figures") or []}
-        label = _esc(h.get("period", ""))
+        label = md_escape(h.get("period", ""))
         if not h.get("complete"):
             label += ui["year_to_date"] if h.get("kind") == "year" else ui["quarter_to_date"]
         if h.get("kind") == "year":
@@ -179,20 +176,20 @@ def top_categories_section(document: Mapping[str, Any] | None, lang: str, limit:
     rows = [c for c in volume.get("rows") or [] if not c.get("suppressed") and isinstance(c.get("value"), (int, float)) and c.get("value")]
     rows.sort(key=lambda c: (-float(c["value"]), str(c.get("key"))))
     by_category = {str(c.get("key")): c for c in (metrics.get("measures_by_category") or {}).get("rows") or []}
-    lines = [f"| # | {_esc(_label((volume.get('dimension') or {}).get('label'), lang))} | {ui['complaints']} | {ui['share']} | {ui['category_measures']} |",
+    lines = [f"| # | {md_escape(_label((volume.get('dimension') or {}).get('label'), lang))} | {ui['complaints']} | {ui['share']} | {ui['category_measures']} |",
              "|---:|---|---:|---:|---:|"]
     for i, c in enumerate(rows[:limit], 1):
         share = f"{100.0 * float(c['value']) / float(total):.1f}%" if isinstance(total, (int, float)) and total else ui["none"]
         m = by_category.get(str(c.get("key")))
         taken = ui["none"] if m is None else ui["suppressed"] if m.get("suppressed") else (_fmt(m.get("value"), False) or ui["none"])
-        lines.append(f"| {i} | {_esc(_label(c.get('label'), lang) or c.get('key'))} | {float(c['value']):g} | {share} | {taken} |")
+        lines.append(f"| {i} | {md_escape(_label(c.get('label'), lang) or c.get('key'))} | {float(c['value']):g} | {share} | {taken} |")
     parts = [f"## {ui['top_categories']}\n", "\n".join(lines) + "\n"]
     measures = metrics.get("measures_by_kind")
     if measures:
         mlines = [f"| {ui['measures']} | # |", "|---|---:|"]
         for c in [*(measures.get("rows") or []), *([measures["total"]] if measures.get("total") else [])]:
             shown = ui["suppressed"] if c.get("suppressed") else (_fmt(c.get("value"), False) or ui["none"])
-            mlines.append(f"| {_esc(_label(c.get('label'), lang) or c.get('key'))} | {shown} |")
+            mlines.append(f"| {md_escape(_label(c.get('label'), lang) or c.get('key'))} | {shown} |")
         parts.append("\n".join(mlines) + "\n")
     parts.append(ui["top_note"] + "\n")
     return "\n".join(parts)
@@ -207,9 +204,9 @@ def protection_parameters(document: Mapping[str, Any] | None, lang: str) -> str:
     rows = [
         # a code span shows escapes literally: the policy allows only the method's name here
         (ui["method"], "`" + str(d.get("method", "")).replace("`", "") + "`"),
-        (ui["threshold"], _esc(d.get("threshold", ""))),
-        (ui["min_base"], _esc(d.get("min_base", ""))),
-        (ui["audited"], _esc(d.get("audited_cells", ""))),
+        (ui["threshold"], md_escape(d.get("threshold", ""))),
+        (ui["min_base"], md_escape(d.get("min_base", ""))),
+        (ui["audited"], md_escape(d.get("audited_cells", ""))),
         (ui["protection"], ui["protection_value"]),
     ]
     return "\n".join(["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]) + "\n"
