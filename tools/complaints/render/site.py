@@ -10,7 +10,7 @@ hand.
 Safety: every string that comes from data (policy labels, statistics labels) is escaped for
 Markdown and HTML before it is written, so generated Markdown never carries raw HTML or
 Markdown syntax from data; every generated file is scanned for personal-data patterns before
-it is written; the statistics document only holds aggregates (see stats.py).
+it is written; the statistics document only holds aggregates (see core/stats/).
 """
 from __future__ import annotations
 
@@ -856,8 +856,8 @@ class StatsPublication:
 
 def statistics_for(root: Path, period: str | None, today: dt.date, *, skip_invalid: bool = False) -> StatsPublication:
     """Compute the statistics of the repository at ROOT for PERIOD (default: the year to
-    date), with disclosure control and the personal-data scan applied by stats/statsreport.
-    An invalid case file stops the build unless ``skip_invalid`` (see stats.compute)."""
+    date), with disclosure control and the personal-data scan applied by commands/stats.py and render/stats.py.
+    An invalid case file stops the build unless ``skip_invalid`` (see commands/stats.py)."""
     from complaints.adapters.repository import Repository
     from complaints.commands.stats import compute
     from complaints.core.stats.periods import Period
