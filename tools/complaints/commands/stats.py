@@ -10,12 +10,13 @@ from pathlib import Path
 
 from complaints.adapters.cache import FactRecords, memoized, touch_calendar
 from complaints.adapters.repository import Repository
-from complaints.core.deadlines import case_deadlines, repository_calendar
-from complaints.core.stats.facts import CaseFacts, WorkingDays, case_facts
+from complaints.core.calendar import WorkCalendar
+from complaints.core.deadlines import repository_calendar
+from complaints.core.stats.facts import CaseFacts
 from complaints.core.stats.history import with_history
 from complaints.core.stats.periods import Period
 from complaints.core.stats.tables import StatsReport, compute_from_facts
-from complaints.engine.scan import inputs_digest, left_out_or_refuse
+from complaints.engine.scan import case_records, inputs_digest, left_out_or_refuse
 
 
 def data_commit(root: Path) -> str:
@@ -45,23 +46,17 @@ def data_commit(root: Path) -> str:
 
 def repository_facts(
     repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False, skipped: list[str] | None = None
-) -> tuple[list[CaseFacts], WorkingDays]:
+) -> tuple[list[CaseFacts], WorkCalendar]:
     """The facts of every valid case in the repository, and the calendar they were read with;
     the invalid case files are listed in ``skipped`` when it is given."""
     calendar = repository_calendar(repo, accept_unconfirmed)
-    facts = []
-    records = getattr(repo, "case_records", None)
-    if records is not None:
-        # In worker processes, and from the cache for cases no later day can change (cache.py).
-        spans = []
-        for _path, fact, span in records(today, FactRecords(repo.policy, calendar), skipped):
-            facts.append(fact)
-            spans.append(span)
-        touch_calendar(calendar, spans)
-        return facts, calendar
-    for path, case in repo.iter_valid_cases(today):
-        stages = case_deadlines(case, path, repo.policy, calendar, today)
-        facts.append(case_facts(case, stages, calendar, today))
+    facts: list[CaseFacts] = []
+    spans: list[tuple[int, int] | None] = []
+    # In worker processes, and from the cache for cases no later day can change (cache.py).
+    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), use_cache=repo.use_cache, skipped=skipped):
+        facts.append(fact)
+        spans.append(span)
+    touch_calendar(calendar, spans)
     return facts, calendar
 
 
@@ -84,7 +79,7 @@ def compute(
             report = dataclasses.replace(report, invalid_left_out=left_out)
         return with_history(report, facts, today, repo.policy.raw, calendar)
 
-    if not getattr(repo, "use_cache", False):
+    if not repo.use_cache:
         return run()
     # An unchanged archive asked the same question gets the stored answer (cache.py).
     purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{skip_invalid}\x00{commit}\x00{inputs_digest(repo)}"

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from complaints.adapters.csvfile import csv_text
-from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.adapters.outdir import write_into_output_folder
+from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.core.stats.metrics import DIMENSIONS, DISCLOSURE_RULE, FORMULA_VERSION, METRICS, Label
 from complaints.core.stats.tables import Cell, MetricResult, StatsReport
 
