@@ -9,7 +9,7 @@ from typing import Any
 
 from complaints.adapters.config import load_policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
-from complaints.core.stats import CaseFacts, StageFact
+from complaints.core.stats.facts import CaseFacts, StageFact
 
 from conftest import TEMPLATE
 

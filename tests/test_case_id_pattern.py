@@ -6,11 +6,11 @@ import re
 import string
 
 from complaints.core import ids
-from conftest import ROOT
+from conftest import TEMPLATE
 
 
 def test_the_case_id_pattern_is_the_schemas() -> None:
-    schema = json.loads((ROOT / "schema" / "case.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((TEMPLATE / "schema" / "case.schema.json").read_text(encoding="utf-8"))
     unnamed = re.sub(r"\(\?P<\w+>([^)]*)\)", r"\1", ids.CASE_ID_PATTERN.pattern)
     assert schema["properties"]["id"]["pattern"] == f"^{unnamed}$"
 

@@ -10,9 +10,9 @@ import pytest
 
 from complaints.core import events, lifecycle
 from complaints.core.receipt import COARSE_STATES
-from conftest import ROOT
+from conftest import TEMPLATE
 
-SCHEMA: dict[str, Any] = json.loads((ROOT / "schema" / "case.schema.json").read_text(encoding="utf-8"))
+SCHEMA: dict[str, Any] = json.loads((TEMPLATE / "schema" / "case.schema.json").read_text(encoding="utf-8"))
 SCHEMA_KINDS: list[str] = SCHEMA["$defs"]["event"]["properties"]["kind"]["enum"]
 
 

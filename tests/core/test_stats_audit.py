@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints.core import audit as audit_module
-from complaints.core.audit import AuditResult, Exposure, audit, infer_intervals, protection_intervals
+from complaints.core.stats import audit as audit_module
+from complaints.core.stats.audit import AuditResult, Exposure, audit, infer_intervals, protection_intervals
 from complaints.cli import cli
 from complaints.core.disclosure import PRIMARY, Relation, suppress
 from complaints.errors import PublicationError
 from complaints.adapters.repository import Repository
-from complaints.core.stats import Period, _count, compute_from_facts, headline_cells, repository_facts, suppression_audit
+from complaints.commands.stats import repository_facts
+from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import _count, compute_from_facts, headline_cells, suppression_audit
 
 from conftest import ROOT, make_synthetic_archive
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"

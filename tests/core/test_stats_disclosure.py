@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OPEN, OVERDUE
-from complaints.core.audit import audit, protection_intervals
-from complaints.core.stats import CaseFacts, Cell, MetricResult, Period, StageFact, compute_from_facts, headline_cells, suppression_audit
+from complaints.core.stats.audit import audit, protection_intervals
+from complaints.core.stats.facts import CaseFacts, StageFact
+from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import Cell, MetricResult, compute_from_facts, headline_cells, suppression_audit
 from test_disclosure_suppression import recoverable
 from stats_facts import Weekdays, policy
 

@@ -12,18 +12,11 @@ import pytest
 from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
-from complaints.adapters.config import load_policy
-from complaints.core.stats import (
-    METRICS,
-    CaseFacts,
-    Cell,
-    Period,
-    StageFact,
-    StatsReport,
-    case_facts,
-    compute_from_facts,
-)
-from complaints.adapters.config import load_calendar
+from complaints.adapters.config import load_calendar, load_policy
+from complaints.core.stats.facts import CaseFacts, StageFact, case_facts
+from complaints.core.stats.metrics import METRICS
+from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import Cell, StatsReport, compute_from_facts
 from complaints.adapters.yamlload import load_yaml
 
 from conftest import ROOT, TEST_DATA

@@ -13,7 +13,8 @@ from frictionless import validate
 
 from complaints.cli import cli
 from complaints.adapters.repository import Repository
-from complaints.core.stats import Period, compute
+from complaints.commands.stats import compute
+from complaints.core.stats.periods import Period
 
 
 @pytest.fixture(scope="module")

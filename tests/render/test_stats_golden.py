@@ -12,7 +12,9 @@ import jsonschema
 import pytest
 
 from complaints.adapters.repository import Repository
-from complaints.core.stats import Period, StatsReport, compute_from_facts, repository_facts
+from complaints.commands.stats import repository_facts
+from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import StatsReport, compute_from_facts
 from complaints.render.stats import render, to_json_document
 
 from conftest import ROOT, TEST_DATA

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from complaints.render import stats_pages as statspages
 from complaints.render.charts import Series
-from complaints.core.stats_history import with_history
+from complaints.core.stats.history import with_history
 from complaints.render.stats import to_json_document
-from complaints.core.stats import Period, compute_from_facts
+from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import compute_from_facts
 from stats_facts import FACTS, Weekdays, fact, policy
 
 from conftest import ROOT

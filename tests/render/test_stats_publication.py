@@ -20,7 +20,10 @@ from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
 from complaints.core.pii import scan_text
 from complaints.adapters.config import load_policy
-from complaints.core.stats import Period, case_facts, compute_from_facts, data_commit
+from complaints.commands.stats import data_commit
+from complaints.core.stats.facts import case_facts
+from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import compute_from_facts
 from complaints.render.stats import render
 from complaints.adapters.config import load_calendar
 from complaints.adapters.yamlload import load_yaml

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from complaints.core.stats import METRICS
+from complaints.core.stats.metrics import METRICS
 from complaints.render.stats import formulas_markdown
 
 from conftest import ROOT

@@ -1274,7 +1274,7 @@ def forms(check: bool, repo: Path | None) -> None:
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    from complaints.core.stats import Period
+    from complaints.core.stats.periods import Period
 
     if value is None:
         return None
@@ -1315,7 +1315,7 @@ def stats_command(period: Any, fmt: str, lang: str, out_dir: Path | None, accept
     \b
         complaints stats --period 2026-Q1 --format markdown --out stats-out --today 2026-04-10
     """
-    from complaints.core.stats import compute
+    from complaints.commands.stats import compute
     from complaints.render.stats import render, write
 
     ctx = click.get_current_context()

@@ -18,7 +18,7 @@ from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_as_of, case_deadlines_of
 from complaints.core.policy import Policy
 from complaints.core.stages import StageDeadline
-from complaints.core.stats import CaseFacts, StageFact, case_facts
+from complaints.core.stats.facts import CaseFacts, StageFact, case_facts
 
 
 def span_of(stages: Sequence[StageDeadline], today: dt.date) -> tuple[int, int] | None:

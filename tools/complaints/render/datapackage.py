@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from complaints.core.pii import check_text_publishable
-from complaints.core.stats import FORMULA_VERSION, Cell, StatsReport
+from complaints.core.stats.metrics import FORMULA_VERSION
+from complaints.core.stats.tables import Cell, StatsReport
 
 PACKAGE_NAME = "complaint-statistics"
 _COLUMNS: tuple[tuple[str, str, str], ...] = (

@@ -10,7 +10,7 @@ hand.
 Safety: every string that comes from data (policy labels, statistics labels) is escaped for
 Markdown and HTML before it is written, so generated Markdown never carries raw HTML or
 Markdown syntax from data; every generated file is scanned for personal-data patterns before
-it is written; the statistics document only holds aggregates (see stats.py).
+it is written; the statistics document only holds aggregates (see core/stats/).
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from complaints.core.events import PROCESS_STEPS, site_words
 from complaints.core.pii import check_publishable, check_text_publishable
 from complaints.adapters.config import load_policy
 from complaints.core.policy import Policy
+from complaints.core.stats.metrics import METRICS, PAGES
 
 CONFIG_FILE = "mkdocs.yml"
 DOCS_DIR = "site"
@@ -458,49 +459,29 @@ def policy_snippets(policy: Policy, lang: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 # Statistics pages
 
+# Where each metric is shown (its page, and whether the overview repeats it) is part of its
+# definition (core/stats/metrics.py); the document carries only ids.
 # The "三率" (Beijing's 接诉即办 regulation, art. 32): the overview draws their trend together.
-THREE_RATES: tuple[str, ...] = ("response_rate", "resolution_rate", "satisfaction_rate")
+THREE_RATES: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.overview == "trend")
 # Breakdowns the overview shows in full besides their own page.
-OVERVIEW_BREAKDOWNS: tuple[str, ...] = ("on_time_rate", "outcomes")
+OVERVIEW_BREAKDOWNS: tuple[str, ...] = tuple(m.id for m in METRICS.values() if m.overview == "breakdown")
 
-STATS_PAGES: tuple[str, ...] = ("overview", "channels", "categories", "departments", "timeliness", "satisfaction")
+STATS_PAGES: tuple[str, ...] = PAGES
 
-# Which page shows a metric: by what its rows are broken down by, then by what it measures.
-_PAGE_BY_DIMENSION = {
-    "channel": "channels",
-    "category": "categories",
-    "priority": "categories",
-    "department": "departments",
-    "stage": "timeliness",
-    "age": "timeliness",
-    "backlog_age": "timeliness",
-    "satisfaction": "satisfaction",
-    "review_outcome": "satisfaction",
-}
-_PAGE_BY_WORD = (
-    ("satisf", "satisfaction"),
-    ("review", "satisfaction"),
-    ("follow", "satisfaction"),
-    ("on_time", "timeliness"),
-    ("working_days", "timeliness"),
-    ("backlog", "timeliness"),
-    ("extension", "timeliness"),
-    ("pause", "timeliness"),
-    ("overdue", "timeliness"),
-)
+
+# A metric this version does not define (a document from another formula version) goes
+# where the defined metrics of its dimension go.
+_PAGE_BY_DIMENSION: dict[str, str] = {m.dimension: m.page for m in reversed(METRICS.values()) if m.dimension is not None}
 
 
 def page_of(metric: Mapping[str, Any]) -> str:
-    """The statistics page a metric belongs on (the overview takes what fits nowhere else)."""
+    """The statistics page a metric belongs on, from its definition (the overview takes a
+    single figure it does not know)."""
+    definition = METRICS.get(str(metric.get("id", "")))
+    if definition is not None:
+        return definition.page
     dimension = metric.get("dimension") or {}
-    page = _PAGE_BY_DIMENSION.get(str(dimension.get("id", "")))
-    if page:
-        return page
-    metric_id = str(metric.get("id", ""))
-    for word, word_page in _PAGE_BY_WORD:
-        if word in metric_id:
-            return word_page
-    return "overview"
+    return _PAGE_BY_DIMENSION.get(str(dimension.get("id", "")), "overview")
 
 
 def _anchor_id(metric_id: str) -> str:
@@ -852,10 +833,11 @@ class StatsPublication:
 
 def statistics_for(root: Path, period: str | None, today: dt.date, *, skip_invalid: bool = False) -> StatsPublication:
     """Compute the statistics of the repository at ROOT for PERIOD (default: the year to
-    date), with disclosure control and the personal-data scan applied by stats/statsreport.
-    An invalid case file stops the build unless ``skip_invalid`` (see stats.compute)."""
+    date), with disclosure control and the personal-data scan applied by commands/stats.py and render/stats.py.
+    An invalid case file stops the build unless ``skip_invalid`` (see commands/stats.py)."""
     from complaints.adapters.repository import Repository
-    from complaints.core.stats import Period, compute
+    from complaints.commands.stats import compute
+    from complaints.core.stats.periods import Period
     from complaints.render.stats import render_csv, render_json
 
     try:

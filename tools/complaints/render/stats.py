@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from complaints.adapters.csvfile import csv_text
+from complaints.adapters.outdir import write_into_output_folder
 from complaints.core.pii import check_publishable, check_text_publishable
-from complaints.core.stats import DIMENSIONS, DISCLOSURE_RULE, FORMULA_VERSION, Cell, MetricResult, StatsReport
+from complaints.core.stats.metrics import DIMENSIONS, DISCLOSURE_RULE, FORMULA_VERSION, METRICS, Label
+from complaints.core.stats.tables import Cell, MetricResult, StatsReport
 
 SCHEMA_VERSION = 1
 SUPPRESSED_MARK = "‡"
@@ -198,8 +200,8 @@ def render_markdown(report: StatsReport, lang: str = "zh") -> str:
     """The statistics page body: one section per metric with its formula."""
     zh = lang == "zh"
 
-    def t(label: Any) -> str:
-        return str(label.zh if zh else label.en)
+    def t(label: Label) -> str:
+        return label.zh if zh else label.en
 
     org = t(report.organisation)
     lines = [
@@ -249,21 +251,23 @@ def render_markdown(report: StatsReport, lang: str = "zh") -> str:
     return text
 
 
-FORMATS: dict[str, tuple[str, Callable[[StatsReport], str]]] = {
-    "json": ("json", render_json),
-    "csv": ("csv", render_csv),
-    "markdown": ("md", render_markdown),
+# The Markdown page in Chinese; `render` gives the other language.
+FORMATS: dict[str, Callable[[StatsReport], str]] = {
+    "json": render_json,
+    "csv": render_csv,
+    "markdown": render_markdown,
 }
+_EXTENSIONS = {"json": "json", "csv": "csv", "markdown": "md"}
 
 
 def render(report: StatsReport, fmt: str, lang: str = "zh") -> str:
     if fmt == "markdown":
         return render_markdown(report, lang)
-    return FORMATS[fmt][1](report)
+    return FORMATS[fmt](report)
 
 
 def output_name(report: StatsReport, fmt: str, lang: str = "zh") -> str:
-    ext = FORMATS[fmt][0]
+    ext = _EXTENSIONS[fmt]
     suffix = f".{lang}" if fmt == "markdown" and lang != "zh" else ""
     return f"stats-{report.period.id}{suffix}.{ext}"
 
@@ -272,8 +276,6 @@ def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh", *, rep
     """Render (checking for personal data first) and write one file into `out_dir`, a folder
     of this tool's own output (see outdir.py: the repository's own folders and other people's
     folders are refused)."""
-    from complaints.adapters.outdir import write_into_output_folder
-
     text = render(report, fmt, lang)
     return write_into_output_folder(out_dir, repo_root, output_name(report, fmt, lang), text.encode("utf-8"))
 
@@ -281,8 +283,6 @@ def write(report: StatsReport, fmt: str, out_dir: Path, lang: str = "zh", *, rep
 def formulas_markdown(lang: str = "en") -> str:
     """Every metric's written definition, from the registry: what the README and the site's
     methods page show."""
-    from complaints.core.stats import METRICS
-
     zh = lang == "zh"
     lines = []
     for d in METRICS.values():

@@ -8,7 +8,7 @@ through `charts` like every other chart on the site.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from complaints.render import charts
 from complaints.render.markdown import md_escape
@@ -112,7 +112,9 @@ def _change(fig: Mapping[str, Any], lang: str) -> str:
     return f"{sign}{change:.1f}%"
 
 
-def history_section(document: Mapping[str, Any] | None, lang: str, draw: Any) -> str:
+def history_section(
+    document: Mapping[str, Any] | None, lang: str, draw: Callable[[str, Sequence[str], Sequence[charts.Series]], str]
+) -> str:
     """Every year and quarter since the first case, newest first, with the change on a year
     before; a chart of the three rates over the complete periods. ``draw(title, periods,
     series)`` draws that chart as the site draws every chart (HTML, with its data table)."""

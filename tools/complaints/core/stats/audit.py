@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from complaints.core.disclosure import COMPLEMENTARY, PRIMARY, Relation, Suppression, suppress
+
+if TYPE_CHECKING:
+    from highspy import Highs
 
 _EPS = 1e-6
 
@@ -115,69 +118,97 @@ def infer_intervals(
             for c in goal:
                 out[c] = (0.0, inf)
             continue
-        # every cell of the group's relations is a column: unknowns >= 0, known ones bounded
-        cols: dict[str, int] = {}
-        for rel in rels:
-            for c in rel.members:
-                cols.setdefault(c, len(cols))
-        col_lower = [0.0] * len(cols)
-        col_upper = [inf] * len(cols)
-        for c, i in cols.items():
-            if c in known and c not in unknown_set:
-                col_lower[i], col_upper[i] = float(known[c][0]), float(known[c][1])
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-        h.setOptionValue("output_flag", False)
-        h.addVars(len(cols), col_lower, col_upper)
-        for rel in rels:
-            coef: dict[int, float] = defaultdict(float)
-            coef[cols[rel.total]] += 1.0
-            for p in rel.parts:
-                coef[cols[p]] -= 1.0
-            idx = [i for i, v in coef.items() if v != 0.0]
-            if idx:
-                h.addRow(0.0, 0.0, len(idx), idx, [coef[i] for i in idx])
-        previous: int | None = None
+        h, cols = _programme(rels, known, unknown_set, inf)
         if screen_zero and not (set(goal) & maximise):
-            # Minimising the sum of the targets not yet shown able to be 0 sets some of them to
-            # 0 at once; each such solution proves those lower bounds, so few programmes
-            # settle a whole group. The rest are minimised one by one below.
-            open_cells = list(goal)
-            h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-            while open_cells:
-                for c in open_cells:
-                    h.changeColCost(cols[c], 1.0)
-                h.run()
-                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                    break
-                solution = h.getSolution().col_value
-                zero = [c for c in open_cells if solution[cols[c]] <= _EPS]
-                for c in open_cells:
-                    h.changeColCost(cols[c], 0.0)
-                if not zero:
-                    break
-                for c in zero:
-                    out[c] = (0.0, inf)
-                open_cells = [c for c in open_cells if c not in out]
+            out.update(_shown_able_to_be_zero(h, cols, goal, inf))
             goal = [c for c in goal if c not in out]
-        for c in goal:
-            i = cols[c]
-            if previous is not None:
-                h.changeColCost(previous, 0.0)
-            h.changeColCost(i, 1.0)
-            previous = i
-            bounds = []
-            senses = [highspy.ObjSense.kMinimize] + ([highspy.ObjSense.kMaximize] if c in maximise else [])
-            for sense in senses:
-                h.changeObjectiveSense(sense)
-                h.run()
-                status = h.getModelStatus()
-                if status == highspy.HighsModelStatus.kOptimal:
-                    bounds.append(float(h.getInfo().objective_function_value))
-                elif status == highspy.HighsModelStatus.kUnbounded:
-                    bounds.append(inf)
-                else:
-                    raise ValueError(f"the published relations around {c} are inconsistent ({h.modelStatusToString(status)})")
-            out[c] = (bounds[0], bounds[1] if len(bounds) > 1 else inf)
+        out.update(_bounds(h, cols, goal, maximise, inf))
+    return out
+
+
+def _programme(
+    rels: Sequence[Relation], known: Mapping[str, tuple[float, float]], unknown: set[str], inf: float
+) -> tuple[Highs, dict[str, int]]:
+    """The group's linear programme: every cell of its relations is a column (unknowns >= 0,
+    known ones within their interval), every relation a row total - parts = 0."""
+    import highspy
+
+    cols: dict[str, int] = {}
+    for rel in rels:
+        for c in rel.members:
+            cols.setdefault(c, len(cols))
+    col_lower = [0.0] * len(cols)
+    col_upper = [inf] * len(cols)
+    for c, i in cols.items():
+        if c in known and c not in unknown:
+            col_lower[i], col_upper[i] = float(known[c][0]), float(known[c][1])
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.addVars(len(cols), col_lower, col_upper)
+    for rel in rels:
+        coef: dict[int, float] = defaultdict(float)
+        coef[cols[rel.total]] += 1.0
+        for p in rel.parts:
+            coef[cols[p]] -= 1.0
+        idx = [i for i, v in coef.items() if v != 0.0]
+        if idx:
+            h.addRow(0.0, 0.0, len(idx), idx, [coef[i] for i in idx])
+    return h, cols
+
+
+def _shown_able_to_be_zero(h: Highs, cols: Mapping[str, int], goal: Sequence[str], inf: float) -> dict[str, tuple[float, float]]:
+    """Minimising the sum of the targets not yet shown able to be 0 sets some of them to 0 at
+    once; each such solution proves those lower bounds, so few programmes settle a whole
+    group. The rest are left to `_bounds`, one by one."""
+    import highspy
+
+    out: dict[str, tuple[float, float]] = {}
+    open_cells = list(goal)
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    while open_cells:
+        for c in open_cells:
+            h.changeColCost(cols[c], 1.0)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        solution = h.getSolution().col_value
+        zero = [c for c in open_cells if solution[cols[c]] <= _EPS]
+        for c in open_cells:
+            h.changeColCost(cols[c], 0.0)
+        if not zero:
+            break
+        for c in zero:
+            out[c] = (0.0, inf)
+        open_cells = [c for c in open_cells if c not in out]
+    return out
+
+
+def _bounds(h: Highs, cols: Mapping[str, int], goal: Sequence[str], maximise: set[str], inf: float) -> dict[str, tuple[float, float]]:
+    """Each target minimised (and maximised where asked; otherwise its upper bound is left
+    infinite) on its own."""
+    import highspy
+
+    out: dict[str, tuple[float, float]] = {}
+    previous: int | None = None
+    for c in goal:
+        i = cols[c]
+        if previous is not None:
+            h.changeColCost(previous, 0.0)
+        h.changeColCost(i, 1.0)
+        previous = i
+        bounds = []
+        senses = [highspy.ObjSense.kMinimize] + ([highspy.ObjSense.kMaximize] if c in maximise else [])
+        for sense in senses:
+            h.changeObjectiveSense(sense)
+            h.run()
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                bounds.append(float(h.getInfo().objective_function_value))
+            elif status == highspy.HighsModelStatus.kUnbounded:
+                bounds.append(inf)
+            else:
+                raise ValueError(f"the published relations around {c} are inconsistent ({h.modelStatusToString(status)})")
+        out[c] = (bounds[0], bounds[1] if len(bounds) > 1 else inf)
     return out
 
 

@@ -11,47 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from complaints.core.stats import CaseFacts, Period, StatsReport, WorkingDays, compute_from_facts
+from complaints.core.stats.facts import CaseFacts, WorkingDays
+from complaints.core.stats.metrics import METRICS
+from complaints.core.stats.periods import Period, month_end
+from complaints.core.stats.tables import HistoryFigure, HistoryPeriod, StatsReport, compute_from_facts
 
 # (metric, row key): the organisation-wide headline figures the history table carries
-HISTORY_FIGURES: tuple[tuple[str, str], ...] = (
-    ("volume_by_channel", "total"),
-    ("response_rate", "all"),
-    ("resolution_rate", "all"),
-    ("satisfaction_rate", "all"),
-    ("on_time_rate", "acknowledge"),
-    ("on_time_rate", "decide"),
-    ("on_time_rate", "resolve"),
-    ("not_accepted_rate", "all"),
-)
-
-
-@dataclass(frozen=True)
-class HistoryFigure:
-    metric: str
-    key: str
-    value: float | None
-    suppressed: bool
-    # against the same period a year before: per cent for counts, percentage points for rates
-    change: float | None
-    change_unit: str  # percent | points
-
-
-@dataclass(frozen=True)
-class HistoryPeriod:
-    period: str
-    kind: str  # year | quarter
-    complete: bool  # False for the year or quarter still running on the generation date
-    figures: tuple[HistoryFigure, ...]
-
-
-def _period_end(period: Period) -> dt.date:
-    last = period.months[-1]
-    year, month = int(last[:4]), int(last[5:])
-    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+HISTORY_FIGURES: tuple[tuple[str, str], ...] = tuple((m.id, key) for m in METRICS.values() for key in m.history)
 
 
 def _figures(report: StatsReport, period_id: str) -> dict[tuple[str, str], tuple[float | None, bool, str]]:
@@ -107,7 +75,7 @@ def compute_history(
             if dt.date.fromisoformat(period.months[0] + "-01") > today:
                 continue
             figures[pid] = _figures(rep, pid)
-            ids.append((pid, period.kind, _period_end(period) <= today))
+            ids.append((pid, period.kind, month_end(period.months[-1]) <= today))
     complete = {pid: c for pid, _, c in ids}
     out = []
     for pid, kind, done in ids:

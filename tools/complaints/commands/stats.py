@@ -1,0 +1,79 @@
+"""The `stats` command: the statistics of a repository's valid cases for a period, as of a
+day, with disclosure control applied; render/stats.py writes the report it returns."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+
+from complaints.adapters import git
+from complaints.adapters.cache import memoized
+from complaints.adapters.repository import Repository
+from complaints.core.calendar import WorkCalendar
+from complaints.commands.deadlines import repository_calendar
+from complaints.commands.validate import left_out_or_refuse
+from complaints.core.stats.facts import CaseFacts
+from complaints.core.stats.history import with_history
+from complaints.core.stats.periods import Period
+from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
+from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
+from complaints.engine.derivations import FactRecords, touch_calendar
+from complaints.engine.scan import case_records, inputs_digest
+
+
+def data_commit(root: Path) -> str:
+    """HEAD of the case repository; 'uncommitted' when cases/ or policy.yml differ from it;
+    'unknown' when the folder is not a git work tree (or git is missing)."""
+    try:
+        commit = git.text(root, "rev-parse", "HEAD")
+        dirty = git.run(root, "status", "--porcelain", "-z", "--", "cases", "policy.yml", "calendar.yml")
+    except git.GitError:
+        return "unknown"
+    if dirty.strip():
+        return "uncommitted"
+    return commit if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit) else "unknown"
+
+
+def repository_facts(
+    repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False, skipped: list[str] | None = None
+) -> tuple[list[CaseFacts], WorkCalendar]:
+    """The facts of every valid case in the repository, and the calendar they were read with;
+    the invalid case files are listed in ``skipped`` when it is given."""
+    calendar = repository_calendar(repo, accept_unconfirmed)
+    facts: list[CaseFacts] = []
+    spans: list[tuple[int, int] | None] = []
+    # In worker processes, and from the cache for cases no later day can change (cache.py).
+    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped):
+        facts.append(fact)
+        spans.append(span)
+    touch_calendar(calendar, spans)
+    return facts, calendar
+
+
+def compute(
+    repo: Repository, period: Period | None, today: dt.date, *, accept_unconfirmed: bool = False, skip_invalid: bool = False
+) -> StatsReport:
+    """Statistics of the repository's valid cases for `period` (default: the year to date),
+    as of `today`, with disclosure control applied. The writers (render/stats.py) scan
+    it for personal data before publishing. A case file that does not pass validation stops
+    the run (InvalidCasesError) unless ``skip_invalid``, which records how many were left out."""
+    chosen = period or Period.year_to_date(today)
+    commit = data_commit(repo.root)
+
+    def run() -> StatsReport:
+        skipped: list[str] = []
+        facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped)
+        left_out = left_out_or_refuse(skipped, skip_invalid, "the statistics")
+        report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+        if skip_invalid:
+            report = dataclasses.replace(report, invalid_left_out=left_out)
+        return with_history(report, facts, today, repo.policy.raw, calendar)
+
+    if not repo.use_cache:
+        return run()
+    # An unchanged archive asked the same question gets the stored answer (cache.py).
+    purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{skip_invalid}\x00{commit}\x00{inputs_digest(repo)}"
+    records = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure, Count, Rate, Quantile)
+    return memoized(repo.root, "stats-report", purpose, StatsReport, run, records)
+

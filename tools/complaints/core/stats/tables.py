@@ -1,0 +1,659 @@
+"""Counting: every metric's cells for every month, quarter and the year, protected, and the
+report read out of them.
+
+`compute_from_facts` counts every quantity for every month, quarter and the year that holds
+the requested period, with the linear relations between them (margins, period sums, rate
+numerator + complement = denominator), and lets `disclosure.suppress` withhold small cells
+and their complements over that whole year at once — so the monthly, quarterly and yearly
+documents of one year are cut from one suppression pattern and cannot be played off
+against each other. Each metric's figures are then read where its definition
+(metrics.py: `Count`, `Rate`, `Quantile`) says they are; render/stats.py writes the report.
+
+Conventions shared by every formula: a case belongs to the month it was received (cohort);
+its state is read as of the generation date (`today`); anonymous cases count like any other
+except where a definition says so; a transferred case counts once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from complaints.core.disclosure import Relation, Suppression
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
+from complaints.core.stats import audit
+from complaints.core.stats.facts import CaseFacts, WorkingDays
+from complaints.core.stats.metrics import METRICS, Count, Label, MetricDef, Rate
+from complaints.core.stats.periods import Period, month_end, month_of, month_start
+from complaints.core.policy import DEFAULT_MIN_BASE, METHOD, PublicationSettings
+from complaints.errors import PublicationError
+
+
+# ---- the report ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    label: Label | None
+    value: float | None
+    suppressed: bool
+    numerator: int | None = None
+    denominator: int | None = None
+    observations: int | None = None
+    is_rate: bool = False
+    is_quantile: bool = False
+    # the month's own figure is withheld and the value shown is its quarter's
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class Slice:
+    month: str
+    rows: tuple[Cell, ...]
+    total: Cell | None
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    definition: MetricDef
+    rows: tuple[Cell, ...]
+    total: Cell | None
+    trend: tuple[Slice, ...]
+    # every begun quarter of the year and the year itself, cut from the same pattern
+    # (`Slice.month` holds the period's id): what the open-data files per period carry
+    periods: tuple[Slice, ...] = ()
+
+
+
+@dataclass(frozen=True)
+class HistoryFigure:
+    metric: str
+    key: str
+    value: float | None
+    suppressed: bool
+    # against the same period a year before: per cent for counts, percentage points for rates
+    change: float | None
+    change_unit: str  # percent | points
+
+
+@dataclass(frozen=True)
+class HistoryPeriod:
+    period: str
+    kind: str  # year | quarter
+    complete: bool  # False for the year or quarter still running on the generation date
+    figures: tuple[HistoryFigure, ...]
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    organisation: Label
+    period: Period
+    months: tuple[str, ...]  # the period's months that had begun by the generation date
+    generated: dt.date
+    data_commit: str
+    threshold: int
+    metrics: tuple[MetricResult, ...]
+    allow: tuple[str, ...] = ()
+    min_base: int = DEFAULT_MIN_BASE
+    method: str = METHOD
+    audited_cells: int = 0
+    next_update: dt.date | None = None
+    history: tuple[HistoryPeriod, ...] = ()
+    # Invalid case files left out by --skip-invalid; None when nothing was left out because
+    # the run would have stopped instead (the default).
+    invalid_left_out: int | None = None
+
+    @property
+    def suppressed_cells(self) -> int:
+        n = 0
+        for m in self.metrics:
+            cells = [*m.rows, *([m.total] if m.total else [])]
+            for s in m.trend:
+                cells += [*s.rows, *([s.total] if s.total else [])]
+            n += sum(1 for c in cells if c.suppressed or c.fallback)
+        return n
+
+    def metric(self, metric_id: str) -> MetricResult:
+        for m in self.metrics:
+            if m.definition.id == metric_id:
+                return m
+        raise KeyError(metric_id)
+
+
+# ---- counting over the year lattice -------------------------------------------------------
+
+
+class _Lattice:
+    """Cells for every month, quarter and the year, with their linear relations."""
+
+    def __init__(self, year: int, last_month: str) -> None:
+        self.months = [f"{year}-{i:02d}" for i in range(1, 13)]
+        self.quarters = {f"{year}-Q{q}": self.months[3 * q - 3 : 3 * q] for q in range(1, 5)}
+        self.year = str(year)
+        self.last_month = last_month
+        self.values: dict[str, int] = {}
+        self.relations: list[Relation] = []
+        self.alias: dict[str, str] = {}
+        self._seen_rel: set[Relation] = set()
+
+    @property
+    def periods(self) -> list[str]:
+        return [*self.months, *self.quarters, self.year]
+
+    def id(self, name: str, period: str) -> str:
+        cid = f"{name}@{period}"
+        return self.alias.get(cid, cid)
+
+    def _relate(self, total: str, parts: Iterable[str]) -> None:
+        rel = Relation(total, tuple(parts))
+        if rel.parts and rel not in self._seen_rel and rel.parts != (rel.total,):
+            self._seen_rel.add(rel)
+            self.relations.append(rel)
+
+    def flow(self, name: str, by_month: Mapping[str, int]) -> None:
+        """A quantity that adds up over time: quarter = its months, year = its quarters."""
+        if f"{name}@{self.year}" in self.values:
+            return
+        for m in self.months:
+            self.values[f"{name}@{m}"] = by_month.get(m, 0)
+        for q, ms in self.quarters.items():
+            self.values[f"{name}@{q}"] = sum(by_month.get(m, 0) for m in ms)
+            self._relate(f"{name}@{q}", (f"{name}@{m}" for m in ms))
+        self.values[f"{name}@{self.year}"] = sum(by_month.get(m, 0) for m in self.months)
+        self._relate(f"{name}@{self.year}", (f"{name}@{q}" for q in self.quarters))
+
+    def stock(self, name: str, by_month: Mapping[str, int]) -> None:
+        """A quantity at a point in time: a quarter or year is its last begun month."""
+        for m in self.months:
+            self.values[f"{name}@{m}"] = by_month.get(m, 0)
+        for q, ms in self.quarters.items():
+            begun = [m for m in ms if m <= self.last_month] or [ms[-1]]
+            self.alias[f"{name}@{q}"] = f"{name}@{begun[-1]}"
+        begun_year = [m for m in self.months if m <= self.last_month] or [self.months[-1]]
+        self.alias[f"{name}@{self.year}"] = f"{name}@{begun_year[-1]}"
+
+    def add(self, total: str, parts: Sequence[str]) -> None:
+        """total = sum(parts) at every period."""
+        for p in self.periods:
+            self._relate(self.id(total, p), [self.id(x, p) for x in parts])
+
+
+def _labels(raw: Mapping[str, Any], vocabulary: str) -> list[tuple[str, Label]]:
+    out = []
+    for key, entry in (raw.get(vocabulary) or {}).items():
+        label = entry.get("name", entry) if isinstance(entry, Mapping) else {}
+        out.append((str(key), Label(str(label.get("zh", key)), str(label.get("en", key)))))
+    return out
+
+
+def _stage_labels(raw: Mapping[str, Any]) -> list[tuple[str, Label]]:
+    out = []
+    for key, entry in ((raw.get("time_limits") or {}).get("stages") or {}).items():
+        label = entry.get("label", {}) if isinstance(entry, Mapping) else {}
+        out.append((str(key), Label(str(label.get("zh", key)), str(label.get("en", key)))))
+    return out
+
+
+UNLISTED = "unlisted"
+_UNLISTED_LABEL = Label("政策未列的值", "Not in the policy")
+
+
+def _with_unknown(known: list[tuple[str, Label]], seen: Iterable[str]) -> list[tuple[str, Label]]:
+    """The policy's keys, plus one 'unlisted' row when the data holds other values — those
+    values themselves are never shown (a key outside the policy could be anything)."""
+    keys = {k for k, _ in known}
+    if any(s not in keys for s in seen):
+        return known + [(UNLISTED, _UNLISTED_LABEL)]
+    return known
+
+
+def _quantile(values: list[int], which: str) -> float:
+    if which == "median":
+        return round(float(statistics.median(values)), 1)
+    if len(values) == 1:
+        return float(values[0])
+    return round(float(statistics.quantiles(values, n=10, method="inclusive")[-1]), 1)
+
+
+
+@dataclass
+class _Counted:
+    lat: _Lattice
+    settings: PublicationSettings
+    begun: tuple[str, ...]
+    dims: dict[str, list[tuple[str, Label]]]
+    durations: dict[tuple[str, str], list[int]]
+    headline: frozenset[str] = frozenset()
+
+
+def _dimensions(
+    raw: Mapping[str, Any], year_facts: Sequence[CaseFacts], settings: PublicationSettings
+) -> dict[str, list[tuple[str, Label]]]:
+    """Every dimension's rows: the policy's keys (plus 'unlisted' when the data holds others)."""
+    return {
+        "channel": _with_unknown(_labels(raw, "channels"), (f.channel for f in year_facts)),
+        "category": _with_unknown(_labels(raw, "categories"), (f.category for f in year_facts)),
+        "priority": _with_unknown(_labels(raw, "priorities"), (f.priority for f in year_facts)),
+        "department": _with_unknown(_labels(raw, "departments"), (d for f in year_facts for d in f.departments)),
+        "stage": _with_unknown(_stage_labels(raw), (s.stage for f in year_facts for s in f.stages)),
+        "reason": _with_unknown(_labels(raw, "not_accepted_reasons"), (f.not_accepted_reason or "" for f in year_facts if f.not_accepted_reason)),
+        "outcome": _with_unknown(_labels(raw, "review_outcomes"), (f.review_outcome or "" for f in year_facts if f.review_outcome)),
+        "resolution": _with_unknown(_labels(raw, "outcomes"), (f.outcome or "" for f in year_facts if f.outcome)),
+        "satisfaction": _with_unknown(_labels(raw, "satisfaction"), (f.satisfaction or "" for f in year_facts if f.satisfaction)),
+        "measure": _with_unknown(_labels(raw, "measures"), (m for f in year_facts for m in f.measures)),
+        "age": [
+            (k, Label(f"{k} 个工作日", f"{k} working days")) for k in settings.bucket_keys()
+        ],
+        "suggestion": [
+            ("received", Label("收到", "Received")),
+            ("adopted", Label("采纳", "Adopted")),
+            ("rewarded", Label("奖励", "Rewarded")),
+        ],
+    }
+
+
+class _Year:
+    """The cases of the year received by the generation date, counted into the lattice by month."""
+
+    def __init__(self, lat: _Lattice, facts: list[CaseFacts], keys: dict[str, list[str]], satisfied: tuple[str, ...]) -> None:
+        self.lat = lat
+        self.facts = facts
+        self.keys = keys
+        self.satisfied = satisfied
+        self._listed = {d: {k for k in v if k != UNLISTED} for d, v in keys.items()}
+
+    def listed(self, dim: str, value: str) -> str:
+        return value if value in self._listed[dim] else UNLISTED
+
+    def flow(self, name: str, select: Iterable[tuple[CaseFacts, int]]) -> None:
+        counts: Counter[str] = Counter()
+        for f, n in select:
+            counts[f.month] += n
+        self.lat.flow(name, counts)
+
+    def flow_keyed(self, name: str, dim: str, key_of: Callable[[CaseFacts], Iterable[str]]) -> None:
+        """One row per key of `dim`, and their total."""
+        keys = self.keys[dim]
+        per: dict[str, Counter[str]] = defaultdict(Counter)
+        for f in self.facts:
+            for k in key_of(f):
+                per[self.listed(dim, k)][f.month] += 1
+        for k in keys:
+            self.lat.flow(f"{name}|{k}", per.get(k, Counter()))
+        self.lat.flow(name, sum(per.values(), Counter()))
+        self.lat.add(name, [f"{name}|{k}" for k in keys])
+
+
+def _count_volumes(y: _Year) -> None:
+    """The case total is shared by channel, category and priority."""
+    lat, keys = y.lat, y.keys
+    y.flow_keyed("received", "channel", lambda f: [f.channel])
+    for dim in ("category", "priority"):
+        per: dict[str, Counter[str]] = defaultdict(Counter)
+        for f in y.facts:
+            per[y.listed(dim, getattr(f, dim))][f.month] += 1
+        for k in keys[dim]:
+            lat.flow(f"received.{dim}|{k}", per.get(k, Counter()))
+        lat.add("received", [f"received.{dim}|{k}" for k in keys[dim]])
+    y.flow_keyed("departments", "department", lambda f: list(f.departments))
+
+
+def _count_stages(y: _Year) -> dict[tuple[str, str], list[int]]:
+    """A on time, B late, C overdue; done = A+B, late = B+C, due = A+late = done+C. Returns
+    the working days of the completed stages by (stage, month), for the quantiles."""
+    lat = y.lat
+    durations: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for s_key in y.keys["stage"]:
+        a: Counter[str] = Counter()
+        b: Counter[str] = Counter()
+        c: Counter[str] = Counter()
+        for f in y.facts:
+            for s in f.stages:
+                if s.stage != s_key:
+                    continue
+                if s.state == DONE_ON_TIME:
+                    a[f.month] += 1
+                elif s.state == DONE_LATE:
+                    b[f.month] += 1
+                elif s.state == OVERDUE:
+                    c[f.month] += 1
+                if s.working_days is not None and s.state in (DONE_ON_TIME, DONE_LATE):
+                    durations[(s_key, f.month)].append(s.working_days)
+        n = f"stage|{s_key}"
+        lat.flow(f"{n}|ontime", a)
+        lat.flow(f"{n}|latedone", b)
+        lat.flow(f"{n}|overdue", c)
+        lat.flow(f"{n}|done", a + b)
+        lat.flow(f"{n}|late", b + c)
+        lat.flow(f"{n}|due", a + b + c)
+        lat.add(f"{n}|done", [f"{n}|ontime", f"{n}|latedone"])
+        lat.add(f"{n}|late", [f"{n}|latedone", f"{n}|overdue"])
+        lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
+        lat.add(f"{n}|due", [f"{n}|done", f"{n}|overdue"])
+    return durations
+
+
+def _count_satisfaction(y: _Year) -> None:
+    lat, keys, satisfied = y.lat, y.keys, y.satisfied
+    named_followed = [f for f in y.facts if f.satisfaction is not None]
+    y.flow("sat|yes", ((f, 1) for f in named_followed if f.satisfaction in satisfied))
+    y.flow("sat|no", ((f, 1) for f in named_followed if f.satisfaction not in satisfied))
+    y.flow("sat|all", ((f, 1) for f in named_followed))
+    lat.add("sat|all", ["sat|yes", "sat|no"])
+    y.flow_keyed("satlevel", "satisfaction", lambda f: [f.satisfaction] if f.satisfaction is not None else [])
+    lat.add("sat|all", [f"satlevel|{k}" for k in keys["satisfaction"]])
+    yes_levels = [k for k in keys["satisfaction"] if k in satisfied]
+    no_levels = [k for k in keys["satisfaction"] if k not in satisfied]
+    if yes_levels:
+        lat.add("sat|yes", [f"satlevel|{k}" for k in yes_levels])
+    if no_levels:
+        lat.add("sat|no", [f"satlevel|{k}" for k in no_levels])
+
+
+def _count_decisions(y: _Year) -> None:
+    """Acceptance, the reasons for not accepting, extensions and pauses."""
+    lat, keys = y.lat, y.keys
+    y.flow("accepted", ((f, 1) for f in y.facts if f.accepted))
+    y.flow_keyed("notaccepted", "reason", lambda f: [f.not_accepted_reason] if f.not_accepted_reason else [])
+    y.flow("decided", ((f, 1) for f in y.facts if f.accepted or f.not_accepted_reason))
+    lat.add("decided", ["notaccepted", "accepted"])
+    # the same count under two names: a reader can equate them, so the relation is published
+    if "decide" in keys["stage"] and all(
+        lat.values[f"decided@{p}"] == lat.values[f"stage|decide|done@{p}"] for p in lat.periods
+    ):
+        lat.add("decided", ["stage|decide|done"])
+    for flag in ("extended", "paused"):
+        y.flow(f"{flag}|yes", ((f, 1) for f in y.facts if f.accepted and getattr(f, flag)))
+        y.flow(f"{flag}|no", ((f, 1) for f in y.facts if f.accepted and not getattr(f, flag)))
+        lat.add("accepted", [f"{flag}|yes", f"{flag}|no"])
+
+
+def _count_reviews_and_outcomes(y: _Year) -> None:
+    lat, keys = y.lat, y.keys
+    # reviews over resolved cases: the resolve stage done, shared with the stage cells
+    y.flow("review|yes", ((f, 1) for f in y.facts if f.resolved and f.review_requested))
+    y.flow("review|no", ((f, 1) for f in y.facts if f.resolved and not f.review_requested))
+    # Shared only when the counts agree: a policy whose resolve stage does not start or stop
+    # with the resolved event (or applies to some complaints only) counts them apart.
+    if "resolve" in keys["stage"] and all(
+        lat.values[f"review|yes@{p}"] + lat.values[f"review|no@{p}"] == lat.values[f"stage|resolve|done@{p}"] for p in lat.periods
+    ):
+        lat.add("stage|resolve|done", ["review|yes", "review|no"])
+    # every answered review counts, a not-accepted complaint's as well as a resolved one's
+    y.flow_keyed("reviewed", "outcome", lambda f: [f.review_outcome] if f.review_outcome else [])
+
+    # outcomes of resolved complaints: their total is the resolve stages done
+    y.flow_keyed("outcome", "resolution", lambda f: [f.outcome] if f.resolved and f.outcome else [])
+    if "resolve" in keys["stage"] and all(
+        lat.values[f"outcome@{p}"] == lat.values[f"stage|resolve|done@{p}"] for p in lat.periods
+    ):
+        lat.add("stage|resolve|done", ["outcome"])
+
+
+def _count_departments(y: _Year) -> None:
+    """Performance by department (complaint-department pairs): on-time resolution, response,
+    satisfaction."""
+    lat = y.lat
+    for d_key in y.keys["department"]:
+        about = [f for f in y.facts if d_key in [y.listed("department", d) for d in f.departments]]
+        for prefix, stage in (("deptperf", "resolve"), ("deptresp", "acknowledge")):
+            on: Counter[str] = Counter()
+            lt: Counter[str] = Counter()
+            for f in about:
+                for s in f.stages:
+                    if s.stage == stage:
+                        if s.state == DONE_ON_TIME:
+                            on[f.month] += 1
+                        elif s.state in (DONE_LATE, OVERDUE):
+                            lt[f.month] += 1
+            n = f"{prefix}|{d_key}"
+            lat.flow(f"{n}|ontime", on)
+            lat.flow(f"{n}|late", lt)
+            lat.flow(f"{n}|due", on + lt)
+            lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
+        yes: Counter[str] = Counter()
+        no: Counter[str] = Counter()
+        for f in about:
+            if f.satisfaction is not None:
+                (yes if f.satisfaction in y.satisfied else no)[f.month] += 1
+        n = f"deptsat|{d_key}"
+        lat.flow(f"{n}|yes", yes)
+        lat.flow(f"{n}|no", no)
+        lat.flow(f"{n}|all", yes + no)
+        lat.add(f"{n}|all", [f"{n}|yes", f"{n}|no"])
+
+
+def _count_measures_and_suggestions(y: _Year) -> None:
+    lat = y.lat
+    # measures, by kind and by the complaint's category: one total under two names
+    y.flow_keyed("measures", "measure", lambda f: list(f.measures))
+    y.flow_keyed("catmeasures", "category", lambda f: [f.category] * len(f.measures))
+    lat.add("measures", ["catmeasures"])
+
+    y.flow("sugg|received", ((f, len(f.suggestions)) for f in y.facts))
+    y.flow("sugg|adopted", ((f, sum(1 for a_, _ in f.suggestions if a_)) for f in y.facts))
+    y.flow("sugg|notadopted", ((f, sum(1 for a_, _ in f.suggestions if not a_)) for f in y.facts))
+    y.flow("sugg|rewarded", ((f, sum(1 for a_, r in f.suggestions if a_ and r)) for f in y.facts))
+    y.flow("sugg|unrewarded", ((f, sum(1 for a_, r in f.suggestions if a_ and not r)) for f in y.facts))
+    lat.add("sugg|received", ["sugg|adopted", "sugg|notadopted"])
+    lat.add("sugg|adopted", ["sugg|rewarded", "sugg|unrewarded"])
+
+
+def _count_backlog(
+    lat: _Lattice, facts: Sequence[CaseFacts], age_keys: list[str], settings: PublicationSettings, today: dt.date, calendar: WorkingDays
+) -> None:
+    """The open cases at the end of every begun month (or today), by age; a case received in
+    an earlier year still open counts too."""
+    buckets: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in lat.months:
+        if m > lat.last_month:
+            continue
+        asof = min(month_end(m), today)
+        for f in facts:
+            if f.received <= asof and (f.finished is None or f.finished > asof):
+                age = calendar.working_days_between(f.received, asof)
+                buckets[settings.bucket_of(max(age, 0))][m] += 1
+    for k in age_keys:
+        lat.stock(f"backlog|{k}", buckets.get(k, Counter()))
+    lat.stock("backlog", sum(buckets.values(), Counter()))
+    lat.add("backlog", [f"backlog|{k}" for k in age_keys])
+
+
+def _count(
+    facts: Sequence[CaseFacts],
+    period: Period,
+    today: dt.date,
+    policy_raw: Mapping[str, Any],
+    calendar: WorkingDays,
+) -> _Counted:
+    """Every cell of the year that holds `period`, with the relations between them."""
+    settings = PublicationSettings.from_policy(policy_raw)
+    begun = tuple(m for m in period.months if month_start(m) <= today)
+    if not begun:
+        raise PublicationError(f"period {period.id} begins after the generation date {today.isoformat()}")
+    lat = _Lattice(period.year, min(month_of(today), f"{period.year}-12"))
+    year_facts = [f for f in facts if f.received.year == period.year and f.received <= today]
+    dims = _dimensions(policy_raw, year_facts, settings)
+    keys = {d: [k for k, _ in v] for d, v in dims.items()}
+    year = _Year(lat, year_facts, keys, settings.satisfied)
+    _count_volumes(year)
+    durations = _count_stages(year)
+    _count_satisfaction(year)
+    _count_decisions(year)
+    _count_reviews_and_outcomes(year)
+    _count_departments(year)
+    _count_measures_and_suggestions(year)
+    _count_backlog(lat, facts, keys["age"], settings, today, calendar)
+    return _Counted(lat, settings, begun, dims, durations, _headline(lat, keys, settings))
+
+
+def _headline(lat: _Lattice, keys: Mapping[str, list[str]], settings: PublicationSettings) -> frozenset[str]:
+    """Organisation-wide figures about the mechanism's own performance whose base reaches
+    `min_base`: the threat model does not ask for them to be withheld when small (a count of
+    late stages among many says nothing about one complainant), so the small-count rule
+    leaves them out; they can still be chosen as complements, last."""
+    groups: list[tuple[str, list[str]]] = []
+    for s_key in keys["stage"]:
+        n = f"stage|{s_key}"
+        groups.append((f"{n}|due", [f"{n}|{x}" for x in ("ontime", "latedone", "overdue", "done", "late", "due")]))
+    groups.append(("sat|all", ["sat|yes", "sat|no", "sat|all", "satlevel", *(f"satlevel|{k}" for k in keys["satisfaction"])]))
+    groups.append(("decided", ["decided", "accepted", "notaccepted"]))
+    groups.append(("accepted", ["accepted", "extended|yes", "extended|no", "paused|yes", "paused|no"]))
+    if "resolve" in keys["stage"]:
+        done = "stage|resolve|done"
+        groups.append((done, [done, "review|yes", "review|no", "outcome", *(f"outcome|{k}" for k in keys["resolution"])]))
+    out: set[str] = set()
+    for base, members in groups:
+        for p in lat.periods:
+            if lat.values.get(lat.id(base, p), 0) >= settings.min_base:
+                out.update(lat.id(m, p) for m in members if lat.id(m, p) in lat.values)
+    return frozenset(out)
+
+
+def _protect(counted: _Counted) -> tuple[Suppression, int]:
+    """The suppression pattern for the year, audited; refuses to publish a failing one."""
+    lat = counted.lat
+    sup, result = audit.protect(lat.values, lat.relations, counted.settings.threshold, exempt=counted.headline)
+    if not result.ok:
+        raise PublicationError(
+            f"the disclosure audit found {len(result.exposures)} withheld cell(s) a reader can narrow down; nothing written"
+        )
+    return sup, result.checked
+
+
+# ---- reading the cells out ----------------------------------------------------------------
+
+_TOTAL = Label("合计", "Total")
+
+
+class _Cells:
+    """Reads a metric's figures out of the protected lattice, where its definition says."""
+
+    def __init__(self, counted: _Counted, sup: Suppression) -> None:
+        self.lat = counted.lat
+        self.sup = sup
+        self.dims = counted.dims
+        self.durations = counted.durations
+        self.stages = {k for k, _ in counted.dims["stage"]}
+
+    def count(self, key: str, label: Label | None, name: str, p: str) -> Cell:
+        cid = self.lat.id(name, p)
+        hidden = cid in self.sup
+        return Cell(key, label, None if hidden else self.lat.values[cid], hidden)
+
+    def rate(self, key: str, label: Label | None, num: str, comp: str, den: str, p: str) -> Cell:
+        ids = [self.lat.id(x, p) for x in (num, comp, den)]
+        hidden = any(i in self.sup for i in ids)
+        n, d = self.lat.values[ids[0]], self.lat.values[ids[2]]
+        if hidden:
+            return Cell(key, label, None, True, None, None, is_rate=True)
+        return Cell(key, label, round(100.0 * n / d, 1) if d else None, False, n, d, is_rate=True)
+
+    def quantile(self, key: str, label: Label | None, observations: str, which: str, p: str) -> Cell:
+        """The working days of the row's stage (`key`) completed in the period's months."""
+        lat = self.lat
+        cid = lat.id(observations, p)
+        months = [p] if p in lat.months else lat.quarters.get(p, lat.months)
+        data = [d for m in months for d in self.durations.get((key, m), [])]
+        if cid in self.sup:
+            return Cell(key, label, None, True, observations=None, is_quantile=True)
+        return Cell(key, label, _quantile(data, which) if data else None, False, observations=lat.values[cid], is_quantile=True)
+
+    def published(self, mdef: MetricDef) -> bool:
+        """False for a metric left out because the policy lacks the stage it needs."""
+        spec = mdef.cells
+        return not (isinstance(spec, Rate) and spec.without_stage == "omit" and spec.needs_stage not in self.stages)
+
+    def rows(self, mdef: MetricDef, p: str) -> tuple[list[Cell], Cell | None]:
+        """The metric's rows and total row (None when it has none) for period `p`."""
+        items: list[tuple[str, Label | None]] = [*self.dims[mdef.dimension]] if mdef.dimension else [("all", None)]
+        spec = mdef.cells
+        if isinstance(spec, Count):
+            rows = [self.count(k, lab, spec.row.format(key=k), p) for k, lab in items]
+            return rows, None if spec.total is None else self.count("total", _TOTAL, spec.total, p)
+        if isinstance(spec, Rate):
+            if spec.needs_stage is not None and spec.needs_stage not in self.stages:
+                return [Cell(k, lab, None, False, is_rate=True) for k, lab in items], None
+            return [
+                self.rate(k, lab, spec.numerator.format(key=k), spec.complement.format(key=k), spec.denominator.format(key=k), p)
+                for k, lab in items
+            ], None
+        return [self.quantile(k, lab, spec.observations.format(key=k), spec.which, p) for k, lab in items], None
+
+
+def _metric_result(cells: _Cells, mdef: MetricDef, period: Period, begun: tuple[str, ...]) -> MetricResult:
+    """The metric for the period, its begun months (a withheld month's rate falls back to its
+    quarter's) and every begun quarter and the year."""
+    lat = cells.lat
+    rows, total = cells.rows(mdef, period.id)
+    trend = []
+    for m in begun:
+        mrows, mtotal = cells.rows(mdef, m)
+        if mdef.kind == "rate":
+            quarter = next(q for q, ms in lat.quarters.items() if m in ms)
+            qrows, _ = cells.rows(mdef, quarter)
+            mrows = [
+                Cell(c.key, c.label, q.value, False, q.numerator, q.denominator, is_rate=True, fallback=quarter)
+                if c.suppressed and not q.suppressed
+                else c
+                for c, q in zip(mrows, qrows)
+            ]
+        trend.append(Slice(m, tuple(mrows), mtotal))
+    others = []
+    for p in [*(q for q, ms in lat.quarters.items() if ms[0] in begun), lat.year]:
+        prows, ptotal = cells.rows(mdef, p)
+        others.append(Slice(p, tuple(prows), ptotal))
+    return MetricResult(mdef, tuple(rows), total, tuple(trend), tuple(others))
+
+
+def compute_from_facts(
+    facts: Sequence[CaseFacts],
+    period: Period,
+    today: dt.date,
+    policy_raw: Mapping[str, Any],
+    calendar: WorkingDays,
+    *,
+    data_commit: str = "unknown",
+) -> StatsReport:
+    """Every metric for `period` and its months, with disclosure control applied."""
+    counted = _count(facts, period, today, policy_raw, calendar)
+    settings = counted.settings
+    sup, audited = _protect(counted)
+    cells = _Cells(counted, sup)
+    results = [_metric_result(cells, mdef, period, counted.begun) for mdef in METRICS.values() if cells.published(mdef)]
+    org = policy_raw.get("organisation", {}).get("name", {}) if isinstance(policy_raw.get("organisation"), Mapping) else {}
+    return StatsReport(
+        organisation=Label(str(org.get("zh", "")), str(org.get("en", ""))),
+        period=period,
+        months=counted.begun,
+        generated=today,
+        data_commit=data_commit,
+        threshold=settings.threshold,
+        metrics=tuple(results),
+        allow=settings.allow,
+        min_base=settings.min_base,
+        method=settings.method,
+        audited_cells=audited,
+        next_update=settings.next_update(today),
+    )
+
+
+def suppression_audit(
+    facts: Sequence[CaseFacts], period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+) -> tuple[dict[str, int], list[Relation], Suppression]:
+    """The raw cells, relations and suppression behind a report (for tests and audits; never
+    published: the values are unsuppressed). The relations are every one a reader can use."""
+    counted = _count(facts, period, today, policy_raw, calendar)
+    lat = counted.lat
+    sup, _ = _protect(counted)
+    return dict(lat.values), list(lat.relations), sup
+
+
+def headline_cells(
+    facts: Sequence[CaseFacts], period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+) -> frozenset[str]:
+    """The cells the small-count rule leaves out (organisation-wide, over at least the minimum base)."""
+    return _count(facts, period, today, policy_raw, calendar).headline
+
