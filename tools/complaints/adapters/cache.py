@@ -37,6 +37,7 @@ concurrent runs never see half a file (the last writer wins).
 from __future__ import annotations
 
 import hashlib
+from importlib import metadata
 import hmac
 import json
 import os
@@ -124,9 +125,6 @@ def blob_id(data: bytes) -> str:
 def tool_fingerprint() -> str:
     """The tool's version, a hash of its source files and the versions of the libraries
     whose behaviour decides a verdict or a deadline."""
-    # Imported here: it loads email, zipfile and csv, which a run without a cache never needs.
-    from importlib import metadata
-
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent.parent  # complaints/, every sub-package included
     for source in sorted(package.rglob("*.py")):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from complaints.adapters import crypto
+from complaints.commands.new import NewCase, write_new_case
 
 from complaints.core import receipt
 from complaints.errors import ComplaintsError, ConfigError
@@ -324,8 +325,6 @@ def record_submission(
     summary: str | None = None,
 ) -> ImportedCase:
     """Write the case as `complaints new` would, with the submission's receipt hash."""
-    from complaints.commands.new import NewCase, write_new_case
-
     if received > today:
         raise SubmissionError(f"the date received ({received.isoformat()}) is after today ({today.isoformat()})")
     existing = find_receipt_hash(repo, submission.receipt_hash)

@@ -34,6 +34,8 @@ from complaints.adapters.github import (
     ValidationError,
 )
 from complaints.adapters.repository import Repository
+from complaints.commands.deadlines import repository_calendar, repository_run
+from complaints.commands.validate import left_out_or_refuse
 from complaints.core.ids import CASE_ID_PATTERN
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 
@@ -737,9 +739,6 @@ def notify_repository(
     stage deadlines today, turned into issues in the client's GitHub repository. A case file
     that does not pass validation stops the run before GitHub is asked anything, unless
     ``skip_invalid`` (the plan then records how many were left out)."""
-    from complaints.commands.deadlines import repository_calendar, repository_run
-    from complaints.commands.validate import left_out_or_refuse
-
     run = repository_run(repository, today, accept_unconfirmed=accept_unconfirmed)
     left_out = left_out_or_refuse(list(run.skipped), skip_invalid, "notify")
     raw: Mapping[str, Any] = repository.policy.raw

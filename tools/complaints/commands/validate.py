@@ -15,6 +15,7 @@ from complaints.adapters.cache import memoized
 from complaints.adapters.repository import Repository
 from complaints.checker.result import FileResult, Problem, ValidationReport
 from complaints.adapters.config import CALENDAR_FILE, load_calendar
+from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
 from complaints.engine.scan import check_files, inputs_digest
 from complaints.errors import CaseError, ConfigError, InvalidCasesError
 
@@ -126,9 +127,6 @@ def configuration_problems(repo: Repository) -> list[Problem]:
     """The repository-wide files every run reads besides policy.yml (which opening the
     repository already checked): calendar.yml and recipients.txt. A private key pasted into
     recipients.txt is reported by line, never echoed."""
-    # Imported here: it loads the native age binding, which most runs never need.
-    from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
-
     problems: list[Problem] = []
     checks: list[tuple[str, Callable[[], object]]] = [
         (CALENDAR_FILE, lambda: load_calendar(repo.root)),

@@ -26,10 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from complaints.adapters.crypto import load_recipients
 from complaints.adapters.outdir import check_output_folder, fresh_output_folder
+from complaints.adapters.repository import Repository
 from complaints.checker.site_sources import check_sources, output_problems
+from complaints.commands.intake import form_snippets, published_strings
+from complaints.commands.stats import compute
 from complaints.core.receipt import SHARD_FOLDER
-from complaints.render.site_pages import reader_date
+from complaints.core.stats.periods import Period
+from complaints.render.datapackage import build_package
+from complaints.render.receipts import write_lookup_table
+from complaints.render.site_pages import META_FILE, SiteMeta, reader_date
+from complaints.render.stats import render_csv, render_json
 from complaints.render import charts
 from complaints.render import stats_pages as statspages
 from complaints.render.markdown import md_escape
@@ -835,17 +843,10 @@ def statistics_for(root: Path, period: str | None, today: dt.date, *, skip_inval
     """Compute the statistics of the repository at ROOT for PERIOD (default: the year to
     date), with disclosure control and the personal-data scan applied by commands/stats.py and render/stats.py.
     An invalid case file stops the build unless ``skip_invalid`` (see commands/stats.py)."""
-    from complaints.adapters.repository import Repository
-    from complaints.commands.stats import compute
-    from complaints.core.stats.periods import Period
-    from complaints.render.stats import render_csv, render_json
-
     try:
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    from complaints.render.datapackage import build_package
-
     report = compute(Repository.open(root), parsed, today, skip_invalid=skip_invalid)
     json_text = render_json(report)
     return StatsPublication(json.loads(json_text), json_text, render_csv(report), build_package(report))
@@ -944,14 +945,8 @@ def prepare(
     generated = generate(root, policy, stats)
     # Receipt lookup (complaints.render.receipts): the table behind the "check my complaint"
     # page. Language-neutral, so written once, under the default language's generated folder.
-    from complaints.render.receipts import write_lookup_table
-    from complaints.adapters.repository import Repository
-
     table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today)
     # The online form (complaints.commands.intake): its configuration and the policy's choices.
-    from complaints.adapters.crypto import load_recipients
-    from complaints.commands.intake import form_snippets, published_strings
-
     recipients = load_recipients(root)
     form_files: list[str] = []
     for lang in LANGUAGES:
@@ -960,8 +955,6 @@ def prepare(
             _write(docs_dir(root) / rel, text, f"{DOCS_DIR}/{rel}", published_strings(policy))
             form_files.append(rel)
     # The footer's "last updated" date (read by the MkDocs hooks): the day the site is built for.
-    from complaints.render.site_pages import META_FILE, SiteMeta
-
     meta = docs_dir(root) / LANGUAGES[0] / GENERATED / META_FILE
     meta.write_text(SiteMeta(today).to_json(), encoding="utf-8")
     return Generated(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from complaints.core.policy import load_policy
+from complaints.adapters.config import load_policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
 from complaints.core.stats.facts import CaseFacts, StageFact
 from complaints.core.stats.history import HISTORY_FIGURES
