@@ -115,7 +115,7 @@ class TimeLimits:
 
 def policy_mapping(policy: PolicyLike) -> Mapping[str, Any]:
     raw = getattr(policy, "raw", policy)
-    if not isinstance(raw, Mapping):
+    if not (isinstance(raw, dict) or isinstance(raw, Mapping)):
         raise ConfigError("policy: expected a mapping")
     return raw
 
@@ -191,7 +191,23 @@ def _time_limits(section: Any) -> TimeLimits:
     )
 
 
+# The approvers of the policy last read, with copies of the sections they come from (as for
+# _LAST_LIMITS: every case of a run asks, and comparing the sections costs almost nothing).
+_LAST_APPROVERS: list[tuple[Any, Any, frozenset[str]]] = []
+
+
 def _approvers(raw: Mapping[str, Any]) -> frozenset[str]:
+    handlers_section, committee = raw.get("handlers"), raw.get("committee")
+    if _LAST_APPROVERS and _LAST_APPROVERS[0][0] == handlers_section and _LAST_APPROVERS[0][1] == committee:
+        return _LAST_APPROVERS[0][2]
+    found = _find_approvers(raw)
+    import copy
+
+    _LAST_APPROVERS[:] = [(copy.deepcopy(handlers_section), copy.deepcopy(committee), found)]
+    return found
+
+
+def _find_approvers(raw: Mapping[str, Any]) -> frozenset[str]:
     handlers = raw.get("handlers") or {}
     found = {k for k, v in handlers.items() if isinstance(v, Mapping) and v.get("approver") is True}
     chair = (raw.get("committee") or {}).get("chair")
@@ -319,8 +335,10 @@ def stage_key(deadline: StageDeadline) -> str:
 
 # ---- reading a timeline ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Event:
+    # Not frozen: one is built for every event of every case, and a frozen dataclass's
+    # initialiser costs several times more.
     index: int
     kind: str
     date: dt.date
@@ -334,7 +352,9 @@ def _events(case: Mapping[str, Any], path: str) -> list[_Event]:
     events = []
     for index, event in enumerate(timeline):
         try:
-            events.append(_Event(index, str(event["kind"]), dt.date.fromisoformat(str(event["date"])), event))
+            kind, date = event["kind"], event["date"]
+            day = dt.date.fromisoformat(date if date.__class__ is str else str(date))
+            events.append(_Event(index, kind if kind.__class__ is str else str(kind), day, event))
         except (KeyError, TypeError, ValueError):
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
     return events
@@ -466,8 +486,9 @@ def explain_case(
     warn = limits.warn_days if warn_days is None else warn_days
     events = _events(case, path)
     case_id = str(case.get("id", ""))
-    subject = case.get("subject") if isinstance(case.get("subject"), Mapping) else {}
-    category = str(subject.get("category", "")) if isinstance(subject, Mapping) else ""
+    subject = case.get("subject")
+    # (dict first: the check against typing's Mapping costs more than most of a stage)
+    category = str(subject.get("category", "")) if isinstance(subject, dict) or isinstance(subject, Mapping) else ""
     priority = str(case.get("priority", ""))
     department, handler = holding([e.data for e in events])
     if handler is None and isinstance(case.get("handler"), str):
@@ -508,7 +529,11 @@ def _explain(
     limit, unit, limit_from = rule.limit_for(category, priority)
     extensions = _extensions(rule, instance, events, approvers)
     pauses, paused_now = _pauses(rule, unit, instance, events, calendar, today)
-    total = limit + sum(e.applied for e in extensions) + sum(p.counted for p in pauses)
+    total = limit
+    for extension in extensions:
+        total += extension.applied
+    for pause in pauses:
+        total += pause.counted
     rolled_from: dt.date | None = None
     if unit == WORKING_DAYS:
         due = calendar.add_working_days(start, total)
@@ -663,7 +688,8 @@ def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | Non
         return case
     kept = []
     for event in timeline:
-        when = _event_day(event) if isinstance(event, Mapping) else None
+        # (dict first: the check against typing's Mapping costs more than the rest of the loop)
+        when = _event_day(event) if isinstance(event, dict) or isinstance(event, Mapping) else None
         if when is None or when <= day:
             kept.append(event)
     if not kept:
@@ -675,6 +701,11 @@ def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | Non
 
 def _event_day(event: Mapping[str, Any]) -> dt.date | None:
     value = event.get("date")
+    if value.__class__ is str and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
     if isinstance(value, dt.date):
         return value
     try:

@@ -467,6 +467,8 @@ class CaseFacts:
 
 
 def _date(value: Any) -> dt.date:
+    if value.__class__ is str:
+        return dt.date.fromisoformat(value)
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
@@ -477,20 +479,38 @@ def case_facts(
 ) -> CaseFacts:
     """Reduce a valid case and its stage deadlines to what the statistics count. Events dated
     after `today` are ignored."""
-    events = [e for e in case.get("timeline", []) if isinstance(e, Mapping) and _date(e["date"]) <= today]
     # a valid timeline opens with `received`; its date is the case's cohort month
     received = _date(case["timeline"][0]["date"])
-    kinds = [e["kind"] for e in events]
-    not_accepted = [e for e in events if e["kind"] == "not_accepted"]
-    finished = [_date(e["date"]) for e in events if e["kind"] in ("resolved", "not_accepted", "closed")]
-    resolved_events = [e for e in events if e["kind"] == "resolved"]
+    # One pass over the timeline (this runs for every case of every statistics run).
+    kinds: set[str] = set()
+    not_accepted: list[Mapping[str, Any]] = []
+    finished: list[dt.date] = []
+    resolved_events: list[Mapping[str, Any]] = []
     measures: list[str] = []
-    for e in resolved_events:
-        for m in e.get("measures") or ():
-            if m not in measures:
-                measures.append(m)
-    follow = [e for e in events if e["kind"] == "followed_up"]
-    answered = [e for e in events if e["kind"] == "review_answered"]
+    follow: list[Mapping[str, Any]] = []
+    answered: list[Mapping[str, Any]] = []
+    for e in case.get("timeline", []):
+        # (dict first: the check against typing's Mapping costs more than the rest of the loop)
+        if not (isinstance(e, dict) or isinstance(e, Mapping)):
+            continue
+        day = _date(e["date"])
+        if day > today:
+            continue
+        kind = e["kind"]
+        kinds.add(kind)
+        if kind in ("resolved", "not_accepted", "closed"):
+            finished.append(day)
+        if kind == "not_accepted":
+            not_accepted.append(e)
+        elif kind == "resolved":
+            resolved_events.append(e)
+            for m in e.get("measures") or ():
+                if m not in measures:
+                    measures.append(m)
+        elif kind == "followed_up":
+            follow.append(e)
+        elif kind == "review_answered":
+            answered.append(e)
     facts_stages = []
     for s in stages:
         days = calendar.working_days_between(s.started, s.completed) if s.completed is not None else None
