@@ -610,8 +610,6 @@ def notify(dry_run: bool, fmt: str, accept_unconfirmed: bool, skip_invalid: bool
 
 # --- recording complaints: new, event, reveal, rekey (issue 7) ------------------------------
 
-from complaints.commands.record import EVENT_COMMANDS  # noqa: E402  (a light import: the KIND choices of `event`)
-
 # `event` words that edit the case's suggestions (改进建议) rather than its timeline.
 SUGGESTION_COMMANDS: dict[str, str] = {"suggest": "add an improvement suggestion", "adopt": "record a suggestion's adoption or reward"}
 
@@ -805,6 +803,7 @@ class EventKind(click.ParamType):  # type: ignore[type-arg]
     name = "KIND"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from complaints.commands.record import EVENT_COMMANDS
         from complaints.core.vocabulary import VocabularyError, event_command
 
         if value in SUGGESTION_COMMANDS:
@@ -816,6 +815,8 @@ class EventKind(click.ParamType):  # type: ignore[type-arg]
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
         from click.shell_completion import CompletionItem
+
+        from complaints.commands.record import EVENT_COMMANDS
 
         return [CompletionItem(word) for word in [*EVENT_COMMANDS, *SUGGESTION_COMMANDS] if word.startswith(incomplete)]
 
@@ -960,7 +961,7 @@ def event_command(case_id: str, command: str | None, date: dt.date | None, reaso
     from complaints.commands.caselist import next_due_text, show_case
     from complaints.cli.prompts import check_text, shown, summary_lines
     from complaints.core.vocabulary import event_command as word_of
-    from complaints.commands.record import EventFieldError, add_suggestion, append_event, build_event, mark_suggestion
+    from complaints.commands.record import EVENT_COMMANDS, EventFieldError, add_suggestion, append_event, build_event, mark_suggestion
 
     repository = open_repo(repo)
     today_date = today_in(repository.policy.timezone, today)
@@ -1064,6 +1065,7 @@ def _suggestion_event(repository: "Repository", case_id: str, command: str, summ
 def _allowed_now(repository: "Repository", case_id: str, today_date: dt.date) -> Callable[[str], None]:
     """A check that the case's state allows an event word, so that a question about an
     event that cannot be recorded is never asked (the writer checks again before writing)."""
+    from complaints.commands.record import EVENT_COMMANDS
     from complaints.core.lifecycle import transition_problem
 
     try:
