@@ -79,13 +79,15 @@ def encode(value: Any) -> Any:
         record = _RECORDS[kind]
     except KeyError:
         record = _RECORDS[kind] = _record(kind)
-    plain = _PLAIN
+    plain, date = _PLAIN, dt.date
+    # Plain values and dates, most of a record's fields, are encoded in line.
     if record is not None:
-        return ["o", record[0], *[v if type(v) in plain else encode(v) for v in record[1](value)]]
+        return ["o", record[0], *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v)
+                                  for v in record[1](value)]]
     if kind is tuple:
-        return ["t", *[v if type(v) in plain else encode(v) for v in value]]
+        return ["t", *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v) for v in value]]
     if kind is list:
-        return ["l", *[v if type(v) in plain else encode(v) for v in value]]
+        return ["l", *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v) for v in value]]
     if kind is dt.date:
         return ["d", value.toordinal()]
     if isinstance(value, (bool, int, float, str)):
