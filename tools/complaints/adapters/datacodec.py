@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from operator import attrgetter
+from typing import Any, Callable
 
 
 class DataFormatError(ValueError):
@@ -44,23 +45,50 @@ def register(*classes: type) -> None:
         if known is not None and (known[0].__module__, known[0].__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(f"two record classes named {cls.__name__}: {known[0].__module__} and {cls.__module__}")
         _CLASSES[cls.__name__] = (cls, names)
+        _RECORDS.pop(cls, None)  # decided again: it may have been seen before it was registered
+
+
+_PLAIN = frozenset({type(None), bool, int, float, str})
+# type -> (name, getter of its fields) for a registered record class, None for any other type:
+# decided once per type, since a cache holds hundreds of thousands of records.
+_RECORDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]] | None] = {}
+
+
+def _record(kind: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]] | None:
+    entry = _CLASSES.get(kind.__name__)
+    if entry is None or entry[0] is not kind:
+        return None
+    fields = entry[1]
+    if issubclass(kind, tuple) and fields == getattr(kind, "_fields", None):
+        return kind.__name__, tuple  # a named tuple holds its fields in order
+    if len(fields) == 1:
+        field = fields[0]
+        return kind.__name__, lambda value: (getattr(value, field),)
+    return kind.__name__, attrgetter(*fields)
 
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-ready data; DataFormatError for anything not plain data."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
     kind = type(value)
-    name = kind.__name__
-    entry = _CLASSES.get(name)
-    if entry is not None and entry[0] is kind:
-        return ["o", name, *(encode(getattr(value, field)) for field in entry[1])]
+    if kind in _PLAIN:
+        return value
+    try:
+        record = _RECORDS[kind]
+    except KeyError:
+        record = _RECORDS[kind] = _record(kind)
+    plain, date = _PLAIN, dt.date
+    # Plain values and dates, most of a record's fields, are encoded in line.
+    if record is not None:
+        return ["o", record[0], *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v)
+                                  for v in record[1](value)]]
     if kind is tuple:
-        return ["t", *(encode(v) for v in value)]
+        return ["t", *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v) for v in value]]
     if kind is list:
-        return ["l", *(encode(v) for v in value)]
+        return ["l", *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v) for v in value]]
     if kind is dt.date:
         return ["d", value.toordinal()]
+    if isinstance(value, (bool, int, float, str)):
+        return value
     if isinstance(value, dict) or (hasattr(value, "items") and hasattr(value, "keys")):
         out = {}
         for key, item in value.items():
@@ -68,14 +96,16 @@ def encode(value: Any) -> Any:
                 raise DataFormatError(f"a mapping key of type {type(key).__name__}")
             out[key] = encode(item)
         return out
-    raise DataFormatError(f"a value of type {name}")
+    raise DataFormatError(f"a value of type {kind.__name__}")
 
 
 def decode(data: Any) -> Any:
     """The value ``encode`` turned into ``data``; DataFormatError for anything else."""
-    if data is None or isinstance(data, (bool, int, float, str)):
+    kind = type(data)
+    if kind in _PLAIN:
         return data
-    if isinstance(data, list):
+    plain = _PLAIN
+    if kind is list or isinstance(data, list):
         if not data or not isinstance(data[0], str):
             raise DataFormatError("an untagged list")
         tag = data[0]
@@ -86,13 +116,13 @@ def decode(data: Any) -> Any:
             if entry is None or len(data) - 2 != len(entry[1]):
                 raise DataFormatError("an unknown record or the wrong number of fields")
             try:
-                return entry[0](*[decode(v) for v in data[2:]])
+                return entry[0](*[v if type(v) in plain else decode(v) for v in data[2:]])
             except (TypeError, ValueError) as exc:
                 raise DataFormatError("a record its class refuses") from exc
         if tag == "t":
-            return tuple(decode(v) for v in data[1:])
+            return tuple([v if type(v) in plain else decode(v) for v in data[1:]])
         if tag == "l":
-            return [decode(v) for v in data[1:]]
+            return [v if type(v) in plain else decode(v) for v in data[1:]]
         if tag == "d":
             if len(data) != 2 or type(data[1]) is not int:
                 raise DataFormatError("a malformed date")
@@ -101,6 +131,8 @@ def decode(data: Any) -> Any:
             except (ValueError, OverflowError) as exc:
                 raise DataFormatError("a date out of range") from exc
         raise DataFormatError("an unknown tag")
+    if isinstance(data, (bool, int, float, str)):
+        return data
     if isinstance(data, dict):
         return {key: decode(item) for key, item in data.items()}
     raise DataFormatError("an unknown value")

@@ -22,13 +22,14 @@ The data (the library's days, calendar.yml) is read by ``adapters/config.py``
 (:func:`~complaints.adapters.config.load_calendar`); this module only counts.
 
 Arithmetic: working days are kept as one sorted list of day ordinals over a contiguous span
-of years, built a year at a time on first use. Adding *n* working days or counting the
-working days between two dates is a bisection plus an index, whatever *n* is.
+of years, built a year at a time on first use, with a running count of them for every day of
+the span. Adding *n* working days or counting the working days between two dates is two or
+three list indexes, whatever *n* is.
 """
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -110,7 +111,7 @@ class WorkCalendar:
         source: HolidaySource = NO_SOURCE,
     ) -> None:
         self._special = dict(special)
-        self._special_ords = sorted(d.toordinal() for d in self._special)
+        self._sort_moving()
         self.confirmed_years = frozenset(confirmed_years)
         self.accept_unconfirmed = accept_unconfirmed
         self._source = source
@@ -118,6 +119,10 @@ class WorkCalendar:
         self._first_year = 0
         self._last_year = -1  # empty span
         self._days: list[int] = []  # ordinals of working days in [_first_year, _last_year]
+        # _rank[o - _base]: how many of _days are <= ordinal o, for every day of the span, so
+        # that counting and adding working days is an index, not a search.
+        self._base = 0
+        self._rank: list[int] = []
 
     # ---- what the caller shows ----------------------------------------------------------
 
@@ -142,7 +147,9 @@ class WorkCalendar:
     def is_provisional(self, start: dt.date, end: dt.date) -> bool:
         """Whether any year from ``start`` to ``end`` (either order) is unconfirmed, i.e. a
         date computed over that span rests on a provisional calendar."""
-        low, high = sorted((start.year, end.year))
+        low, high = (start.year, end.year) if start.year <= end.year else (end.year, start.year)
+        if low == high:  # nearly always: a stage rarely spans a new year
+            return low not in self.confirmed_years
         return any(year not in self.confirmed_years for year in range(low, high + 1))
 
     # ---- the span of built years --------------------------------------------------------
@@ -154,7 +161,7 @@ class WorkCalendar:
             if not self.accept_unconfirmed:
                 raise CalendarError(_unconfirmed_message(year, self._source.coverage))
             self._add_provisional(year)
-        # Building a year walks its days once; every later question is a bisection.
+        # Building a year walks its days once; every later question is an index.
         first = dt.date(year, 1, 1).toordinal()
         last = dt.date(year, 12, 31).toordinal()
         days = []
@@ -179,31 +186,64 @@ class WorkCalendar:
                 self._special[day] = SpecialDay(day, HOLIDAY, name, PROVISIONAL_SOURCE, False)
                 added = True
         if added:
-            self._special_ords = sorted(d.toordinal() for d in self._special)
+            self._sort_moving()
+
+    def _sort_moving(self) -> None:
+        # The special days that move a due date (see special_days), in date order.
+        self._moving = sorted(
+            (info for info in self._special.values() if info.working != (info.date.weekday() < 5)), key=lambda info: info.date
+        )
+        self._moving_ords = [info.date.toordinal() for info in self._moving]
 
     def _cover(self, year: int) -> None:
         """Extend the built span so it includes ``year`` (and every year in between)."""
         if self._last_year < self._first_year:
             self._days = self._year_days(year)
             self._first_year = self._last_year = year
+            self._index()
             return
-        while year > self._last_year:
-            self._days.extend(self._year_days(self._last_year + 1))
-            self._last_year += 1
+        if year > self._last_year:
+            while year > self._last_year:
+                self._days.extend(self._year_days(self._last_year + 1))
+                self._last_year += 1
+            self._index()
         if year < self._first_year:
             before: list[int] = []
             for y in range(year, self._first_year):
                 before.extend(self._year_days(y))
             self._days = before + self._days
             self._first_year = year
+            self._index()
+
+    def _index(self) -> None:
+        """Rebuild _rank over the span (a few thousand days, once per year added)."""
+        self._base = dt.date(self._first_year, 1, 1).toordinal()
+        end = dt.date(self._last_year, 12, 31).toordinal()
+        rank: list[int] = []
+        count = 0
+        days = iter(self._days)
+        following = next(days, None)
+        for ordinal in range(self._base, end + 1):
+            if ordinal == following:
+                count += 1
+                following = next(days, None)
+            rank.append(count)
+        self._rank = rank
+
+    def _rank_of(self, day: dt.date) -> int:
+        """How many working days of the span are on or before ``day`` (covering its year)."""
+        k = day.toordinal() - self._base
+        if not 0 <= k < len(self._rank):
+            self._cover(day.year)
+            k = day.toordinal() - self._base
+        return self._rank[k]
 
     # ---- questions ----------------------------------------------------------------------
 
     def is_working_day(self, day: dt.date) -> bool:
-        self._cover(day.year)
-        ordinal = day.toordinal()
-        i = bisect_left(self._days, ordinal)
-        return i < len(self._days) and self._days[i] == ordinal
+        after = self._rank_of(day)
+        k = day.toordinal() - self._base
+        return after - (self._rank[k - 1] if k else 0) == 1
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
         """The n-th working day after ``start`` (``start`` itself never counts; n >= 0;
@@ -212,8 +252,7 @@ class WorkCalendar:
             raise ValueError("n must be >= 0")
         if n == 0:
             return start
-        self._cover(start.year)
-        i = bisect_right(self._days, start.toordinal()) + n - 1
+        i = self._rank_of(start) + n - 1
         while i >= len(self._days):
             # The answer lies in a later year: cover it (this checks it is confirmed).
             self._cover(self._last_year + 1)
@@ -221,8 +260,9 @@ class WorkCalendar:
 
     def next_working_day(self, day: dt.date) -> dt.date:
         """``day`` itself when it is a working day, else the first working day after it."""
-        self._cover(day.year)
-        i = bisect_left(self._days, day.toordinal())
+        self._rank_of(day)
+        k = day.toordinal() - self._base
+        i = self._rank[k - 1] if k else 0  # working days before ``day``
         while i >= len(self._days):
             self._cover(self._last_year + 1)
         return dt.date.fromordinal(self._days[i])
@@ -232,23 +272,20 @@ class WorkCalendar:
         Negative (minus the count in (end, start]) when ``end`` is before ``start``."""
         if end < start:
             return -self.working_days_between(end, start)
-        self._cover(start.year)
-        self._cover(end.year)
-        return bisect_right(self._days, end.toordinal()) - bisect_right(self._days, start.toordinal())
+        if start.year != end.year:
+            # Every year in between is built (and checked) before either date is counted.
+            self._cover(start.year)
+            self._cover(end.year)
+        first = self._rank_of(start)
+        return self._rank_of(end) - first
 
     def special_days(self, start: dt.date, end: dt.date) -> list[SpecialDay]:
         """The days in (start, end] on which the calendar differs from plain Monday-to-Friday
         weeks: weekday holidays and closures, weekend make-up working days. These are exactly
         the days that move a working-day due date compared with counting weekdays."""
-        lo = bisect_right(self._special_ords, start.toordinal())
-        hi = bisect_right(self._special_ords, end.toordinal())
-        found = []
-        for ordinal in self._special_ords[lo:hi]:
-            info = self._special[dt.date.fromordinal(ordinal)]
-            weekday_working = info.date.weekday() < 5
-            if info.working != weekday_working:
-                found.append(info)
-        return found
+        lo = bisect_right(self._moving_ords, start.toordinal())
+        hi = bisect_right(self._moving_ords, end.toordinal())
+        return self._moving[lo:hi]
 
     def special_day(self, day: dt.date) -> SpecialDay | None:
         return self._special.get(day)
