@@ -119,7 +119,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Series, axis: Axis, wor
             mark = (f'<span class="cx-bar" style="--v:{_fraction(value, end)}"></span>'
                     f'<span class="cx-value">{_e(axis.format(value))}</span>')
         rows.append(f'<div class="cx-row"><span class="cx-label">{_e(label)}</span><span class="cx-track">{mark}</span></div>')
-    ticks = "".join(f'<span class="cx-tick" style="--v:{_fraction(t, end)}">{_e(axis.format(t))}</span>' for t in _ticks(end))
+    ticks = " ".join(f'<span class="cx-tick" style="--v:{_fraction(t, end)}">{_e(axis.format(t))}</span>' for t in _ticks(end))
     scale = f'<div class="cx-row cx-row--scale" aria-hidden="true"><span class="cx-label"></span><span class="cx-scale">{ticks}</span></div>'
     any_withheld = any(series.is_withheld(i) for i in range(len(labels)))
     return (
@@ -166,8 +166,8 @@ def month_columns(title: str, months: Sequence[str], series: Sequence[Series], a
                 cols.append('<span class="cx-col cx-col--none"></span>')
             else:
                 cols.append(f'<span class="cx-col" style="--v:{_fraction(value, end)}"></span>')
-        yticks = "".join(f'<span class="cx-ytick" style="--v:{_fraction(t, end)}">{_e(axis.format(t))}</span>' for t in _ticks(end))
-        xlabels = "".join(f"<span>{_e(label)}</span>" for label in labels)
+        yticks = " ".join(f'<span class="cx-ytick" style="--v:{_fraction(t, end)}">{_e(axis.format(t))}</span>' for t in _ticks(end))
+        xlabels = " ".join(f"<span>{_e(label)}</span>" for label in labels)
         summary = _summary(s.name, months, s, axis, words)
         panels.append(
             '<div class="cx-panel">'
