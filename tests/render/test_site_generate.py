@@ -259,4 +259,4 @@ def test_quarter_charts_label_quarters_not_months() -> None:
     axis = charts.Axis("Percent (%)", lambda v: f"{v:g}%", percent=True)
     chart = charts.month_columns("t", ["2025-Q4", "2026-Q1"], [charts.Series("s", [50.0, 60.0])], axis, words)
     assert "Quarter (2025-Q4 – 2026-Q1)" in chart and "Month" not in chart
-    assert "<span>Q4</span><span>Q1</span>" in chart
+    assert "<span>Q4</span> <span>Q1</span>" in chart  # apart in the page text: test_charts_text.py
