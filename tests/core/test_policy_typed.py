@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from complaints.core.policy import HANDLERS, STAGES, Policy
 from complaints.errors import ConfigError
 from complaints.render.overdue import CASE_FORMATS, OVERDUE_FORMATS
 
-TEMPLATE = Path(__file__).resolve().parent / "fixtures" / "template"
+from conftest import TEMPLATE
 
 
 @pytest.fixture(scope="module")

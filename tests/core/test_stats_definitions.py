@@ -4,7 +4,6 @@ nothing, so adding a metric fails here first, not on the published pages."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from complaints.adapters.config import load_policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
@@ -15,7 +14,7 @@ from complaints.core.stats.periods import Period
 from complaints.core.stats.tables import _count
 from complaints.render import site
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "template"
+from conftest import TEMPLATE
 TODAY = dt.date(2026, 3, 31)
 
 
