@@ -84,3 +84,22 @@ def test_history_has_every_year_and_quarter_with_year_on_year_change(make_repo) 
                 assert f.value is None and f.change is None
             if f.metric.endswith("_rate"):
                 assert f.change_unit == "points"
+
+
+def test_a_label_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    """The data package's CSV goes through the one CSV writer: a policy label that begins
+    like a spreadsheet formula is written as text, as in `stats --format csv`."""
+    from conftest import copy_repo
+
+    root = copy_repo(tmp_path / "repo", with_cases=True)
+    policy = root / "policy.yml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("en: Delays and slow handling", 'en: "=HYPERLINK(1)"'), encoding="utf-8")
+    out = tmp_path / "pkg"
+    result = CliRunner().invoke(
+        cli, ["stats", "--repo", str(root), "--today", "2026-11-30", "--format", "datapackage", "--out", str(out), "--no-cache"]
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "data" / "stats-2026.csv").open(encoding="utf-8", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert "'=HYPERLINK(1)" in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)

@@ -10,12 +10,11 @@ suppression pattern that passed the audit; each text passes the personal-data sc
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
+from complaints.adapters.csvfile import csv_text
 from complaints.core.pii import check_text_publishable
 from complaints.core.stats.metrics import FORMULA_VERSION
 from complaints.core.stats.tables import Cell, StatsReport
@@ -71,11 +70,8 @@ def _num(v: float | None) -> str:
 
 
 def _csv(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
+    # The one CSV writer: a label that begins like a formula stays text in a spreadsheet.
+    return csv_text(header, rows, lineterminator="\n")
 
 
 def _rows(report: StatsReport, period: str) -> list[tuple[Any, ...]]:
