@@ -3,6 +3,7 @@ the policy, the receipt lookup's "as of", overdue and provisional flags, the rep
 files validate checks, and notify's fallback assignee in the policy."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -69,7 +70,10 @@ def test_keygen_never_follows_a_symlink(tmp_path: Path) -> None:
     ],
 )
 def test_the_site_address_comes_from_the_policy(organisation: dict[str, str], url: str | None) -> None:
-    assert published_url({"organisation": organisation}) == url
+    template = load_policy(ROOT)
+    org = {k: v for k, v in template.raw["organisation"].items() if k not in ("repository_url", "site_url")}
+    policy = dataclasses.replace(template, raw={**template.raw, "organisation": {**org, **organisation}})
+    assert published_url(policy) == url
 
 
 def new_case(root: Path, received: str) -> tuple[str, str]:

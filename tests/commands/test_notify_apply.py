@@ -14,6 +14,7 @@ from complaints.adapters.github import AuthenticationError, RetryPolicy
 from complaints.core.stages import StageDeadline
 from complaints.commands.notify import ApplyResult, Plan, notify, parse_marker, result_text
 from githubstub import REPOSITORY, GitHubStub, github_stub  # noqa: F401 - fixture
+from complaints.core.policy import Policy
 from githubstub.factories import CASE, TODAY, Sleeps, client, policy, stage
 
 REPO_URL = "https://github.com/example-org/complaints"
@@ -30,7 +31,7 @@ def overdue_items(late: int = 3) -> list[StageDeadline]:
 
 def run(stub: GitHubStub, items: list[StageDeadline], *, sleeps: Sleeps | None = None, retry: RetryPolicy | None = None, **pol: Any) -> tuple[Plan, ApplyResult]:
     with client(stub, sleeps=sleeps, retry=retry) as c:
-        the_plan, result = notify(items, c, policy(**pol), REPO_URL, TODAY)
+        the_plan, result = notify(items, c, Policy(policy(**pol)), REPO_URL, TODAY)
     assert result is not None
     return the_plan, result
 
@@ -201,7 +202,7 @@ def test_bad_token_stops_before_anything(github_stub: GitHubStub) -> None:
     secret = "ghp_wrongWrongWrong000000000000000000"
     with pytest.raises(AuthenticationError) as caught, client(github_stub) as c:
         c._http.headers["Authorization"] = f"Bearer {secret}"
-        notify(overdue_items(), c, policy(), REPO_URL, TODAY)
+        notify(overdue_items(), c, Policy(policy()), REPO_URL, TODAY)
     assert secret not in str(caught.value)
     assert github_stub.writes() == []
 

@@ -1383,7 +1383,7 @@ def site_build(out_dir: Path | None, strict: bool, period: str | None, site_url:
     from complaints.render.site import DEFAULT_OUT, build_site, published_url
 
     repository = open_repo(repo)
-    site_url = site_url or published_url(repository.policy.raw)
+    site_url = site_url or published_url(repository.policy)
     result = build_site(
         repository.root,
         out_dir if out_dir is not None else repository.root / DEFAULT_OUT,

@@ -165,7 +165,7 @@ class CaseView:
     row: CaseRow
     case: Mapping[str, Any]
     deadlines: CaseDeadlines
-    policy: Mapping[str, Any]
+    policy: Policy
     warnings: tuple[str, ...] = field(default=())
 
 
@@ -174,7 +174,7 @@ def show_case(repo: Repository, case_id: str, today: dt.date, *, accept_unconfir
     calendar = load_calendar(repo.root, accept_unconfirmed=accept_unconfirmed)
     explained = explain_case(case, path, repo.policy, calendar, today)
     row = case_row(case, path, [s.deadline for s in explained.stages])
-    return CaseView(row, case, explained, repo.policy.raw, tuple(calendar.warnings))
+    return CaseView(row, case, explained, repo.policy, tuple(calendar.warnings))
 
 
 def worst_first(stages_of: Sequence[Sequence[StageDeadline]]) -> list[int]:

@@ -37,6 +37,8 @@ from complaints.adapters.repository import Repository
 from complaints.commands.deadlines import repository_calendar, repository_run
 from complaints.commands.validate import left_out_or_refuse
 from complaints.core.ids import CASE_ID_PATTERN
+from complaints.core.policy import STAGES, NotifySettings, Policy
+from complaints.core.vocabulary import Term
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
 
 MARKER_VERSION = "v1"
@@ -63,65 +65,11 @@ class LabelSpec:
     description: str
 
 
-@dataclass(frozen=True)
-class NotifySettings:
-    """The `notify:` section of policy.yml, with its defaults."""
-
-    due_soon_issues: bool = False
-    overdue_label: str = "overdue"
-    due_soon_label: str = "due-soon"
-    stage_prefix: str = "stage:"
-    department_prefix: str = "dept:"
-    branch: str = "main"
-    unassigned_label: str = "unassigned"
-    calendar_label: str = "calendar"
-
-    @classmethod
-    def from_policy(cls, policy: Mapping[str, Any]) -> NotifySettings:
-        section = policy.get("notify") or {}
-        if not isinstance(section, Mapping):
-            raise ConfigError("policy.yml::$.notify: must be a mapping")
-        due_soon = section.get("due_soon_issues", False)
-        if not isinstance(due_soon, bool):
-            raise ConfigError("policy.yml::$.notify.due_soon_issues: must be true or false")
-        labels = section.get("labels") or {}
-        if not isinstance(labels, Mapping):
-            raise ConfigError("policy.yml::$.notify.labels: must be a mapping")
-        values: dict[str, str] = {}
-        for key, default in (
-            ("overdue", cls.overdue_label),
-            ("due_soon", cls.due_soon_label),
-            ("stage_prefix", cls.stage_prefix),
-            ("department_prefix", cls.department_prefix),
-            ("unassigned", cls.unassigned_label),
-            ("calendar", cls.calendar_label),
-        ):
-            value = labels.get(key, default)
-            if not isinstance(value, str) or not value.strip() or len(value) > 30 or "," in value:
-                raise ConfigError(f"policy.yml::$.notify.labels.{key}: must be a short text without commas")
-            values[key] = value
-        branch = section.get("branch", cls.branch)
-        if not isinstance(branch, str) or not _SAFE_PATH.fullmatch(branch):
-            raise ConfigError("policy.yml::$.notify.branch: must be a branch name")
-        return cls(
-            due_soon, values["overdue"], values["due_soon"], values["stage_prefix"], values["department_prefix"], branch,
-            values["unassigned"], values["calendar"],
-        )
-
-    def is_managed(self, label: str) -> bool:
-        return (
-            label in (self.overdue_label, self.due_soon_label, self.unassigned_label)
-            or label.startswith(self.stage_prefix)
-            or label.startswith(self.department_prefix)
-        )
-
-
-def repository_url(policy: Mapping[str, Any], server_url: str | None, repository: str | None) -> str | None:
+def repository_url(policy: Policy, server_url: str | None, repository: str | None) -> str | None:
     """Where case files are linked to: policy `organisation.repository_url`, else the
     workflow's GITHUB_SERVER_URL/GITHUB_REPOSITORY, else nothing (issues then carry no link)."""
-    organisation = policy.get("organisation") or {}
-    url = organisation.get("repository_url") if isinstance(organisation, Mapping) else None
-    if isinstance(url, str) and re.fullmatch(r"https://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9._-]+)+", url):
+    url = policy.repository_url
+    if url is not None and re.fullmatch(r"https://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9._-]+)+", url):
         return url
     if server_url and repository and re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::\d+)?", server_url.rstrip("/")) and re.fullmatch(
         r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository
@@ -272,7 +220,7 @@ def _calendar_actions(
 def plan(
     items: Iterable[StageDeadline],
     existing_issues: Iterable[Mapping[str, Any]],
-    policy: Mapping[str, Any],
+    policy: Policy,
     repo_url: str | None,
     today: dt.date,
     *,
@@ -284,7 +232,7 @@ def plan(
     issue asks for the official calendar of each year some date was provisional in, until
     ``is_confirmed`` says the year is known. Makes no request."""
     existing_issues = list(existing_issues)
-    settings = NotifySettings.from_policy(policy)
+    settings = policy.notify
     vocab = _Vocabulary.from_policy(policy)
     result = Plan(settings=settings, repo_url=repo_url, today=today)
     wanted_states = {OVERDUE, DUE_SOON} if settings.due_soon_issues else {OVERDUE}
@@ -421,26 +369,21 @@ class _Vocabulary:
     fallback: str | None = None
 
     @classmethod
-    def from_policy(cls, policy: Mapping[str, Any]) -> _Vocabulary:
-        stages_raw = (policy.get("time_limits") or {}).get("stages") or {}
-        if not isinstance(stages_raw, Mapping) or not stages_raw:
+    def from_policy(cls, policy: Policy) -> _Vocabulary:
+        stage_terms = policy.vocabularies.get(STAGES) or {}
+        if not stage_terms:
             raise ConfigError("policy.yml::$.time_limits.stages: missing")
-        stages = {str(k): _names(v.get("label") if isinstance(v, Mapping) else None) for k, v in stages_raw.items()}
-        departments_raw = policy.get("departments") or {}
-        departments = {str(k): _names(v) for k, v in departments_raw.items()} if isinstance(departments_raw, Mapping) else {}
+        stages = {key: _names(term) for key, term in stage_terms.items()}
+        departments = {key: _names(term) for key, term in (policy.vocabularies.get("departments") or {}).items()}
         logins: dict[str, str] = {}
-        handlers = policy.get("handlers") or {}
-        if isinstance(handlers, Mapping):
-            for handler_id, entry in handlers.items():
-                login = entry.get("github") if isinstance(entry, Mapping) else None
-                if login is None:
-                    continue
-                if not isinstance(login, str) or not _LOGIN.fullmatch(login):
-                    raise ConfigError(f"policy.yml::$.handlers.{handler_id}.github: not a GitHub login")
-                logins[str(handler_id)] = login
-        notify_section = policy.get("notify") if isinstance(policy.get("notify"), Mapping) else {}
-        committee = policy.get("committee") if isinstance(policy.get("committee"), Mapping) else {}
-        fallback = (notify_section or {}).get("default_assignee") or (committee or {}).get("chair")
+        for handler_id, handler in policy.people.items():
+            login = handler.github
+            if login is None:
+                continue
+            if not isinstance(login, str) or not _LOGIN.fullmatch(login):
+                raise ConfigError(f"policy.yml::$.handlers.{handler_id}.github: not a GitHub login")
+            logins[handler_id] = login
+        fallback = policy.notify.default_assignee or policy.committee.chair
         return cls(stages, departments, logins, logins.get(fallback) if isinstance(fallback, str) else None)
 
     def refuse(self, item: StageDeadline) -> str | None:
@@ -485,10 +428,8 @@ class _Vocabulary:
         return specs
 
 
-def _names(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {lang: _policy_text(str(text)) for lang, text in value.items() if lang in ("zh", "en") and text}
+def _names(term: Term) -> dict[str, str]:
+    return {lang: _policy_text(text) for lang, text in term.names.items() if text}
 
 
 def _policy_text(text: str) -> str:
@@ -709,7 +650,7 @@ def _describe(action: Action) -> str:
 def notify(
     items: Iterable[StageDeadline],
     client: GitHubClient,
-    policy: Mapping[str, Any],
+    policy: Policy,
     repo_url: str | None,
     today: dt.date,
     *,
@@ -741,11 +682,10 @@ def notify_repository(
     ``skip_invalid`` (the plan then records how many were left out)."""
     run = repository_run(repository, today, accept_unconfirmed=accept_unconfirmed)
     left_out = left_out_or_refuse(list(run.skipped), skip_invalid, "notify")
-    raw: Mapping[str, Any] = repository.policy.raw
-    url = repository_url(raw, server_url, client.repository)
+    url = repository_url(repository.policy, server_url, client.repository)
     calendar = repository_calendar(repository, accept_unconfirmed)
     the_plan, result = notify(
-        run.deadlines, client, raw, url, today, dry_run=dry_run,
+        run.deadlines, client, repository.policy, url, today, dry_run=dry_run,
         provisional_years=run.provisional_years, is_confirmed=calendar.is_confirmed,
     )
     the_plan.invalid_left_out = left_out

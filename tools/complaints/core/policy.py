@@ -8,6 +8,7 @@ against the schema; every consumer reads its typed sections, never the section a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
@@ -133,6 +134,67 @@ class PublicationSettings:
         return keys[-1]
 
 
+# ---- notify --------------------------------------------------------------------------------
+
+_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]{0,200}")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """policy.yml `notify`: which stages get an issue, the labels `complaints notify` manages,
+    the branch case files are linked on and who gets an issue no handler holds."""
+
+    due_soon_issues: bool = False
+    overdue_label: str = "overdue"
+    due_soon_label: str = "due-soon"
+    stage_prefix: str = "stage:"
+    department_prefix: str = "dept:"
+    branch: str = "main"
+    unassigned_label: str = "unassigned"
+    calendar_label: str = "calendar"
+    default_assignee: str | None = None  # a handler key; the committee chair when not given
+
+    @classmethod
+    def from_policy(cls, raw: Mapping[str, Any]) -> NotifySettings:
+        section = raw.get("notify") or {}
+        if not isinstance(section, Mapping):
+            raise ConfigError("policy.yml::$.notify: must be a mapping")
+        due_soon = section.get("due_soon_issues", False)
+        if not isinstance(due_soon, bool):
+            raise ConfigError("policy.yml::$.notify.due_soon_issues: must be true or false")
+        labels = section.get("labels") or {}
+        if not isinstance(labels, Mapping):
+            raise ConfigError("policy.yml::$.notify.labels: must be a mapping")
+        values: dict[str, str] = {}
+        for key, default in (
+            ("overdue", cls.overdue_label),
+            ("due_soon", cls.due_soon_label),
+            ("stage_prefix", cls.stage_prefix),
+            ("department_prefix", cls.department_prefix),
+            ("unassigned", cls.unassigned_label),
+            ("calendar", cls.calendar_label),
+        ):
+            value = labels.get(key, default)
+            if not isinstance(value, str) or not value.strip() or len(value) > 30 or "," in value:
+                raise ConfigError(f"policy.yml::$.notify.labels.{key}: must be a short text without commas")
+            values[key] = value
+        branch = section.get("branch", cls.branch)
+        if not isinstance(branch, str) or not _BRANCH.fullmatch(branch):
+            raise ConfigError("policy.yml::$.notify.branch: must be a branch name")
+        assignee = section.get("default_assignee")
+        return cls(
+            due_soon, values["overdue"], values["due_soon"], values["stage_prefix"], values["department_prefix"], branch,
+            values["unassigned"], values["calendar"], str(assignee) if assignee else None,
+        )
+
+    def is_managed(self, label: str) -> bool:
+        return (
+            label in (self.overdue_label, self.due_soon_label, self.unassigned_label)
+            or label.startswith(self.stage_prefix)
+            or label.startswith(self.department_prefix)
+        )
+
+
 def _settings_or_error(parse: Callable[[Mapping[str, Any]], T], raw: Mapping[str, Any]) -> T | ConfigError:
     # An optional section that is missing or unusable fails the command that needs it (a
     # receipt check, the statistics), not every command that loads the policy.
@@ -140,6 +202,10 @@ def _settings_or_error(parse: Callable[[Mapping[str, Any]], T], raw: Mapping[str
         return parse(raw)
     except ConfigError as exc:
         return exc
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 # ---- the policy ------------------------------------------------------------------------------
@@ -167,7 +233,7 @@ class Policy:
 
     ``raw`` is the mapping as written. Only what quotes the policy as written reads it: the
     site's policy pages (channel contacts, stage sources, wording), the generated forms, and
-    sections no command types yet (notify, online_intake)."""
+    sections no command types yet (online_intake)."""
 
     raw: Mapping[str, Any]
     path: Path = Path(POLICY_FILE)
@@ -184,6 +250,9 @@ class Policy:
     vocabularies: Mapping[str, Mapping[str, Term]] = field(init=False)
     _receipt: ReceiptSettings | ConfigError = field(init=False, repr=False, compare=False)
     _publication: PublicationSettings | ConfigError = field(init=False, repr=False, compare=False)
+    _notify: NotifySettings | ConfigError = field(init=False, repr=False, compare=False)
+    repository_url: str | None = field(init=False)  # organisation.repository_url, as written
+    site_url: str | None = field(init=False)  # organisation.site_url, as written
 
     def __post_init__(self) -> None:
         raw = self.raw
@@ -209,6 +278,9 @@ class Policy:
             },
             "_receipt": _settings_or_error(ReceiptSettings.from_policy, raw),
             "_publication": _settings_or_error(PublicationSettings.from_policy, raw),
+            "_notify": _settings_or_error(NotifySettings.from_policy, raw),
+            "repository_url": _text(org.get("repository_url")),
+            "site_url": _text(org.get("site_url")),
         }
         for name, value in typed.items():
             object.__setattr__(self, name, value)
@@ -226,6 +298,13 @@ class Policy:
         if isinstance(self._publication, ConfigError):
             raise ConfigError(str(self._publication))
         return self._publication
+
+    @property
+    def notify(self) -> NotifySettings:
+        """The notify settings; ConfigError when the section is unusable."""
+        if isinstance(self._notify, ConfigError):
+            raise ConfigError(str(self._notify))
+        return self._notify
 
     def label(self, vocabulary: str, key: str | None, lang: str = "zh") -> str:
         """The human label of a key of ``vocabulary`` (a VOCABULARIES entry, HANDLERS or

@@ -118,12 +118,6 @@ def resolve_list(raw: Mapping[str, Any], vocabulary: str, typed: list[str] | tup
     return tuple(out)
 
 
-def label_of(raw: Mapping[str, Any], vocabulary: str, key: str | None, lang: str = "zh") -> str:
-    """The label of ``key`` (the key itself when it has none); for callers that hold the
-    policy as written rather than the typed :class:`~complaints.core.policy.Policy`."""
-    return label({t.key: t for t in terms(raw, vocabulary)}, key, lang)
-
-
 STATE_LABELS: dict[str, str] = {
     "received": "已登记", "acknowledged": "已告知", "accepted": "已受理", "not_accepted": "不予受理",
     "paused": "中止", "resolved": "已办结", "under_review": "复核中", "closed": "已归档",

@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping
 from complaints.commands.caselist import CaseListing, CaseRow, CaseView
 from complaints.core.events import field_vocabulary
 from complaints.core.stages import DONE_LATE, DUE_SOON, OPEN, OVERDUE, StageDeadline
-from complaints.core.vocabulary import STATE_LABELS, label_of
+from complaints.core.policy import STAGES, Policy
+from complaints.core.vocabulary import STATE_LABELS
 
 # ---- the list ---------------------------------------------------------------------------
 
@@ -104,18 +105,18 @@ def next_due_text(view: CaseView) -> str:
     return f"next: {nxt.stage} ({label}) {when}"
 
 
-def _stage_label(policy: Mapping[str, Any], stage: str) -> str:
-    return label_of(policy, "time_limits.stages", stage)
+def _stage_label(policy: Policy, stage: str) -> str:
+    return policy.label(STAGES, stage)
 
 
-def _with_label(policy: Mapping[str, Any], vocabulary: str, key: Any) -> str:
+def _with_label(policy: Policy, vocabulary: str, key: Any) -> str:
     if key is None:
         return "-"
-    label = label_of(policy, vocabulary, str(key))
+    label = policy.label(vocabulary, str(key))
     return f"{key} ({label})" if label != str(key) else str(key)
 
 
-def _event_details(policy: Mapping[str, Any], event: Mapping[str, Any]) -> str:
+def _event_details(policy: Policy, event: Mapping[str, Any]) -> str:
     kind = str(event.get("kind"))
     parts = []
     for name, value in event.items():

@@ -978,17 +978,13 @@ def _provisional_notes(table: Path) -> tuple[str, ...]:
     )
 
 
-def published_url(policy: Mapping[str, Any]) -> str | None:
+def published_url(policy: Policy) -> str | None:
     """Where the site is published: the policy's ``organisation.site_url``, else the GitHub
     Pages address of ``organisation.repository_url`` (https://github.com/OWNER/REPO is
     published at https://OWNER.github.io/REPO/; a repository named OWNER.github.io at its root)."""
-    organisation = policy.get("organisation")
-    if not isinstance(organisation, Mapping):
-        return None
-    explicit = organisation.get("site_url")
-    if isinstance(explicit, str) and explicit:
-        return explicit
-    repository = organisation.get("repository_url")
+    if policy.site_url is not None:
+        return policy.site_url
+    repository = policy.repository_url
     match = re.fullmatch(r"https://github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?", str(repository or ""))
     if match is None:
         return None
