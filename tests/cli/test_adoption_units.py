@@ -21,7 +21,7 @@ from complaints.adapters.repository import Repository
 from complaints.render.site import published_url
 from complaints.commands.validate import validate
 from test_writer_support import make_repo
-from conftest import ROOT
+from conftest import ROOT, TEMPLATE
 
 
 def test_keygen_writes_a_private_identity_once_and_prints_the_recipient(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_keygen_never_follows_a_symlink(tmp_path: Path) -> None:
     ],
 )
 def test_the_site_address_comes_from_the_policy(organisation: dict[str, str], url: str | None) -> None:
-    template = load_policy(ROOT)
+    template = load_policy(TEMPLATE)
     org = {k: v for k, v in template.raw["organisation"].items() if k not in ("repository_url", "site_url")}
     policy = dataclasses.replace(template, raw={**template.raw, "organisation": {**org, **organisation}})
     assert published_url(policy) == url
