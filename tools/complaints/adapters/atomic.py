@@ -119,8 +119,8 @@ class AtomicFile:
             self.temp.unlink()
 
 
-def write(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Replace (or create) ``path`` with ``data`` atomically and durably."""
+def _filled(path: Path, data: bytes, mode: int | None) -> AtomicFile:
+    """A temporary file beside ``path`` holding ``data``, not yet in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     out = AtomicFile(path, mode=mode)
     try:
@@ -128,16 +128,14 @@ def write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     except BaseException:
         out.abort()
         raise
-    out.commit()
+    return out
+
+
+def write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace (or create) ``path`` with ``data`` atomically and durably."""
+    _filled(path, data, mode).commit()
 
 
 def create(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     """Create ``path`` with ``data`` in one step; FileExistsError if it already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = AtomicFile(path, mode=mode)
-    try:
-        out.handle.write(data)
-    except BaseException:
-        out.abort()
-        raise
-    out.create()
+    _filled(path, data, mode).create()
