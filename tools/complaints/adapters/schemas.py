@@ -284,6 +284,27 @@ def _discriminated(entry: Any) -> tuple[str, dict[str, str]] | None:
     return (prop, branches) if prop and branches else None
 
 
+# Each array item's path is formatted for the error message before the item is checked (a
+# `str.format(**locals())` per item): a third of a valid case's check. The compiled validator
+# only answers "valid?" (messages come from the reference validator), so the path is not built.
+_ITEM_PATH = re.compile(r'\(name_prefix or "data"\) \+ "[^"\\]*"\.format\(\*\*locals\(\)\)')
+_ROOT_FUNCTION = re.compile(r"^def (validate[A-Za-z0-9_]*)\(", re.MULTILINE)
+
+
+def _compile(document: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's validator for ``document`` (what fastjsonschema.compile gives), without
+    the per-item message paths."""
+    code = fastjsonschema.compile_to_code(document, handlers=_NO_REMOTE, use_formats=False)
+    root = _ROOT_FUNCTION.search(code)
+    if root is None:  # pragma: no cover - fastjsonschema always defines the root validator
+        compiled: Callable[[Any], Any] = fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)
+        return compiled
+    namespace: dict[str, Any] = {}
+    exec(compile(_ITEM_PATH.sub("name_prefix", code), "<schema>", "exec"), namespace)  # noqa: S102 - what fastjsonschema.compile does
+    function: Callable[[Any], Any] = namespace[root.group(1)]
+    return function
+
+
 def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
     """A compiled validator equivalent to the schema. A discriminated union of timeline
     events (allOf of if/then on `kind`) costs fastjsonschema one caught exception per branch
@@ -293,13 +314,12 @@ def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
     union = _discriminated(defs.get("event"))
     items_ref = document.get("properties", {}).get("timeline", {}).get("items", {}).get("$ref")
     if union is None or items_ref != "#/$defs/event":
-        compiled: Callable[[Any], Any] = fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)
-        return compiled
+        return _compile(document)
     prop, branches = union
     shell = {k: v for k, v in defs["event"].items() if k != "allOf"}
-    outer = fastjsonschema.compile({**document, "$defs": {**defs, "event": shell}}, handlers=_NO_REMOTE, use_formats=False)
+    outer = _compile({**document, "$defs": {**defs, "event": shell}})
     header = {k: v for k, v in document.items() if k in ("$schema", "$id", "$defs")}
-    per_value = {value: fastjsonschema.compile({**header, "$ref": f"#/$defs/{name}"}, handlers=_NO_REMOTE, use_formats=False) for value, name in branches.items()}
+    per_value = {value: _compile({**header, "$ref": f"#/$defs/{name}"}) for value, name in branches.items()}
 
     def validate(instance: Any) -> Any:
         outer(instance)

@@ -11,10 +11,16 @@ The rules, each enforced before or while the structure is built:
   are integers. ``no``, ``on``, ``012``, ``0x1F``, ``1_000``, ``2026-03-05``, ``1:30`` and
   ``.inf`` all stay text, to be checked as text by the schema.
 
-Parsing uses libyaml's C parser and composer. The checks for anchors, tags and depth walk the
-event stream only when a cheap scan of the text says the file could contain them, so an
-ordinary case costs one C parse; a hostile file is rejected after reading at most as many
-events as it takes to see the offence.
+Parsing has two paths that give the same value. The usual one reads the
+plain block layout the tool itself writes and people keep to (mappings and sequences by
+indentation, plain and one-line quoted scalars, one-line flow lists of words, ``|`` literal
+blocks, comments): it declines anything else — a tab, a multi-line plain scalar, an escape, a
+duplicate key, a document marker — without guessing. Whatever it declines goes to libyaml's C
+parser and composer, which decides, and which is also where every error message comes from;
+the property tests hold the two to the same value on every input the reader accepts. The checks
+for anchors, tags and depth walk libyaml's event stream only when a cheap scan of the text says
+the file could contain them; a hostile file is rejected after reading at most as many events as
+it takes to see the offence.
 """
 from __future__ import annotations
 
@@ -195,6 +201,13 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
             _scan_events(text)
         except yaml.YAMLError as exc:
             raise _syntax_error(exc, text) from None
+    value = _read_block_layout(text)
+    if value is not _DECLINED:
+        return value
+    return _load_with_libyaml(text)
+
+
+def _load_with_libyaml(text: str) -> Any:
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
@@ -208,6 +221,218 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
         return _build(node)
     except RecursionError:  # pragma: no cover - the depth is bounded before composing
         raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
+
+
+# ---- the block reader --------------------------------------------------------------------
+
+_DECLINED: Any = object()
+
+
+class _Decline(Exception):
+    """The text is outside the plain block layout; libyaml decides."""
+
+
+_NESTED: Any = object()  # an entry whose value starts on the next line (or is empty)
+
+
+# Anything but printable characters, line feeds and spaces (tabs, carriage returns, NEL and the
+# Unicode line and paragraph separators that YAML counts as line breaks, a byte-order mark,
+# control characters) sends the whole file to libyaml.
+_UNREAD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# One line of the block layout: indentation, a sequence entry's dash, a key (plain ASCII text
+# without indicators, then the colon and a blank or the line's end), and the rest.
+_LINES = re.compile(r"^( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_-]{0,99}):(?: +|$))?(.*)$", re.MULTILINE)
+# Characters a scalar on a line may start with that make it something other than plain text
+# (some are legal before a non-blank, but declining them costs nothing).
+_SPECIAL = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# An item of a one-line flow list: a word with no indicator, blank or quote in it.
+_FLOW_ITEM = re.compile(r"[A-Za-z0-9_\u3400-\u9fff][^\s,\[\]{}#:'\"&*!|>%@`\\]*")
+# What may follow a closed scalar on its line: blanks, then a comment or nothing.
+_TAIL = re.compile(r"(?: +#.*| *)")
+
+
+def _read_block_layout(text: str) -> Any:
+    """The value of a document in the plain block layout (see the module's docstring), exactly
+    as libyaml's path (`_build` over the composed node) gives it, or _DECLINED: one pass over
+    the lines with a stack of open collections."""
+    if not text.endswith("\n") or _UNREAD.search(text):
+        return _DECLINED
+    lines = text.split("\n")
+    # One match per line, absent groups as "" (all in C: most of the reading).
+    tokens = _LINES.findall(text)
+    if len(tokens) != len(lines):
+        return _DECLINED
+    try:
+        return _read_block(lines, tokens)
+    except _Decline:
+        return _DECLINED
+
+
+def _read_block(lines: list[str], tokens: list[tuple[str, str, str, str]]) -> Any:
+    plain_values = _PLAIN_VALUES
+    special = _SPECIAL
+    # Open collections, innermost last: (indentation, the collection, is it a list).
+    frames: list[tuple[int, Any, bool]] = []
+    root: Any = None
+    pending: dict[str, Any] | None = None  # the mapping whose last key waits for a nested value
+    pending_key = ""
+    pending_indent = 0
+    count = len(lines)
+    i = 0
+    while i < count:
+        indent_text, dash, key, rest = tokens[i]
+        i += 1
+        indent = len(indent_text)
+        if not dash and not key and (not rest or rest[0] == "#"):
+            continue  # a blank line or a comment
+        if pending is not None:
+            if indent > pending_indent:
+                nested: Any = [] if dash else {}
+                pending[pending_key] = nested
+                frames.append((indent, nested, bool(dash)))
+            elif indent == pending_indent and dash:
+                raise _Decline  # a sequence at its key's own indentation
+            else:
+                pending[pending_key] = None
+            pending = None
+        elif root is None:
+            if indent:
+                raise _Decline
+            root = [] if dash else {}
+            frames.append((0, root, bool(dash)))
+        while frames[-1][0] > indent:
+            frames.pop()
+            if not frames:
+                raise _Decline
+        top_indent, container, is_list = frames[-1]
+        if top_indent != indent:
+            raise _Decline  # a continued plain scalar, or a line out of place
+        if is_list:
+            if not dash:
+                raise _Decline
+            if not key:
+                value = _inline(rest)
+                if value is _NESTED:
+                    raise _Decline
+                container.append(value)
+                continue
+            mapping: dict[str, Any] = {}
+            container.append(mapping)
+            indent += len(dash)
+            frames.append((indent, mapping, False))
+            container = mapping
+        elif dash or not key:
+            raise _Decline
+        if key in container or key in plain_values:
+            raise _Decline  # a duplicate, or a key YAML would type: libyaml reports it
+        if rest and rest[0] not in special and rest[-1] not in " :" and " #" not in rest and ": " not in rest:
+            # A plain scalar, the common case, typed as _plain types it.
+            typed = plain_values.get(rest, _TEXT)
+            if typed is _TEXT:
+                typed = int(rest) if rest[0] in _INT_START and _INT.fullmatch(rest) else rest
+            container[key] = typed
+        elif rest[:1] == "|":
+            container[key], i = _literal(lines, i, rest[1:], indent)
+        else:
+            value = _inline(rest)
+            if value is _NESTED:
+                pending, pending_key, pending_indent = container, key, indent
+            else:
+                container[key] = value
+    if pending is not None:
+        pending[pending_key] = None
+    if root is None:
+        raise _Decline  # an empty document: libyaml says what it is
+    return root
+
+
+def _inline(text: str) -> Any:
+    """A scalar or flow list written on one line, _NESTED for nothing (or only a comment)."""
+    if not text or text[0] == "#":
+        return _NESTED
+    first = text[0]
+    if first == "'":
+        end = text.find("'", 1)
+        while end != -1 and text[end + 1 : end + 2] == "'":
+            end = text.find("'", end + 2)
+        if end == -1 or not _TAIL.fullmatch(text, end + 1):
+            raise _Decline
+        return text[1:end].replace("''", "'")
+    if first == '"':
+        end = text.find('"', 1)
+        if end == -1 or "\\" in text[1:end] or not _TAIL.fullmatch(text, end + 1):
+            raise _Decline
+        return text[1:end]
+    if first == "[":
+        end = text.find("]")
+        if end == -1 or not _TAIL.fullmatch(text, end + 1):
+            raise _Decline
+        inner = text[1:end]
+        if not inner.strip(" "):
+            return []
+        items = []
+        for item in inner.split(","):
+            item = item.strip(" ")
+            if not _FLOW_ITEM.fullmatch(item):
+                raise _Decline
+            items.append(_plain(item))
+        return items
+    if first == "{":
+        if text[1:2] == "}" and _TAIL.fullmatch(text, 2):
+            return {}
+        raise _Decline
+    if first in _SPECIAL:
+        raise _Decline
+    comment = text.find(" #")
+    if comment != -1:
+        text = text[:comment]
+    text = text.rstrip(" ")
+    if ": " in text or text[-1] == ":":
+        raise _Decline
+    return _plain(text)
+
+
+def _literal(lines: list[str], i: int, header: str, indent: int) -> tuple[str, int]:
+    """A ``|`` or ``|-`` block starting on line ``i``, its lines indented more than ``indent``:
+    its text and the index of the line after it."""
+    keep_last = True
+    if header[:1] == "-":
+        keep_last, header = False, header[1:]
+    if header and not _TAIL.fullmatch(header):
+        raise _Decline
+    count = len(lines)
+    if i >= count:
+        raise _Decline
+    first = lines[i]
+    width = len(first) - len(first.lstrip(" "))
+    if width <= indent or width == len(first):
+        raise _Decline  # an empty block, or one that starts with a blank line
+    body: list[str] = []
+    while i < count:
+        line = lines[i]
+        if not line:
+            body.append("")
+        else:
+            stripped = line.lstrip(" ")
+            if not stripped:
+                raise _Decline  # a line of blanks: its meaning depends on the block's indentation
+            if len(line) - len(stripped) < width:
+                break
+            body.append(line[width:])
+        i += 1
+    while body and not body[-1]:
+        body.pop()
+    return "\n".join(body) + ("\n" if keep_last else ""), i
+
+
+def _plain(text: str) -> Any:
+    """A plain scalar's value under the module's typing rules (as _scalar types them)."""
+    typed = _PLAIN_VALUES.get(text, _TEXT)
+    if typed is not _TEXT:
+        return typed
+    if text[:1] in _INT_START and _INT.fullmatch(text):
+        return int(text)
+    return text
 
 
 def _scalar(node: Any) -> Any:
