@@ -31,10 +31,20 @@ def libyaml(text: str) -> Any:
     return yamlload._load_with_libyaml(text)
 
 
+def reader(text: str) -> Any:
+    """What the block reader makes of ``text`` inside load_yaml: it only ever sees what
+    _decode let through."""
+    try:
+        decoded = yamlload._decode(text.encode("utf-8", "surrogatepass"))
+    except YamlError:
+        return yamlload._DECLINED
+    return yamlload._read_block_layout(decoded)
+
+
 def agrees(text: str) -> bool:
     """True when the block reader read ``text``; fails the test when it read it differently
     from libyaml (or read a text libyaml refuses)."""
-    fast = yamlload._read_block_layout(text)
+    fast = reader(text)
     if fast is yamlload._DECLINED:
         return False
     try:
@@ -61,7 +71,7 @@ def test_every_fixture_case_is_read_by_the_block_reader_as_libyaml_reads_it() ->
         try:
             libyaml(text)
         except YamlError:
-            assert yamlload._read_block_layout(text) is yamlload._DECLINED, path
+            assert reader(text) is yamlload._DECLINED, path
             continue
         read += agrees(text)
     # The layout `complaints new` and `event` write, and the shipped samples, take the fast path.
@@ -95,7 +105,7 @@ def test_the_layout_the_tool_writes_is_read_without_libyaml() -> None:
         "      - -x\n"
     )
     # The last item (`-x`) starts with an indicator: declined, and libyaml decides.
-    assert yamlload._read_block_layout(text) is yamlload._DECLINED
+    assert reader(text) is yamlload._DECLINED
     text = text.replace("      - -x\n", "      - x\n")
     assert agrees(text)
     value = load_yaml(text.encode())
@@ -132,7 +142,29 @@ def test_the_layout_the_tool_writes_is_read_without_libyaml() -> None:
     ],
 )
 def test_the_block_reader_declines_what_it_does_not_read(text: str) -> None:
-    assert yamlload._read_block_layout(text) is yamlload._DECLINED
+    assert reader(text) is yamlload._DECLINED
+
+
+def test_every_character_the_decoder_lets_through_reads_as_libyaml_reads_it() -> None:
+    # The reader trusts _decode to refuse what YAML treats as a line break or refuses; a
+    # change there that let such a character through must show here.
+    read = 0
+    for code in [*range(0x0, 0x3000), *range(0xD7F0, 0xD800), *range(0xE000, 0xE010), *range(0xFE00, 0x10000), 0x1F600, 0x10FFFD]:
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        for text in (f"a: x{char}y\n", f"a: '{char}'\nb: [{char}]\n", f"a: |\n  {char}\n", f"- {char}z\n"):
+            read += agrees(text)
+    assert read > 20000
+
+
+def test_deep_nesting_is_left_to_the_event_stream_check() -> None:
+    text = "".join(" " * level + "a:\n" for level in range(40)) + " " * 40 + "b: 1\n"
+    assert reader(text) is yamlload._DECLINED
+    with pytest.raises(YamlError, match="nesting is deeper"):
+        load_yaml(text.encode())
+    shallow = "".join(" " * level + "a:\n" for level in range(20)) + " " * 20 + "b: 1\n"
+    assert agrees(shallow)
 
 
 PIECES = [

@@ -56,3 +56,15 @@ def test_refused_characters_in_text(value: str) -> None:
 @pytest.mark.parametrize("value", ["正常的文字", "tab\tand\nnewline", "  padded  ", "emoji 🙂"])
 def test_ordinary_text_passes(value: str) -> None:
     assert text_problem(value) is None
+
+
+def test_a_refused_character_is_found_wherever_it_stands_among_printable_ones() -> None:
+    # first_refused_in_file skips its search for a text str.isprintable accepts (line feeds
+    # aside): that is only sound while every refused character is one isprintable refuses.
+    from complaints.core.textrules import first_refused_in_file
+
+    refused = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and first_refused_in_file(f"ab\n{chr(c)}") is not None]
+    assert len(refused) > 60 and "\u2028" in refused and "\ufeff" in refused and "\x85" in refused
+    for char in refused:
+        assert first_refused_in_file(f"示例\n  text {char} more\n") == 10
+    assert first_refused_in_file("示例\u3000text\n") is None and first_refused_in_file("a\tb\r\n") is None

@@ -196,11 +196,6 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
     the file, so it is safe to print even for files holding personal data.
     """
     text = _decode(data)
-    if _needs_event_scan(text):
-        try:
-            _scan_events(text)
-        except yaml.YAMLError as exc:
-            raise _syntax_error(exc, text) from None
     value = _read_block_layout(text)
     if value is not _DECLINED:
         return value
@@ -208,6 +203,13 @@ def load_yaml(data: bytes, source: str = "<bytes>") -> Any:
 
 
 def _load_with_libyaml(text: str) -> Any:
+    """The value of a decoded text, or YamlError: the event-stream checks when the text could
+    hold an anchor, a tag or deep nesting, then libyaml's composer and _build."""
+    if _needs_event_scan(text):
+        try:
+            _scan_events(text)
+        except yaml.YAMLError as exc:
+            raise _syntax_error(exc, text) from None
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
@@ -235,10 +237,6 @@ class _Decline(Exception):
 _NESTED: Any = object()  # an entry whose value starts on the next line (or is empty)
 
 
-# Anything but printable characters, line feeds and spaces (tabs, carriage returns, NEL and the
-# Unicode line and paragraph separators that YAML counts as line breaks, a byte-order mark,
-# control characters) sends the whole file to libyaml.
-_UNREAD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 # One line of the block layout: indentation, a sequence entry's dash, a key (plain ASCII text
 # without indicators, then the colon and a blank or the line's end), and the rest.
 _LINES = re.compile(r"^( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_-]{0,99}):(?: +|$))?(.*)$", re.MULTILINE)
@@ -247,15 +245,22 @@ _LINES = re.compile(r"^( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_-]{0,99}):(?: +|$))?(.*
 _SPECIAL = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # An item of a one-line flow list: a word with no indicator, blank or quote in it.
 _FLOW_ITEM = re.compile(r"[A-Za-z0-9_\u3400-\u9fff][^\s,\[\]{}#:'\"&*!|>%@`\\]*")
+# The open collections at which the reader declines: with a flow list inside, one more
+# level, the nesting stays within what the event-stream check accepts.
+_DEEPEST = MAX_DEPTH - 1
 # What may follow a closed scalar on its line: blanks, then a comment or nothing.
 _TAIL = re.compile(r"(?: +#.*| *)")
 
 
 def _read_block_layout(text: str) -> Any:
     """The value of a document in the plain block layout (see the module's docstring), exactly
-    as libyaml's path (`_build` over the composed node) gives it, or _DECLINED: one pass over
-    the lines with a stack of open collections."""
-    if not text.endswith("\n") or _UNREAD.search(text):
+    as `_load_with_libyaml` gives it, or _DECLINED: one pass over the lines with a stack of
+    open collections. ``text`` has passed _decode, which refuses every character YAML reads
+    as a line break or refuses itself, except the carriage return; that and the tab are
+    left to libyaml. No anchor, alias or tag can be in a text this accepts (no scalar it
+    reads starts with & * or !), and its nesting is bounded, so the event-stream checks
+    have nothing to find."""
+    if not text.endswith("\n") or "\t" in text or "\r" in text:
         return _DECLINED
     lines = text.split("\n")
     # One match per line, absent groups as "" (all in C: most of the reading).
@@ -290,6 +295,8 @@ def _read_block(lines: list[str], tokens: list[tuple[str, str, str, str]]) -> An
                 nested: Any = [] if dash else {}
                 pending[pending_key] = nested
                 frames.append((indent, nested, bool(dash)))
+                if len(frames) >= _DEEPEST:
+                    raise _Decline
             elif indent == pending_indent and dash:
                 raise _Decline  # a sequence at its key's own indentation
             else:
@@ -320,6 +327,8 @@ def _read_block(lines: list[str], tokens: list[tuple[str, str, str, str]]) -> An
             container.append(mapping)
             indent += len(dash)
             frames.append((indent, mapping, False))
+            if len(frames) >= _DEEPEST:
+                raise _Decline
             container = mapping
         elif dash or not key:
             raise _Decline

@@ -42,6 +42,11 @@ def describe(ch: str) -> str:
 
 def first_refused_in_file(text: str) -> int | None:
     """Offset of the first character a case file may not hold, or None."""
+    # Every refused character is one str.isprintable refuses (control, format, separator
+    # and unassigned characters), so a text that is printable but for its line feeds needs
+    # no character-by-character search.
+    if text.replace("\n", "").isprintable():
+        return None
     found = _IN_FILE.search(text)
     at = None if found is None else found.start()
     if "\r" in text and text.count("\r") != text.count("\r\n"):
