@@ -19,7 +19,8 @@ from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
 from complaints.engine.derivations import FactRecords, touch_calendar
-from complaints.engine.scan import case_records, inputs_digest
+from complaints.engine.inputs import inputs_digest
+from complaints.engine.scan import case_records
 
 
 def data_commit(root: Path) -> str:
