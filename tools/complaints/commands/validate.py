@@ -16,7 +16,7 @@ from complaints.adapters.repository import Repository
 from complaints.checker.result import FileResult, Problem, ValidationReport
 from complaints.adapters.config import CALENDAR_FILE, load_calendar
 from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
-from complaints.engine.inputs import inputs_digest, listed_with_digest
+from complaints.engine.inputs import inputs_digest, snapshot
 from complaints.engine.scan import check_files
 from complaints.errors import CaseError, ConfigError, InvalidCasesError
 
@@ -83,7 +83,7 @@ def validate(
     elif paths:
         files = _select(repo, paths)
     elif use_cache:
-        files, digest = listed_with_digest(repo)
+        files, digest, _ = snapshot(repo)
     else:
         files = repo.case_files()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from complaints.adapters.cache import blob_id
 from complaints.adapters.git import IndexListing, Listing, tracked_blob_ids
@@ -61,17 +61,27 @@ def _index_is_listing(listing: Listing | None, files: Sequence[str]) -> bool:
     return listing.names == expected
 
 
-def _digest(repo: Repository, files: Sequence[str], listing: Listing | None) -> str:
+class Snapshot(NamedTuple):
+    """The files under cases/, the digest of what they hold, and whether git's index lists
+    exactly those files with the work tree matching it (nothing untracked, ignored, edited or
+    deleted under cases/)."""
+
+    files: list[str]
+    digest: str
+    index_exact: bool
+
+
+def _digest(repo: Repository, files: Sequence[str], listing: Listing | None) -> tuple[str, bool]:
     if _index_is_listing(listing, files):
         assert listing is not None
-        return hashlib.sha256(b"index\x00" + listing.staged).hexdigest()
+        return hashlib.sha256(b"index\x00" + listing.staged).hexdigest(), True
     ids = blob_ids(repo, files, listing, git=listing is not None)
     digest = hashlib.sha256(b"files\x00")
     digest.update("".join(f"{file}\x00{ids.get(file, '-')}\n" for file in files).encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    return digest.hexdigest(), False
 
 
-def listed_with_digest(repo: Repository) -> tuple[list[str], str]:
+def snapshot(repo: Repository) -> Snapshot:
     """Every file under cases/ (repo.case_files()) and the digest of what they hold; git
     lists its index while the folder is listed."""
     pending = IndexListing(repo.root, CASES_DIR) if _in_work_tree(repo.root) else None
@@ -79,7 +89,7 @@ def listed_with_digest(repo: Repository) -> tuple[list[str], str]:
     listing = pending.result() if pending is not None else None
     if listing is None or (len(files) < GIT_THRESHOLD and not _index_is_listing(listing, files)):
         listing = None  # a small archive is hashed from its bytes: cheaper than asking git twice
-    return files, _digest(repo, files, listing)
+    return Snapshot(files, *_digest(repo, files, listing))
 
 
 def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
@@ -87,9 +97,9 @@ def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
     cases/ by path and git blob id (see the module's description). ``files``:
     repo.case_files(), when the caller has listed them already."""
     if files is None:
-        return listed_with_digest(repo)[1]
+        return snapshot(repo).digest
     listing = IndexListing(repo.root, CASES_DIR).result() if len(files) >= GIT_THRESHOLD else None
-    return _digest(repo, files, listing)
+    return _digest(repo, files, listing)[0]
 
 
 def _in_work_tree(root: Path) -> bool:
