@@ -38,6 +38,11 @@ BATCH = 250
 # waiting for a slow consumer stay small.
 IN_FLIGHT = 3
 
+# A run over fewer files than this that is not of the whole archive keeps its results apart
+# (see _run), and that file holds at most FEW_KEPT entries.
+FEW = 1000
+FEW_KEPT = 4 * FEW
+
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
@@ -251,7 +256,12 @@ def _run(
     if derive is not None:
         register(*derive.records)
     purpose = "validate" if derive is None else f"records:{derive.key}"
-    cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
+    name = "validate" if derive is None else derive.key.split(":", 1)[0]
+    # A run over a few files (`validate --changed-since`, a path) keeps its results in a small
+    # file of its own: reading and rewriting the whole archive's to answer ten files would
+    # cost more than checking them.
+    few = not whole and len(files) < FEW
+    cache = ResultCache(repo.root, f"{name}-few" if few else name, environment_key(repo.root, purpose))
     # Each entry's tag says what decides whether it can be reused (see _tag), so entries are
     # decoded one at a time as they are yielded, and only those that are.
     old = cache.load_stored()
@@ -274,7 +284,9 @@ def _run(
     if missing or (whole and len(old) != len(hits)):
         writer = cache.writer(tag=_tag)
     try:
-        if writer is not None and not whole:
+        # Entries of other files are kept, except that the small file is started afresh once
+        # it would outgrow its purpose.
+        if writer is not None and not whole and not (few and len(old) + len(files) > FEW_KEPT):
             chosen = set(files)
             for file, stored in old.items():
                 if file not in chosen:
