@@ -202,3 +202,26 @@ def test_changed_since_keeps_its_results_apart_and_never_stale(repo: Path) -> No
     cases[0].write_bytes(cases[0].read_bytes().replace(b"timeline:", b"timeline:\n  - {}", 1))
     code, text = changed()
     assert code == 1 and cases[0].name in text
+
+
+def test_a_stored_validate_report_reads_back_as_the_fresh_one(repo: Path) -> None:
+    import datetime as dt
+
+    from complaints.commands.validate import validate
+
+    case = a_case(repo)
+    case.rename(case.with_name("renamed.yml"))  # a problem, and an id that is not its file's name
+    (repo / "cases" / "stray.txt").write_text("x\n", encoding="utf-8")
+    today = dt.date.fromisoformat(TODAY)
+
+    def seen(report: object) -> list[tuple[str, str | None, list[object]]]:
+        return [(f.file, f.case_id, f.problems) for f in report.files]  # type: ignore[attr-defined]
+
+    fresh = validate(Repository.open(repo), today, use_cache=False)
+    validate(Repository.open(repo), today)  # fills the cache
+    stored = validate(Repository.open(repo), today)
+    assert memo_files(repo)  # the second came from the stored report
+    assert seen(stored) == seen(fresh) and len(stored.files) == len(fresh.files) == 61
+    assert stored.files[-1] == fresh.files[-1] and stored.files[1:3] == fresh.files[1:3]
+    assert (stored.problems, stored.ok, stored.files_with_problems) == (fresh.problems, fresh.ok, fresh.files_with_problems)
+    assert not fresh.ok

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from complaints.adapters.cache import memoized
 from complaints.adapters.repository import Repository
-from complaints.checker.result import FileResult, Problem, ValidationReport
+from complaints.checker.result import CompactResults, FileResult, Problem, ValidationReport, case_id_of
 from complaints.adapters.config import CALENDAR_FILE, load_calendar
 from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
 from complaints.engine.inputs import inputs_digest, snapshot
@@ -106,7 +106,7 @@ def validate(
     def compact() -> tuple[Any, ...]:
         report = run()
         names = [f.file for f in report.files]
-        odd = tuple((i, f.case_id) for i, f in enumerate(report.files) if not f.problems and f.case_id != _stem(f.file))
+        odd = tuple((i, f.case_id) for i, f in enumerate(report.files) if not f.problems and f.case_id != case_id_of(f.file))
         bad = tuple((i, f) for i, f in enumerate(report.files) if f.problems)
         return ("report-v2", len(names), None if names == list(files) else tuple(names), odd, bad,
                 tuple(report.repository_problems))
@@ -125,30 +125,27 @@ def validate(
     return report
 
 
-def _stem(file: str) -> str:
-    return file.rsplit("/", 1)[-1].removesuffix(".yml")
-
-
 def _expand(stored: tuple[Any, ...], files: Sequence[str]) -> ValidationReport:
     """The report a compact stored one stands for (see ``validate``); TypeError, ValueError or
     IndexError when it is not one."""
     tag, count, names, odd, bad, repository = stored
-    names = list(files) if names is None else list(names)
-    if tag != "report-v2" or count != len(names) or not all(isinstance(n, str) for n in names):
+    names = files if names is None else tuple(names)
+    if tag != "report-v2" or count != len(names) or (files is not names and not all(isinstance(n, str) for n in names)):
         raise ValueError("not a stored report")
-    results = [FileResult(name, _stem(name)) for name in names]
+    ids: dict[int, str | None] = {}
     for i, case_id in odd:
         if not (isinstance(i, int) and 0 <= i < count and (case_id is None or isinstance(case_id, str))):
             raise TypeError("not a stored report")
-        results[i].case_id = case_id
+        ids[i] = case_id
+    results: dict[int, FileResult] = {}
     for i, result in bad:
-        if not (isinstance(i, int) and 0 <= i < count and isinstance(result, FileResult) and result.file == names[i]):
+        if not (isinstance(i, int) and 0 <= i < count and isinstance(result, FileResult) and result.file == names[i] and result.problems):
             raise TypeError("not a stored report")
         results[i] = FileResult(result.file, result.case_id, list(result.problems))
     problems = list(repository)
     if not all(isinstance(p, Problem) for p in problems):
         raise TypeError("not a stored report")
-    return ValidationReport(files=results, repository_problems=problems)
+    return ValidationReport(files=CompactResults(names, ids, results), repository_problems=problems)
 
 
 _CONFIG_MESSAGE = re.compile(r"(?P<file>[^:\s]+?)(?::(?P<line>[0-9]+))?(?:::(?P<field>\S+?))?: (?P<message>.*)", re.S)
@@ -180,7 +177,7 @@ def configuration_problems(repo: Repository) -> list[Problem]:
     return problems
 
 
-def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> list[Problem]:
+def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool) -> list[Problem]:
     """Two files with one id. For a whole-repository run the ids read from the files are
     compared; otherwise each checked id is compared with every case file's name (a case's
     file name must equal its id, so that finds the same clashes without reading them all)."""
