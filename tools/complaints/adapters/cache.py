@@ -150,7 +150,7 @@ def _library_versions() -> dict[str, str]:
         for folder in names:
             if not folder.endswith((".dist-info", ".egg-info")):
                 continue
-            project, _, version = folder[: -len(".dist-info")].partition("-")
+            project, _, version = folder.removesuffix(".dist-info").removesuffix(".egg-info").partition("-")
             key = project.lower().replace("-", "_").replace(".", "_")
             if key in wanted and key not in found and version:
                 found[key] = version
