@@ -225,3 +225,26 @@ def test_a_stored_validate_report_reads_back_as_the_fresh_one(repo: Path) -> Non
     assert stored.files[-1] == fresh.files[-1] and stored.files[1:3] == fresh.files[1:3]
     assert (stored.problems, stored.ok, stored.files_with_problems) == (fresh.problems, fresh.ok, fresh.files_with_problems)
     assert not fresh.ok
+
+
+@pytest.mark.parametrize("state", ["committed", "staged", "policy-edited", "policy-staged", "no-commit"])
+def test_data_commit_from_the_probes_equals_git_status(repo: Path, state: str) -> None:
+    from complaints.commands.stats import data_commit, start_commit_probes
+
+    case = a_case(repo)
+    if state == "staged":
+        case.write_bytes(case.read_bytes() + b"# staged\n")
+        _git(repo, "add", "-A")
+    elif state.startswith("policy"):
+        (repo / "policy.yml").write_bytes((repo / "policy.yml").read_bytes() + b"# edited\n")
+        if state == "policy-staged":
+            _git(repo, "add", "policy.yml")
+    elif state == "no-commit":
+        subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
+        _git(repo, "init", "-q")
+        _git(repo, "add", "-A")
+    assert inputs.snapshot(Repository.open(repo)).index_exact
+    expected = data_commit(repo)
+    assert data_commit(repo, probes=start_commit_probes(repo)) == expected
+    assert expected == {"committed": _git(repo, "rev-parse", "HEAD").strip() if state == "committed" else "",
+                        "no-commit": "unknown"}.get(state, "uncommitted")

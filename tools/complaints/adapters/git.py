@@ -37,6 +37,35 @@ def run(root: Path, *args: str) -> bytes:
     return proc.stdout
 
 
+class Started:
+    """A git command started now, its output collected later by :meth:`output` (with
+    ``run``'s error policy), so that it runs beside the caller's own work."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        self.args = args
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "-C", str(root), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError:
+            self.proc = None
+
+    def output(self) -> bytes:
+        """git's standard output; GitError as for ``run``."""
+        if self.proc is None:
+            raise GitError("git could not be run (OSError)")
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise GitError("git could not be run (TimeoutExpired)") from None
+        if self.proc.returncode != 0:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {self.args[0]} failed: {lines[-1] if lines else f'exit {self.proc.returncode}'}")
+        return out
+
+
 def text(root: Path, *args: str) -> str:
     """``run``'s output as text, surrounding whitespace removed (a commit id, a ref)."""
     return run(root, *args).decode("utf-8", "replace").strip()

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from complaints.adapters import git
 from complaints.adapters.cache import memoized
@@ -23,24 +24,50 @@ from complaints.engine.inputs import snapshot
 from complaints.engine.scan import case_records
 
 
-def data_commit(root: Path, *, cases_match_index: bool = False) -> str:
+def data_commit(root: Path, *, probes: CommitProbes | None = None) -> str:
     """HEAD of the case repository; 'uncommitted' when cases/ or policy.yml differ from it;
     'unknown' when the folder is not a git work tree (or git is missing).
-    ``cases_match_index``: git's index is known to list exactly the files under cases/, each
-    unchanged in the work tree (engine/inputs.Snapshot.index_exact), so only the index needs
-    comparing with HEAD there — at a fraction of the cost of `git status` on a large archive."""
+    ``probes``: started by :func:`start_commit_probes` and usable only when git's index is
+    known to list exactly the files under cases/, each unchanged in the work tree
+    (engine/inputs.Snapshot.index_exact): then only the index needs comparing with HEAD
+    there, at a fraction of the cost of `git status` on a large archive."""
     try:
-        commit = git.text(root, "rev-parse", "HEAD")
-        if cases_match_index:
-            dirty = git.run(root, "diff-index", "--cached", "--name-only", "-z", "HEAD", "--", "cases")
-            dirty += git.run(root, "status", "--porcelain", "-z", "--", "policy.yml", "calendar.yml")
+        if probes is not None:
+            commit = probes.head.output().decode("utf-8", "replace").strip()
+            dirty = probes.staged.output() + probes.configuration.output()
         else:
+            commit = git.text(root, "rev-parse", "HEAD")
             dirty = git.run(root, "status", "--porcelain", "-z", "--", "cases", "policy.yml", "calendar.yml")
     except git.GitError:
         return "unknown"
     if dirty.strip():
         return "uncommitted"
     return commit if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit) else "unknown"
+
+
+class CommitProbes(NamedTuple):
+    head: git.Started
+    staged: git.Started
+    configuration: git.Started
+
+    def collect(self) -> None:
+        """Wait for the probes that are not needed after all."""
+        for probe in self:
+            try:
+                probe.output()
+            except git.GitError:
+                pass
+
+
+def start_commit_probes(root: Path) -> CommitProbes:
+    """The git calls :func:`data_commit` needs when the work tree matches the index under
+    cases/, started now to run beside the listing of the files (none of them takes git's
+    index lock, which the listing's refresh wants)."""
+    return CommitProbes(
+        git.Started(root, "rev-parse", "HEAD"),
+        git.Started(root, "diff-index", "--cached", "--name-only", "-z", "HEAD", "--", "cases"),
+        git.Started(root, "--no-optional-locks", "status", "--porcelain", "-z", "--", "policy.yml", "calendar.yml"),
+    )
 
 
 def repository_facts(
@@ -67,8 +94,15 @@ def compute(
     it for personal data before publishing. A case file that does not pass validation stops
     the run (InvalidCasesError) unless ``skip_invalid``, which records how many were left out."""
     chosen = period or Period.year_to_date(today)
-    inputs = snapshot(repo) if repo.use_cache else None
-    commit = data_commit(repo.root, cases_match_index=inputs is not None and inputs.index_exact)
+    inputs = None
+    if repo.use_cache:
+        probes = start_commit_probes(repo.root)
+        inputs = snapshot(repo)
+        if not inputs.index_exact:
+            probes.collect()
+        commit = data_commit(repo.root, probes=probes if inputs.index_exact else None)
+    else:
+        commit = data_commit(repo.root)
 
     def run() -> StatsReport:
         skipped: list[str] = []
