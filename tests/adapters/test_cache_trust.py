@@ -25,7 +25,8 @@ from githubstub import REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa:
 from conftest import TEMPLATE, copy_repo
 
 TODAY = "2026-11-27"
-NAMES = ("validate", "deadlines", "facts", "receipts", "overdue-report", "stats-report")
+NAMES = ("validate", "validate-few", "validate-report", "deadlines", "facts", "receipts", "overdue-report", "stats-report",
+         "accepted-policy", "accepted-calendar")
 
 
 class _Payload:

@@ -79,7 +79,8 @@ def test_cold_warm_and_uncached_runs_agree(repo: Path) -> None:
     outputs = assert_same(repo)
     assert outputs["validate-text"][1].startswith("ok: 240 files checked")
     assert {p.name for p in cache_files(repo)} == {
-        "validate.cache", "validate-report.cache", "deadlines.cache", "facts.cache", "overdue-report.cache", "stats-report.cache"
+        "validate.cache", "validate-report.cache", "deadlines.cache", "facts.cache", "overdue-report.cache", "stats-report.cache",
+        "accepted-policy.cache", "accepted-calendar.cache",
     }
     # The cache lives outside the work tree: git sees nothing new.
     assert _git(repo, "status", "--porcelain", "--ignored") == ""

@@ -37,13 +37,13 @@ concurrent runs never see half a file (the last writer wins).
 from __future__ import annotations
 
 import hashlib
-from importlib import metadata
 import hmac
 import json
 import os
 import secrets
 import stat
 import struct
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -130,13 +130,31 @@ def tool_fingerprint() -> str:
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
         digest.update(name.encode() + b"\x00" + source.read_bytes() + b"\x00")
+    versions = _library_versions()
     for name in _LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name}={version}\x00".encode())
+        digest.update(f"{name}={versions.get(name.lower(), '-')}\x00".encode())
     return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str]:
+    """The installed version of each of _LIBRARIES (lower-case name -> version), read from the
+    name of the first NAME-VERSION.dist-info (or .egg-info) folder on sys.path, where importlib.metadata
+    would find it (importing that costs more than the rest of a run answered from the cache)."""
+    wanted = {name.lower().replace("-", "_") for name in _LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if not folder.endswith((".dist-info", ".egg-info")):
+                continue
+            project, _, version = folder.removesuffix(".dist-info").removesuffix(".egg-info").partition("-")
+            key = project.lower().replace("-", "_").replace(".", "_")
+            if key in wanted and key not in found and version:
+                found[key] = version
+    return found
 
 
 def environment_key(root: Path, purpose: str) -> str:

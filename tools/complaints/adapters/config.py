@@ -29,6 +29,7 @@ from complaints.core.calendar import (
 )
 from complaints.core.policy import POLICY_FILE, Policy
 from complaints.core.events import EVENT_KINDS
+from complaints.adapters.accepted import schema_accepts
 from complaints.adapters.schemas import JsonPath, format_path, load_schema
 from complaints.adapters.yamlload import YamlError, compose_yaml, load_yaml, locate
 
@@ -37,8 +38,9 @@ __all__ = ["CALENDAR_FILE", "POLICY_FILE", "load_calendar", "load_policy", "offi
 
 # ---- policy.yml ----------------------------------------------------------------------------
 
-def load_policy(root: Path) -> Policy:
-    """Read and check ROOT/policy.yml. Raises ConfigError listing every problem found."""
+def load_policy(root: Path, *, remember: bool = False) -> Policy:
+    """Read and check ROOT/policy.yml. Raises ConfigError listing every problem found.
+    ``remember``: the schema's verdict may come from, and go to, the cache (adapters/accepted.py)."""
     path = root / POLICY_FILE
     try:
         data = path.read_bytes()
@@ -49,10 +51,11 @@ def load_policy(root: Path) -> Policy:
     except YamlError as exc:
         where = f":{exc.line}" if exc.line else ""
         raise ConfigError(f"{path}{where}: {exc.message}") from None
-    schema = load_schema(root, "policy")
     if not isinstance(raw, dict):
+        load_schema(root, "policy")  # an unusable schema is reported first, as always
         raise ConfigError(f"{path}: the policy must be a mapping")
-    problems = [(p.path, p.message) for p in schema.problems(raw)] if not schema.is_valid(raw) else []
+    accepted = schema_accepts(root, "policy", data, raw, remember=remember)
+    problems = [] if accepted else [(p.path, p.message) for p in load_schema(root, "policy").problems(raw)]
     if not problems:
         problems = _cross_references(raw)
     if problems:
@@ -116,13 +119,14 @@ def official_calendar(*, accept_unconfirmed: bool = False) -> WorkCalendar:
     return WorkCalendar(_official_days(), _official_confirmed(), accept_unconfirmed=accept_unconfirmed, source=_source())
 
 
-def load_calendar(root: Path | None, accept_unconfirmed: bool = False) -> WorkCalendar:
+def load_calendar(root: Path | None, accept_unconfirmed: bool = False, *, remember: bool = False) -> WorkCalendar:
     """The official calendar plus ``root/calendar.yml`` when it exists (validated against
-    ``schema/calendar.schema.json``). Raises ConfigError for an unusable file."""
+    ``schema/calendar.schema.json``). Raises ConfigError for an unusable file. ``remember``:
+    the schema's verdict may come from, and go to, the cache (adapters/accepted.py)."""
     special = _official_days()
     confirmed = _official_confirmed()
     if root is not None and (root / CALENDAR_FILE).is_file():
-        overrides = _load_overrides(root / CALENDAR_FILE)
+        overrides = _load_overrides(root / CALENDAR_FILE, remember)
         special.update(overrides.days)
         confirmed |= overrides.complete_years
     return WorkCalendar(special, confirmed, accept_unconfirmed=accept_unconfirmed, source=_source())
@@ -225,7 +229,7 @@ def _expand(entry: Mapping[str, Any], where: JsonPath, located: _Located) -> lis
     return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
-def _load_overrides(path: Path) -> _Overrides:
+def _load_overrides(path: Path, remember: bool = False) -> _Overrides:
     """Read and check calendar.yml. Raises ConfigError naming the file, the line and column,
     and the field of every problem the schema finds (or of the first rule it breaks)."""
     file = path.name
@@ -242,9 +246,8 @@ def _load_overrides(path: Path) -> _Overrides:
     if data is None:
         data = {}
     located = _Located(file, raw_bytes)
-    schema = load_schema(path.parent, "calendar")
-    if not schema.is_valid(data):
-        problems = schema.problems(data)
+    if not schema_accepts(path.parent, "calendar", raw_bytes, data, remember=remember):
+        problems = load_schema(path.parent, "calendar").problems(data)
         raise located.error([(p.path, p.message) for p in problems], [p.at for p in problems])
 
     days: dict[dt.date, SpecialDay] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from complaints.errors import ConfigError
 
@@ -35,6 +35,35 @@ def run(root: Path, *args: str) -> bytes:
         lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {lines[-1] if lines else f'exit {proc.returncode}'}")
     return proc.stdout
+
+
+class Started:
+    """A git command started now, its output collected later by :meth:`output` (with
+    ``run``'s error policy), so that it runs beside the caller's own work."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        self.args = args
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "-C", str(root), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError:
+            self.proc = None
+
+    def output(self) -> bytes:
+        """git's standard output; GitError as for ``run``."""
+        if self.proc is None:
+            raise GitError("git could not be run (OSError)")
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise GitError("git could not be run (TimeoutExpired)") from None
+        if self.proc.returncode != 0:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {self.args[0]} failed: {lines[-1] if lines else f'exit {self.proc.returncode}'}")
+        return out
 
 
 def text(root: Path, *args: str) -> str:
@@ -80,23 +109,82 @@ def changed_since(root: Path, base: str, paths: Sequence[str], *, diff_filter: s
     return sorted(set(names(changed)) | set(names(untracked)))
 
 
-def tracked_blob_ids(root: Path, under: str) -> dict[str, str]:
+class IndexListing:
+    """git's index listing of the files under a folder, asked for at once and collected by
+    :meth:`result`, so the caller can do other work (list the folder itself) while git runs.
+    The git processes run side by side: ``update-index --refresh`` (git's stat check of the
+    work tree against the index), ``ls-files --stage`` and ``ls-files`` (the bare names, which
+    a caller compares with a listing of its own at the cost of one comparison); the refresh
+    only updates stat information, never a blob id or a name, so the listings need not wait
+    for it."""
+
+    def __init__(self, root: Path, under: str) -> None:
+        self.root, self.under = root, under
+        self._procs: list[subprocess.Popen[bytes]] = []
+        commands = (("update-index", "--refresh"), ("ls-files", "--stage", "-z", "--", under), ("ls-files", "-z", "--", under))
+        try:
+            for args in commands:
+                self._procs.append(subprocess.Popen(
+                    ["git", "-C", str(root), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                ))
+        except OSError:
+            self._abandon()
+
+    def _abandon(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        self._procs = []
+
+    def result(self) -> Listing | None:
+        """What git said (see :class:`Listing`); None when git failed or is missing."""
+        if len(self._procs) != 3:
+            self._abandon()
+            return None
+        refresh, staged, plain = self._procs
+        try:
+            # The listings first: they may be megabytes, while the refresh says little (and
+            # may wait for its pipe to be read, which it then is).
+            listed = staged.communicate(timeout=TIMEOUT)[0]
+            names = plain.communicate(timeout=TIMEOUT)[0]
+            said, said_err = refresh.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self._abandon()
+            return None
+        self._procs = []
+        if staged.returncode != 0 or plain.returncode != 0:
+            return None
+        # A refresh that found every file clean (exit 0, nothing said) has just compared the
+        # work tree with the index; only otherwise is a second pass needed to name the files
+        # (a lock held by another git, or changes outside the folder, also land here).
+        if refresh.returncode == 0 and not said.strip() and not said_err.strip():
+            return Listing(listed, names, frozenset())
+        try:
+            dirty = run(self.root, "diff-files", "--name-only", "-z", "--", self.under)
+        except GitError:
+            return None
+        return Listing(listed, names, frozenset(dirty.split(b"\x00")) - {b""})
+
+
+class Listing(NamedTuple):
+    """What git's index says of the files under a folder."""
+
+    staged: bytes  # the raw `ls-files --stage -z` output: mode, blob id, stage and name of each
+    names: bytes  # the raw `ls-files -z` output: the same names, NUL-terminated
+    dirty: frozenset[bytes]  # tracked names whose work-tree file differs from the index (git's stat check, then content)
+
+
+def tracked_blob_ids(root: Path, under: str, listing: Listing | None = None) -> dict[str, str]:
     """Blob ids of the regular files under ``under`` that git tracks and the work tree has not
     changed (by git's own stat check), from the index; {} outside a git work tree or when git
-    fails. Files missing here are hashed by the caller."""
-    # Refresh the index's stat information first (as `git status` does), so that files a copy
-    # or a checkout merely touched are not taken as changed; a failure (a lock held by another
-    # git) only means more files are hashed by the caller.
-    try:
-        refreshed = _call(root, ("update-index", "--refresh"))
-        listed = run(root, "ls-files", "--stage", "-z", "--", under)
-        dirty: set[bytes] = set()
-        # A refresh that found every file clean (exit 0, nothing said) has just compared the
-        # work tree with the index; only otherwise is a second pass needed to name the files.
-        if refreshed.returncode != 0 or refreshed.stdout.strip() or refreshed.stderr.strip():
-            dirty = set(run(root, "diff-files", "--name-only", "-z", "--", under).split(b"\x00"))
-    except GitError:
+    fails. Files missing here are hashed by the caller. ``listing``: what
+    ``IndexListing(root, under).result()`` gave, when the caller has it already."""
+    if listing is None:
+        listing = IndexListing(root, under).result()
+    if listing is None:
         return {}
+    listed, _, dirty = listing
     ids: dict[str, str] = {}
     for record in listed.split(b"\x00"):
         if not record:

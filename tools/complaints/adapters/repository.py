@@ -21,9 +21,10 @@ class Repository:
     use_cache: bool = True  # answer unchanged files from the result cache (see engine/scan.py)
 
     @classmethod
-    def open(cls, root: Path | None = None) -> "Repository":
+    def open(cls, root: Path | None = None, *, use_cache: bool = True) -> "Repository":
         """The repository at ``root``, or the nearest folder upwards from the current one
-        that holds a policy.yml."""
+        that holds a policy.yml; ``use_cache``: as the attribute (the policy's schema verdict
+        included)."""
         if root is None:
             here = Path.cwd().resolve()
             for candidate in (here, *here.parents):
@@ -35,7 +36,7 @@ class Repository:
         root = root.resolve()
         if not (root / POLICY_FILE).is_file():
             raise ConfigError(f"{root}: not a case repository (no {POLICY_FILE})")
-        return cls(root, load_policy(root))
+        return cls(root, load_policy(root, remember=use_cache), use_cache)
 
     @property
     def cases_dir(self) -> Path:

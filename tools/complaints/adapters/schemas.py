@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import fastjsonschema
-import jsonschema
-from jsonschema.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 from complaints.errors import ConfigError
 
@@ -57,7 +59,7 @@ class Schema:
     name: str
     document: dict[str, Any]
     fast: Callable[[Any], Any]
-    full: jsonschema.protocols.Validator
+    full: "jsonschema.protocols.Validator"
 
     def is_valid(self, instance: Any) -> bool:
         try:
@@ -226,6 +228,10 @@ def schema_dir(root: Path) -> Path:
 
 @lru_cache(maxsize=16)
 def _load(path: str, mtime_ns: int) -> Schema:
+    # Imported here: a run answered from the cache never checks a document in full, and the
+    # reference validator is a large part of start-up.
+    import jsonschema
+
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
         jsonschema.Draft202012Validator.check_schema(document)
@@ -235,7 +241,7 @@ def _load(path: str, mtime_ns: int) -> Schema:
         fast = _compile_fast(document)
     except fastjsonschema.JsonSchemaDefinitionException as exc:
         raise ConfigError(f"{path}: not a usable JSON Schema ({exc})") from None
-    full = _FullValidator(document)
+    full = _full_validator()(document)
     return Schema(Path(path).name, document, fast, full)
 
 
@@ -251,11 +257,17 @@ def _end_anchored(pattern: str) -> re.Pattern[str]:
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
     if validator.is_type(instance, "string") and not _end_anchored(pattern).search(instance):
         yield ValidationError("does not match the pattern")  # never the instance itself
 
 
-_FullValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+@lru_cache(maxsize=1)
+def _full_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
 
 
 def _no_remote(uri: str) -> Any:

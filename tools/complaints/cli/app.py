@@ -252,8 +252,7 @@ def main() -> None:
 def open_repo(repo: Path | None, no_cache: bool = False) -> "Repository":
     from complaints.adapters.repository import Repository
 
-    repository = Repository.open(repo)
-    return repository.without_cache() if no_cache else repository
+    return Repository.open(repo, use_cache=not no_cache)
 
 
 # Results per case file are cached by content outside the work tree (cache.py).
@@ -292,7 +291,7 @@ def validate(paths: tuple[Path, ...], changed_since: str | None, fmt: str, jobs:
 
     if paths and changed_since:
         raise click.UsageError("give PATHS or --changed-since, not both")
-    repository = open_repo(repo)
+    repository = open_repo(repo, no_cache)
     day = today_in(repository.policy.timezone, today)
     report = _with_progress(lambda: run(repository, day, paths=paths, changed_since=changed_since, jobs=jobs, use_cache=not no_cache))
     click.echo(FORMATS[fmt](report), nl=False)

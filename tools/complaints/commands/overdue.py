@@ -14,7 +14,7 @@ from complaints.core.stages import DUE_SOON, OVERDUE, StageDeadline
 from complaints.adapters.cache import memoized
 from complaints.adapters.repository import Repository
 from complaints.commands.deadlines import repository_run
-from complaints.engine.scan import inputs_digest
+from complaints.engine.inputs import inputs_digest
 
 
 @dataclass(frozen=True)

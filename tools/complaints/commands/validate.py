@@ -13,10 +13,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 from complaints.adapters.cache import memoized
 from complaints.adapters.repository import Repository
-from complaints.checker.result import FileResult, Problem, ValidationReport
+from complaints.checker.result import CompactResults, FileResult, Problem, ValidationReport, case_id_of
 from complaints.adapters.config import CALENDAR_FILE, load_calendar
 from complaints.adapters.crypto import RECIPIENTS_FILE, load_recipients
-from complaints.engine.scan import check_files, inputs_digest
+from complaints.engine.inputs import inputs_digest, snapshot
+from complaints.engine.scan import check_files
 from complaints.errors import CaseError, ConfigError, InvalidCasesError
 
 
@@ -71,6 +72,7 @@ def validate(
     the cache (and update it); the report is the same either way."""
     notes: list[str] = []
     whole = not paths and changed_since is None
+    digest: str | None = None
     if changed_since is not None:
         files = repo.changed_files(changed_since)
         configuration = repo.changed_configuration(changed_since)
@@ -80,6 +82,8 @@ def validate(
             notes.append(f"{', '.join(configuration)} changed since {changed_since}: every case file checked")
     elif paths:
         files = _select(repo, paths)
+    elif use_cache:
+        files, digest, _ = snapshot(repo)
     else:
         files = repo.case_files()
 
@@ -96,28 +100,52 @@ def validate(
         report.repository_problems = config_problems + report.repository_problems
         return report
     # An unchanged archive checked again on the same day gets the stored report, kept compact
-    # (the files in order, their ids, and only the results that have problems) so that
-    # reading it costs little next to listing the files.
+    # so that reading it costs little next to listing the files: the files are the ones just
+    # listed (stored only if the report's differ), a file's id only where it is not its file
+    # name, and only the results that have problems.
     def compact() -> tuple[Any, ...]:
         report = run()
-        bad = tuple(f for f in report.files if f.problems)
-        return ("report", tuple(f.file for f in report.files), tuple(f.case_id for f in report.files), bad,
+        names = [f.file for f in report.files]
+        odd = tuple((i, f.case_id) for i, f in enumerate(report.files) if not f.problems and f.case_id != case_id_of(f.file))
+        bad = tuple((i, f) for i, f in enumerate(report.files) if f.problems)
+        return ("report-v2", len(names), None if names == list(files) else tuple(names), odd, bad,
                 tuple(report.repository_problems))
 
-    purpose = f"validate-report\x00{today}\x00{inputs_digest(repo, files)}"
+    if digest is None:
+        digest = inputs_digest(repo, files)
+    purpose = f"validate-report\x00{today}\x00{digest}"
     stored = memoized(repo.root, "validate-report", purpose, tuple, compact, records=(FileResult, Problem))
     try:
-        _, names, ids, bad, repository = stored
-        problems = {f.file: f.problems for f in bad}
-        report = ValidationReport(
-            files=[FileResult(name, case_id, list(problems.get(name, ()))) for name, case_id in zip(names, ids, strict=True)],
-            repository_problems=config_problems + list(repository),
-            notes=notes,
-        )
-    except (TypeError, ValueError, AttributeError):
+        report = _expand(stored, files)
+        report.notes = notes
+        report.repository_problems = config_problems + report.repository_problems
+    except (TypeError, ValueError, AttributeError, IndexError):
         report = run()
         report.repository_problems = config_problems + report.repository_problems
     return report
+
+
+def _expand(stored: tuple[Any, ...], files: Sequence[str]) -> ValidationReport:
+    """The report a compact stored one stands for (see ``validate``); TypeError, ValueError or
+    IndexError when it is not one."""
+    tag, count, names, odd, bad, repository = stored
+    names = files if names is None else tuple(names)
+    if tag != "report-v2" or count != len(names) or (files is not names and not all(isinstance(n, str) for n in names)):
+        raise ValueError("not a stored report")
+    ids: dict[int, str | None] = {}
+    for i, case_id in odd:
+        if not (isinstance(i, int) and 0 <= i < count and (case_id is None or isinstance(case_id, str))):
+            raise TypeError("not a stored report")
+        ids[i] = case_id
+    results: dict[int, FileResult] = {}
+    for i, result in bad:
+        if not (isinstance(i, int) and 0 <= i < count and isinstance(result, FileResult) and result.file == names[i] and result.problems):
+            raise TypeError("not a stored report")
+        results[i] = FileResult(result.file, result.case_id, list(result.problems))
+    problems = list(repository)
+    if not all(isinstance(p, Problem) for p in problems):
+        raise TypeError("not a stored report")
+    return ValidationReport(files=CompactResults(names, ids, results), repository_problems=problems)
 
 
 _CONFIG_MESSAGE = re.compile(r"(?P<file>[^:\s]+?)(?::(?P<line>[0-9]+))?(?:::(?P<field>\S+?))?: (?P<message>.*)", re.S)
@@ -129,7 +157,7 @@ def configuration_problems(repo: Repository) -> list[Problem]:
     recipients.txt is reported by line, never echoed."""
     problems: list[Problem] = []
     checks: list[tuple[str, Callable[[], object]]] = [
-        (CALENDAR_FILE, lambda: load_calendar(repo.root)),
+        (CALENDAR_FILE, lambda: load_calendar(repo.root, remember=repo.use_cache)),
         (RECIPIENTS_FILE, lambda: load_recipients(repo.root)),
     ]
     for file, check in checks:
@@ -149,7 +177,7 @@ def configuration_problems(repo: Repository) -> list[Problem]:
     return problems
 
 
-def _duplicate_ids(repo: Repository, results: list[FileResult], whole: bool) -> list[Problem]:
+def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool) -> list[Problem]:
     """Two files with one id. For a whole-repository run the ids read from the files are
     compared; otherwise each checked id is compared with every case file's name (a case's
     file name must equal its id, so that finds the same clashes without reading them all)."""

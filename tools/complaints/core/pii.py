@@ -25,6 +25,7 @@ answered without running a single regular expression.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
@@ -290,8 +291,9 @@ def scan_data(
     `allow` holds exact strings that are public on purpose (the organisation's own hotline)."""
     allowed = {canonical(a) for a in allow}
 
-    def walk(node: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[str, str]]:
-        path = json_path(parts)
+    # Each node's path is its parent's plus one step (as json_path writes it), so a large
+    # document costs one step per node, not one whole path.
+    def walk(node: Any, path: str) -> Iterator[tuple[str, str]]:
         if path in skip:
             return
         if isinstance(node, str):
@@ -301,15 +303,21 @@ def scan_data(
         elif isinstance(node, dict):
             for key, value in node.items():
                 key_s = str(key)
+                child = path + _key_step(key_s)
                 for f in scan_text(key_s):
                     if canonical(key_s[f.start : f.end]) not in allowed:
-                        yield json_path((*parts, key_s)), f.kind
-                yield from walk(value, (*parts, key_s))
+                        yield child, f.kind
+                yield from walk(value, child)
         elif isinstance(node, (list, tuple)):
             for i, item in enumerate(node):
-                yield from walk(item, (*parts, i))
+                yield from walk(item, f"{path}[{i}]")
 
-    yield from walk(data, ())
+    yield from walk(data, "$")
+
+
+@lru_cache(maxsize=4096)
+def _key_step(key: str) -> str:
+    return json_path((key,))[1:]
 
 
 def check_publishable(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import os
 import stat
 from collections import deque
@@ -22,7 +21,6 @@ from typing import Any, Generic, Iterator, NamedTuple, Protocol, Sequence, TypeV
 
 from complaints.adapters.cache import ResultCache, blob_id, environment_key
 from complaints.adapters.datacodec import DataFormatError, register
-from complaints.adapters.git import tracked_blob_ids
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.schemas import Schema, load_schema
 from complaints.adapters.yamlload import MAX_BYTES, YamlError, load_yaml
@@ -30,6 +28,7 @@ from complaints.checker.casefile import check_case_bytes
 from complaints.checker.result import FileResult, Problem
 from complaints.core.policy import Policy
 from complaints.engine import progress
+from complaints.engine.inputs import blob_ids
 from complaints.errors import CaseError
 
 # Below this many files a process pool costs more than it saves.
@@ -38,8 +37,11 @@ BATCH = 250
 # Batches in flight per process: enough to keep every core busy, few enough that results
 # waiting for a slow consumer stay small.
 IN_FLIGHT = 3
-# Below this many files, blob ids are computed from the bytes instead of asking git.
-GIT_THRESHOLD = 1000
+
+# A run over fewer files than this that is not of the whole archive keeps its results apart
+# (see _run), and that file holds at most FEW_KEPT entries.
+FEW = 1000
+FEW_KEPT = 4 * FEW
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
@@ -230,25 +232,6 @@ def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[Che
             yield from done
 
 
-def _blob_ids(repo: Repository, files: Sequence[str]) -> dict[str, str]:
-    """Blob ids of ``files``: from the git index for large runs (tracked, unmodified files),
-    from the bytes for the rest."""
-    known = tracked_blob_ids(repo.root, CASES_DIR) if len(files) >= GIT_THRESHOLD else {}
-    out: dict[str, str] = {}
-    for file in files:
-        blob = known.get(file)
-        if blob is None:
-            path = repo.root / file
-            try:
-                if path.is_symlink() or not path.is_file():
-                    continue
-                blob = blob_id(path.read_bytes())
-            except OSError:
-                continue
-        out[file] = blob
-    return out
-
-
 def _run(
     repo: Repository,
     files: Sequence[str],
@@ -273,12 +256,17 @@ def _run(
     if derive is not None:
         register(*derive.records)
     purpose = "validate" if derive is None else f"records:{derive.key}"
-    cache = ResultCache(repo.root, "validate" if derive is None else derive.key.split(":", 1)[0], environment_key(repo.root, purpose))
+    name = "validate" if derive is None else derive.key.split(":", 1)[0]
+    # A run over a few files (`validate --changed-since`, a path) keeps its results in a small
+    # file of its own: reading and rewriting the whole archive's to answer ten files would
+    # cost more than checking them.
+    few = not whole and len(files) < FEW
+    cache = ResultCache(repo.root, f"{name}-few" if few else name, environment_key(repo.root, purpose))
     # Each entry's tag says what decides whether it can be reused (see _tag), so entries are
     # decoded one at a time as they are yielded, and only those that are.
     old = cache.load_stored()
     # With nothing cached there is nothing to match: the workers hash what they read.
-    ids = _blob_ids(repo, files) if old else {}
+    ids = blob_ids(repo, files) if old else {}
     now = today.toordinal() if today is not None else None
     hits: set[str] = set()
     for file in files:
@@ -296,7 +284,9 @@ def _run(
     if missing or (whole and len(old) != len(hits)):
         writer = cache.writer(tag=_tag)
     try:
-        if writer is not None and not whole:
+        # Entries of other files are kept, except that the small file is started afresh once
+        # it would outgrow its purpose.
+        if writer is not None and not whole and not (few and len(old) + len(files) > FEW_KEPT):
             chosen = set(files)
             for file, stored in old.items():
                 if file not in chosen:
@@ -349,18 +339,6 @@ def _reusable(tag: str, blob: str, today: dt.date | None, now: int | None, deriv
         return False
     # A valid case's record is reused on another day only once no later day can change it.
     return not (derived and parts[3] == "1" and not (parts[4] == "1" or checked == now))
-
-
-def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
-    """A digest of the case files a repository-wide result depends on: every file under
-    cases/ by path and git blob id (blob ids come from the git index where it is current,
-    so this reads almost nothing on an unchanged archive). ``files``: repo.case_files(),
-    when the caller has listed them already."""
-    files = repo.case_files() if files is None else files
-    ids = _blob_ids(repo, files)
-    digest = hashlib.sha256()
-    digest.update("".join(f"{file}\x00{ids.get(file, '-')}\n" for file in files).encode())
-    return digest.hexdigest()
 
 
 def check_files(

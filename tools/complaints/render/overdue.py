@@ -14,6 +14,7 @@ from complaints.core.stages import OVERDUE, StageDeadline
 from complaints.core.vocabulary import NONE_LABEL
 from complaints.adapters.csvfile import csv_text
 from complaints.commands.overdue import OverdueReport
+from complaints.render.jsontext import pretty_json
 
 # ---- the overdue listing ---------------------------------------------------------------------
 
@@ -116,7 +117,7 @@ def overdue_json(report: OverdueReport) -> str:
         ],
         "warnings": list(report.warnings),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return pretty_json(document) + "\n"
 
 
 def overdue_csv(report: OverdueReport) -> str:

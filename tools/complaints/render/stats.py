@@ -16,6 +16,7 @@ from typing import Any, Callable
 from complaints.adapters.csvfile import csv_text
 from complaints.adapters.outdir import write_into_output_folder
 from complaints.core.pii import check_publishable, check_text_publishable
+from complaints.render.jsontext import pretty_json
 from complaints.core.stats.metrics import DIMENSIONS, DISCLOSURE_RULE, FORMULA_VERSION, METRICS, Label
 from complaints.core.stats.tables import Cell, MetricResult, StatsReport
 
@@ -130,7 +131,7 @@ def _source(report: StatsReport, fmt: str) -> str:
 def render_json(report: StatsReport) -> str:
     doc = to_json_document(report)
     check_publishable(doc, _source(report, "json"), skip=frozenset({"$.data_commit"}), allow=frozenset(report.allow))
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return pretty_json(doc) + "\n"
 
 
 def _fmt_number(v: float | None) -> str:

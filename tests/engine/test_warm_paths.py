@@ -1,0 +1,250 @@
+"""The warm paths never serve a stale answer: the whole-result memos of validate, overdue and
+stats are keyed by a digest that takes git's raw index listing when it names exactly the files
+listed (engine/inputs.py); every change to what cases/ holds — an edit without a commit, an
+untracked or ignored file, a deletion, a rename, a symbolic link, a FIFO, a folder named like
+a case — must miss, and only a change git's stat check sees through (mtime alone) may hit.
+`validate --changed-since` keeps its per-file results apart from the whole archive's. Every
+case compares the cached output with a --no-cache run made after the change, and checks the
+change showed in the output, so a stale memo fails the test."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from complaints.adapters.cache import cache_dir
+from complaints.adapters.git import IndexListing
+from complaints.adapters.repository import Repository
+from complaints.engine import inputs
+
+from conftest import cli_invoke, make_synthetic_archive
+
+TODAY = "2026-11-27"
+COMMANDS = {
+    "validate": ["validate"],
+    "validate-json": ["validate", "--format", "json"],
+    "overdue": ["overdue", "--format", "json", "--accept-unconfirmed"],
+    "stats": ["stats", "--format", "json", "--accept-unconfirmed"],
+}
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        check=True, capture_output=True, text=True,
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("warm") / "repo"
+    make_synthetic_archive(root, 60, seed=11)
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "data")
+    return root
+
+
+@pytest.fixture
+def repo(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the archive per test, with git's index used at any size."""
+    target = tmp_path / "repo"
+    subprocess.run(["cp", "-a", str(archive), str(target)], check=True)
+    monkeypatch.setattr(inputs, "GIT_THRESHOLD", 0)
+    return target
+
+
+def run(repo: Path, name: str, *extra: str) -> tuple[int, str]:
+    result = cli_invoke(*COMMANDS[name], "--repo", str(repo), "--today", TODAY, *extra)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout
+
+
+def outputs(repo: Path) -> dict[str, tuple[int, str]]:
+    """Every command, cached (twice: filling, then reading) and uncached, all agreeing."""
+    found = {}
+    for name in COMMANDS:
+        cached = run(repo, name)
+        again = run(repo, name)
+        fresh = run(repo, name, "--no-cache")
+        assert cached == fresh, name
+        assert again == fresh, name
+        found[name] = fresh
+    return found
+
+
+def memo_files(repo: Path) -> dict[str, tuple[int, int]]:
+    """(inode, mtime) of each whole-result memo: a memo is written only on a miss."""
+    folder = cache_dir(repo)
+    assert folder is not None
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*-report.cache")}
+
+
+def a_case(repo: Path) -> Path:
+    return sorted((repo / "cases").glob("*/*.yml"))[0]
+
+
+def test_unchanged_archive_hits_and_uses_the_index_listing(repo: Path) -> None:
+    before = outputs(repo)
+    snapshot = inputs.snapshot(Repository.open(repo))
+    assert snapshot.index_exact  # the fast path is the one exercised here
+    assert snapshot.digest == inputs.inputs_digest(Repository.open(repo), snapshot.files)
+    written = memo_files(repo)
+    assert set(written) == {"validate-report.cache", "overdue-report.cache", "stats-report.cache"}
+    assert outputs(repo) == before
+    assert memo_files(repo) == written
+
+
+def test_touching_a_file_still_hits(repo: Path) -> None:
+    before = outputs(repo)
+    written = memo_files(repo)
+    case = a_case(repo)
+    stamp = case.stat().st_mtime_ns + 5_000_000_000
+    os.utime(case, ns=(stamp, stamp))
+    assert outputs(repo) == before
+    assert memo_files(repo) == written
+
+
+def _changes_output(repo: Path, change: str) -> None:
+    before = outputs(repo)
+    written = memo_files(repo)
+    case = a_case(repo)
+    text = case.read_text(encoding="utf-8")
+    if change == "edit":
+        case.write_text(text.replace("timeline:", "timeline:\n  - {}", 1), encoding="utf-8")
+    elif change == "edit-staged":
+        case.write_text(text.replace("timeline:", "timeline:\n  - {}", 1), encoding="utf-8")
+        _git(repo, "add", "-A")
+    elif change == "untracked":
+        (case.parent / "stray.yml").write_text("not: a case\n", encoding="utf-8")
+    elif change == "ignored":
+        (repo / ".gitignore").write_text("cases/**/ignored.yml\n", encoding="utf-8")
+        _git(repo, "add", ".gitignore")
+        _git(repo, "commit", "-qm", "ignore")
+        before = outputs(repo)
+        written = memo_files(repo)
+        (case.parent / "ignored.yml").write_text("not: a case\n", encoding="utf-8")
+    elif change == "delete":
+        case.unlink()
+    elif change == "rename":
+        case.rename(case.with_name("renamed.yml"))
+    elif change == "symlink":
+        (case.parent / "link.yml").symlink_to(case.name)
+    elif change == "fifo":
+        os.mkfifo(case.parent / "pipe.yml")
+    elif change == "folder":
+        (case.parent / "folder.yml").mkdir()
+    elif change == "policy":
+        policy = repo / "policy.yml"
+        policy.write_text(policy.read_text(encoding="utf-8").replace("warn_days: 2", "warn_days: 9", 1), encoding="utf-8")
+    else:
+        raise AssertionError(change)
+    after = outputs(repo)
+    assert after != before, change
+    assert memo_files(repo) != written, change
+    # A staged edit leaves the index naming the files (with the new blob id: a miss all the same).
+    if change not in ("policy", "edit-staged"):
+        assert not inputs.snapshot(Repository.open(repo)).index_exact, change
+
+
+@pytest.mark.parametrize(
+    "change", ["edit", "edit-staged", "untracked", "ignored", "delete", "rename", "symlink", "fifo", "folder", "policy"]
+)
+def test_every_change_misses(repo: Path, change: str) -> None:
+    _changes_output(repo, change)
+
+
+def test_index_listing_must_name_exactly_the_files(repo: Path) -> None:
+    listing = IndexListing(repo, "cases").result()
+    files = Repository.open(repo).case_files()
+    assert listing is not None and not listing.dirty
+    assert inputs._index_is_listing(listing, files)
+    assert not inputs._index_is_listing(listing, files[1:])
+    assert not inputs._index_is_listing(listing, [*files, "cases/zz.yml"])
+    assert not inputs._index_is_listing(listing, list(reversed(files)))
+    assert not inputs._index_is_listing(listing._replace(dirty=frozenset({files[0].encode()})), files)
+    assert not inputs._index_is_listing(None, files)
+
+
+def test_outside_git_the_digest_comes_from_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_synthetic_archive(tmp_path / "plain", 12, seed=3)
+    monkeypatch.setattr(inputs, "GIT_THRESHOLD", 0)
+    first = inputs.snapshot(Repository.open(root))
+    assert not first.index_exact
+    case = sorted((root / "cases").glob("*/*.yml"))[0]
+    case.write_bytes(case.read_bytes() + b"# edited\n")
+    assert inputs.snapshot(Repository.open(root)).digest != first.digest
+
+
+def test_changed_since_keeps_its_results_apart_and_never_stale(repo: Path) -> None:
+    run(repo, "validate")
+    folder = cache_dir(repo)
+    assert folder is not None
+    whole = (folder / "validate.cache").stat()
+    cases = sorted((repo / "cases").glob("*/*.yml"))[:3]
+    for case in cases:
+        case.write_bytes(case.read_bytes() + b"# edited\n")
+
+    def changed() -> tuple[int, str]:
+        cached = cli_invoke("validate", "--changed-since", "HEAD", "--repo", str(repo), "--today", TODAY)
+        fresh = cli_invoke("validate", "--changed-since", "HEAD", "--no-cache", "--repo", str(repo), "--today", TODAY)
+        assert (cached.exit_code, cached.stdout) == (fresh.exit_code, fresh.stdout)
+        return cached.exit_code, cached.stdout
+
+    assert changed() == (0, "ok: 3 files checked, no problems\n")
+    assert changed() == (0, "ok: 3 files checked, no problems\n")
+    assert (folder / "validate-few.cache").exists()
+    after = (folder / "validate.cache").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (whole.st_ino, whole.st_mtime_ns)  # neither read into nor rewritten
+    # The same file edited again, now broken: its kept result is not served.
+    cases[0].write_bytes(cases[0].read_bytes().replace(b"timeline:", b"timeline:\n  - {}", 1))
+    code, text = changed()
+    assert code == 1 and cases[0].name in text
+
+
+def test_a_stored_validate_report_reads_back_as_the_fresh_one(repo: Path) -> None:
+    import datetime as dt
+
+    from complaints.commands.validate import validate
+
+    case = a_case(repo)
+    case.rename(case.with_name("renamed.yml"))  # a problem, and an id that is not its file's name
+    (repo / "cases" / "stray.txt").write_text("x\n", encoding="utf-8")
+    today = dt.date.fromisoformat(TODAY)
+
+    def seen(report: object) -> list[tuple[str, str | None, list[object]]]:
+        return [(f.file, f.case_id, f.problems) for f in report.files]  # type: ignore[attr-defined]
+
+    fresh = validate(Repository.open(repo), today, use_cache=False)
+    validate(Repository.open(repo), today)  # fills the cache
+    stored = validate(Repository.open(repo), today)
+    assert memo_files(repo)  # the second came from the stored report
+    assert seen(stored) == seen(fresh) and len(stored.files) == len(fresh.files) == 61
+    assert stored.files[-1] == fresh.files[-1] and stored.files[1:3] == fresh.files[1:3]
+    assert (stored.problems, stored.ok, stored.files_with_problems) == (fresh.problems, fresh.ok, fresh.files_with_problems)
+    assert not fresh.ok
+
+
+@pytest.mark.parametrize("state", ["committed", "staged", "policy-edited", "policy-staged", "no-commit"])
+def test_data_commit_from_the_probes_equals_git_status(repo: Path, state: str) -> None:
+    from complaints.commands.stats import data_commit, start_commit_probes
+
+    case = a_case(repo)
+    if state == "staged":
+        case.write_bytes(case.read_bytes() + b"# staged\n")
+        _git(repo, "add", "-A")
+    elif state.startswith("policy"):
+        (repo / "policy.yml").write_bytes((repo / "policy.yml").read_bytes() + b"# edited\n")
+        if state == "policy-staged":
+            _git(repo, "add", "policy.yml")
+    elif state == "no-commit":
+        subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
+        _git(repo, "init", "-q")
+        _git(repo, "add", "-A")
+    assert inputs.snapshot(Repository.open(repo)).index_exact
+    expected = data_commit(repo)
+    assert data_commit(repo, probes=start_commit_probes(repo)) == expected
+    assert expected == {"committed": _git(repo, "rev-parse", "HEAD").strip() if state == "committed" else "",
+                        "no-commit": "unknown"}.get(state, "uncommitted")
