@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from complaints.errors import CalendarError, CaseError
 from complaints.core.lifecycle import holding
@@ -327,23 +327,16 @@ class _Context:
     today: dt.date
 
 
-def explain_case(
-    case: Mapping[str, Any],
-    path: str,
-    policy: Policy,
-    calendar: WorkCalendar,
-    today: dt.date,
-    *,
-    warn_days: int | None = None,
-) -> CaseDeadlines:
-    """Every started stage instance of ``case`` with its due date and how it was found."""
+def _context(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, today: dt.date, warn_days: int | None
+) -> _Context:
     limits = policy.time_limits
     events = _events(case, path)
     subject = case.get("subject") if isinstance(case.get("subject"), Mapping) else {}
     department, handler = holding([e.data for e in events])
     if handler is None and isinstance(case.get("handler"), str):
         handler = case["handler"]
-    context = _Context(
+    return _Context(
         case_id=str(case.get("id", "")),
         path=path,
         category=str(subject.get("category", "")) if isinstance(subject, Mapping) else "",
@@ -357,17 +350,44 @@ def explain_case(
         calendar=calendar,
         today=today,
     )
+
+
+def explain_case(
+    case: Mapping[str, Any],
+    path: str,
+    policy: Policy,
+    calendar: WorkCalendar,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+) -> CaseDeadlines:
+    """Every started stage instance of ``case`` with its due date and how it was found."""
+    context = _context(case, path, policy, calendar, today, warn_days)
     explained = [
         _explain(rule, instance, context)
-        for rule in limits.stages
+        for rule in policy.time_limits.stages
         if _applies(rule, case)
-        for instance in _instances(rule, events)
+        for instance in _instances(rule, context.events)
     ]
     explained.sort(key=lambda s: (s.deadline.started, s.deadline.stage, s.instance))
-    return CaseDeadlines(context.case_id, path, today, department, handler, tuple(explained), calendar.warnings)
+    return CaseDeadlines(context.case_id, path, today, context.department, context.handler, tuple(explained), calendar.warnings)
 
 
-def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageExplanation:
+class _Clock(NamedTuple):
+    """One stage instance's clock, and what went into its due date (for the explanation)."""
+
+    deadline: StageDeadline
+    limit: int
+    unit: str
+    limit_from: str
+    extensions: list[AppliedExtension]
+    pauses: list[PauseSpan]
+    total: int
+    rolled_from: dt.date | None
+    paused_now: bool
+
+
+def _clock(rule: StageRule, instance: _Instance, context: _Context) -> _Clock:
     calendar = context.calendar
     start = instance.start.date
     limit, unit, limit_from = rule.limit_for(context.category, context.priority)
@@ -394,19 +414,25 @@ def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageEx
         instance=instance.number,
         provisional=calendar.is_provisional(start, max(due, completed or context.today)),
     )
+    return _Clock(deadline, limit, unit, limit_from, extensions, pauses, total, rolled_from, paused_now)
+
+
+def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageExplanation:
+    clock = _clock(rule, instance, context)
+    deadline = clock.deadline
     return StageExplanation(
         deadline=deadline,
         instance=instance.number,
         label=rule.label,
-        limit=limit,
-        unit=unit,
-        limit_from=limit_from,
-        extensions=tuple(extensions),
-        pauses=tuple(pauses),
-        total=total,
-        rolled_from=rolled_from,
-        special_days=tuple(calendar.special_days(start, due)),
-        paused_now=paused_now,
+        limit=clock.limit,
+        unit=clock.unit,
+        limit_from=clock.limit_from,
+        extensions=tuple(clock.extensions),
+        pauses=tuple(clock.pauses),
+        total=clock.total,
+        rolled_from=clock.rolled_from,
+        special_days=tuple(context.calendar.special_days(deadline.started, deadline.due)),
+        paused_now=clock.paused_now,
     )
 
 
@@ -444,7 +470,17 @@ def case_deadlines(
     warn_days: int | None = None,
 ) -> list[StageDeadline]:
     """Every started stage instance of ``case`` as a StageDeadline (see :func:`explain_case`)."""
-    return [s.deadline for s in explain_case(case, path, policy, calendar, today, warn_days=warn_days).stages]
+    # The same clocks as explain_case, in the same order, without the explanations: this runs
+    # for every case of every repository-wide command.
+    context = _context(case, path, policy, calendar, today, warn_days)
+    found = [
+        _clock(rule, instance, context).deadline
+        for rule in policy.time_limits.stages
+        if _applies(rule, case)
+        for instance in _instances(rule, context.events)
+    ]
+    found.sort(key=lambda d: (d.started, d.stage, d.instance))
+    return found
 
 
 # ---- validation of extensions ----------------------------------------------------------------
