@@ -31,6 +31,7 @@ Conventions, the same for every stage:
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -176,12 +177,34 @@ def stage_key(deadline: StageDeadline) -> str:
 
 # ---- reading a timeline ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
 class _Event:
-    index: int
-    kind: str
-    date: dt.date
-    data: Mapping[str, Any]
+    # A plain slotted class: built for every event of every case.
+    __slots__ = ("index", "kind", "date", "data")
+
+    def __init__(self, index: int, kind: str, date: dt.date, data: Mapping[str, Any]) -> None:
+        self.index, self.kind, self.date, self.data = index, kind, date, data
+
+
+# Date text -> date: an archive's events fall on a few thousand days, each parsed once per
+# process, and the records then share one object per day (smaller to send and to keep).
+_DAYS: dict[str, dt.date] = {}
+_MAX_DAYS = 100_000
+
+
+def day_of(value: Any) -> dt.date:
+    """``dt.date.fromisoformat(str(value))``, remembered (ValueError as it raises)."""
+    text = value if type(value) is str else str(value)
+    day = _DAYS.get(text)
+    if day is None:
+        day = dt.date.fromisoformat(text)
+        if len(_DAYS) < _MAX_DAYS:
+            _DAYS[text] = day
+    return day
+
+
+def _shared(value: Any) -> Any:
+    # A vocabulary key repeated in every record: one object per process, not one per case.
+    return sys.intern(value) if type(value) is str else value
 
 
 def _events(case: Mapping[str, Any], path: str) -> list[_Event]:
@@ -191,7 +214,7 @@ def _events(case: Mapping[str, Any], path: str) -> list[_Event]:
     events = []
     for index, event in enumerate(timeline):
         try:
-            events.append(_Event(index, str(event["kind"]), dt.date.fromisoformat(str(event["date"])), event))
+            events.append(_Event(index, str(event["kind"]), day_of(event["date"]), event))
         except (KeyError, TypeError, ValueError):
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
     return events
@@ -339,10 +362,10 @@ def _context(
     return _Context(
         case_id=str(case.get("id", "")),
         path=path,
-        category=str(subject.get("category", "")) if isinstance(subject, Mapping) else "",
-        priority=str(case.get("priority", "")),
-        department=department,
-        handler=handler,
+        category=_shared(str(subject.get("category", ""))) if isinstance(subject, Mapping) else "",
+        priority=_shared(str(case.get("priority", ""))),
+        department=_shared(department),
+        handler=_shared(handler),
         events=events,
         approvers=policy.approvers,
         roll_forward=limits.roll_forward,
