@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
 
 from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_as_of, case_deadlines_of
@@ -56,8 +56,16 @@ class StageRecords:
     warn_days: int | None = None
     # Looking back: each case as it stood on this day (the files are validated on `today`).
     as_of: dt.date | None = None
+    # The stages the consumer keeps (`overdue`: the late ones): the workers send back only
+    # these, while the cache holds every stage. Not part of the key.
+    send: Callable[[StageDeadline], bool] | None = None
 
     records: ClassVar[tuple[type, ...]] = (StageDeadline,)
+
+    def sent(self, stages: tuple[StageDeadline, ...]) -> tuple[StageDeadline, ...]:
+        """What of a record crosses back from a worker (engine/scan.py)."""
+        keep = self.send
+        return stages if keep is None else tuple(s for s in stages if keep(s))
 
     @property
     def key(self) -> str:

@@ -193,14 +193,21 @@ class _Task:
 
     def entry(self, file: str, schema: Schema | None = None) -> tuple[Checked[Any], bytes | None]:
         """The file's result and, when ``encode`` and it is cacheable, its cache line (None
-        when it is not plain data: the writer then refuses it as it would have)."""
+        when it is not plain data: the writer then refuses it as it would have). The line
+        holds the whole record; the result only what the derivation's optional ``sent``
+        (record -> record) keeps of it."""
         item = self.check(file, schema)
-        if not self.encode or item.verdict.blob is None:
-            return item, None
-        try:
-            return item, entry_line(file, item, _tag)
-        except (DataFormatError, RecursionError):
-            return item, None
+        line = None
+        if self.encode and item.verdict.blob is not None:
+            try:
+                line = entry_line(file, item, _tag)
+            except (DataFormatError, RecursionError):
+                pass
+        # A derivation may send back less than it caches: only what its consumer keeps.
+        sent = getattr(self.derive, "sent", None)
+        if sent is not None and item.record is not None:
+            item = item._replace(record=sent(item.record))
+        return item, line
 
     def batch(self, files: Sequence[str]) -> list[tuple[Checked[Any], bytes | None]]:
         schema = load_schema(Path(self.root), "case")  # once per batch, not once per file
