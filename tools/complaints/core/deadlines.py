@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence, TypeGuard
 
 from complaints.errors import CalendarError, CaseError
 from complaints.core.lifecycle import holding
@@ -202,6 +202,11 @@ def day_of(value: Any) -> dt.date:
     return day
 
 
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    # A parsed case is made of dicts: the abstract-class check only for anything else.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _shared(value: Any) -> Any:
     # A vocabulary key repeated in every record: one object per process, not one per case.
     return sys.intern(value) if type(value) is str else value
@@ -251,7 +256,7 @@ def _applies(rule: StageRule, case: Mapping[str, Any]) -> bool:
     if rule.applies_to == "all":
         return True
     complainant = case.get("complainant")
-    anonymous = isinstance(complainant, Mapping) and complainant.get("anonymous") is True
+    anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
     return anonymous if rule.applies_to == "anonymous" else not anonymous
 
 
@@ -343,6 +348,9 @@ class _Context:
     department: str | None
     handler: str | None
     events: Sequence[_Event]
+    # The events the extension and pause rules read (the others never change a clock).
+    extended: Sequence[_Event]
+    pausing: Sequence[_Event]
     approvers: frozenset[str]
     roll_forward: bool
     warn: int
@@ -355,18 +363,22 @@ def _context(
 ) -> _Context:
     limits = policy.time_limits
     events = _events(case, path)
-    subject = case.get("subject") if isinstance(case.get("subject"), Mapping) else {}
+    subject = case.get("subject")
+    if not _is_mapping(subject):
+        subject = {}
     department, handler = holding([e.data for e in events])
     if handler is None and isinstance(case.get("handler"), str):
         handler = case["handler"]
     return _Context(
         case_id=str(case.get("id", "")),
         path=path,
-        category=_shared(str(subject.get("category", ""))) if isinstance(subject, Mapping) else "",
+        category=_shared(str(subject.get("category", ""))),
         priority=_shared(str(case.get("priority", ""))),
         department=_shared(department),
         handler=_shared(handler),
         events=events,
+        extended=[e for e in events if e.kind == "extended"],
+        pausing=[e for e in events if e.kind == "paused" or e.kind == "resumed"],
         approvers=policy.approvers,
         roll_forward=limits.roll_forward,
         warn=limits.warn_days if warn_days is None else warn_days,
@@ -414,8 +426,8 @@ def _clock(rule: StageRule, instance: _Instance, context: _Context) -> _Clock:
     calendar = context.calendar
     start = instance.start.date
     limit, unit, limit_from = rule.limit_for(context.category, context.priority)
-    extensions = _extensions(rule, instance, context.events, context.approvers)
-    pauses, paused_now = _pauses(rule, unit, instance, context.events, calendar, context.today)
+    extensions = _extensions(rule, instance, context.extended, context.approvers)
+    pauses, paused_now = _pauses(rule, unit, instance, context.pausing, calendar, context.today)
     total = limit + sum(e.applied for e in extensions) + sum(p.counted for p in pauses)
     due, rolled_from = _due(unit, start, total, calendar, context.roll_forward)
     completed = instance.stop.date if instance.stop else None
