@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Mapping, Protocol, Sequence
 
 from complaints.core.deadlines import day_of
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline
 from complaints.core.stats.periods import month_of
+
+# received day -> its month (YYYY-MM); a few thousand days at most.
+_MONTHS: dict[dt.date, str] = {}
+
 
 class WorkingDays(Protocol):
     def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
@@ -52,9 +56,17 @@ class CaseFacts:
     stages: tuple[StageFact, ...] = ()
     outcome: str | None = None  # the last resolution's outcome
 
-    @property
-    def month(self) -> str:
-        return month_of(self.received)
+    # The month received (YYYY-MM), which the tables ask a few dozen times per case: set once
+    # here, not a field of the record (not stored, not compared).
+    month: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        month = _MONTHS.get(self.received)
+        if month is None:
+            month = month_of(self.received)
+            if len(_MONTHS) < 100_000:
+                _MONTHS[self.received] = month
+        object.__setattr__(self, "month", month)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Its fields in a tuple: one per case crosses from the scan's workers, and this pickles
@@ -62,7 +74,7 @@ class CaseFacts:
         return CaseFacts, _CASE_FIELDS(self)
 
 
-_CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts)))
+_CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts) if f.init))
 
 
 def _date(value: object) -> dt.date:
