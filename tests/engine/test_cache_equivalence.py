@@ -4,8 +4,9 @@ after files change, after the policy changes, on a later day, and with a damaged
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -197,3 +198,36 @@ def test_outside_git_blob_ids_are_computed(make_repo: Callable[..., Path]) -> No
         fresh = run(root, name, "--no-cache")
         assert run(root, name) == fresh
         assert run(root, name) == fresh
+
+
+def test_workers_write_the_cache_the_parent_would(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In parallel runs the workers encode each cache entry; the files must hold exactly the
+    bytes a serial run (the parent encoding every entry) writes, and give the same answers."""
+    from complaints.engine import scan
+
+    files = sorted((repo / "cases").glob("*/*.yml"))
+    _edit(files[3], "priority: ", "priority: x")  # an invalid file: its problems are cached too
+    expected = assert_same(repo)  # 240 files: below the threshold, every entry encoded here
+    per_file = ("validate.cache", "deadlines.cache", "facts.cache")
+    serial = {p.name: p.read_bytes() for p in cache_files(repo) if p.name in per_file}
+    assert set(serial) == set(per_file)
+    for path in cache_files(repo):
+        path.unlink()
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 10)
+    monkeypatch.setattr(scan, "BATCH", 7)
+    monkeypatch.setattr(scan.os, "cpu_count", lambda: 2)
+    pools: list[int] = []
+
+    class Pool(ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(scan, "ProcessPoolExecutor", Pool)
+    for name in COMMANDS:
+        assert run(repo, name) == expected[name], name
+    assert len(pools) == 3  # validate, deadlines, facts: each in worker processes
+    parallel = {p.name: p.read_bytes() for p in cache_files(repo) if p.name in per_file}
+    assert parallel == serial
+    for name in COMMANDS:  # and the workers' files read back
+        assert run(repo, name) == expected[name], name

@@ -306,13 +306,28 @@ class ResultCache:
         return CacheWriter(file, secret, self.key, tag)
 
 
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+
+
+def entry_line(path: str, entry: Any, tag: Callable[[Any], str | None] | None = None) -> bytes:
+    """One entry as a line of the payload, exactly as CacheWriter.add writes it: so that the
+    scan's workers can encode their results and the writer only appends the bytes.
+    DataFormatError (or RecursionError) for an entry that is not plain data."""
+    if isinstance(entry, Stored):
+        label, data = entry.tag, entry.data
+    else:
+        label, data = (tag(entry) if tag else None) or "", _dumps(encode(entry)).encode("utf-8")
+    if not label.isascii() or "\t" in label or "\n" in label:
+        label = ""
+    return b"%s\t%s\t%s\n" % (_dumps(path).encode("utf-8"), label.encode("ascii"), data)
+
+
 class CacheWriter:
     """One cache file being written; see ResultCache.writer."""
 
     def __init__(self, file: atomic.AtomicFile, secret: bytes, key: bytes, tag: Callable[[Any], str | None] | None) -> None:
         self.file, self.out, self.key, self.tag = file, file.handle, key, tag
         self.failed = False
-        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
         try:
             self.out.write(bytes(_HEADER.size))
         except OSError:
@@ -324,14 +339,17 @@ class CacheWriter:
         if self.failed:
             return
         try:
-            if isinstance(entry, Stored):
-                label, data = entry.tag, entry.data
-            else:
-                label, data = (self.tag(entry) if self.tag else None) or "", self.dumps(encode(entry)).encode("utf-8")
-            if not label.isascii() or "\t" in label or "\n" in label:
-                label = ""
-            self.sink.write(b"%s\t%s\t%s\n" % (self.dumps(path).encode("utf-8"), label.encode("ascii"), data))
+            self.sink.write(entry_line(path, entry, self.tag))
         except (OSError, DataFormatError, RecursionError):
+            self.failed = True
+
+    def add_line(self, line: bytes) -> None:
+        """Append an entry already encoded by ``entry_line`` (with this writer's tag)."""
+        if self.failed:
+            return
+        try:
+            self.sink.write(line)
+        except OSError:
             self.failed = True
 
     def commit(self) -> bool:

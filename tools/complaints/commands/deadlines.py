@@ -67,7 +67,7 @@ def repository_run(
         skipped = []
     # In worker processes, and from the cache for cases no later day can change (cache.py).
     spans = []
-    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of), skipped):
+    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of, keep), skipped):
         found.extend(stages if keep is None else [s for s in stages if keep(s)])
         spans.append(span)
     touch_calendar(calendar, spans)

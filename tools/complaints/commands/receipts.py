@@ -58,15 +58,20 @@ def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | bool
     return table
 
 
-def lookup_document(repo: Repository, today: dt.date, next_step: NextStep | None = None) -> dict[str, Any]:
+def lookup_document(
+    repo: Repository, today: dt.date, next_step: NextStep | None = None, entries: Mapping[str, LookupEntry] | None = None
+) -> dict[str, Any]:
     """The lookup as the site publishes it: ``index`` (the KDF parameters and how shards are
     picked, the file the page fetches first) and ``shards`` (shard name -> {hash: [state,
     next-step month]}), so that a lookup downloads the index and one shard per work factor.
 
     ``iterations`` lists every work factor found in the cases besides the policy's current
-    one (raising it in policy.yml leaves older hashes valid); the page derives once per value."""
+    one (raising it in policy.yml leaves older hashes valid); the page derives once per value.
+    ``entries``: what ``lookup_entries`` gives, when the caller has them already (the site
+    build reads them in the same pass as the statistics)."""
     settings = repo.policy.receipt
-    entries = lookup_entries(repo, today, next_step)
+    if entries is None:
+        entries = lookup_entries(repo, today, next_step)
     iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
     bits = shard_bits(len(entries))
     shards: dict[str, dict[str, list[str | int | None]]] = {}

@@ -19,7 +19,8 @@ from complaints.core.stats.history import with_history
 from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
-from complaints.engine.derivations import FactRecords, touch_calendar
+from complaints.core.receipt import LookupEntry
+from complaints.engine.derivations import FactRecords, SiteRecords, touch_calendar
 from complaints.engine.inputs import snapshot
 from complaints.engine.scan import case_records
 
@@ -107,11 +108,7 @@ def compute(
     def run() -> StatsReport:
         skipped: list[str] = []
         facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped)
-        left_out = left_out_or_refuse(skipped, skip_invalid, "the statistics")
-        report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
-        if skip_invalid:
-            report = dataclasses.replace(report, invalid_left_out=left_out)
-        return with_history(report, facts, today, repo.policy.raw, calendar)
+        return _report(repo, facts, calendar, skipped, chosen, today, commit, skip_invalid)
 
     if inputs is None:
         return run()
@@ -120,3 +117,36 @@ def compute(
     records = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure, Count, Rate, Quantile)
     return memoized(repo.root, "stats-report", purpose, StatsReport, run, records)
 
+
+
+def _report(
+    repo: Repository, facts: list[CaseFacts], calendar: WorkCalendar, skipped: list[str], chosen: Period, today: dt.date,
+    commit: str, skip_invalid: bool,
+) -> StatsReport:
+    left_out = left_out_or_refuse(skipped, skip_invalid, "the statistics")
+    report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+    if skip_invalid:
+        report = dataclasses.replace(report, invalid_left_out=left_out)
+    return with_history(report, facts, today, repo.policy.raw, calendar)
+
+
+def compute_with_receipts(
+    repo: Repository, period: Period | None, today: dt.date, *, skip_invalid: bool = False
+) -> tuple[StatsReport, dict[str, LookupEntry]]:
+    """What the site build publishes of the cases, from one pass over them: the statistics
+    (as ``compute`` without --accept-unconfirmed) and the receipt lookup entries (as
+    commands.receipts.lookup_entries), each case's stages computed once for both."""
+    chosen = period or Period.year_to_date(today)
+    commit = data_commit(repo.root)
+    calendar = repository_calendar(repo)
+    skipped: list[str] = []
+    facts: list[CaseFacts] = []
+    spans: list[tuple[int, int] | None] = []
+    entries: dict[str, LookupEntry] = {}
+    for _path, record, span in case_records(repo, today, SiteRecords(repo.policy, calendar), skipped):
+        facts.append(record.facts)
+        spans.append(span)
+        if record.receipt is not None:
+            entries[record.receipt[0]] = record.receipt[1]
+    touch_calendar(calendar, spans)
+    return _report(repo, facts, calendar, skipped, chosen, today, commit, skip_invalid), entries

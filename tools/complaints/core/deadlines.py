@@ -31,8 +31,9 @@ Conventions, the same for every stage:
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence, TypeGuard
 
 from complaints.errors import CalendarError, CaseError
 from complaints.core.lifecycle import holding
@@ -176,12 +177,39 @@ def stage_key(deadline: StageDeadline) -> str:
 
 # ---- reading a timeline ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
 class _Event:
-    index: int
-    kind: str
-    date: dt.date
-    data: Mapping[str, Any]
+    # A plain slotted class: built for every event of every case.
+    __slots__ = ("index", "kind", "date", "data")
+
+    def __init__(self, index: int, kind: str, date: dt.date, data: Mapping[str, Any]) -> None:
+        self.index, self.kind, self.date, self.data = index, kind, date, data
+
+
+# Date text -> date: an archive's events fall on a few thousand days, each parsed once per
+# process, and the records then share one object per day (smaller to send and to keep).
+_DAYS: dict[str, dt.date] = {}
+_MAX_DAYS = 100_000
+
+
+def day_of(value: Any) -> dt.date:
+    """``dt.date.fromisoformat(str(value))``, remembered (ValueError as it raises)."""
+    text = value if type(value) is str else str(value)
+    day = _DAYS.get(text)
+    if day is None:
+        day = dt.date.fromisoformat(text)
+        if len(_DAYS) < _MAX_DAYS:
+            _DAYS[text] = day
+    return day
+
+
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    # A parsed case is made of dicts: the abstract-class check only for anything else.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _shared(value: Any) -> Any:
+    # A vocabulary key repeated in every record: one object per process, not one per case.
+    return sys.intern(value) if type(value) is str else value
 
 
 def _events(case: Mapping[str, Any], path: str) -> list[_Event]:
@@ -191,7 +219,7 @@ def _events(case: Mapping[str, Any], path: str) -> list[_Event]:
     events = []
     for index, event in enumerate(timeline):
         try:
-            events.append(_Event(index, str(event["kind"]), dt.date.fromisoformat(str(event["date"])), event))
+            events.append(_Event(index, str(event["kind"]), day_of(event["date"]), event))
         except (KeyError, TypeError, ValueError):
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
     return events
@@ -228,7 +256,7 @@ def _applies(rule: StageRule, case: Mapping[str, Any]) -> bool:
     if rule.applies_to == "all":
         return True
     complainant = case.get("complainant")
-    anonymous = isinstance(complainant, Mapping) and complainant.get("anonymous") is True
+    anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
     return anonymous if rule.applies_to == "anonymous" else not anonymous
 
 
@@ -320,11 +348,43 @@ class _Context:
     department: str | None
     handler: str | None
     events: Sequence[_Event]
+    # The events the extension and pause rules read (the others never change a clock).
+    extended: Sequence[_Event]
+    pausing: Sequence[_Event]
     approvers: frozenset[str]
     roll_forward: bool
     warn: int
     calendar: WorkCalendar
     today: dt.date
+
+
+def _context(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, today: dt.date, warn_days: int | None
+) -> _Context:
+    limits = policy.time_limits
+    events = _events(case, path)
+    subject = case.get("subject")
+    if not _is_mapping(subject):
+        subject = {}
+    department, handler = holding([e.data for e in events])
+    if handler is None and isinstance(case.get("handler"), str):
+        handler = case["handler"]
+    return _Context(
+        case_id=str(case.get("id", "")),
+        path=path,
+        category=_shared(str(subject.get("category", ""))),
+        priority=_shared(str(case.get("priority", ""))),
+        department=_shared(department),
+        handler=_shared(handler),
+        events=events,
+        extended=[e for e in events if e.kind == "extended"],
+        pausing=[e for e in events if e.kind == "paused" or e.kind == "resumed"],
+        approvers=policy.approvers,
+        roll_forward=limits.roll_forward,
+        warn=limits.warn_days if warn_days is None else warn_days,
+        calendar=calendar,
+        today=today,
+    )
 
 
 def explain_case(
@@ -337,42 +397,37 @@ def explain_case(
     warn_days: int | None = None,
 ) -> CaseDeadlines:
     """Every started stage instance of ``case`` with its due date and how it was found."""
-    limits = policy.time_limits
-    events = _events(case, path)
-    subject = case.get("subject") if isinstance(case.get("subject"), Mapping) else {}
-    department, handler = holding([e.data for e in events])
-    if handler is None and isinstance(case.get("handler"), str):
-        handler = case["handler"]
-    context = _Context(
-        case_id=str(case.get("id", "")),
-        path=path,
-        category=str(subject.get("category", "")) if isinstance(subject, Mapping) else "",
-        priority=str(case.get("priority", "")),
-        department=department,
-        handler=handler,
-        events=events,
-        approvers=policy.approvers,
-        roll_forward=limits.roll_forward,
-        warn=limits.warn_days if warn_days is None else warn_days,
-        calendar=calendar,
-        today=today,
-    )
+    context = _context(case, path, policy, calendar, today, warn_days)
     explained = [
         _explain(rule, instance, context)
-        for rule in limits.stages
+        for rule in policy.time_limits.stages
         if _applies(rule, case)
-        for instance in _instances(rule, events)
+        for instance in _instances(rule, context.events)
     ]
     explained.sort(key=lambda s: (s.deadline.started, s.deadline.stage, s.instance))
-    return CaseDeadlines(context.case_id, path, today, department, handler, tuple(explained), calendar.warnings)
+    return CaseDeadlines(context.case_id, path, today, context.department, context.handler, tuple(explained), calendar.warnings)
 
 
-def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageExplanation:
+class _Clock(NamedTuple):
+    """One stage instance's clock, and what went into its due date (for the explanation)."""
+
+    deadline: StageDeadline
+    limit: int
+    unit: str
+    limit_from: str
+    extensions: list[AppliedExtension]
+    pauses: list[PauseSpan]
+    total: int
+    rolled_from: dt.date | None
+    paused_now: bool
+
+
+def _clock(rule: StageRule, instance: _Instance, context: _Context) -> _Clock:
     calendar = context.calendar
     start = instance.start.date
     limit, unit, limit_from = rule.limit_for(context.category, context.priority)
-    extensions = _extensions(rule, instance, context.events, context.approvers)
-    pauses, paused_now = _pauses(rule, unit, instance, context.events, calendar, context.today)
+    extensions = _extensions(rule, instance, context.extended, context.approvers)
+    pauses, paused_now = _pauses(rule, unit, instance, context.pausing, calendar, context.today)
     total = limit + sum(e.applied for e in extensions) + sum(p.counted for p in pauses)
     due, rolled_from = _due(unit, start, total, calendar, context.roll_forward)
     completed = instance.stop.date if instance.stop else None
@@ -394,19 +449,25 @@ def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageEx
         instance=instance.number,
         provisional=calendar.is_provisional(start, max(due, completed or context.today)),
     )
+    return _Clock(deadline, limit, unit, limit_from, extensions, pauses, total, rolled_from, paused_now)
+
+
+def _explain(rule: StageRule, instance: _Instance, context: _Context) -> StageExplanation:
+    clock = _clock(rule, instance, context)
+    deadline = clock.deadline
     return StageExplanation(
         deadline=deadline,
         instance=instance.number,
         label=rule.label,
-        limit=limit,
-        unit=unit,
-        limit_from=limit_from,
-        extensions=tuple(extensions),
-        pauses=tuple(pauses),
-        total=total,
-        rolled_from=rolled_from,
-        special_days=tuple(calendar.special_days(start, due)),
-        paused_now=paused_now,
+        limit=clock.limit,
+        unit=clock.unit,
+        limit_from=clock.limit_from,
+        extensions=tuple(clock.extensions),
+        pauses=tuple(clock.pauses),
+        total=clock.total,
+        rolled_from=clock.rolled_from,
+        special_days=tuple(context.calendar.special_days(deadline.started, deadline.due)),
+        paused_now=clock.paused_now,
     )
 
 
@@ -444,7 +505,17 @@ def case_deadlines(
     warn_days: int | None = None,
 ) -> list[StageDeadline]:
     """Every started stage instance of ``case`` as a StageDeadline (see :func:`explain_case`)."""
-    return [s.deadline for s in explain_case(case, path, policy, calendar, today, warn_days=warn_days).stages]
+    # The same clocks as explain_case, in the same order, without the explanations: this runs
+    # for every case of every repository-wide command.
+    context = _context(case, path, policy, calendar, today, warn_days)
+    found = [
+        _clock(rule, instance, context).deadline
+        for rule in policy.time_limits.stages
+        if _applies(rule, case)
+        for instance in _instances(rule, context.events)
+    ]
+    found.sort(key=lambda d: (d.started, d.stage, d.instance))
+    return found
 
 
 # ---- validation of extensions ----------------------------------------------------------------

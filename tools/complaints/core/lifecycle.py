@@ -183,6 +183,17 @@ def derive_state(events: Sequence[Mapping[str, Any]]) -> str:
 
 
 def holding(events: Sequence[Mapping[str, Any]]) -> tuple[str | None, str | None]:
-    """(department, handler) holding the case after its assignments and transfers."""
-    track, _ = replay(events)
-    return track.department, track.handler
+    """(department, handler) holding the case after its assignments and transfers: what
+    ``replay`` leaves in the track, read from the only two kinds that move them (as ``apply``
+    does), since the deadline engine asks this of every case."""
+    department: str | None = None
+    handler: str | None = None
+    for event in events:
+        kind = event.get("kind")
+        if kind == "assigned":
+            department = _str(event.get("department"), department)
+            handler = _str(event.get("handler"), handler)
+        elif kind == "transferred":
+            department = _str(event.get("to"), department)
+            handler = _str(event.get("handler"), None)
+    return department, handler

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
 
 from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_as_of, case_deadlines_of
 from complaints.core.policy import Policy
+from complaints.core.receipt import LookupEntry, ReceiptRecords
 from complaints.core.stages import StageDeadline
 from complaints.core.stats.facts import CaseFacts, StageFact, case_facts
 
@@ -55,8 +56,16 @@ class StageRecords:
     warn_days: int | None = None
     # Looking back: each case as it stood on this day (the files are validated on `today`).
     as_of: dt.date | None = None
+    # The stages the consumer keeps (`overdue`: the late ones): the workers send back only
+    # these, while the cache holds every stage. Not part of the key.
+    send: Callable[[StageDeadline], bool] | None = None
 
     records: ClassVar[tuple[type, ...]] = (StageDeadline,)
+
+    def sent(self, stages: tuple[StageDeadline, ...]) -> tuple[StageDeadline, ...]:
+        """What of a record crosses back from a worker (engine/scan.py)."""
+        keep = self.send
+        return stages if keep is None else tuple(s for s in stages if keep(s))
 
     @property
     def key(self) -> str:
@@ -90,3 +99,48 @@ class FactRecords:
         stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
         facts = case_facts(case, stages, self.calendar, today)
         return facts, all(s.completed is not None for s in stages), span_of(stages, today)
+
+
+class SiteRecord(NamedTuple):
+    """What the site build needs of a case: its statistical facts and its receipt lookup row."""
+
+    facts: CaseFacts
+    receipt: tuple[str, LookupEntry] | None  # (hash hex, entry); None without a receipt hash
+
+
+@dataclass(frozen=True)
+class _KnownDue:
+    """The next-step source of a receipt row whose stages are already computed: the earliest
+    due date of an open stage (what core.receipt.DeadlineNextStep finds), on ``calendar``."""
+
+    due: dt.date | None
+    calendar: WorkCalendar
+
+    def __call__(self, case: Any, path: str, today: dt.date) -> dt.date | None:
+        return self.due
+
+
+@dataclass(frozen=True)
+class SiteRecords:
+    """The statistics' facts and the receipt row of a case in one derivation (the site build
+    reads the archive once, not once for each): the stages are computed once and serve both.
+    The receipt row is what ReceiptRecords gives with DeadlineNextStep on the same calendar;
+    settled once both are."""
+
+    policy: Policy
+    calendar: WorkCalendar
+
+    records: ClassVar[tuple[type, ...]] = (SiteRecord, CaseFacts, StageFact, LookupEntry)
+
+    @property
+    def key(self) -> str:
+        return f"site:v1:unconfirmed={self.calendar.accept_unconfirmed}"
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[SiteRecord, bool, tuple[int, int] | None]:
+        # As FactRecords: a year the calendar refuses stops the run (the statistics need it).
+        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
+        facts = case_facts(case, stages, self.calendar, today)
+        due = min((s.due for s in stages if s.completed is None), default=None)
+        row, closed, _ = ReceiptRecords(_KnownDue(due, self.calendar))(path, case, today)
+        settled = closed and all(s.completed is not None for s in stages)
+        return SiteRecord(facts, row), settled, span_of(stages, today)

@@ -15,11 +15,11 @@ import os
 import stat
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
-from complaints.adapters.cache import ResultCache, blob_id, environment_key
+from complaints.adapters.cache import ResultCache, blob_id, entry_line, environment_key
 from complaints.adapters.datacodec import DataFormatError, register
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.schemas import Schema, load_schema
@@ -165,6 +165,9 @@ class _Task:
     today: dt.date | None
     derive: Derivation[Any] | None
     keep: bool
+    # Cached runs: each result also comes back as its cache line (adapters/cache.entry_line),
+    # encoded here in the worker, so the parent only appends bytes.
+    encode: bool = False
 
     def check(self, file: str, schema: Schema | None = None) -> Checked[Any]:
         data = _read(self.root, file)
@@ -190,36 +193,59 @@ class _Task:
         record, settled, span = self.derive(file, case, self.today)
         return Checked(file, verdict, record, settled, span, case if self.keep else None)
 
-    def batch(self, files: Sequence[str]) -> list[Checked[Any]]:
+    def entry(self, file: str, schema: Schema | None = None) -> tuple[Checked[Any], bytes | None]:
+        """The file's result and, when ``encode`` and it is cacheable, its cache line (None
+        when it is not plain data: the writer then refuses it as it would have). The line
+        holds the whole record; the result only what the derivation's optional ``sent``
+        (record -> record) keeps of it."""
+        item = self.check(file, schema)
+        line = None
+        if self.encode and item.verdict.blob is not None:
+            try:
+                line = entry_line(file, item, _tag)
+            except (DataFormatError, RecursionError):
+                pass
+        # A derivation may send back less than it caches: only what its consumer keeps.
+        sent = getattr(self.derive, "sent", None)
+        if sent is not None and item.record is not None:
+            item = item._replace(record=sent(item.record))
+        return item, line
+
+    def batch(self, files: Sequence[str]) -> list[tuple[Checked[Any], bytes | None]]:
         schema = load_schema(Path(self.root), "case")  # once per batch, not once per file
-        return [self.check(file, schema) for file in files]
+        return [self.entry(file, schema) for file in files]
 
 
 _WORKER: dict[str, _Task] = {}
 
 
 def _start_worker(task: _Task) -> None:
+    # Inherited with a fork; registered again for a start method that does not fork.
+    register(Checked, Verdict, Problem)
+    if task.derive is not None:
+        register(*task.derive.records)
     _WORKER["task"] = task
 
 
-def _worker_batch(files: Sequence[str]) -> list[Checked[Any]]:
+def _worker_batch(files: Sequence[str]) -> list[tuple[Checked[Any], bytes | None]]:
     return _WORKER["task"].batch(files)
 
 
-def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[Checked[Any]]:
+def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[tuple[Checked[Any], bytes | None]]:
     """Check ``files`` in order, in parallel when it pays, with a bounded number of batches
-    in flight."""
+    in flight: each result with its cache line when the task encodes (in the workers only;
+    here the writer encodes what it keeps)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for file in files:
-            yield task.check(file)
+            yield task.check(file), None
         return
     batches = iter([files[i : i + BATCH] for i in range(0, len(files), BATCH)])
     # Compiled once here, the schema reaches every worker with the fork instead of being
     # compiled again in each.
     load_schema(Path(task.root), "case")
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
-        pending: deque[Future[list[Checked[Any]]]] = deque()
+        pending: deque[Future[list[tuple[Checked[Any], bytes | None]]]] = deque()
         for batch in batches:
             pending.append(pool.submit(_worker_batch, batch))
             if len(pending) >= jobs * IN_FLIGHT:
@@ -249,7 +275,7 @@ def _run(
     task = _Task(str(repo.root), repo.policy, today, derive, keep)
     total = len(files)
     if not use_cache or keep:
-        for done, checked in enumerate(_stream(task, files, jobs), 1):
+        for done, (checked, _line) in enumerate(_stream(task, files, jobs), 1):
             progress.tick(done, total)
             yield checked
         return
@@ -277,12 +303,12 @@ def _run(
         if _reusable(stored.tag, blob, today, now, derive is not None):
             hits.add(file)
     missing = [f for f in files if f not in hits]
-    computed = _stream(task, missing, jobs)
     # The new cache is streamed to disk as the results come, never held whole in memory;
     # written only when something changed, and put in place only when the run completes.
     writer = None
     if missing or (whole and len(old) != len(hits)):
         writer = cache.writer(tag=_tag)
+    computed = _stream(replace(task, encode=writer is not None), missing, jobs)
     try:
         # Entries of other files are kept, except that the small file is started afresh once
         # it would outgrow its purpose.
@@ -304,9 +330,12 @@ def _run(
                 elif writer is not None:
                     writer.add(file, stored)
             if item is None:
-                item = next(computed) if file not in hits else task.check(file)
+                item, line = next(computed) if file not in hits else (task.check(file), None)
                 if writer is not None and item.verdict.blob is not None:
-                    writer.add(file, item)
+                    if line is not None:
+                        writer.add_line(line)
+                    else:
+                        writer.add(file, item)
                 progress.tick(done, total)
             yield item
     except BaseException:

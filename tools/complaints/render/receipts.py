@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from complaints.adapters.repository import Repository
 from complaints.commands.receipts import lookup_document
-from complaints.core.receipt import SHARD_FOLDER, TABLE_FILE, NextStep, shard_of
+from complaints.core.receipt import SHARD_FOLDER, TABLE_FILE, LookupEntry, NextStep, shard_of
 
 
 def render_lookup_table(document: Mapping[str, Any]) -> str:
@@ -18,11 +18,13 @@ def render_lookup_table(document: Mapping[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def write_lookup_table(repo: Repository, out_dir: Path, today: dt.date, next_step: NextStep | None = None) -> Path:
+def write_lookup_table(
+    repo: Repository, out_dir: Path, today: dt.date, next_step: NextStep | None = None, entries: Mapping[str, LookupEntry] | None = None
+) -> Path:
     """Write receipts.json (the index) and receipts/SHARD.json into ``out_dir`` (the site's
     generated folder) and return the index's path. Every shard a code could fall in exists
     (empty ones too), so a missing file never tells a wrong code from a right one."""
-    document = lookup_document(repo, today, next_step)
+    document = lookup_document(repo, today, next_step, entries)
     bits = document["index"]["shards"]["bits"]
     folder = out_dir / SHARD_FOLDER
     if folder.exists():

@@ -31,8 +31,8 @@ from complaints.adapters.outdir import check_output_folder, fresh_output_folder
 from complaints.adapters.repository import Repository
 from complaints.checker.site_sources import check_sources, output_problems
 from complaints.commands.intake import form_snippets, published_strings
-from complaints.commands.stats import compute
-from complaints.core.receipt import SHARD_FOLDER
+from complaints.commands.stats import compute, compute_with_receipts
+from complaints.core.receipt import SHARD_FOLDER, LookupEntry
 from complaints.core.stats.periods import Period
 from complaints.render.datapackage import build_package
 from complaints.render.receipts import write_lookup_table
@@ -837,19 +837,28 @@ class StatsPublication:
     json_text: str
     csv_text: str
     package: Mapping[str, str] = field(default_factory=dict)  # Frictionless Data Package files by path
+    # The receipt lookup entries read in the same pass as the statistics (see statistics_for).
+    receipts: Mapping[str, LookupEntry] | None = None
 
 
-def statistics_for(root: Path, period: str | None, today: dt.date, *, skip_invalid: bool = False) -> StatsPublication:
+def statistics_for(
+    root: Path, period: str | None, today: dt.date, *, skip_invalid: bool = False, with_receipts: bool = False
+) -> StatsPublication:
     """Compute the statistics of the repository at ROOT for PERIOD (default: the year to
     date), with disclosure control and the personal-data scan applied by commands/stats.py and render/stats.py.
-    An invalid case file stops the build unless ``skip_invalid`` (see commands/stats.py)."""
+    An invalid case file stops the build unless ``skip_invalid`` (see commands/stats.py).
+    ``with_receipts``: the receipt lookup entries too, read in the same pass over the cases."""
     try:
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    report = compute(Repository.open(root), parsed, today, skip_invalid=skip_invalid)
+    receipts: Mapping[str, LookupEntry] | None = None
+    if with_receipts:
+        report, receipts = compute_with_receipts(Repository.open(root), parsed, today, skip_invalid=skip_invalid)
+    else:
+        report = compute(Repository.open(root), parsed, today, skip_invalid=skip_invalid)
     json_text = render_json(report)
-    return StatsPublication(json.loads(json_text), json_text, render_csv(report), build_package(report))
+    return StatsPublication(json.loads(json_text), json_text, render_csv(report), build_package(report), receipts)
 
 
 def generate(root: Path, policy: Policy, stats: StatsPublication | None) -> Generated:
@@ -941,11 +950,11 @@ def prepare(
     """Load the policy and the statistics, then generate the site's data-derived pieces."""
     policy = load_policy(root)
     if stats is None:
-        stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
+        stats = statistics_for(root, period, today, skip_invalid=skip_invalid, with_receipts=True)
     generated = generate(root, policy, stats)
     # Receipt lookup (complaints.render.receipts): the table behind the "check my complaint"
     # page. Language-neutral, so written once, under the default language's generated folder.
-    table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today)
+    table = write_lookup_table(Repository.open(root), docs_dir(root) / LANGUAGES[0] / GENERATED, today, entries=stats.receipts)
     # The online form (complaints.commands.intake): its configuration and the policy's choices.
     recipients = load_recipients(root)
     form_files: list[str] = []
@@ -1021,7 +1030,7 @@ def build_site(
     # raw HTML that runs code (sitecheck.py). Every problem is named with its file and line.
     check_sources(docs_dir(root), DOCS_DIR, LANGUAGES)
     if stats is None:
-        stats = statistics_for(root, period, today, skip_invalid=skip_invalid)
+        stats = statistics_for(root, period, today, skip_invalid=skip_invalid, with_receipts=True)
     generated = prepare(root, today, period, stats)
 
     with fresh_output_folder(out, root) as staging:

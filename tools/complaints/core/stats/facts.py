@@ -4,11 +4,18 @@ this step, and the report shows nothing finer than a month."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Mapping, Protocol, Sequence
 
+from complaints.core.deadlines import day_of
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline
 from complaints.core.stats.periods import month_of
+
+# received day -> its month (YYYY-MM); a few thousand days at most.
+_MONTHS: dict[dt.date, str] = {}
+
 
 class WorkingDays(Protocol):
     def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
@@ -19,6 +26,9 @@ class StageFact:
     stage: str
     state: str
     working_days: int | None  # from start to completion, completed stages only
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return StageFact, (self.stage, self.state, self.working_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +56,58 @@ class CaseFacts:
     stages: tuple[StageFact, ...] = ()
     outcome: str | None = None  # the last resolution's outcome
 
-    @property
-    def month(self) -> str:
-        return month_of(self.received)
+    # The month received (YYYY-MM), which the tables ask a few dozen times per case: set once
+    # here, not a field of the record (not stored, not compared).
+    month: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        month = _MONTHS.get(self.received)
+        if month is None:
+            month = month_of(self.received)
+            if len(_MONTHS) < 100_000:
+                _MONTHS[self.received] = month
+        object.__setattr__(self, "month", month)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Its fields in a tuple: one per case crosses from the scan's workers, and this pickles
+        # in well under the time of the default (a dict of the slots per record).
+        return CaseFacts, _CASE_FIELDS(self)
+
+
+_CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts) if f.init))
 
 
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value))
+    return day_of(value)
+
+
+# Records repeat a few keys, days and stage facts case after case: one object each per
+# process, so the records are small to send from the scan's workers and to hold in memory.
+_SHARED: dict[Any, Any] = {}
+_MAX_SHARED = 100_000
+
+
+def _share(value: Any) -> Any:
+    try:
+        found = _SHARED.get(value)
+    except TypeError:  # not hashable: kept as it is
+        return value
+    if found is not None:
+        return found
+    if len(_SHARED) < _MAX_SHARED:
+        _SHARED[value] = value
+    return value
+
+
+def _text(value: object) -> str:
+    text = str(value)
+    return sys.intern(text) if type(text) is str else text
+
+
+def _key(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
 
 
 def case_facts(
@@ -62,47 +115,64 @@ def case_facts(
 ) -> CaseFacts:
     """Reduce a valid case and its stage deadlines to what the statistics count. Events dated
     after `today` are ignored."""
-    events = [e for e in case.get("timeline", []) if isinstance(e, Mapping) and _date(e["date"]) <= today]
+    timeline = case.get("timeline", [])
+    # One pass over the timeline, each date read once; the lists keep the timeline's order.
+    events: list[tuple[str, Mapping[str, Any]]] = []
+    kinds: set[str] = set()
+    finished: dt.date | None = None
+    for e in timeline:
+        if not (type(e) is dict or isinstance(e, Mapping)):
+            continue
+        day = _date(e["date"])
+        if day > today:
+            continue
+        kind = e["kind"]
+        events.append((kind, e))
+        kinds.add(kind)
+        if kind in _FINISHING and (finished is None or day < finished):
+            finished = day
     # a valid timeline opens with `received`; its date is the case's cohort month
-    received = _date(case["timeline"][0]["date"])
-    kinds = [e["kind"] for e in events]
-    not_accepted = [e for e in events if e["kind"] == "not_accepted"]
-    finished = [_date(e["date"]) for e in events if e["kind"] in ("resolved", "not_accepted", "closed")]
-    resolved_events = [e for e in events if e["kind"] == "resolved"]
+    received = _date(timeline[0]["date"])
+    not_accepted = [e for k, e in events if k == "not_accepted"]
+    resolved_events = [e for k, e in events if k == "resolved"]
     measures: list[str] = []
     for e in resolved_events:
         for m in e.get("measures") or ():
             if m not in measures:
                 measures.append(m)
-    follow = [e for e in events if e["kind"] == "followed_up"]
-    answered = [e for e in events if e["kind"] == "review_answered"]
+    follow = [e for k, e in events if k == "followed_up"]
+    answered = [e for k, e in events if k == "review_answered"]
     facts_stages = []
     for s in stages:
         days = calendar.working_days_between(s.started, s.completed) if s.completed is not None else None
-        facts_stages.append(StageFact(s.stage, s.state, days))
+        facts_stages.append(_share(StageFact(s.stage, s.state, days)))
     resolved = any(s.stage == "resolve" and s.state in (DONE_ON_TIME, DONE_LATE) for s in stages)
     subject = case.get("subject", {})
     complainant = case.get("complainant", {})
+    accepted = "accepted" in kinds
     return CaseFacts(
-        received=received,
-        channel=str(case.get("channel")),
-        category=str(subject.get("category")),
-        priority=str(case.get("priority")),
-        departments=tuple(subject.get("departments") or ()),
+        received=_share(received),
+        channel=_text(case.get("channel")),
+        category=_text(subject.get("category")),
+        priority=_text(case.get("priority")),
+        departments=_share(tuple(_key(d) for d in subject.get("departments") or ())),
         anonymous=bool(complainant.get("anonymous")),
-        accepted="accepted" in kinds,
-        not_accepted_reason=str(not_accepted[-1].get("reason")) if not_accepted and "accepted" not in kinds else None,
-        finished=min(finished) if finished else None,
+        accepted=accepted,
+        not_accepted_reason=_text(not_accepted[-1].get("reason")) if not_accepted and not accepted else None,
+        finished=None if finished is None else _share(finished),
         resolved=resolved,
-        measures=tuple(measures) if resolved_events else (),
+        measures=_share(tuple(_key(m) for m in measures)) if resolved_events else (),
         extended="extended" in kinds,
         paused="paused" in kinds,
-        satisfaction=str(follow[-1].get("satisfaction")) if follow else None,
+        satisfaction=_text(follow[-1].get("satisfaction")) if follow else None,
         review_requested="review_requested" in kinds,
-        review_outcome=str(answered[-1].get("outcome")) if answered else None,
-        suggestions=tuple(
+        review_outcome=_text(answered[-1].get("outcome")) if answered else None,
+        suggestions=_share(tuple(
             (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in case.get("suggestions") or () if isinstance(s, Mapping)
-        ),
-        stages=tuple(facts_stages),
-        outcome=str(resolved_events[-1].get("outcome")) if resolved_events and resolved else None,
+        )),
+        stages=_share(tuple(facts_stages)),
+        outcome=_text(resolved_events[-1].get("outcome")) if resolved_events and resolved else None,
     )
+
+
+_FINISHING = frozenset({"resolved", "not_accepted", "closed"})

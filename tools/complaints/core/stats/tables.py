@@ -305,22 +305,27 @@ def _count_stages(y: _Year) -> dict[tuple[str, str], list[int]]:
     the working days of the completed stages by (stage, month), for the quantiles."""
     lat = y.lat
     durations: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # One pass over the cases for every stage (each stage's counts and durations in case order).
+    tallies: dict[str, tuple[Counter[str], Counter[str], Counter[str]]] = {
+        s_key: (Counter(), Counter(), Counter()) for s_key in y.keys["stage"]
+    }
+    for f in y.facts:
+        month = f.month
+        for s in f.stages:
+            tally = tallies.get(s.stage)
+            if tally is None:
+                continue
+            state = s.state
+            if state == DONE_ON_TIME:
+                tally[0][month] += 1
+            elif state == DONE_LATE:
+                tally[1][month] += 1
+            elif state == OVERDUE:
+                tally[2][month] += 1
+            if s.working_days is not None and state in (DONE_ON_TIME, DONE_LATE):
+                durations[(s.stage, month)].append(s.working_days)
     for s_key in y.keys["stage"]:
-        a: Counter[str] = Counter()
-        b: Counter[str] = Counter()
-        c: Counter[str] = Counter()
-        for f in y.facts:
-            for s in f.stages:
-                if s.stage != s_key:
-                    continue
-                if s.state == DONE_ON_TIME:
-                    a[f.month] += 1
-                elif s.state == DONE_LATE:
-                    b[f.month] += 1
-                elif s.state == OVERDUE:
-                    c[f.month] += 1
-                if s.working_days is not None and s.state in (DONE_ON_TIME, DONE_LATE):
-                    durations[(s_key, f.month)].append(s.working_days)
+        a, b, c = tallies[s_key]
         n = f"stage|{s_key}"
         lat.flow(f"{n}|ontime", a)
         lat.flow(f"{n}|latedone", b)
