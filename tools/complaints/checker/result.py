@@ -56,6 +56,20 @@ class CompactResults(Sequence[FileResult]):
     def __init__(self, names: Sequence[str], ids: Mapping[int, str | None], bad: Mapping[int, FileResult]) -> None:
         self._names, self._ids, self._bad = names, ids, bad
 
+    @property
+    def names(self) -> Sequence[str]:
+        return self._names
+
+    @property
+    def ids(self) -> Mapping[int, str | None]:
+        """The case ids that differ from their file's name, by index."""
+        return self._ids
+
+    @property
+    def bad(self) -> Mapping[int, FileResult]:
+        """The results with problems, by index."""
+        return self._bad
+
     def __len__(self) -> int:
         return len(self._names)
 

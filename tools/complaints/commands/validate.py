@@ -88,6 +88,8 @@ def validate(
         files = repo.case_files()
 
     def run() -> ValidationReport:
+        if whole:
+            return _whole(repo, files, today, jobs, use_cache, notes)
         report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
         report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
         return report
@@ -105,10 +107,9 @@ def validate(
     # name, and only the results that have problems.
     def compact() -> tuple[Any, ...]:
         report = run()
-        names = [f.file for f in report.files]
-        odd = tuple((i, f.case_id) for i, f in enumerate(report.files) if not f.problems and f.case_id != case_id_of(f.file))
-        bad = tuple((i, f) for i, f in enumerate(report.files) if f.problems)
-        return ("report-v2", len(names), None if names == list(files) else tuple(names), odd, bad,
+        results = report.files
+        assert isinstance(results, CompactResults)  # a whole run's (see _whole)
+        return ("report-v2", len(results), None, tuple(results.ids.items()), tuple(results.bad.items()),
                 tuple(report.repository_problems))
 
     if digest is None:
@@ -177,6 +178,47 @@ def configuration_problems(repo: Repository) -> list[Problem]:
     return problems
 
 
+def _whole(repo: Repository, files: Sequence[str], today: dt.date | None, jobs: int | None, use_cache: bool, notes: list[str]) -> ValidationReport:
+    """Every file of the repository checked, the results kept compact as they stream past (a
+    result object only for a file with problems, an id only where it is not the file's
+    name), so that memory does not grow with the archive's size."""
+    ids: dict[int, str | None] = {}
+    bad: dict[int, FileResult] = {}
+    count = 0
+    for i, result in enumerate(check_files(repo, files, today, jobs, use_cache=use_cache, whole=True)):
+        if result.file != files[i]:  # pragma: no cover - the scan yields one result per file, in order
+            raise AssertionError("the scan's results are out of order")
+        if result.problems:
+            bad[i] = result
+        elif result.case_id != case_id_of(result.file):
+            ids[i] = result.case_id
+        count = i + 1
+    if count != len(files):  # pragma: no cover - as above
+        raise AssertionError("the scan left files out")
+    results = CompactResults(files, ids, bad)
+    return ValidationReport(files=results, repository_problems=_duplicates_among(results), notes=notes)
+
+
+def _duplicates_among(results: CompactResults) -> list[Problem]:
+    """Two files of a whole repository with one id, without a set of every id: a file with
+    no problems has its file name as its id and lies in the folder of its year, so two such
+    files cannot share an id (they would be one file), and every clash involves a file whose
+    id is not its name or that has problems. Only the names of the others are then compared
+    with those few ids."""
+    by_id: dict[str, list[str]] = defaultdict(list)
+    for result in results.bad.values():
+        if result.case_id:
+            by_id[result.case_id].append(result.file)
+    for i, case_id in results.ids.items():
+        if case_id:
+            by_id[case_id].append(results.names[i])
+    if by_id:
+        for i, name in enumerate(results.names):
+            if i not in results.bad and i not in results.ids and case_id_of(name) in by_id:
+                by_id[case_id_of(name)].append(name)
+    return _clashes(by_id)
+
+
 def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool) -> list[Problem]:
     """Two files with one id. For a whole-repository run the ids read from the files are
     compared; otherwise each checked id is compared with every case file's name (a case's
@@ -191,6 +233,10 @@ def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool)
             stem = file.rsplit("/", 1)[-1].removesuffix(".yml")
             if stem in by_id and file not in checked:
                 by_id[stem].append(file)
+    return _clashes(by_id)
+
+
+def _clashes(by_id: dict[str, list[str]]) -> list[Problem]:
     problems = []
     for case_id, files in sorted(by_id.items()):
         if len(files) > 1:
