@@ -22,6 +22,8 @@ from complaints.adapters.repository import CASES_DIR, Repository
 
 # Below this many files, blob ids are computed from the bytes instead of asking git.
 GIT_THRESHOLD = 1000
+# Names compared with git's listing at a time.
+_SLICE = 10_000
 
 
 
@@ -53,12 +55,19 @@ def _index_is_listing(listing: Listing | None, files: Sequence[str]) -> bool:
     if listing is None or listing.dirty:
         return False
     # Python sorts text by code point, git sorts paths bytewise: for UTF-8 the same order. A
-    # name that is not UTF-8 (held with surrogate escapes) simply fails to match.
-    try:
-        expected = ("\x00".join(files) + "\x00" if files else "").encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return listing.names == expected
+    # name that is not UTF-8 (held with surrogate escapes) simply fails to match. Compared a
+    # slice at a time, so that no second copy of a million names is ever built.
+    names = memoryview(listing.names)
+    at = 0
+    for start in range(0, len(files), _SLICE):
+        try:
+            expected = ("\x00".join(files[start : start + _SLICE]) + "\x00").encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        if names[at : at + len(expected)] != expected:
+            return False
+        at += len(expected)
+    return at == len(names)
 
 
 class Snapshot(NamedTuple):
@@ -74,7 +83,9 @@ class Snapshot(NamedTuple):
 def _digest(repo: Repository, files: Sequence[str], listing: Listing | None) -> tuple[str, bool]:
     if _index_is_listing(listing, files):
         assert listing is not None
-        return hashlib.sha256(b"index\x00" + listing.staged).hexdigest(), True
+        digest = hashlib.sha256(b"index\x00")
+        digest.update(listing.staged)
+        return digest.hexdigest(), True
     ids = blob_ids(repo, files, listing, git=listing is not None)
     digest = hashlib.sha256(b"files\x00")
     digest.update("".join(f"{file}\x00{ids.get(file, '-')}\n" for file in files).encode("utf-8", "surrogateescape"))
