@@ -52,7 +52,9 @@ class Derivation(Protocol[R_co]):
     engine/derivations.py): `key` names it with its options; `records` are the classes its
     records are made of; calling it on a valid case gives (record, settled, (first, last)):
     ``settled`` when no later ``today`` can change the record, and the span of dates (as
-    ordinals) the computation looked at, or None. Must be picklable (it runs in workers)."""
+    ordinals) the computation looked at, or None. Must be picklable (it runs in workers).
+    Optionally a method ``sent(record) -> record``: what of a record the workers send back
+    (the cache still gets the whole record), for a consumer that keeps only part of it."""
 
     @property
     def key(self) -> str: ...
