@@ -308,3 +308,16 @@ def test_the_page_not_found_page_exists_in_each_language(built: Path) -> None:
         assert refs and all(ref.startswith(("/", "https://", "tel:")) for ref in refs), [r for r in refs if not r.startswith("/")]
         assert '"base": "/' in page
         assert "md-nav__link--active" not in page and "md-footer__inner" not in page
+
+
+def test_statistics_tables_and_charts_stay_out_of_the_search_index(built: Path) -> None:
+    # The index flattens a table's cells into one line of numbers, which at a large archive's
+    # counts can read as a telephone number: the statistics pages' figures are left out of it.
+    page = (built / "statistics" / "index.html").read_text(encoding="utf-8")
+    assert "<table data-search-exclude" in page
+    index = json.loads((built / "search" / "search_index.json").read_text(encoding="utf-8"))
+    stats_docs = [d for d in index["docs"] if d["location"].startswith(("statistics/", "en/statistics/"))]
+    assert stats_docs and any("<p>" in d["text"] for d in stats_docs)  # the prose is still found
+    assert not any("<table" in d["text"] or re.search(r"[0-9]+\.[0-9]%（[0-9]+/[0-9]+）", d["text"]) for d in stats_docs)
+    other = (built / "time-limits" / "index.html").read_text(encoding="utf-8")
+    assert "data-search-exclude" not in other

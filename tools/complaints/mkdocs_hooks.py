@@ -65,6 +65,8 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     clean = sanitise_page(html)
     url = str(getattr(page, "url", "") or "")
     up = "../" * url.count("/")
+    if sitepages.is_statistics_page(url, LANGUAGES):
+        clean = sitepages.exclude_figures_from_search(clean)
     if "data-receipt-check" in clean:
         clean += f'\n<script src="{up}{RECEIPT_SCRIPT}"></script>\n'
     if "data-online-form" in clean:

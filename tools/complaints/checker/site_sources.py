@@ -237,6 +237,9 @@ def check_sources(docs: Path, docs_name: str = "site", languages: tuple[str, ...
 # What MkDocs wrote
 
 
+_CELLS = frozenset({"td", "th", "tr"})
+
+
 class _Text(HTMLParser):
     """The text of an HTML page (what a reader and a search engine see), line by line."""
 
@@ -248,6 +251,10 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "svg"):
             self._skip += 1
+        if tag in _CELLS:
+            # A reader sees each cell apart: its digits never join the next cell's into one
+            # number ("|" is not a separator a number may hold, see core/pii.py).
+            self.parts.append(" | ")
         for key, value in attrs:
             if value and key in ("title", "alt", "aria-label", "content", "placeholder", "value"):
                 self.parts.append(" " + value + " ")

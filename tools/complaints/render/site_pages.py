@@ -67,6 +67,25 @@ def page_language(url: str, languages: tuple[str, ...]) -> str:
     return first if first in languages[1:] else languages[0]
 
 
+def is_statistics_page(url: str, languages: tuple[str, ...]) -> bool:
+    """A page of the statistics section (statistics/..., en/statistics/...)."""
+    parts = url.lstrip("/").split("/")
+    if parts and parts[0] in languages[1:]:
+        parts = parts[1:]
+    return bool(parts) and parts[0] == "statistics"
+
+
+_FIGURE_START = re.compile(r"<(table|svg)(?=[\s>])")
+
+
+def exclude_figures_from_search(html: str) -> str:
+    """The statistics pages' tables and charts marked to stay out of the search index: the
+    index flattens a table's cells into one line of numbers, where the cells of a large
+    archive's table can read as a telephone number and stop the publication; a reader finds
+    these figures through the page, and the prose around them stays searchable."""
+    return _FIGURE_START.sub(lambda m: f"<{m.group(1)} data-search-exclude", html)
+
+
 @dataclass(frozen=True)
 class SiteMeta:
     """What the generation knows that every page shows: the day the site was built for."""
