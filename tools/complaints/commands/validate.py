@@ -74,8 +74,7 @@ def validate(
     whole = not paths and changed_since is None
     digest: str | None = None
     if changed_since is not None:
-        files = repo.changed_files(changed_since)
-        configuration = repo.changed_configuration(changed_since)
+        files, configuration = repo.changes_since(changed_since)
         if configuration:
             # A renamed department or a tighter schema can break a case nobody touched.
             files, whole = repo.case_files(), True
