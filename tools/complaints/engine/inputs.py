@@ -58,7 +58,9 @@ def _index_is_listing(listing: Listing | None, files: Sequence[str]) -> bool:
         expected = ("\x00".join(files) + "\x00" if files else "").encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return listing.names == expected
+    # The two listings come from two git processes: the same number of records in both
+    # rules out an index changed between them by an added or removed file.
+    return listing.names == expected and listing.staged.count(b"\x00") == len(files)
 
 
 class Snapshot(NamedTuple):
