@@ -108,27 +108,38 @@ class Repository:
         names = git.changed_since(self.root, git.merge_base(self.root, ref), [CASES_DIR], diff_filter="ACMRT")
         return [n for n in names if (self.root / n).exists()]
 
-    def changes_since(self, ref: str) -> tuple[list[str], list[str]]:
-        """(:meth:`changed_files`, :meth:`changed_configuration`) of ``ref``, their git calls
-        run side by side."""
+    def changes_since(self, ref: str) -> "Changes":
+        """:meth:`changed_files` and :meth:`changed_configuration` of ``ref``, their git calls
+        started now, side by side, and collected by ``Changes.result()``: the caller can list
+        the files meanwhile."""
         if ref.startswith("-"):
             raise UsageMistake(f"{ref!r} is not a git revision")
         if git.commit_of(self.root, ref) is None:
             raise UsageMistake(f"--changed-since: unknown git revision {ref!r} (fetch it first, e.g. `git fetch origin main`)")
         base = git.merge_base(self.root, ref)
-        cases = git.ChangedSince(self.root, base, [CASES_DIR], diff_filter="ACMRT")
-        configuration = git.ChangedSince(self.root, base, _CONFIGURATION)
-        try:
-            names = cases.result()
-        finally:
-            changed = configuration.result()
-        return [n for n in names if (self.root / n).exists()], changed
+        return Changes(self.root, git.ChangedSince(self.root, base, [CASES_DIR], diff_filter="ACMRT"), git.ChangedSince(self.root, base, _CONFIGURATION))
 
     def changed_configuration(self, ref: str) -> list[str]:
         """The files every case is checked against (policy.yml, calendar.yml, recipients.txt,
         schema/) that changed since ``ref``: a change there can break a case nobody touched.
         Call after :meth:`changed_files` (which checks ``ref``)."""
         return git.changed_since(self.root, git.merge_base(self.root, ref), _CONFIGURATION)
+
+
+@dataclass(frozen=True)
+class Changes:
+    root: Path
+    cases: git.ChangedSince
+    configuration: git.ChangedSince
+
+    def result(self) -> tuple[list[str], list[str]]:
+        """(the case files changed, as changed_files gives them; the configuration files
+        changed, as changed_configuration gives them)."""
+        try:
+            names = self.cases.result()
+        finally:
+            changed = self.configuration.result()
+        return [n for n in names if (self.root / n).exists()], changed
 
 
 # What every case is checked against: a change there can break a case nobody touched.
