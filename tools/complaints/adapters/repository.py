@@ -21,10 +21,11 @@ class Repository:
     use_cache: bool = True  # answer unchanged files from the result cache (see engine/scan.py)
 
     @classmethod
-    def open(cls, root: Path | None = None, *, use_cache: bool = True) -> "Repository":
+    def open(cls, root: Path | None = None, *, use_cache: bool = True, remember: bool = False) -> "Repository":
         """The repository at ``root``, or the nearest folder upwards from the current one
-        that holds a policy.yml; ``use_cache``: as the attribute (the policy's schema verdict
-        included)."""
+        that holds a policy.yml; ``use_cache``: as the attribute; ``remember``: the policy's
+        schema verdict may come from and go to the cache too (adapters/accepted.py) — for the
+        commands that read the cache anyway, so that no other one writes to it."""
         if root is None:
             here = Path.cwd().resolve()
             for candidate in (here, *here.parents):
@@ -36,7 +37,7 @@ class Repository:
         root = root.resolve()
         if not (root / POLICY_FILE).is_file():
             raise ConfigError(f"{root}: not a case repository (no {POLICY_FILE})")
-        return cls(root, load_policy(root, remember=use_cache), use_cache)
+        return cls(root, load_policy(root, remember=remember and use_cache), use_cache)
 
     @property
     def cases_dir(self) -> Path:
