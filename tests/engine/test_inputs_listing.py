@@ -8,8 +8,10 @@ from complaints.engine import inputs
 FILES = [f"cases/{2000 + i // 20000}/XN-{i:08d}-AAAAA.yml" for i in range(inputs._SLICE * 2 + 123)]
 
 
-def listing(names: list[str], dirty: frozenset[bytes] = frozenset()) -> Listing:
-    return Listing(b"", "".join(f"{n}\x00" for n in names).encode("utf-8"), dirty)
+def listing(names: list[str], dirty: frozenset[bytes] = frozenset(), staged: int | None = None) -> Listing:
+    records = len(names) if staged is None else staged
+    entries = "".join(f"100644 {'0' * 40} 0\t{n}\x00" for n in names[:records]) + "100644 x 0\tcases/extra\x00" * (records - len(names))
+    return Listing(entries.encode("utf-8", "surrogateescape"), "".join(f"{n}\x00" for n in names).encode("utf-8"), dirty)
 
 
 def test_the_same_names_in_the_same_order_match() -> None:
@@ -26,6 +28,9 @@ def test_a_difference_in_any_slice_or_in_length_is_found() -> None:
     assert not inputs._index_is_listing(listing([*FILES, "cases/x.yml"]), FILES)
     assert not inputs._index_is_listing(listing(FILES), [*FILES, "cases/x.yml"])
     assert not inputs._index_is_listing(listing([]), FILES[:1])
+    # An index changed between git's two listings: a record more or less in one of them.
+    assert not inputs._index_is_listing(listing(FILES, staged=len(FILES) - 1), FILES)
+    assert not inputs._index_is_listing(listing(FILES, staged=len(FILES) + 1), FILES)
 
 
 def test_a_dirty_index_or_a_name_that_is_not_utf8_never_matches() -> None:

@@ -103,10 +103,24 @@ def merge_base(root: Path, ref: str) -> str:
 def changed_since(root: Path, base: str, paths: Sequence[str], *, diff_filter: str | None = None) -> list[str]:
     """Files under ``paths`` that differ from commit ``base`` (committed, staged or not; renames
     as a deletion and an addition) and untracked files there that are not ignored."""
-    filtered = () if diff_filter is None else (f"--diff-filter={diff_filter}",)
-    changed = run(root, "diff", "--name-only", "-z", "--no-renames", *filtered, base, "--", *paths)
-    untracked = run(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
-    return sorted(set(names(changed)) | set(names(untracked)))
+    return ChangedSince(root, base, paths, diff_filter=diff_filter).result()
+
+
+class ChangedSince:
+    """``changed_since``, its two git calls started now (side by side, and beside the caller's
+    own work) and collected by :meth:`result`."""
+
+    def __init__(self, root: Path, base: str, paths: Sequence[str], *, diff_filter: str | None = None) -> None:
+        filtered = () if diff_filter is None else (f"--diff-filter={diff_filter}",)
+        self.changed = Started(root, "diff", "--name-only", "-z", "--no-renames", *filtered, base, "--", *paths)
+        self.untracked = Started(root, "ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
+
+    def result(self) -> list[str]:
+        try:
+            changed = self.changed.output()
+        finally:
+            untracked = self.untracked.output()
+        return sorted(set(names(changed)) | set(names(untracked)))
 
 
 class IndexListing:

@@ -21,10 +21,11 @@ class Repository:
     use_cache: bool = True  # answer unchanged files from the result cache (see engine/scan.py)
 
     @classmethod
-    def open(cls, root: Path | None = None, *, use_cache: bool = True) -> "Repository":
+    def open(cls, root: Path | None = None, *, use_cache: bool = True, remember: bool = False) -> "Repository":
         """The repository at ``root``, or the nearest folder upwards from the current one
-        that holds a policy.yml; ``use_cache``: as the attribute (the policy's schema verdict
-        included)."""
+        that holds a policy.yml; ``use_cache``: as the attribute; ``remember``: the policy's
+        schema verdict may come from and go to the cache too (adapters/accepted.py) — for the
+        commands that read the cache anyway, so that no other one writes to it."""
         if root is None:
             here = Path.cwd().resolve()
             for candidate in (here, *here.parents):
@@ -36,7 +37,7 @@ class Repository:
         root = root.resolve()
         if not (root / POLICY_FILE).is_file():
             raise ConfigError(f"{root}: not a case repository (no {POLICY_FILE})")
-        return cls(root, load_policy(root, remember=use_cache), use_cache)
+        return cls(root, load_policy(root, remember=remember and use_cache), use_cache)
 
     @property
     def cases_dir(self) -> Path:
@@ -108,8 +109,39 @@ class Repository:
         names = git.changed_since(self.root, git.merge_base(self.root, ref), [CASES_DIR], diff_filter="ACMRT")
         return [n for n in names if (self.root / n).exists()]
 
+    def changes_since(self, ref: str) -> "Changes":
+        """:meth:`changed_files` and :meth:`changed_configuration` of ``ref``, their git calls
+        started now, side by side, and collected by ``Changes.result()``: the caller can list
+        the files meanwhile."""
+        if ref.startswith("-"):
+            raise UsageMistake(f"{ref!r} is not a git revision")
+        if git.commit_of(self.root, ref) is None:
+            raise UsageMistake(f"--changed-since: unknown git revision {ref!r} (fetch it first, e.g. `git fetch origin main`)")
+        base = git.merge_base(self.root, ref)
+        return Changes(self.root, git.ChangedSince(self.root, base, [CASES_DIR], diff_filter="ACMRT"), git.ChangedSince(self.root, base, _CONFIGURATION))
+
     def changed_configuration(self, ref: str) -> list[str]:
         """The files every case is checked against (policy.yml, calendar.yml, recipients.txt,
         schema/) that changed since ``ref``: a change there can break a case nobody touched.
         Call after :meth:`changed_files` (which checks ``ref``)."""
-        return git.changed_since(self.root, git.merge_base(self.root, ref), [POLICY_FILE, "calendar.yml", "recipients.txt", "schema"])
+        return git.changed_since(self.root, git.merge_base(self.root, ref), _CONFIGURATION)
+
+
+@dataclass(frozen=True)
+class Changes:
+    root: Path
+    cases: git.ChangedSince
+    configuration: git.ChangedSince
+
+    def result(self) -> tuple[list[str], list[str]]:
+        """(the case files changed, as changed_files gives them; the configuration files
+        changed, as changed_configuration gives them)."""
+        try:
+            names = self.cases.result()
+        finally:
+            changed = self.configuration.result()
+        return [n for n in names if (self.root / n).exists()], changed
+
+
+# What every case is checked against: a change there can break a case nobody touched.
+_CONFIGURATION = (POLICY_FILE, "calendar.yml", "recipients.txt", "schema")

@@ -249,10 +249,12 @@ def main() -> None:
 # --- validate -------------------------------------------------------------------------------
 
 
-def open_repo(repo: Path | None, no_cache: bool = False) -> "Repository":
+def open_repo(repo: Path | None, no_cache: bool | None = None) -> "Repository":
+    """``no_cache``: the command's --no-cache; None when it has none (it then writes nothing
+    to the cache)."""
     from complaints.adapters.repository import Repository
 
-    return Repository.open(repo, use_cache=not no_cache)
+    return Repository.open(repo, use_cache=not no_cache, remember=no_cache is False)
 
 
 # Results per case file are cached by content outside the work tree (cache.py).

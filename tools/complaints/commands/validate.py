@@ -73,12 +73,14 @@ def validate(
     notes: list[str] = []
     whole = not paths and changed_since is None
     digest: str | None = None
+    listed: list[str] | None = None
     if changed_since is not None:
-        files = repo.changed_files(changed_since)
-        configuration = repo.changed_configuration(changed_since)
+        changes = repo.changes_since(changed_since)
+        listed = repo.case_files()  # for the id check, while git works
+        files, configuration = changes.result()
         if configuration:
             # A renamed department or a tighter schema can break a case nobody touched.
-            files, whole = repo.case_files(), True
+            files, whole = listed, True
             notes.append(f"{', '.join(configuration)} changed since {changed_since}: every case file checked")
     elif paths:
         files = _select(repo, paths)
@@ -91,7 +93,7 @@ def validate(
         if whole:
             return _whole(repo, files, today, jobs, use_cache, notes)
         report = ValidationReport(files=list(check_files(repo, files, today, jobs, use_cache=use_cache, whole=whole)), notes=notes)
-        report.repository_problems = _duplicate_ids(repo, report.files, whole=whole)
+        report.repository_problems = _duplicate_ids(repo, report.files, whole=whole, listed=listed)
         return report
 
     # The configuration files are checked afresh every time (a few small files; recipients.txt
@@ -102,9 +104,9 @@ def validate(
         report.repository_problems = config_problems + report.repository_problems
         return report
     # An unchanged archive checked again on the same day gets the stored report, kept compact
-    # so that reading it costs little next to listing the files: the files are the ones just
-    # listed (stored only if the report's differ), a file's id only where it is not its file
-    # name, and only the results that have problems.
+    # so that reading it costs little next to listing the files: not the files (the ones just
+    # listed), a file's id only where it is not its file name, and only the results that have
+    # problems.
     def compact() -> tuple[Any, ...]:
         report = run()
         results = report.files
@@ -219,20 +221,23 @@ def _duplicates_among(results: CompactResults) -> list[Problem]:
     return _clashes(by_id)
 
 
-def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool) -> list[Problem]:
+def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool, listed: list[str] | None = None) -> list[Problem]:
     """Two files with one id. For a whole-repository run the ids read from the files are
     compared; otherwise each checked id is compared with every case file's name (a case's
-    file name must equal its id, so that finds the same clashes without reading them all)."""
+    file name must equal its id, so that finds the same clashes without reading them all).
+    ``listed``: repo.case_files(), when the caller has listed them already."""
     by_id: dict[str, list[str]] = defaultdict(list)
     for result in results:
         if result.case_id:
             by_id[result.case_id].append(result.file)
     if not whole:
         checked = {r.file for r in results}
-        for file in repo.case_files():
-            stem = file.rsplit("/", 1)[-1].removesuffix(".yml")
-            if stem in by_id and file not in checked:
-                by_id[stem].append(file)
+        # Only a file whose name ends so can have one of these ids as its name (one C call
+        # per file instead of taking every name apart).
+        endings = tuple(end for case_id in by_id for end in (f"/{case_id}.yml", f"/{case_id}"))
+        for file in repo.case_files() if listed is None else listed:
+            if file.endswith(endings) and case_id_of(file) in by_id and file not in checked:
+                by_id[case_id_of(file)].append(file)
     return _clashes(by_id)
 
 

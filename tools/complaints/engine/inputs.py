@@ -67,7 +67,9 @@ def _index_is_listing(listing: Listing | None, files: Sequence[str]) -> bool:
         if names[at : at + len(expected)] != expected:
             return False
         at += len(expected)
-    return at == len(names)
+    # The two listings come from two git processes: the same number of records in both
+    # rules out an index changed between them by an added or removed file.
+    return at == len(names) and listing.staged.count(b"\x00") == len(files)
 
 
 class Snapshot(NamedTuple):
