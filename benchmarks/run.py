@@ -369,6 +369,9 @@ def main() -> int:
     if args.floor:
         return floor(args.floor, args.dir)
     os.environ["COMPLAINTS_CACHE_DIR"] = str(CACHE)
+    # Measure the tool as installed: Python keeps its compiled modules (a shell that sets
+    # PYTHONDONTWRITEBYTECODE would have every run compile the package from source again).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     global ONE_PASS
     ONE_PASS = args.one_pass
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
