@@ -99,11 +99,28 @@ def encode(value: Any) -> Any:
     raise DataFormatError(f"a value of type {kind.__name__}")
 
 
+# Decoded dates and short texts, one object per value (up to a bound): a cache's records
+# repeat a few thousand days and a few dozen vocabulary keys, and a run that decodes 100,000
+# records would otherwise hold a copy of each per record.
+_SHARED: dict[Any, Any] = {}
+_MAX_SHARED = 100_000
+_SHORT = 40
+
+
+def _shared(value: Any) -> Any:
+    found = _SHARED.get(value)
+    if found is not None:
+        return found
+    if len(_SHARED) < _MAX_SHARED:
+        _SHARED[value] = value
+    return value
+
+
 def decode(data: Any) -> Any:
     """The value ``encode`` turned into ``data``; DataFormatError for anything else."""
     kind = type(data)
     if kind in _PLAIN:
-        return data
+        return _shared(data) if kind is str and len(data) <= _SHORT else data
     plain = _PLAIN
     if kind is list or isinstance(data, list):
         if not data or not isinstance(data[0], str):
@@ -116,20 +133,27 @@ def decode(data: Any) -> Any:
             if entry is None or len(data) - 2 != len(entry[1]):
                 raise DataFormatError("an unknown record or the wrong number of fields")
             try:
-                return entry[0](*[v if type(v) in plain else decode(v) for v in data[2:]])
+                return entry[0](*[(_shared(v) if type(v) is str and len(v) <= _SHORT else v) if type(v) in plain else decode(v)
+                                  for v in data[2:]])
             except (TypeError, ValueError) as exc:
                 raise DataFormatError("a record its class refuses") from exc
         if tag == "t":
-            return tuple([v if type(v) in plain else decode(v) for v in data[1:]])
+            return tuple([(_shared(v) if type(v) is str and len(v) <= _SHORT else v) if type(v) in plain else decode(v) for v in data[1:]])
         if tag == "l":
-            return [v if type(v) in plain else decode(v) for v in data[1:]]
+            return [(_shared(v) if type(v) is str and len(v) <= _SHORT else v) if type(v) in plain else decode(v) for v in data[1:]]
         if tag == "d":
             if len(data) != 2 or type(data[1]) is not int:
                 raise DataFormatError("a malformed date")
+            day = _SHARED.get(("d", data[1]))
+            if day is not None:
+                return day
             try:
-                return dt.date.fromordinal(data[1])
+                day = dt.date.fromordinal(data[1])
             except (ValueError, OverflowError) as exc:
                 raise DataFormatError("a date out of range") from exc
+            if len(_SHARED) < _MAX_SHARED:
+                _SHARED[("d", data[1])] = day
+            return day
         raise DataFormatError("an unknown tag")
     if isinstance(data, (bool, int, float, str)):
         return data
