@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -111,6 +112,23 @@ def make_synthetic_archive(root: Path, count: int, *, seed: int = 1, encrypt: bo
     """A complete case repository at ``root`` (the template's policy, schemas, calendar and
     recipients) holding ``count`` generated cases; ``kwargs`` go to synth.make_repository."""
     synth().make_repository(root, count, seed=seed, encrypt=encrypt, **kwargs)
+    return root
+
+
+def git(root: Path, *args: str) -> str:
+    """``git -C root args...`` with a throwaway identity; its standard output."""
+    return subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def committed_synthetic_archive(root: Path, count: int, *, seed: int = 1) -> Path:
+    """make_synthetic_archive(root, count, seed=seed), made a git repository with one commit."""
+    make_synthetic_archive(root, count, seed=seed)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "data")
     return root
 
 

@@ -22,7 +22,7 @@ from complaints.adapters import cache
 from complaints.cli import cli
 from githubstub import REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa: F401 - fixture
 
-from conftest import TEMPLATE, copy_repo
+from conftest import TEMPLATE, copy_repo, git as _git
 
 TODAY = "2026-11-27"
 NAMES = ("validate", "validate-few", "validate-report", "deadlines", "facts", "receipts", "overdue-report", "stats-report",
@@ -38,12 +38,6 @@ class _Payload:
     def __reduce__(self) -> tuple[Any, ...]:
         return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
 
-
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout
 
 
 def _forged(marker: Path, key: bytes, secret: bytes | None, fmt: int) -> bytes:

@@ -14,25 +14,14 @@ from complaints.adapters.cache import ResultCache, blob_id, cache_dir, environme
 from complaints.adapters.git import tracked_blob_ids
 from complaints.cli import cli
 
-from conftest import cli_invoke, make_synthetic_archive
+from conftest import cli_invoke, committed_synthetic_archive, git as _git
 TODAY = "2026-11-27"
 
-
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("archive") / "repo"
-    make_synthetic_archive(root, 240, seed=7)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "data")
-    return root
+    return committed_synthetic_archive(tmp_path_factory.mktemp("archive") / "repo", 240, seed=7)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from complaints.adapters.git import IndexListing
 from complaints.adapters.repository import Repository
 from complaints.engine import inputs
 
-from conftest import cli_invoke, make_synthetic_archive
+from conftest import cli_invoke, committed_synthetic_archive, git as _git, make_synthetic_archive
 
 TODAY = "2026-11-27"
 COMMANDS = {
@@ -30,21 +30,10 @@ COMMANDS = {
 }
 
 
-def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        check=True, capture_output=True, text=True,
-    ).stdout
-
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("warm") / "repo"
-    make_synthetic_archive(root, 60, seed=11)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "data")
-    return root
+    return committed_synthetic_archive(tmp_path_factory.mktemp("warm") / "repo", 60, seed=11)
 
 
 @pytest.fixture
