@@ -296,25 +296,10 @@ def _discriminated(entry: Any) -> tuple[str, dict[str, str]] | None:
     return (prop, branches) if prop and branches else None
 
 
-# Each array item's path is formatted for the error message before the item is checked (a
-# `str.format(**locals())` per item): a third of a valid case's check. The compiled validator
-# only answers "valid?" (messages come from the reference validator), so the path is not built.
-_ITEM_PATH = re.compile(r'\(name_prefix or "data"\) \+ "[^"\\]*"\.format\(\*\*locals\(\)\)')
-_ROOT_FUNCTION = re.compile(r"^def (validate[A-Za-z0-9_]*)\(", re.MULTILINE)
-
-
 def _compile(document: dict[str, Any]) -> Callable[[Any], Any]:
-    """fastjsonschema's validator for ``document`` (what fastjsonschema.compile gives), without
-    the per-item message paths."""
-    code = fastjsonschema.compile_to_code(document, handlers=_NO_REMOTE, use_formats=False)
-    root = _ROOT_FUNCTION.search(code)
-    if root is None:  # pragma: no cover - fastjsonschema always defines the root validator
-        compiled: Callable[[Any], Any] = fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)
-        return compiled
-    namespace: dict[str, Any] = {}
-    exec(compile(_ITEM_PATH.sub("name_prefix", code), "<schema>", "exec"), namespace)  # noqa: S102 - what fastjsonschema.compile does
-    function: Callable[[Any], Any] = namespace[root.group(1)]
-    return function
+    """fastjsonschema's validator for ``document``."""
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)
+    return compiled
 
 
 def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
