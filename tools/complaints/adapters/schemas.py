@@ -8,6 +8,7 @@ personal data is never echoed.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -279,49 +280,116 @@ _NO_REMOTE = {"http": _no_remote, "https": _no_remote}
 
 
 def _discriminated(entry: Any) -> tuple[str, dict[str, str]] | None:
-    """(property, {value: $defs name}) when a schema is an allOf of
-    `if: {properties: {P: {const: V}}} then: {$ref: "#/$defs/NAME"}` branches on one property."""
+    """(property, {value: $defs name}) when a schema is an object requiring property P with an
+    allOf of `if: {properties: {P: {const: "V"}}} then: {$ref: "#/$defs/NAME"}` branches on P
+    (text values only, so that matching V by Python equality is JSON Schema's)."""
     branches: dict[str, str] = {}
     prop: str | None = None
-    for branch in entry.get("allOf", []) if isinstance(entry, dict) else []:
+    if not isinstance(entry, dict):
+        return None
+    for branch in entry.get("allOf", []):
         try:
             (p_name, cond), = branch["if"]["properties"].items()
             ref = branch["then"]["$ref"]
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
-        if prop not in (None, p_name) or not ref.startswith("#/$defs/") or "const" not in cond:
+        if (prop not in (None, p_name) or not isinstance(ref, str) or not ref.startswith("#/$defs/")
+                or not isinstance(cond, dict) or not isinstance(cond.get("const"), str) or cond["const"] in branches):
             return None
         prop = p_name
         branches[cond["const"]] = ref.removeprefix("#/$defs/")
-    return (prop, branches) if prop and branches else None
+    required = entry.get("required")
+    if not prop or not branches or entry.get("type") != "object" or not isinstance(required, list) or prop not in required:
+        return None
+    return prop, branches
 
 
 def _compile(document: dict[str, Any]) -> Callable[[Any], Any]:
-    """fastjsonschema's validator for ``document``."""
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(document, handlers=_NO_REMOTE, use_formats=False)
+    """fastjsonschema's validator for ``document`` (given a copy: its resolver rewrites
+    references in place, and parts of one document are compiled several times)."""
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(document), handlers=_NO_REMOTE, use_formats=False)
     return compiled
 
 
+# A definition holding one of these is not copied in place of a reference to it: they would
+# change what the copy's own references resolve against, or name it for other references.
+_KEEPS_PLACE = ('"$id"', '"$anchor"', '"$dynamicAnchor"', '"$dynamicRef"', '"$recursiveAnchor"', '"$schema"')
+# Keywords whose values are data, not schemas.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "required", "type", "$defs", "definitions"})
+_DEF_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class _Inliner:
+    """Local references written in place: a schema that is only `{"$ref": "#/$defs/NAME"}`
+    is replaced by a copy of NAME's definition (with its own references written in place the
+    same way), unless NAME refers back to itself. The same constraint, checked where it
+    stands: the copy's references resolve against the same document. fastjsonschema calls a
+    referenced schema as a function, with a message path built for each call (for each item
+    of a list, from a format of every local variable); written in place, it is checked inline."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        defs = document.get("$defs")
+        self.defs: dict[str, Any] = defs if isinstance(defs, dict) else {}
+        base = document.get("$id")
+        self.prefixes = ("#/$defs/", *((f"{base}#/$defs/",) if isinstance(base, str) and "#" not in base else ()))
+        self.copyable = {name: isinstance(d, dict) and not any(k in json.dumps(d) for k in _KEEPS_PLACE) for name, d in self.defs.items()}
+
+    def target(self, node: Any) -> str | None:
+        if not (isinstance(node, dict) and len(node) == 1 and isinstance(node.get("$ref"), str)):
+            return None
+        ref: str = node["$ref"]
+        for prefix in self.prefixes:
+            name = ref.removeprefix(prefix)
+            if name != ref and _DEF_NAME.fullmatch(name) and self.copyable.get(name):
+                return name
+        return None
+
+    def __call__(self, node: Any, within: tuple[str, ...] = ()) -> Any:
+        name = self.target(node)
+        if name is not None and name not in within:
+            return self(self.defs[name], (*within, name))
+        if isinstance(node, list):
+            return [self(v, within) for v in node]
+        if not isinstance(node, dict):
+            return node
+        return {k: v if k in _DATA_KEYWORDS else self(v, within) for k, v in node.items()}
+
+    def document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """``document`` with its references written in place; its $defs kept as they are, for
+        the references that stay."""
+        return {k: v if k in _DATA_KEYWORDS else self(v) for k, v in document.items()}
+
+
 def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
-    """A compiled validator equivalent to the schema. A discriminated union of timeline
-    events (allOf of if/then on `kind`) costs fastjsonschema one caught exception per branch
-    per event; the case schema's `event` is instead compiled once per kind and dispatched on
-    the kind, which gives the same verdicts (the test suite checks both agree)."""
-    defs = document.get("$defs", {})
+    """A compiled validator equivalent to the schema, arranged for speed:
+    - local references are written in place (_Inliner);
+    - a timeline of events that is a discriminated union (allOf of if/then on `kind`; see
+      _discriminated) would cost fastjsonschema one caught exception per branch per event:
+      the case is checked without its events, then each event against the event's own
+      schema (the union's shell) and the one branch its kind selects, compiled once per kind.
+    Both give the verdicts of the schema as written (tests/adapters/test_schema_fast.py)."""
+    inline = _Inliner(document)
+    defs = inline.defs
     union = _discriminated(defs.get("event"))
-    items_ref = document.get("properties", {}).get("timeline", {}).get("items", {}).get("$ref")
-    if union is None or items_ref != "#/$defs/event":
-        return _compile(document)
+    properties = document.get("properties")
+    timeline = properties.get("timeline") if isinstance(properties, dict) else None
+    if (union is None or not isinstance(properties, dict) or not isinstance(timeline, dict)
+            or timeline.get("type") != "array" or timeline.get("items") != {"$ref": "#/$defs/event"}):
+        return _compile(inline.document(document))
     prop, branches = union
-    shell = {k: v for k, v in defs["event"].items() if k != "allOf"}
-    outer = _compile({**document, "$defs": {**defs, "event": shell}})
+    outer = _compile(inline.document(
+        {**document, "properties": {**properties, "timeline": {k: v for k, v in timeline.items() if k != "items"}}}))
     header = {k: v for k, v in document.items() if k in ("$schema", "$id", "$defs")}
-    per_value = {value: _compile({**header, "$ref": f"#/$defs/{name}"}) for value, name in branches.items()}
+    shell = _compile({**header, **inline({k: v for k, v in defs["event"].items() if k != "allOf"}, ("event",))})
+    per_value = {value: _compile({**header, **inline({"$ref": f"#/$defs/{name}"})}) for value, name in branches.items()}
 
     def validate(instance: Any) -> Any:
         outer(instance)
-        for event in instance["timeline"]:
-            check = per_value.get(event[prop])
+        # The outer check made the timeline a list; the shell makes each event an object
+        # holding the property.
+        for event in instance.get("timeline", ()) if type(instance) is dict else ():
+            shell(event)
+            check = per_value.get(kind) if type(kind := event[prop]) is str else None
             if check is not None:
                 check(event)
         return instance
