@@ -220,3 +220,16 @@ def test_a_schema_edit_reaches_the_arranged_validator(tmp_path: Path) -> None:
     case["timeline"][-1]["date"] = "2025-01-01"
     with pytest.raises(fastjsonschema.JsonSchemaException):
         validate(case)
+
+
+def test_only_the_definitions_still_referred_to_are_kept() -> None:
+    inline = schemas._Inliner(CASE_SCHEMA)
+    header = {k: v for k, v in CASE_SCHEMA.items() if k in ("$schema", "$id", "$defs")}
+    resolved = inline.document({**header, **inline({"$ref": "#/$defs/event_resolved"})})
+    assert resolved["$defs"] == {} and resolved["properties"]["date"]["pattern"]
+    tree = copy.deepcopy(RECURSIVE)
+    tree["$defs"]["unused"] = {"type": "null"}
+    assert set(schemas._Inliner(tree).document(tree)["$defs"]) == {"node", "leaf", "names", "elsewhere", "anchored"}
+    # A reference of a form not followed here keeps every definition.
+    tree["$defs"]["node"]["properties"]["w"] = {"$ref": "#/$defs/leaf/minimum"}
+    assert set(schemas._Inliner(tree).document(tree)["$defs"]) == set(tree["$defs"])

@@ -317,6 +317,9 @@ _KEEPS_PLACE = ('"$id"', '"$anchor"', '"$dynamicAnchor"', '"$dynamicRef"', '"$re
 # Keywords whose values are data, not schemas.
 _DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "required", "type", "$defs", "definitions"})
 _DEF_NAME = re.compile(r"[A-Za-z0-9_-]+")
+# Any "$ref" key of a schema as json.dumps writes it, with its value (a JSON string).
+_REFS_TEXT = r'"\$(?:ref|dynamicRef|recursiveRef)": "((?:[^"\\]|\\.)*)"'
+_REFS = re.compile(_REFS_TEXT)
 
 
 class _Inliner:
@@ -355,9 +358,30 @@ class _Inliner:
         return {k: v if k in _DATA_KEYWORDS else self(v, within) for k, v in node.items()}
 
     def document(self, document: dict[str, Any]) -> dict[str, Any]:
-        """``document`` with its references written in place; its $defs kept as they are, for
-        the references that stay."""
-        return {k: v if k in _DATA_KEYWORDS else self(v) for k, v in document.items()}
+        """``document`` with its references written in place; of its $defs, those the
+        references that stay may need, as they are. (fastjsonschema writes the definitions
+        into its generated code: fewer of them compile faster.)"""
+        body = {k: v if k in _DATA_KEYWORDS else self(v) for k, v in document.items() if k != "$defs"}
+        if "$defs" not in document:
+            return body
+        needed = self.needed(body)
+        return {**body, "$defs": self.defs if needed is None else {k: v for k, v in self.defs.items() if k in needed}}
+
+    def needed(self, body: Any) -> set[str] | None:
+        """The definitions ``body``'s references reach, or None when that is not known (a
+        reference of another form)."""
+        needed: set[str] = set()
+        todo = [body]
+        while todo:
+            text = json.dumps(todo.pop())
+            for ref in _REFS.findall(text):
+                name = next((ref.removeprefix(p) for p in self.prefixes if ref.startswith(p)), None)
+                if name is None or not _DEF_NAME.fullmatch(name) or name not in self.defs:
+                    return None
+                if name not in needed:
+                    needed.add(name)
+                    todo.append(self.defs[name])
+        return needed
 
 
 def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
@@ -380,8 +404,8 @@ def _compile_fast(document: dict[str, Any]) -> Callable[[Any], Any]:
     outer = _compile(inline.document(
         {**document, "properties": {**properties, "timeline": {k: v for k, v in timeline.items() if k != "items"}}}))
     header = {k: v for k, v in document.items() if k in ("$schema", "$id", "$defs")}
-    shell = _compile({**header, **inline({k: v for k, v in defs["event"].items() if k != "allOf"}, ("event",))})
-    per_value = {value: _compile({**header, **inline({"$ref": f"#/$defs/{name}"})}) for value, name in branches.items()}
+    shell = _compile(inline.document({**header, **{k: v for k, v in defs["event"].items() if k != "allOf"}}))
+    per_value = {value: _compile(inline.document({**header, **inline({"$ref": f"#/$defs/{name}"})})) for value, name in branches.items()}
 
     def validate(instance: Any) -> Any:
         outer(instance)
