@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from complaints.adapters import cache as cache_module
-from complaints.adapters.cache import ResultCache, blob_id, cache_dir
+from complaints.adapters.cache import ResultCache, blob_id
 from complaints.adapters.git import tracked_blob_ids
 from complaints.adapters.repository import Repository
 from complaints.engine import inputs, scan
@@ -156,13 +156,28 @@ def test_a_malformed_line_in_a_verified_file_means_no_cache(repo: Path) -> None:
 
 
 def test_a_file_replaced_while_read_is_read_as_verified(repo: Path) -> None:
-    assert results(repo)
+    fresh = results(repo, use_cache=False)
+    assert results(repo) == fresh
     store = scan.ResultCache(Repository.open(repo).root, "validate", scan.environment_key(repo, "validate"))
     reader = store.open_entries()
     assert reader is not None and store.path is not None
     with reader:
         before = list(reader.entries())
-        store.path.write_bytes(b"replaced")  # a new file under the name: the open one is kept
+        # A new file renamed over the name, as every writer does: the open one is still read.
+        swap = store.path.with_name("swap")
+        swap.write_bytes(b"replaced")
+        os.replace(swap, store.path)
         assert list(reader.entries()) == before
-    folder = cache_dir(repo)
-    assert folder is not None
+        assert reader.value(before[0][0], before[0][2], before[0][3])[0].file == before[0][0]
+    # Cut short in place under an open reader: an error, never a wrong entry.
+    assert results(repo) == fresh
+    reader = store.open_entries()
+    assert reader is not None
+    with reader:
+        before = list(reader.entries())
+        with open(store.path, "r+b") as handle:
+            handle.truncate(100)
+        with pytest.raises(ValueError):
+            list(reader.entries())
+        with pytest.raises(ValueError):
+            reader.value(before[-1][0], before[-1][2], before[-1][3])

@@ -219,7 +219,7 @@ class ResultCache:
         if self.path is None:
             return None
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             return None
         try:
@@ -291,7 +291,8 @@ class ResultCache:
         if self.path is None or self.directory is None:
             return None
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            # Non-blocking: a FIFO under the cache's name must be refused, not wait for a writer.
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             return None
         try:
