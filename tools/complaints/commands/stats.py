@@ -90,30 +90,36 @@ def repository_facts(
 
 class _Shared:
     """The facts kept for the tables, their parts shared: records that crossed from the
-    workers or came out of the cache each carry their own copy of the same few dates, keys
-    and tuples of stage facts, several hundred bytes a case that one object per distinct value
-    saves. Bounded: past it a value is kept as it came."""
+    workers or came out of the cache each carry their own copy of the same few days and
+    tuples (departments, stage facts, ...), several hundred bytes a case that one object per
+    distinct value saves. Bounded: past it a value is kept as it came."""
 
     LIMIT = 200_000
 
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
-        self.names = tuple(f.name for f in dataclasses.fields(CaseFacts) if f.init)
-
-    def _one(self, value: Any) -> Any:
-        try:
-            found = self.values.get(value)
-        except TypeError:  # not hashable: kept as it is
-            return value
-        if found is not None:
-            return found
-        if len(self.values) < self.LIMIT:
-            self.values[value] = value
-        return value
+        # The fields that hold days and tuples (texts are shared where records are made).
+        self.names = tuple(
+            f.name for f in dataclasses.fields(CaseFacts) if f.init and ("tuple" in str(f.type) or "date" in str(f.type))
+        )
 
     def __call__(self, fact: CaseFacts) -> CaseFacts:
-        one = self._one
-        return CaseFacts(*[one(getattr(fact, name)) for name in self.names])
+        values = self.values
+        for name in self.names:
+            value = getattr(fact, name)
+            try:
+                found = values.get(value)
+            except TypeError:  # not hashable: kept as it is
+                continue
+            if found is None:
+                if len(values) < self.LIMIT:
+                    values[value] = value
+            elif found is not value:
+                # An equal value in place of another in a record only this run holds (it
+                # was just decoded): what the record says is unchanged, and rebuilding the
+                # record would cost several times as much.
+                object.__setattr__(fact, name, found)
+        return fact
 
 
 class _Looked:
