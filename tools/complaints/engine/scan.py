@@ -245,7 +245,8 @@ def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[tup
         for file in files:
             yield task.check(file), None
         return
-    batches = iter([files[i : i + BATCH] for i in range(0, len(files), BATCH)])
+    # Sliced as they are sent: a list of every batch would hold a second reference to each name.
+    batches = (files[i : i + BATCH] for i in range(0, len(files), BATCH))
     # Compiled once here, the schema reaches every worker with the fork instead of being
     # compiled again in each.
     load_schema(Path(task.root), "case")
@@ -302,7 +303,7 @@ def _run(
             # With nothing cached there is nothing to match: the workers hash what they read.
             stored.mark(blob_ids(repo, files), today, derive is not None)
         hit = stored.hit
-        missing = [f for f, reused in zip(files, hit) if not reused]
+        missing = files if not stored.hits else [f for f, reused in zip(files, hit) if not reused]
         # The new cache is streamed to disk as the results come, never held whole in memory;
         # written only when something changed, and put in place only when the run completes.
         writer = None
