@@ -47,7 +47,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, TypeVar
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 import platformdirs
 
@@ -219,7 +219,7 @@ class ResultCache:
         if self.path is None:
             return None
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             return None
         try:
@@ -282,6 +282,46 @@ class ResultCache:
         except (ValueError, UnicodeDecodeError):
             return {}
         return entries
+
+    def open_entries(self) -> EntryReader | None:
+        """The cache file opened to be read an entry at a time (see EntryReader), once its
+        HMAC verifies over the whole payload, read in chunks: a run never holds the file
+        whole. None as ``load`` gives {}: missing, of another format or key, not written by
+        this user's tool. (A malformed line is found as the entries are read.)"""
+        if self.path is None or self.directory is None:
+            return None
+        try:
+            # Non-blocking: a FIFO under the cache's name must be refused, not wait for a writer.
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES or info.st_size < _HEADER.size:
+                raise ValueError("not a cache file")
+            magic, fmt, key, length, digest = _HEADER.unpack(os.pread(fd, _HEADER.size, 0))
+            end = _HEADER.size + length
+            if magic != MAGIC or fmt != FORMAT or key != self.key or end != info.st_size:
+                raise ValueError("not a cache file")
+            secret = _secret(self.directory.parent, False)
+            if secret is None:
+                raise ValueError("no secret")
+            mac = hmac.new(secret, digestmod=hashlib.sha256)
+            at = _HEADER.size
+            while at < end:
+                chunk = os.pread(fd, min(EntryReader.CHUNK, end - at), at)
+                if not chunk:
+                    raise ValueError("truncated")
+                mac.update(chunk)
+                at += len(chunk)
+            if not hmac.compare_digest(mac.digest(), digest):
+                raise ValueError("not written by this tool")
+        except (OSError, ValueError, struct.error):
+            os.close(fd)
+            return None
+        # The descriptor stays open: a cache is replaced by a rename, never written in place,
+        # so what is read next is what was verified.
+        return EntryReader(fd, _HEADER.size, end)
 
     def save(self, entries: dict[str, Any], tag: Callable[[Any], str | None] | None = None) -> bool:
         """Write the entries atomically (temporary file + rename); False when the folder
@@ -390,3 +430,93 @@ class Stored:
     def value(self) -> Any:
         data = self.data
         return decode(json.loads(data if type(data) is bytes else bytes(data)))
+
+
+class EntryReader:
+    """A verified cache file (ResultCache.open_entries) read an entry at a time: ``entries``
+    lists each entry's path and tag with where its line lies, reading the file in chunks;
+    ``value`` reads one entry's line again and decodes it. Close it (or use ``with``)."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fd: int, start: int, end: int) -> None:
+        self.fd: int | None = fd
+        self.start, self.end = start, end
+        self._window = b""
+        self._window_at = start
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> EntryReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _pread(self, length: int, offset: int) -> bytes:
+        if self.fd is None:
+            raise ValueError("closed")
+        return os.pread(self.fd, length, offset)
+
+    def entries(self) -> Iterator[tuple[str, str, int, int]]:
+        """(path, tag, offset, length) of every entry's line, in the file's order; ValueError
+        (or OSError) at a malformed line, as ``load_stored`` refuses the whole file for one."""
+        buf, base, i, read_at = b"", self.start, 0, self.start
+        while True:
+            stop = buf.find(b"\n", i)
+            if stop == -1:
+                if read_at >= self.end:
+                    if i >= len(buf):
+                        return
+                    stop = len(buf)  # the last line may lack its newline
+                else:
+                    chunk = self._pread(min(self.CHUNK, self.end - read_at), read_at)
+                    if not chunk:
+                        raise ValueError("truncated")
+                    base += i
+                    buf, i = buf[i:] + chunk, 0
+                    read_at += len(chunk)
+                    continue
+            first = buf.find(b"\t", i, stop)
+            second = buf.find(b"\t", first + 1, stop) if first != -1 else -1
+            if second == -1:
+                if stop > i:
+                    raise ValueError("malformed cache line")
+            else:
+                path = json.loads(buf[i:first])
+                if not isinstance(path, str):
+                    raise ValueError("malformed cache line")
+                yield path, buf[first + 1 : second].decode("ascii"), base + i, min(stop + 1, len(buf)) - i
+            i = stop + 1
+
+    def line(self, offset: int, length: int) -> bytes:
+        """The bytes of one entry's line (as ``entries`` placed it), newline included: read
+        through a window of a chunk, as a run reads its entries mostly in the file's order."""
+        at = offset - self._window_at
+        if 0 <= at and at + length <= len(self._window):
+            return self._window[at : at + length]
+        ahead = offset - (self._window_at + len(self._window))
+        if 0 <= ahead < self.CHUNK:
+            self._window = self._pread(max(self.CHUNK, length), offset)
+            self._window_at = offset
+            data = self._window[:length]
+        else:
+            data = self._pread(length, offset)
+        if len(data) != length:
+            raise ValueError("truncated")
+        return data if data.endswith(b"\n") else data + b"\n"
+
+    def value(self, path: str, offset: int, length: int) -> tuple[Any, bytes]:
+        """The decoded entry of ``path`` at that place, and its line (to be written again as
+        it is); ValueError, DataFormatError or RecursionError when it is not one."""
+        line = self.line(offset, length)
+        lead = _dumps(path).encode("utf-8") + b"\t"
+        if not line.startswith(lead):
+            raise ValueError("not the entry asked for")
+        second = line.find(b"\t", len(lead))
+        if second == -1:
+            raise ValueError("malformed cache line")
+        return decode(json.loads(line[second + 1 : -1])), line

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Iterator, NamedTuple, Sequence
 
 from complaints.errors import ConfigError
 
@@ -198,9 +198,21 @@ def tracked_blob_ids(root: Path, under: str, listing: Listing | None = None) -> 
         listing = IndexListing(root, under).result()
     if listing is None:
         return {}
+    return dict(tracked_records(listing))
+
+
+def tracked_records(listing: Listing) -> Iterator[tuple[str, str]]:
+    """(name, blob id) of each regular file the listing holds unchanged, in git's order
+    (bytewise, which for UTF-8 is Python's), one at a time: no list of a million records is
+    built to find them."""
     listed, _, dirty = listing
-    ids: dict[str, str] = {}
-    for record in listed.split(b"\x00"):
+    at, end = 0, len(listed)
+    while at < end:
+        stop = listed.find(b"\x00", at)
+        if stop == -1:
+            stop = end
+        record = listed[at:stop]
+        at = stop + 1
         if not record:
             continue
         meta, _, name = record.partition(b"\t")
@@ -209,7 +221,6 @@ def tracked_blob_ids(root: Path, under: str, listing: Listing | None = None) -> 
         if len(parts) != 3 or parts[0] not in (b"100644", b"100755") or parts[2] != b"0" or name in dirty:
             continue
         try:
-            ids[name.decode("utf-8")] = parts[1].decode("ascii")
+            yield name.decode("utf-8"), parts[1].decode("ascii")
         except UnicodeDecodeError:
             continue
-    return ids

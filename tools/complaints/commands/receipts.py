@@ -3,7 +3,7 @@ state) and the month of the next promised step, as the site's "check my complain
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from complaints.adapters.repository import Repository
 from complaints.engine.scan import case_records, iter_valid_cases
@@ -69,23 +69,46 @@ def lookup_document(
     one (raising it in policy.yml leaves older hashes valid); the page derives once per value.
     ``entries``: what ``lookup_entries`` gives, when the caller has them already (the site
     build reads them in the same pass as the statistics)."""
-    settings = repo.policy.receipt
     if entries is None:
         entries = lookup_entries(repo, today, next_step)
+    index = lookup_index(repo, today, entries)
+    return {"index": index, "shards": dict(lookup_shards(entries, index["shards"]["bits"]))}
+
+
+def lookup_index(repo: Repository, today: dt.date, entries: Mapping[str, LookupEntry]) -> dict[str, Any]:
+    """The ``index`` part of ``lookup_document``."""
+    settings = repo.policy.receipt
     iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
     bits = shard_bits(len(entries))
-    shards: dict[str, dict[str, list[str | int | None]]] = {}
-    for digest, entry in sorted(entries.items()):
-        row: list[str | int | None] = [entry.state, entry.next_step_month]
-        # The flags only when one is set, so the common row stays small.
-        if entry.overdue or entry.provisional:
-            row += [int(entry.overdue), int(entry.provisional)]
-        shards.setdefault(shard_of(digest, bits), {})[digest] = row
-    index = {
+    return {
         "format": TABLE_FORMAT,
         # The day the states were read: the page says "as of" it (the site is rebuilt daily).
         "as_of": today.isoformat(),
         "kdf": {"name": "PBKDF2", "hash": "SHA-256", "salt": settings.salt, "iterations": sorted(iterations), "length": 32},
         "shards": {"bits": bits, "folder": f"{SHARD_FOLDER}/", "row": ["state", "next_step_month", "overdue", "provisional"]},
     }
-    return {"index": index, "shards": shards}
+
+
+def lookup_shards(entries: Mapping[str, LookupEntry], bits: int) -> Iterator[tuple[str, dict[str, list[str | int | None]]]]:
+    """The ``shards`` part of ``lookup_document``, one shard at a time in the order of their
+    names (only those that hold a row), so that a writer never holds the rows of all."""
+    name: str | None = None
+    rows: dict[str, list[str | int | None]] = {}
+    ordered = sorted(entries)
+    if not all(digest.islower() or digest.isdigit() for digest in ordered):
+        # A shard is a number read from the hash: in text order only when lower case.
+        ordered.sort(key=str.lower)
+    for digest in ordered:
+        entry = entries[digest]
+        row: list[str | int | None] = [entry.state, entry.next_step_month]
+        # The flags only when one is set, so the common row stays small.
+        if entry.overdue or entry.provisional:
+            row += [int(entry.overdue), int(entry.provisional)]
+        shard = shard_of(digest, bits)
+        if shard != name:
+            if name is not None:
+                yield name, rows
+            name, rows = shard, {}
+        rows[digest] = row
+    if name is not None:
+        yield name, rows

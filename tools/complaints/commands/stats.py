@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from complaints.adapters import git
 from complaints.adapters.cache import memoized
@@ -78,13 +78,65 @@ def repository_facts(
     the invalid case files are listed in ``skipped`` when it is given."""
     calendar = repository_calendar(repo, accept_unconfirmed)
     facts: list[CaseFacts] = []
-    spans: list[tuple[int, int] | None] = []
+    looked = _Looked()
+    shared = _Shared()
     # In worker processes, and from the cache for cases no later day can change (cache.py).
     for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped):
-        facts.append(fact)
-        spans.append(span)
-    touch_calendar(calendar, spans)
+        facts.append(shared(fact))
+        looked.add(span)
+    touch_calendar(calendar, looked.spans())
     return facts, calendar
+
+
+class _Shared:
+    """The facts kept for the tables, their parts shared: records that crossed from the
+    workers or came out of the cache each carry their own copy of the same few days and
+    tuples (departments, stage facts, ...), several hundred bytes a case that one object per
+    distinct value saves. Bounded: past it a value is kept as it came."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+        # The fields that hold days and tuples (texts are shared where records are made).
+        self.names = tuple(
+            f.name for f in dataclasses.fields(CaseFacts) if f.init and ("tuple" in str(f.type) or "date" in str(f.type))
+        )
+
+    def __call__(self, fact: CaseFacts) -> CaseFacts:
+        values = self.values
+        for name in self.names:
+            value = getattr(fact, name)
+            try:
+                found = values.get(value)
+            except TypeError:  # not hashable: kept as it is
+                continue
+            if found is None:
+                if len(values) < self.LIMIT:
+                    values[value] = value
+            elif found is not value:
+                # An equal value in place of another in a record only this run holds (it
+                # was just decoded): what the record says is unchanged, and rebuilding the
+                # record would cost several times as much.
+                object.__setattr__(fact, name, found)
+        return fact
+
+
+class _Looked:
+    """The first and last day the records' computations looked at, kept as they stream past
+    (touch_calendar needs no more than that: not a span per case)."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def add(self, span: tuple[int, int] | None) -> None:
+        if span is not None:
+            self.first = span[0] if self.first is None else min(self.first, span[0])
+            self.last = span[1] if self.last is None else max(self.last, span[1])
+
+    def spans(self) -> list[tuple[int, int]]:
+        return [] if self.first is None or self.last is None else [(self.first, self.last)]
 
 
 def compute(
@@ -141,12 +193,17 @@ def compute_with_receipts(
     calendar = repository_calendar(repo)
     skipped: list[str] = []
     facts: list[CaseFacts] = []
-    spans: list[tuple[int, int] | None] = []
+    looked = _Looked()
     entries: dict[str, LookupEntry] = {}
+    # A few hundred distinct rows among all the cases: one object each, not one per case.
+    rows: dict[LookupEntry, LookupEntry] = {}
+    shared = _Shared()
     for _path, record, span in case_records(repo, today, SiteRecords(repo.policy, calendar), skipped):
-        facts.append(record.facts)
-        spans.append(span)
+        facts.append(shared(record.facts))
+        looked.add(span)
         if record.receipt is not None:
-            entries[record.receipt[0]] = record.receipt[1]
-    touch_calendar(calendar, spans)
+            entry = record.receipt[1]
+            entries[record.receipt[0]] = rows.setdefault(entry, entry)
+    del rows
+    touch_calendar(calendar, looked.spans())
     return _report(repo, facts, calendar, skipped, chosen, today, commit, skip_invalid), entries

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from complaints.adapters.cache import blob_id
-from complaints.adapters.git import IndexListing, Listing, tracked_blob_ids
+from complaints.adapters.git import IndexListing, Listing, tracked_records
 from complaints.adapters.repository import CASES_DIR, Repository
 
 # Below this many files, blob ids are computed from the bytes instead of asking git.
@@ -27,24 +27,60 @@ _SLICE = 10_000
 
 
 
-def blob_ids(repo: Repository, files: Sequence[str], listing: Listing | None = None, *, git: bool | None = None) -> dict[str, str]:
-    """Blob ids of ``files``: from the git index for large runs (tracked, unmodified files),
-    from the bytes for the rest (left out: files that are not regular or cannot be read).
-    ``listing``: git's index listing, when the caller has it already."""
+class BlobIds:
+    """The blob ids of a list of files by position, 20 bytes each in one buffer (a dict of
+    100,000 names and hex ids would take tens of megabytes)."""
+
+    _NONE = bytes(20)
+
+    def __init__(self, count: int) -> None:
+        self._ids = bytearray(20 * count)
+
+    def __len__(self) -> int:
+        return len(self._ids) // 20
+
+    def get(self, index: int) -> str | None:
+        """The blob id (hex) of the file at ``index``; None when it has none (not a regular
+        file, or unreadable)."""
+        raw = self._ids[20 * index : 20 * index + 20]
+        return None if raw == self._NONE else raw.hex()
+
+    def set(self, index: int, blob: str) -> None:
+        self._ids[20 * index : 20 * index + 20] = bytes.fromhex(blob)
+
+
+def blob_ids(repo: Repository, files: Sequence[str], listing: Listing | None = None, *, git: bool | None = None) -> BlobIds:
+    """Blob ids of ``files`` (sorted, as listed) by position: from the git index for large
+    runs (tracked, unmodified files), from the bytes for the rest (none: files that are not
+    regular or cannot be read). ``listing``: git's index listing, when the caller has it."""
     use_git = len(files) >= GIT_THRESHOLD if git is None else git
-    known = tracked_blob_ids(repo.root, CASES_DIR, listing) if use_git else {}
-    out: dict[str, str] = {}
-    for file in files:
-        blob = known.get(file)
-        if blob is None:
-            path = repo.root / file
-            try:
-                if path.is_symlink() or not path.is_file():
-                    continue
-                blob = blob_id(path.read_bytes())
-            except OSError:
+    out = BlobIds(len(files))
+    found = bytearray(len(files))
+    if use_git:
+        if listing is None:
+            listing = IndexListing(repo.root, CASES_DIR).result()
+        if listing is not None:
+            # git's listing and ``files`` are both in path order: merged, not looked up.
+            at, count = 0, len(files)
+            for name, blob in tracked_records(listing):
+                while at < count and files[at] < name:
+                    at += 1
+                if at < count and files[at] == name:
+                    try:
+                        out.set(at, blob)
+                    except ValueError:
+                        continue
+                    found[at] = 1
+    for index, file in enumerate(files):
+        if found[index]:
+            continue
+        path = repo.root / file
+        try:
+            if path.is_symlink() or not path.is_file():
                 continue
-        out[file] = blob
+            out.set(index, blob_id(path.read_bytes()))
+        except OSError:
+            continue
     return out
 
 
@@ -90,7 +126,9 @@ def _digest(repo: Repository, files: Sequence[str], listing: Listing | None) -> 
         return digest.hexdigest(), True
     ids = blob_ids(repo, files, listing, git=listing is not None)
     digest = hashlib.sha256(b"files\x00")
-    digest.update("".join(f"{file}\x00{ids.get(file, '-')}\n" for file in files).encode("utf-8", "surrogateescape"))
+    for start in range(0, len(files), _SLICE):
+        chunk = "".join(f"{files[i]}\x00{ids.get(i) or '-'}\n" for i in range(start, min(start + _SLICE, len(files))))
+        digest.update(chunk.encode("utf-8", "surrogateescape"))
     return digest.hexdigest(), False
 
 

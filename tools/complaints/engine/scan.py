@@ -9,17 +9,20 @@ is not read again: its verdict, or its record, comes from the cache. The `valida
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import errno
+import itertools
 import os
 import stat
+from array import array
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, Iterator, NamedTuple, Protocol, Sequence, TypeVar
 
-from complaints.adapters.cache import ResultCache, blob_id, entry_line, environment_key
+from complaints.adapters.cache import CacheWriter, ResultCache, blob_id, entry_line, environment_key
 from complaints.adapters.datacodec import DataFormatError, register
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.schemas import Schema, load_schema
@@ -28,7 +31,7 @@ from complaints.checker.casefile import check_case_bytes
 from complaints.checker.result import FileResult, Problem
 from complaints.core.policy import Policy
 from complaints.engine import progress
-from complaints.engine.inputs import blob_ids
+from complaints.engine.inputs import BlobIds, blob_ids
 from complaints.errors import CaseError
 
 # Below this many files a process pool costs more than it saves.
@@ -242,7 +245,8 @@ def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[tup
         for file in files:
             yield task.check(file), None
         return
-    batches = iter([files[i : i + BATCH] for i in range(0, len(files), BATCH)])
+    # Sliced as they are sent: a list of every batch would hold a second reference to each name.
+    batches = (files[i : i + BATCH] for i in range(0, len(files), BATCH))
     # Compiled once here, the schema reaches every worker with the fork instead of being
     # compiled again in each.
     load_schema(Path(task.root), "case")
@@ -290,62 +294,138 @@ def _run(
     # cost more than checking them.
     few = not whole and len(files) < FEW
     cache = ResultCache(repo.root, f"{name}-few" if few else name, environment_key(repo.root, purpose))
-    # Each entry's tag says what decides whether it can be reused (see _tag), so entries are
-    # decoded one at a time as they are yielded, and only those that are.
-    old = cache.load_stored()
-    # With nothing cached there is nothing to match: the workers hash what they read.
-    ids = blob_ids(repo, files) if old else {}
-    now = today.toordinal() if today is not None else None
-    hits: set[str] = set()
-    for file in files:
-        stored = old.get(file)
-        blob = ids.get(file)
-        if blob is None or stored is None:
-            continue
-        if _reusable(stored.tag, blob, today, now, derive is not None):
-            hits.add(file)
-    missing = [f for f in files if f not in hits]
-    # The new cache is streamed to disk as the results come, never held whole in memory;
-    # written only when something changed, and put in place only when the run completes.
-    writer = None
-    if missing or (whole and len(old) != len(hits)):
-        writer = cache.writer(tag=_tag)
-    computed = _stream(replace(task, encode=writer is not None), missing, jobs)
-    try:
-        # Entries of other files are kept, except that the small file is started afresh once
-        # it would outgrow its purpose.
-        if writer is not None and not whole and not (few and len(old) + len(files) > FEW_KEPT):
-            chosen = set(files)
-            for file, stored in old.items():
-                if file not in chosen:
-                    writer.add(file, stored)
-        for done, file in enumerate(files, 1):
-            item: Checked[Any] | None = None
-            if file in hits:
-                stored = old[file]
-                try:
-                    item = stored.value()
-                except (ValueError, DataFormatError, RecursionError):
-                    item = None
-                if not isinstance(item, Checked) or not isinstance(item.verdict, Verdict) or item.file != file:
-                    item = None  # cannot happen to a file this tool wrote; check the file afresh
-                elif writer is not None:
-                    writer.add(file, stored)
-            if item is None:
-                item, line = next(computed) if file not in hits else (task.check(file), None)
-                if writer is not None and item.verdict.blob is not None:
-                    if line is not None:
-                        writer.add_line(line)
-                    else:
-                        writer.add(file, item)
-                progress.tick(done, total)
-            yield item
-    except BaseException:
+    # The cache file is read an entry at a time, never held whole: its HMAC verified first,
+    # then each entry's path and tag (what decides whether it can be reused, see _tag) read to
+    # mark the files it answers, then only those entries read again and decoded as they are
+    # yielded. What a run keeps per file is a few bytes (where its entry lies), not the entry.
+    with _Stored(cache, files) as stored:
+        if stored.reader is not None:
+            # With nothing cached there is nothing to match: the workers hash what they read.
+            stored.mark(blob_ids(repo, files), today, derive is not None)
+        hit = stored.hit
+        missing = files if not stored.hits else [f for f, reused in zip(files, hit) if not reused]
+        # The new cache is streamed to disk as the results come, never held whole in memory;
+        # written only when something changed, and put in place only when the run completes.
+        writer = None
+        if missing or (whole and stored.count != stored.hits):
+            writer = cache.writer(tag=_tag)
+        computed = _stream(replace(task, encode=writer is not None), missing, jobs)
+        try:
+            # Entries of other files are kept, except that the small file is started afresh once
+            # it would outgrow its purpose.
+            if writer is not None and not whole and not (few and stored.count + len(files) > FEW_KEPT):
+                stored.keep_others(writer, set(files))
+            for done, file in enumerate(files, 1):
+                item: Checked[Any] | None = None
+                reused = hit[done - 1]
+                if reused:
+                    item, kept = stored.value(done - 1, file)
+                    if item is not None and writer is not None:
+                        writer.add_line(kept)
+                if item is None:
+                    item, line = next(computed) if not reused else (task.check(file), None)
+                    if writer is not None and item.verdict.blob is not None:
+                        if line is not None:
+                            writer.add_line(line)
+                        else:
+                            writer.add(file, item)
+                    progress.tick(done, total)
+                yield item
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
         if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.commit()
+            writer.commit()
+
+
+class _Stored:
+    """The entries of a cache file that answer files of a run (see _run): for each file by
+    position, whether its entry is reused and where that entry lies in the file."""
+
+    def __init__(self, cache: ResultCache, files: Sequence[str]) -> None:
+        self.files = files
+        self.reader = cache.open_entries()
+        self.hit = bytearray(len(files))
+        self.where = array("q")
+        self.length = array("q")
+        self.count = 0  # entries in the file
+        self.hits = 0
+
+    def __enter__(self) -> _Stored:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+    def mark(self, ids: BlobIds, today: dt.date | None, derived: bool) -> None:
+        """Mark the files whose entry can be reused on ``today`` (each file's blob id by
+        position in ``ids``). A malformed line anywhere leaves none marked, as for a damaged
+        file."""
+        assert self.reader is not None
+        files, n = self.files, len(self.files)
+        self.where = array("q", bytes(8 * n))
+        self.length = array("q", bytes(8 * n))
+        now = today.toordinal() if today is not None else None
+        # A whole run wrote the entries in path order, so the next file is the likely one.
+        index = None if all(a < b for a, b in zip(files, itertools.islice(files, 1, None))) else _first_positions(files)
+        at = 0
+        try:
+            for path, tag, offset, length in self.reader.entries():
+                self.count += 1
+                if at < n and files[at] == path:
+                    k = at
+                elif index is not None:
+                    k = index.get(path, -1)
+                else:
+                    k = bisect.bisect_left(files, path)
+                    if k >= n or files[k] != path:
+                        k = -1
+                if k < 0:
+                    continue
+                at = k + 1
+                blob = ids.get(k)
+                # A later entry for the same file is the one that counts, as in a mapping.
+                reusable = blob is not None and _reusable(tag, blob, today, now, derived)
+                self.hits += reusable - self.hit[k]
+                self.hit[k] = reusable
+                self.where[k], self.length[k] = offset, length
+        except (ValueError, OSError):
+            self.hit = bytearray(n)
+            self.count = self.hits = 0
+            self.reader.close()
+            self.reader = None
+
+    def keep_others(self, writer: CacheWriter, chosen: set[str]) -> None:
+        """Copy the entries of files outside ``chosen`` into ``writer`` as they are."""
+        if self.reader is None:
+            return
+        try:
+            for path, _tag, offset, length in self.reader.entries():
+                if path not in chosen:
+                    writer.add_line(self.reader.line(offset, length))
+        except (ValueError, OSError):
+            pass  # the rest is left out: a cache that misses entries is merely slower
+
+    def value(self, index: int, file: str) -> tuple[Checked[Any] | None, bytes]:
+        """The stored result of the file at ``index`` and its line; None when it is not one
+        (which cannot happen to a file this tool wrote: the file is then checked afresh)."""
+        assert self.reader is not None
+        try:
+            item, line = self.reader.value(file, self.where[index], self.length[index])
+        except (ValueError, OSError, DataFormatError, RecursionError):
+            return None, b""
+        if not isinstance(item, Checked) or not isinstance(item.verdict, Verdict) or item.file != file:
+            return None, b""
+        return item, line
+
+
+def _first_positions(files: Sequence[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, file in enumerate(files):
+        index.setdefault(file, i)
+    return index
 
 
 def _tag(entry: Checked[Any]) -> str:

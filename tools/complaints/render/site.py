@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -1032,6 +1032,8 @@ def build_site(
     if stats is None:
         stats = statistics_for(root, period, today, skip_invalid=skip_invalid, with_receipts=True)
     generated = prepare(root, today, period, stats)
+    # The receipt rows are written: not held through the MkDocs build, which reuses the room.
+    stats = replace(stats, receipts=None)
 
     with fresh_output_folder(out, root) as staging:
 

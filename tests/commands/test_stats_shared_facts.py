@@ -1,0 +1,39 @@
+"""commands/stats keeps the facts of every case for the tables with their days and tuples
+shared (one object per distinct value): the facts must stay equal to the records the scan
+gave, field by field, whether they came from the workers, the cache or neither."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from complaints.adapters import cache as cache_module
+from complaints.adapters.repository import Repository
+from complaints.commands.deadlines import repository_calendar
+from complaints.commands.stats import _Shared, repository_facts
+from complaints.engine.derivations import FactRecords
+from complaints.engine.scan import case_records
+
+from conftest import committed_synthetic_archive
+
+TODAY = dt.date(2026, 11, 27)
+
+
+def test_shared_facts_equal_the_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache_module.ENV_VAR, str(tmp_path / "cache"))
+    root = committed_synthetic_archive(tmp_path / "repo", 120, seed=5)
+    repo = Repository.open(root)
+    calendar = repository_calendar(repo, True)
+    plain = [f for _p, f, _s in case_records(repo, TODAY, FactRecords(repo.policy, calendar), use_cache=False)]
+    for use_cache in (False, True, True):  # uncached, filling the cache, read from it
+        facts, _ = repository_facts(repo if use_cache else repo.without_cache(), TODAY, accept_unconfirmed=True)
+        assert facts == plain
+        assert [dataclasses.astuple(f) for f in facts] == [dataclasses.astuple(f) for f in plain]
+        assert [f.month for f in facts] == [f.month for f in plain]
+        by_value: dict[object, int] = {}
+        for fact in facts:
+            for name in _Shared().names:
+                value = getattr(fact, name)
+                assert by_value.setdefault(value, id(value)) == id(value), name  # one object per value
