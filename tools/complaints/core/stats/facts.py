@@ -10,7 +10,7 @@ from operator import attrgetter
 from typing import Any, Mapping, Protocol, Sequence
 
 from complaints.core.deadlines import day_of
-from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline, StageRow
 from complaints.core.stats.periods import month_of
 
 # received day -> its month (YYYY-MM); a few thousand days at most.
@@ -73,8 +73,78 @@ class CaseFacts:
         # in well under the time of the default (a dict of the slots per record).
         return CaseFacts, _CASE_FIELDS(self)
 
+    def codec_pack(self) -> list[Any]:
+        """The record as flat plain values for the result cache (adapters/datacodec.py): the
+        single fields (dates as ordinals), then each tuple as its length and its items."""
+        out: list[Any] = [
+            self.received.toordinal(), self.channel, self.category, self.priority, self.anonymous, self.accepted,
+            self.not_accepted_reason, None if self.finished is None else self.finished.toordinal(), self.resolved,
+            self.extended, self.paused, self.satisfaction, self.review_requested, self.review_outcome, self.outcome,
+            len(self.departments), *self.departments, len(self.measures), *self.measures, len(self.suggestions),
+        ]  # fmt: skip
+        for adopted, rewarded in self.suggestions:
+            out += (adopted, rewarded)
+        out.append(len(self.stages))
+        for fact in self.stages:
+            out += (fact.stage, fact.state, fact.working_days)
+        return out
+
+    @classmethod
+    def codec_unpack(cls, values: list[Any]) -> CaseFacts:
+        """The record ``codec_pack`` gave ``values``; ValueError for anything else."""
+        (received, channel, category, priority, anonymous, accepted, reason, finished, resolved, extended, paused,
+         satisfaction, review_requested, review_outcome, outcome) = values[:15]  # fmt: skip
+        if not (type(received) is int and (finished is None or type(finished) is int)
+                and all(type(v) is str for v in (channel, category, priority))
+                and all(type(v) is bool for v in (anonymous, accepted, resolved, extended, paused, review_requested))
+                and all(v is None or type(v) is str for v in (reason, satisfaction, review_outcome, outcome))):  # fmt: skip
+            raise ValueError("a field of the wrong type")
+        at = 15
+        departments, at = _texts(values, at)
+        measures, at = _texts(values, at)
+        count = _count(values, at)
+        flags = values[at + 1 : at + 1 + 2 * count]
+        if len(flags) != 2 * count or any(type(v) is not bool for v in flags):
+            raise ValueError("a suggestion of the wrong type")
+        suggestions = tuple(zip(flags[0::2], flags[1::2]))
+        at += 1 + 2 * count
+        count = _count(values, at)
+        items = values[at + 1 : at + 1 + 3 * count]
+        if len(items) != 3 * count or at + 1 + 3 * count != len(values):
+            raise ValueError("the wrong number of values")
+        stages = []
+        for i in range(0, len(items), 3):
+            stage, state, days = items[i : i + 3]
+            if type(stage) is not str or type(state) is not str or not (days is None or type(days) is int):
+                raise ValueError("a stage fact of the wrong type")
+            stages.append(_share(StageFact(_key(stage), _key(state), days)))
+        return cls(
+            _share(_date_of(received)), _key(channel), _key(category), _key(priority), _share(departments), anonymous, accepted,
+            _key(reason), None if finished is None else _share(_date_of(finished)), resolved, _share(measures), extended, paused,
+            _key(satisfaction), review_requested, _key(review_outcome), _share(suggestions), _share(tuple(stages)), _key(outcome),
+        )  # fmt: skip
+
 
 _CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts) if f.init))
+
+
+def _count(values: list[Any], at: int) -> int:
+    count = values[at] if at < len(values) else None
+    if type(count) is not int or count < 0:
+        raise ValueError("a malformed count")
+    return count
+
+
+def _texts(values: list[Any], at: int) -> tuple[tuple[str, ...], int]:
+    count = _count(values, at)
+    items = values[at + 1 : at + 1 + count]
+    if len(items) != count or any(type(v) is not str for v in items):
+        raise ValueError("a list of keys of the wrong type")
+    return tuple([sys.intern(v) for v in items]), at + 1 + count
+
+
+def _date_of(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(ordinal)
 
 
 def _date(value: object) -> dt.date:
@@ -115,6 +185,18 @@ def case_facts(
 ) -> CaseFacts:
     """Reduce a valid case and its stage deadlines to what the statistics count. Events dated
     after `today` are ignored."""
+    return _facts(case, [(s.stage, s.state, s.started, s.completed) for s in stages], calendar, today)
+
+
+def case_facts_of(case: Mapping[str, Any], rows: Sequence[StageRow], calendar: WorkingDays, today: dt.date) -> CaseFacts:
+    """case_facts from the deadline engine's rows (core.stages.CaseStages.stages)."""
+    return _facts(case, [(row[1], row[5], row[0], row[4]) for row in rows], calendar, today)
+
+
+def _facts(
+    case: Mapping[str, Any], stages: list[tuple[str, str, dt.date, dt.date | None]], calendar: WorkingDays, today: dt.date
+) -> CaseFacts:
+    # stages: (stage, state, started, completed) in the engine's order.
     timeline = case.get("timeline", [])
     # One pass over the timeline, each date read once; the lists keep the timeline's order.
     events: list[tuple[str, Mapping[str, Any]]] = []
@@ -143,10 +225,10 @@ def case_facts(
     follow = [e for k, e in events if k == "followed_up"]
     answered = [e for k, e in events if k == "review_answered"]
     facts_stages = []
-    for s in stages:
-        days = calendar.working_days_between(s.started, s.completed) if s.completed is not None else None
-        facts_stages.append(_share(StageFact(s.stage, s.state, days)))
-    resolved = any(s.stage == "resolve" and s.state in (DONE_ON_TIME, DONE_LATE) for s in stages)
+    for stage, state, started, completed in stages:
+        days = calendar.working_days_between(started, completed) if completed is not None else None
+        facts_stages.append(_share(StageFact(stage, state, days)))
+    resolved = any(stage == "resolve" and state in (DONE_ON_TIME, DONE_LATE) for stage, state, _, _ in stages)
     subject = case.get("subject", {})
     complainant = case.get("complainant", {})
     accepted = "accepted" in kinds
