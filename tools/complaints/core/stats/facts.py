@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Mapping, Protocol, Sequence
 
-from complaints.core.deadlines import day_of
+from complaints.core.deadlines import _DAYS as _DAY_TEXT, day_of
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline, StageRow
 from complaints.core.stats.periods import month_of
 
@@ -196,65 +196,84 @@ def case_facts_of(case: Mapping[str, Any], rows: Sequence[StageRow], calendar: W
 def _facts(
     case: Mapping[str, Any], stages: list[tuple[str, str, dt.date, dt.date | None]], calendar: WorkingDays, today: dt.date
 ) -> CaseFacts:
-    # stages: (stage, state, started, completed) in the engine's order.
+    # stages: (stage, state, started, completed) in the engine's order. This runs for every
+    # case of a `stats` or site build: one pass over the timeline, each date looked up once,
+    # only the last event of each kind the facts read kept.
     timeline = case.get("timeline", [])
-    # One pass over the timeline, each date read once; the lists keep the timeline's order.
-    events: list[tuple[str, Mapping[str, Any]]] = []
+    days = _DAY_TEXT
     kinds: set[str] = set()
     finished: dt.date | None = None
+    not_accepted = follow = answered = last_resolved = None
+    measures: list[str] = []
     for e in timeline:
         if not (type(e) is dict or isinstance(e, Mapping)):
             continue
-        day = _date(e["date"])
+        text = e["date"]
+        day = days.get(text) if type(text) is str else None
+        if day is None:
+            day = _date(text)
         if day > today:
             continue
         kind = e["kind"]
-        events.append((kind, e))
         kinds.add(kind)
         if kind in _FINISHING and (finished is None or day < finished):
             finished = day
+        if kind == "resolved":
+            last_resolved = e
+            for m in e.get("measures") or ():
+                if m not in measures:
+                    measures.append(m)
+        elif kind == "not_accepted":
+            not_accepted = e
+        elif kind == "followed_up":
+            follow = e
+        elif kind == "review_answered":
+            answered = e
     # a valid timeline opens with `received`; its date is the case's cohort month
     received = _date(timeline[0]["date"])
-    not_accepted = [e for k, e in events if k == "not_accepted"]
-    resolved_events = [e for k, e in events if k == "resolved"]
-    measures: list[str] = []
-    for e in resolved_events:
-        for m in e.get("measures") or ():
-            if m not in measures:
-                measures.append(m)
-    follow = [e for k, e in events if k == "followed_up"]
-    answered = [e for k, e in events if k == "review_answered"]
     facts_stages = []
+    resolved = False
     for stage, state, started, completed in stages:
-        days = calendar.working_days_between(started, completed) if completed is not None else None
-        facts_stages.append(_share(StageFact(stage, state, days)))
-    resolved = any(stage == "resolve" and state in (DONE_ON_TIME, DONE_LATE) for stage, state, _, _ in stages)
+        count = calendar.working_days_between(started, completed) if completed is not None else None
+        fact = _STAGE_FACTS.get((stage, state, count))
+        if fact is None:
+            fact = _share(StageFact(stage, state, count))
+            if len(_STAGE_FACTS) < _MAX_SHARED:
+                _STAGE_FACTS[(stage, state, count)] = fact
+        facts_stages.append(fact)
+        if stage == "resolve" and (state == DONE_ON_TIME or state == DONE_LATE):
+            resolved = True
     subject = case.get("subject", {})
     complainant = case.get("complainant", {})
     accepted = "accepted" in kinds
+    suggestions = case.get("suggestions")
     return CaseFacts(
-        received=_share(received),
-        channel=_text(case.get("channel")),
-        category=_text(subject.get("category")),
-        priority=_text(case.get("priority")),
-        departments=_share(tuple(_key(d) for d in subject.get("departments") or ())),
-        anonymous=bool(complainant.get("anonymous")),
-        accepted=accepted,
-        not_accepted_reason=_text(not_accepted[-1].get("reason")) if not_accepted and not accepted else None,
-        finished=None if finished is None else _share(finished),
-        resolved=resolved,
-        measures=_share(tuple(_key(m) for m in measures)) if resolved_events else (),
-        extended="extended" in kinds,
-        paused="paused" in kinds,
-        satisfaction=_text(follow[-1].get("satisfaction")) if follow else None,
-        review_requested="review_requested" in kinds,
-        review_outcome=_text(answered[-1].get("outcome")) if answered else None,
-        suggestions=_share(tuple(
-            (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in case.get("suggestions") or () if isinstance(s, Mapping)
-        )),
-        stages=_share(tuple(facts_stages)),
-        outcome=_text(resolved_events[-1].get("outcome")) if resolved_events and resolved else None,
-    )
+        _share(received),
+        _text(case.get("channel")),
+        _text(subject.get("category")),
+        _text(case.get("priority")),
+        _share(tuple([_key(d) for d in subject.get("departments") or ()])),
+        bool(complainant.get("anonymous")),
+        accepted,
+        _text(not_accepted.get("reason")) if not_accepted is not None and not accepted else None,
+        None if finished is None else _share(finished),
+        resolved,
+        _share(tuple([_key(m) for m in measures])) if last_resolved is not None else (),
+        "extended" in kinds,
+        "paused" in kinds,
+        _text(follow.get("satisfaction")) if follow is not None else None,
+        "review_requested" in kinds,
+        _text(answered.get("outcome")) if answered is not None else None,
+        _share(tuple([
+            (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in suggestions if isinstance(s, Mapping)
+        ])) if suggestions else (),
+        _share(tuple(facts_stages)),
+        _text(last_resolved.get("outcome")) if last_resolved is not None and resolved else None,
+    )  # fmt: skip
+
+
+# (stage, state, working days) -> its one StageFact.
+_STAGE_FACTS: dict[tuple[str, str, int | None], StageFact] = {}
 
 
 _FINISHING = frozenset({"resolved", "not_accepted", "closed"})
