@@ -30,12 +30,23 @@ KINDS = ("acknowledged", "accepted", "not_accepted", "assigned", "transferred", 
          "resolved", "followed_up", "closed", "review_requested", "review_answered")  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def policy() -> Policy:
+@pytest.fixture(scope="module", params=["test limits", "odd stages"])
+def policy(request: pytest.FixtureRequest) -> Policy:
     """The shipped policy with the test time limits: a pausable working-day stage beside the
-    calendar-day one, extension rules, a repeating review, a stage for named complainants."""
+    calendar-day one, extension rules, a repeating review, a stage for named complainants;
+    and with stages started and stopped by the kinds that also move a case or its clocks
+    (assigned, paused, extended), one for anonymous complainants only."""
     raw: dict[str, Any] = load_yaml((PROJECT / "policy.yml").read_bytes())
     raw["time_limits"] = load_yaml((TEST_DATA / "deadlines" / "time_limits.yml").read_bytes())
+    if request.param == "odd stages":
+        stages = raw["time_limits"]["stages"]
+        stages["assign"] = {"label": {"en": "x"}, "starts": "received", "stops": ["assigned", "transferred"], "limit": 2,
+                            "unit": "working_days", "pausable": True, "applies_to": "anonymous", "source": "test"}
+        stages["hold"] = {"label": {"en": "x"}, "starts": ["paused", "extended"], "stops": ["resumed", "extended"], "repeats": True,
+                          "limit": 5, "unit": "calendar_days", "source": "test",
+                          "extension": {"max_count": 2, "max_days": 3, "approver_required": False}}
+        raw["time_limits"]["roll_forward"] = False
+        raw["time_limits"]["warn_days"] = 4
     return Policy(raw)
 
 
@@ -50,7 +61,7 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], dt.date]:
         kind = draw(st.sampled_from(KINDS))
         event: dict[str, Any] = {"kind": kind, "date": day.isoformat()}
         if kind == "extended":
-            event["stage"] = draw(st.sampled_from(("resolve", "investigate", "decide", "nothing")))
+            event["stage"] = draw(st.sampled_from(("resolve", "investigate", "decide", "hold", "nothing")))
             event["days"] = draw(st.sampled_from((-1, 0, 1, 5, 20, 40, True, "5")))
             approver = draw(st.sampled_from(("d-zhang", "h-chen", None)))
             if approver is not None:

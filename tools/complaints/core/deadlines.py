@@ -531,10 +531,20 @@ def case_stages(
     timeline = case.get("timeline")
     if not isinstance(timeline, list):
         raise CaseError(f"{path}::$.timeline: missing")
+    complainant = case.get("complainant")
+    anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
+    applicable = plan.anonymous if anonymous else plan.named
+    roles, repeats = plan.roles, plan.repeats
     kinds: list[str] = []
     dates: list[dt.date] = []
     extended: list[int] = []
     pausing: list[int] = []
+    # Each applicable rule's instances as [start index, stop index or -1], and the open ones
+    # (stopped first in, first out), found in the same pass.
+    found: dict[int, list[list[int]]] = {}
+    queues: dict[int, list[list[int]]] = {}
+    department: str | None = None
+    handler: str | None = None
     days = _DAYS
     for index, event in enumerate(timeline):
         try:
@@ -549,42 +559,46 @@ def case_stages(
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
         kinds.append(kind)
         dates.append(day)
+        role = roles.get(kind)
+        if role is not None:
+            for r, stops, starts in role:
+                if not applicable[r]:
+                    continue
+                queue = queues.get(r)
+                if stops and queue:
+                    queue.pop(0)[1] = index
+                elif starts and (repeats[r] or r not in found):
+                    instance = [index, -1]
+                    found.setdefault(r, []).append(instance)
+                    queues.setdefault(r, []).append(instance)
+        # (A kind may also start or stop a stage: a policy chooses its stages' events.)
         if kind == "extended":
             extended.append(index)
         elif kind == "paused" or kind == "resumed":
             pausing.append(index)
+        elif kind == "assigned":
+            # As lifecycle.holding: the only two kinds that move the case.
+            value = event.get("department")
+            department = value if isinstance(value, str) else department
+            value = event.get("handler")
+            handler = value if isinstance(value, str) else handler
+        elif kind == "transferred":
+            value = event.get("to")
+            department = value if isinstance(value, str) else department
+            value = event.get("handler")
+            handler = value if isinstance(value, str) else None
     subject = case.get("subject")
     if not _is_mapping(subject):
         subject = {}
-    department, handler = holding(timeline)
     if handler is None and isinstance(case.get("handler"), str):
         handler = case["handler"]
     category = _shared(str(subject.get("category", "")))
     priority = _shared(str(case.get("priority", "")))
-    complainant = case.get("complainant")
-    anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
-    # Each applicable rule's instances as [start index, stop index or -1], in one pass.
     rules = plan.rules
-    applicable = plan.named if not anonymous else plan.anonymous
-    found: list[list[list[int]]] = [[] for _ in rules]
-    queues: list[list[list[int]]] = [[] for _ in rules]
-    roles = plan.roles
-    for index, kind in enumerate(kinds):
-        for r, stops, starts in roles.get(kind, ()):
-            if not applicable[r]:
-                continue
-            queue = queues[r]
-            if stops and queue:
-                queue.pop(0)[1] = index
-            elif starts and (rules[r].repeats or not found[r]):
-                instance = [index, -1]
-                found[r].append(instance)
-                queue.append(instance)
     warn = plan.warn_days if warn_days is None else warn_days
     rows: list[StageRow] = []
-    for r, instances in enumerate(found):
-        if not instances:
-            continue
+    # Any order: the rows are sorted on (started, stage, instance), which no two share.
+    for r, instances in found.items():
         rule = rules[r]
         limit, unit = plan.limit(r, rule, category, priority)
         for number, (first, last) in enumerate(instances, 1):
@@ -704,7 +718,7 @@ class _Plan:
     starts or stops; which rules apply to a named and to an anonymous complainant; each
     rule's limit per (category, priority), found once."""
 
-    __slots__ = ("limits", "rules", "roles", "named", "anonymous", "approvers", "roll_forward", "warn_days", "_limit")
+    __slots__ = ("limits", "rules", "roles", "repeats", "named", "anonymous", "approvers", "roll_forward", "warn_days", "_limit")
 
     def __init__(self, policy: Policy) -> None:
         limits = policy.time_limits
@@ -715,6 +729,7 @@ class _Plan:
             for kind in dict.fromkeys((*rule.stops, *rule.starts)):
                 roles.setdefault(kind, []).append((r, kind in rule.stops, kind in rule.starts))
         self.roles = {kind: tuple(entries) for kind, entries in roles.items()}
+        self.repeats = tuple(rule.repeats for rule in self.rules)
         # As _applies: a rule for "named" (or any other word) complainants skips the anonymous.
         self.named = tuple(rule.applies_to != "anonymous" for rule in self.rules)
         self.anonymous = tuple(rule.applies_to == "all" or rule.applies_to == "anonymous" for rule in self.rules)
