@@ -17,7 +17,7 @@ from complaints.adapters.config import official_calendar
 from complaints.adapters.datacodec import DataFormatError, decode, encode, register
 from complaints.adapters.yamlload import load_yaml
 from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, HolidaySource, SpecialDay, WorkCalendar
-from complaints.core.deadlines import case_deadlines, case_stages, explain_case
+from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, explain_case
 from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, CaseStages, StageDeadline
 from complaints.core.stats.facts import CaseFacts, StageFact, case_facts, case_facts_of
@@ -117,6 +117,29 @@ def test_fast_stages_equal_the_explained_ones(policy: Policy, drawn: tuple[dict[
         assert rows.settled == all(s.completed is not None for s in fast)
         assert rows.span(today) == _span_reference(fast, today)
         assert rows.deadlines(("overdue", "due_soon")) == tuple(s for s in fast if s.state in ("overdue", "due_soon"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=cases(), back=st.integers(-30, 400), odd=st.sampled_from((None, "no date", "2026-02-30", 5)))
+def test_a_case_as_it_stood_equals_the_reference(drawn: tuple[dict[str, Any], dt.date], back: int, odd: Any) -> None:
+    case, today = drawn
+    if odd is not None:  # an event whose date cannot be read is kept, as the reference keeps it
+        case = {**case, "timeline": [*case["timeline"], {"kind": "closed", "date": odd}]}
+    day = today - dt.timedelta(days=back)
+    assert case_as_of(case, day) == _as_of_reference(case, day)
+    assert case_as_of({**case, "timeline": []}, day) is None
+
+
+def _as_of_reference(case: dict[str, Any], day: dt.date) -> dict[str, Any] | None:
+    kept = []
+    for event in case["timeline"]:
+        try:
+            when: dt.date | None = D.fromisoformat(str(event.get("date")))
+        except ValueError:
+            when = None
+        if when is None or when <= day:
+            kept.append(event)
+    return {**case, "timeline": kept} if kept else None
 
 
 def _span_reference(stages: Sequence[StageDeadline], today: dt.date) -> tuple[int, int] | None:

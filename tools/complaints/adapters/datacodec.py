@@ -88,10 +88,8 @@ def _packer(kind: type) -> Callable[[Any], Any]:
 
     def pack(value: Any) -> list[Any]:
         values = value.codec_pack()
-        plain = _PLAIN
-        for item in values:
-            if type(item) not in plain:
-                raise DataFormatError(f"a packed value of type {type(item).__name__}")
+        if not _PLAIN.issuperset(map(type, values)):
+            raise DataFormatError("a packed value that is not plain data")
         return ["p", name, *values]
 
     return pack
@@ -174,9 +172,8 @@ def decode(data: Any) -> Any:
             if cls is None:
                 raise DataFormatError("an unknown packed record")
             values = data[2:]
-            for item in values:
-                if type(item) not in plain:
-                    raise DataFormatError("a packed record holding more than plain values")
+            if not plain.issuperset(map(type, values)):
+                raise DataFormatError("a packed record holding more than plain values")
             try:
                 return getattr(cls, "codec_unpack")(values)
             except (TypeError, ValueError, IndexError, OverflowError) as exc:

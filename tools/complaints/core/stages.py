@@ -123,13 +123,26 @@ class CaseStages(NamedTuple):
     def span(self, today: dt.date) -> tuple[int, int] | None:
         """The dates the computation looked at (as ordinals): the first start to the last due
         or completion date, and today while a stage is open."""
-        if not self.stages:
-            return None
-        first = min(row[0] for row in self.stages)
-        last = max(row[3] if row[4] is None or row[4] < row[3] else row[4] for row in self.stages)
-        if not self.settled and today > last:
+        return self.settled_span(today)[1]
+
+    def settled_span(self, today: dt.date) -> tuple[bool, tuple[int, int] | None]:
+        """(:attr:`settled`, :meth:`span`) in one pass over the rows."""
+        rows = self.stages
+        if not rows:
+            return True, None
+        settled = True
+        first, last = rows[0][0], rows[0][3]  # rows are in order of their start
+        for row in rows:
+            completed, due = row[4], row[3]
+            if completed is None:
+                settled = False
+                if due > last:
+                    last = due
+            elif completed > last or due > last:
+                last = completed if completed > due else due
+        if not settled and today > last:
             last = today
-        return first.toordinal(), last.toordinal()
+        return settled, (first.toordinal(), last.toordinal())
 
 
 def _text(value: Any) -> bool:

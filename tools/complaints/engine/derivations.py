@@ -77,9 +77,9 @@ class StageRecords:
             if then is None:
                 return CaseStages(str(case.get("id", "")), path, None, None, "", "", ()), True, None
             stages = case_stages_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days)
-            return stages, stages.settled, stages.span(self.as_of)
+            return (stages, *stages.settled_span(self.as_of))
         stages = case_stages_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days)
-        return stages, stages.settled, stages.span(today)
+        return (stages, *stages.settled_span(today))
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class FactRecords:
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseFacts, bool, tuple[int, int] | None]:
         stages = case_stages_of(case, path, self.policy, self.calendar, today)
         facts = case_facts_of(case, stages.stages, self.calendar, today)
-        return facts, stages.settled, stages.span(today)
+        return (facts, *stages.settled_span(today))
 
 
 class SiteRecord(NamedTuple):
@@ -142,4 +142,5 @@ class SiteRecords:
         facts = case_facts_of(case, stages.stages, self.calendar, today)
         due = min((row[3] for row in stages.stages if row[4] is None), default=None)
         row, closed, _ = ReceiptRecords(_KnownDue(due, self.calendar))(path, case, today)
-        return SiteRecord(facts, row), closed and stages.settled, stages.span(today)
+        settled, span = stages.settled_span(today)
+        return SiteRecord(facts, row), closed and settled, span
