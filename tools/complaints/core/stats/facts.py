@@ -112,16 +112,16 @@ class CaseFacts:
         items = values[at + 1 : at + 1 + 3 * count]
         if len(items) != 3 * count or at + 1 + 3 * count != len(values):
             raise ValueError("the wrong number of values")
-        stages = []
+        keys = []
         for i in range(0, len(items), 3):
             stage, state, days = items[i : i + 3]
             if type(stage) is not str or type(state) is not str or not (days is None or type(days) is int):
                 raise ValueError("a stage fact of the wrong type")
-            stages.append(_share(StageFact(_key(stage), _key(state), days)))
+            keys.append((stage, state, days))
         return cls(
             _share(_date_of(received)), _key(channel), _key(category), _key(priority), _share(departments), anonymous, accepted,
             _key(reason), None if finished is None else _share(_date_of(finished)), resolved, _share(measures), extended, paused,
-            _key(satisfaction), review_requested, _key(review_outcome), _share(suggestions), _share(tuple(stages)), _key(outcome),
+            _key(satisfaction), review_requested, _key(review_outcome), _share(suggestions), _stage_facts(tuple(keys)), _key(outcome),
         )  # fmt: skip
 
 
@@ -231,16 +231,10 @@ def _facts(
             answered = e
     # a valid timeline opens with `received`; its date is the case's cohort month
     received = _date(timeline[0]["date"])
-    facts_stages = []
+    keys = []
     resolved = False
     for stage, state, started, completed in stages:
-        count = calendar.working_days_between(started, completed) if completed is not None else None
-        fact = _STAGE_FACTS.get((stage, state, count))
-        if fact is None:
-            fact = _share(StageFact(stage, state, count))
-            if len(_STAGE_FACTS) < _MAX_SHARED:
-                _STAGE_FACTS[(stage, state, count)] = fact
-        facts_stages.append(fact)
+        keys.append((stage, state, calendar.working_days_between(started, completed) if completed is not None else None))
         if stage == "resolve" and (state == DONE_ON_TIME or state == DONE_LATE):
             resolved = True
     subject = case.get("subject", {})
@@ -267,13 +261,23 @@ def _facts(
         _share(tuple([
             (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in suggestions if isinstance(s, Mapping)
         ])) if suggestions else (),
-        _share(tuple(facts_stages)),
+        _stage_facts(tuple(keys)),
         _text(last_resolved.get("outcome")) if last_resolved is not None and resolved else None,
     )  # fmt: skip
 
 
-# (stage, state, working days) -> its one StageFact.
-_STAGE_FACTS: dict[tuple[str, str, int | None], StageFact] = {}
+# (stage, state, working days) of each stage of a case -> the one tuple of StageFacts: looked
+# up by plain values (hashed in C), so that a case's stage facts cost one look-up.
+_STAGE_FACTS: dict[tuple[tuple[str, str, int | None], ...], tuple[StageFact, ...]] = {}
+
+
+def _stage_facts(keys: tuple[tuple[str, str, int | None], ...]) -> tuple[StageFact, ...]:
+    found = _STAGE_FACTS.get(keys)
+    if found is None:
+        found = _share(tuple([_share(StageFact(_key(stage), _key(state), days)) for stage, state, days in keys]))
+        if len(_STAGE_FACTS) < _MAX_SHARED:
+            _STAGE_FACTS[keys] = found
+    return found
 
 
 _FINISHING = frozenset({"resolved", "not_accepted", "closed"})
