@@ -572,6 +572,8 @@ def case_stages(
                     found.setdefault(r, []).append(instance)
                     queues.setdefault(r, []).append(instance)
         # (A kind may also start or stop a stage: a policy chooses its stages' events.)
+        if kind not in _MOVING:
+            continue
         if kind == "extended":
             extended.append(index)
         elif kind == "paused" or kind == "resumed":
@@ -596,11 +598,14 @@ def case_stages(
     priority = _shared(str(case.get("priority", "")))
     rules = plan.rules
     warn = plan.warn_days if warn_days is None else warn_days
+    confirmed = calendar.confirmed_years
+    limits = plan.limits_of
     rows: list[StageRow] = []
     # Any order: the rows are sorted on (started, stage, instance), which no two share.
     for r, instances in found.items():
         rule = rules[r]
-        limit, unit = plan.limit(r, rule, category, priority)
+        found_limit = limits.get((r, category, priority))
+        limit, unit = found_limit if found_limit is not None else plan.limit(r, rule, category, priority)
         for number, (first, last) in enumerate(instances, 1):
             start = dates[first]
             stop = dates[last] if last >= 0 else None
@@ -634,7 +639,9 @@ def case_stages(
             end = due if stop is None or due >= stop else stop
             if stop is None and today > end:
                 end = today
-            provisional = calendar.is_provisional(start, end)
+            year = start.year
+            # As calendar.is_provisional, whose answer for a stage within one year is a look-up.
+            provisional = year not in confirmed if year == end.year else calendar.is_provisional(start, end)
             rows.append((start, rule.key, number, due, stop, state, late, left, provisional))
     if len(rows) > 1:
         # (started, stage, instance) first: no two rows share them, so the rest is never compared.
@@ -710,12 +717,16 @@ def _counted(unit: str, start: dt.date, paused: dt.date, end: dt.date, stop: dt.
     return (end - begin).days
 
 
+# The kinds that move a clock (extended, paused, resumed) or the case (assigned, transferred).
+_MOVING = frozenset({"extended", "paused", "resumed", "assigned", "transferred"})
+
+
 class _Plan:
     """A policy's stage rules as the fast path reads them: for each event kind, the rules it
     starts or stops; which rules apply to a named and to an anonymous complainant; each
     rule's limit per (category, priority), found once."""
 
-    __slots__ = ("limits", "rules", "roles", "repeats", "named", "anonymous", "approvers", "roll_forward", "warn_days", "_limit")
+    __slots__ = ("limits", "rules", "roles", "repeats", "named", "anonymous", "approvers", "roll_forward", "warn_days", "limits_of")
 
     def __init__(self, policy: Policy) -> None:
         limits = policy.time_limits
@@ -733,16 +744,16 @@ class _Plan:
         self.approvers = policy.approvers
         self.roll_forward = limits.roll_forward
         self.warn_days = limits.warn_days
-        self._limit: dict[tuple[int, str, str], tuple[int, str]] = {}
+        self.limits_of: dict[tuple[int, str, str], tuple[int, str]] = {}
 
     def limit(self, r: int, rule: StageRule, category: str, priority: str) -> tuple[int, str]:
         key = (r, category, priority)
-        found = self._limit.get(key)
+        found = self.limits_of.get(key)
         if found is None:
             limit, unit, _ = rule.limit_for(category, priority)
             found = (limit, unit)
-            if len(self._limit) < 10_000:
-                self._limit[key] = found
+            if len(self.limits_of) < 10_000:
+                self.limits_of[key] = found
         return found
 
 
