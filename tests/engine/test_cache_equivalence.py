@@ -76,6 +76,17 @@ def test_cold_warm_and_uncached_runs_agree(repo: Path) -> None:
     assert _git(repo, "status", "--porcelain", "--ignored") == ""
 
 
+def test_looking_back_agrees_cached_and_uncached(repo: Path) -> None:
+    """overdue on a past day reads each case as it stood then (timelines cut, later cases left
+    out); stats counts up to that day: the cached records give the same answers."""
+    for day in ("2025-06-30", "2026-03-15"):
+        for name, extra in (("overdue-json", ()), ("stats-json", ("--skip-invalid",))):  # later events: invalid then
+            fresh = run(repo, name, "--no-cache", *extra, today=day)
+            assert fresh[0] == 0 and day in fresh[1], name
+            assert run(repo, name, *extra, today=day) == fresh, (name, day)
+            assert run(repo, name, *extra, today=day) == fresh, (name, day)
+
+
 def test_no_cache_writes_nothing(repo: Path) -> None:
     for name in COMMANDS:
         run(repo, name, "--no-cache")

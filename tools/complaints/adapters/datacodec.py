@@ -10,7 +10,13 @@ cannot import a module or call a function of its choosing.
 
 Encoding (JSON arrays always start with a tag, so lists and records never look alike):
 ``["t", x...]`` a tuple, ``["l", x...]`` a list, ``["d", ordinal]`` a date,
-``["o", "Class", field...]`` a registered record, a JSON object for a mapping with text keys.
+``["o", "Class", field...]`` a registered record, a JSON object for a mapping with text keys,
+``["p", "Class", value...]`` a registered record that packs itself: a class with
+``codec_pack(self) -> list`` (plain JSON values only: text, numbers, booleans, null, in a
+fixed layout, e.g. dates as ordinals) and ``codec_unpack(cls, values) -> record``, which checks
+every value and raises ``DataFormatError`` (or TypeError / ValueError) for anything else. A
+record a scan's workers encode by the hundred thousand (the deadline engine's stages, the
+statistics' facts) is a few flat values that way, for the C JSON encoder alone to write.
 """
 from __future__ import annotations
 
@@ -45,19 +51,29 @@ def register(*classes: type) -> None:
         if known is not None and (known[0].__module__, known[0].__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(f"two record classes named {cls.__name__}: {known[0].__module__} and {cls.__module__}")
         _CLASSES[cls.__name__] = (cls, names)
+        if callable(getattr(cls, "codec_pack", None)) and callable(getattr(cls, "codec_unpack", None)):
+            _PACKED[cls.__name__] = cls
+        else:
+            _PACKED.pop(cls.__name__, None)
         _RECORDS.pop(cls, None)  # decided again: it may have been seen before it was registered
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})
 # type -> (name, getter of its fields) for a registered record class, None for any other type:
 # decided once per type, since a cache holds hundreds of thousands of records.
-_RECORDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]] | None] = {}
+_RECORDS: dict[type, tuple[str, Callable[[Any], Any]] | None] = {}
 
 
-def _record(kind: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]] | None:
+# Registered classes that pack themselves: name -> the class.
+_PACKED: dict[str, type] = {}
+
+
+def _record(kind: type) -> tuple[str, Callable[[Any], Any]] | None:
     entry = _CLASSES.get(kind.__name__)
     if entry is None or entry[0] is not kind:
         return None
+    if kind.__name__ in _PACKED:
+        return "", _packer(kind)
     fields = entry[1]
     if issubclass(kind, tuple) and fields == getattr(kind, "_fields", None):
         return kind.__name__, tuple  # a named tuple holds its fields in order
@@ -65,6 +81,18 @@ def _record(kind: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]] | None:
         field = fields[0]
         return kind.__name__, lambda value: (getattr(value, field),)
     return kind.__name__, attrgetter(*fields)
+
+
+def _packer(kind: type) -> Callable[[Any], Any]:
+    name = kind.__name__
+
+    def pack(value: Any) -> list[Any]:
+        values = value.codec_pack()
+        if not _PLAIN.issuperset(map(type, values)):
+            raise DataFormatError("a packed value that is not plain data")
+        return ["p", name, *values]
+
+    return pack
 
 
 def encode(value: Any) -> Any:
@@ -79,6 +107,8 @@ def encode(value: Any) -> Any:
     plain, date = _PLAIN, dt.date
     # Plain values and dates, most of a record's fields, are encoded in line.
     if record is not None:
+        if not record[0]:
+            return record[1](value)
         return ["o", record[0], *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v)
                                   for v in record[1](value)]]
     if kind is tuple:
@@ -137,6 +167,17 @@ def decode(data: Any) -> Any:
                                   for v in data[2:]])
             except (TypeError, ValueError) as exc:
                 raise DataFormatError("a record its class refuses") from exc
+        if tag == "p":
+            cls = _PACKED.get(data[1]) if len(data) >= 2 and isinstance(data[1], str) else None
+            if cls is None:
+                raise DataFormatError("an unknown packed record")
+            values = data[2:]
+            if not plain.issuperset(map(type, values)):
+                raise DataFormatError("a packed record holding more than plain values")
+            try:
+                return getattr(cls, "codec_unpack")(values)
+            except (TypeError, ValueError, IndexError, OverflowError) as exc:
+                raise DataFormatError("a packed record its class refuses") from exc
         if tag == "t":
             return tuple([(_shared(v) if type(v) is str and len(v) <= _SHORT else v) if type(v) in plain else decode(v) for v in data[1:]])
         if tag == "l":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
+from typing import Collection
 
 from complaints.errors import CaseError
 from complaints.core.calendar import WorkCalendar
@@ -47,7 +47,7 @@ def repository_run(
     warn_days: int | None = None,
     accept_unconfirmed: bool = False,
     checked_on: dt.date | None = None,
-    keep: Callable[[StageDeadline], bool] | None = None,
+    states: Collection[str] | None = None,
     skipped: list[str] | None = None,
 ) -> RepositoryDeadlines:
     """Every started stage of every valid case in the repository, with calendar warnings.
@@ -55,8 +55,8 @@ def repository_run(
     ``checked_on`` (the real today, when ``today`` is a day in the past) is the day the files
     are validated against: looking back, each case is read as it stood on ``today`` (later
     events ignored, cases received later left out), as a supervisor saw it then. With
-    ``keep``, only the stages it accepts (the rest are dropped as they stream past, so a large
-    archive's finished stages never fill memory). The invalid case files are listed in
+    ``states``, only the stages in one of these states (the rest are dropped in the workers, so a
+    large archive's finished stages never fill memory). The invalid case files are listed in
     ``skipped`` when it is given (and in the result's ``skipped`` always)."""
     calendar = repository_calendar(repo, accept_unconfirmed)
     as_of = today if checked_on is not None and checked_on != today else None
@@ -67,8 +67,10 @@ def repository_run(
         skipped = []
     # In worker processes, and from the cache for cases no later day can change (cache.py).
     spans = []
-    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of, keep), skipped):
-        found.extend(stages if keep is None else [s for s in stages if keep(s)])
+    send = None if states is None else frozenset(states)
+    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of, send), skipped):
+        # A cached record holds every stage; one from a worker only those sent.
+        found.extend(stages.deadlines(send))
         spans.append(span)
     touch_calendar(calendar, spans)
     extra = (skipped_warning(skipped),) if skipped else ()

@@ -94,8 +94,7 @@ def group_stages(deadlines: list[StageDeadline], policy: Policy) -> tuple[Handle
     return tuple(groups)
 
 
-def _late(stage: StageDeadline) -> bool:
-    return stage.state in (OVERDUE, DUE_SOON)
+_LATE = frozenset({OVERDUE, DUE_SOON})
 
 
 def overdue_report(
@@ -112,7 +111,7 @@ def overdue_report(
 
     def compute() -> OverdueReport:
         run = repository_run(
-            repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on, keep=_late
+            repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on, states=_LATE
         )
         warn = repo.policy.time_limits.warn_days if warn_days is None else warn_days
         return OverdueReport(

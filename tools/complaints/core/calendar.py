@@ -123,6 +123,7 @@ class WorkCalendar:
         # that counting and adding working days is an index, not a search.
         self._base = 0
         self._rank: list[int] = []
+        self._dates: list[dt.date] = []
 
     # ---- what the caller shows ----------------------------------------------------------
 
@@ -229,6 +230,8 @@ class WorkCalendar:
                 following = next(days, None)
             rank.append(count)
         self._rank = rank
+        # The working days as dates, one object each, so that a due date is an index too.
+        self._dates = [dt.date.fromordinal(o) for o in self._days]
 
     def _rank_of(self, day: dt.date) -> int:
         """How many working days of the span are on or before ``day`` (covering its year)."""
@@ -252,11 +255,16 @@ class WorkCalendar:
             raise ValueError("n must be >= 0")
         if n == 0:
             return start
+        k = start.toordinal() - self._base
+        if 0 <= k < len(self._rank):
+            i = self._rank[k] + n - 1
+            if i < len(self._dates):
+                return self._dates[i]
         i = self._rank_of(start) + n - 1
         while i >= len(self._days):
             # The answer lies in a later year: cover it (this checks it is confirmed).
             self._cover(self._last_year + 1)
-        return dt.date.fromordinal(self._days[i])
+        return self._dates[i]
 
     def next_working_day(self, day: dt.date) -> dt.date:
         """``day`` itself when it is a working day, else the first working day after it."""
@@ -265,11 +273,16 @@ class WorkCalendar:
         i = self._rank[k - 1] if k else 0  # working days before ``day``
         while i >= len(self._days):
             self._cover(self._last_year + 1)
-        return dt.date.fromordinal(self._days[i])
+        return self._dates[i]
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]: after ``start``, up to and including ``end``.
         Negative (minus the count in (end, start]) when ``end`` is before ``start``."""
+        rank = self._rank
+        a, b = start.toordinal() - self._base, end.toordinal() - self._base
+        if 0 <= a < len(rank) and 0 <= b < len(rank):
+            # Both in the built span, and so every year between them: two indexes.
+            return rank[b] - rank[a]
         if end < start:
             return -self.working_days_between(end, start)
         if start.year != end.year:

@@ -39,7 +39,7 @@ from complaints.errors import CalendarError, CaseError
 from complaints.core.lifecycle import holding
 from complaints.core.limits import CALENDAR_DAYS, WORKING_DAYS, StageRule
 from complaints.core.policy import Policy
-from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, StageDeadline
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE, CaseStages, StageDeadline, StageRow
 from complaints.core.calendar import SpecialDay, WorkCalendar
 
 __all__ = [
@@ -52,6 +52,8 @@ __all__ = [
     "case_as_of",
     "case_deadlines",
     "case_deadlines_of",
+    "case_stages",
+    "case_stages_of",
     "check_case",
     "explain_case",
     "stage_key",
@@ -505,17 +507,267 @@ def case_deadlines(
     warn_days: int | None = None,
 ) -> list[StageDeadline]:
     """Every started stage instance of ``case`` as a StageDeadline (see :func:`explain_case`)."""
-    # The same clocks as explain_case, in the same order, without the explanations: this runs
-    # for every case of every repository-wide command.
-    context = _context(case, path, policy, calendar, today, warn_days)
-    found = [
-        _clock(rule, instance, context).deadline
-        for rule in policy.time_limits.stages
-        if _applies(rule, case)
-        for instance in _instances(rule, context.events)
-    ]
-    found.sort(key=lambda d: (d.started, d.stage, d.instance))
-    return found
+    return list(case_stages(case, path, policy, calendar, today, warn_days=warn_days).deadlines())
+
+
+def case_stages(
+    case: Mapping[str, Any],
+    path: str,
+    policy: Policy,
+    calendar: WorkCalendar,
+    today: dt.date,
+    *,
+    warn_days: int | None = None,
+) -> CaseStages:
+    """Every started stage instance of ``case`` as compact rows (see :class:`CaseStages`):
+    the same clocks as :func:`explain_case`, in the same order, without the explanations.
+
+    This runs for every case of every repository-wide command, so it is written for speed:
+    the policy's rules are read once into a plan (:class:`_Plan`), the timeline is read once
+    into kinds and dates, every rule's instances are found in one pass over it, and a
+    StageDeadline is made only when a caller asks for one. The reference is the explained
+    path (``_clock``); tests/core/test_deadlines_fast.py holds the two to the same results."""
+    plan = _plan_of(policy)
+    timeline = case.get("timeline")
+    if not isinstance(timeline, list):
+        raise CaseError(f"{path}::$.timeline: missing")
+    complainant = case.get("complainant")
+    anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
+    applicable = plan.anonymous if anonymous else plan.named
+    roles, repeats = plan.roles, plan.repeats
+    kinds: list[str] = []
+    dates: list[dt.date] = []
+    extended: list[int] = []
+    pausing: list[int] = []
+    # Each applicable rule's instances as [start index, stop index or -1], and the open ones
+    # (stopped first in, first out), found in the same pass.
+    found: dict[int, list[list[int]]] = {}
+    queues: dict[int, list[list[int]]] = {}
+    department: str | None = None
+    handler: str | None = None
+    days = _DAYS
+    for index, event in enumerate(timeline):
+        try:
+            kind = event["kind"]
+            if type(kind) is not str:
+                kind = str(kind)
+            text = event["date"]
+            day = days.get(text) if type(text) is str else None
+            if day is None:
+                day = day_of(text)
+        except (KeyError, TypeError, ValueError):
+            raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
+        kinds.append(kind)
+        dates.append(day)
+        role = roles.get(kind)
+        if role is not None:
+            for r, stops, starts in role:
+                if not applicable[r]:
+                    continue
+                queue = queues.get(r)
+                if stops and queue:
+                    queue.pop(0)[1] = index
+                elif starts and (repeats[r] or r not in found):
+                    instance = [index, -1]
+                    found.setdefault(r, []).append(instance)
+                    queues.setdefault(r, []).append(instance)
+        # (A kind may also start or stop a stage: a policy chooses its stages' events.)
+        if kind not in _MOVING:
+            continue
+        if kind == "extended":
+            extended.append(index)
+        elif kind == "paused" or kind == "resumed":
+            pausing.append(index)
+        elif kind == "assigned":
+            # As lifecycle.holding: the only two kinds that move the case.
+            value = event.get("department")
+            department = value if isinstance(value, str) else department
+            value = event.get("handler")
+            handler = value if isinstance(value, str) else handler
+        elif kind == "transferred":
+            value = event.get("to")
+            department = value if isinstance(value, str) else department
+            value = event.get("handler")
+            handler = value if isinstance(value, str) else None
+    subject = case.get("subject")
+    if not _is_mapping(subject):
+        subject = {}
+    if handler is None and isinstance(case.get("handler"), str):
+        handler = case["handler"]
+    category = _shared(str(subject.get("category", "")))
+    priority = _shared(str(case.get("priority", "")))
+    rules = plan.rules
+    warn = plan.warn_days if warn_days is None else warn_days
+    confirmed = calendar.confirmed_years
+    limits = plan.limits_of
+    rows: list[StageRow] = []
+    # Any order: the rows are sorted on (started, stage, instance), which no two share.
+    for r, instances in found.items():
+        rule = rules[r]
+        found_limit = limits.get((r, category, priority))
+        limit, unit = found_limit if found_limit is not None else plan.limit(r, rule, category, priority)
+        for number, (first, last) in enumerate(instances, 1):
+            start = dates[first]
+            stop = dates[last] if last >= 0 else None
+            total = limit
+            if extended and rule.extension is not None:
+                total += _extended_days(rule, first, start, last, extended, dates, timeline, plan.approvers)
+            paused_now = False
+            if pausing and rule.pausable:
+                counted, paused_now = _paused_days(unit, first, start, last, stop, pausing, kinds, dates, calendar, today)
+                total += counted
+            if unit == WORKING_DAYS:
+                due = calendar.add_working_days(start, total)
+            else:
+                due = start + dt.timedelta(days=total)
+                if plan.roll_forward:
+                    due = calendar.next_working_day(due)
+            # As _state.
+            late = left = 0
+            if stop is not None:
+                if stop > due:
+                    state, late = DONE_LATE, calendar.working_days_between(due, stop)
+                else:
+                    state = DONE_ON_TIME
+            elif paused_now:
+                state, left = OPEN, max(0, calendar.working_days_between(today, due))
+            elif today > due:
+                state, late = OVERDUE, calendar.working_days_between(due, today)
+            else:
+                left = calendar.working_days_between(today, due)
+                state = DUE_SOON if left <= warn else OPEN
+            end = due if stop is None or due >= stop else stop
+            if stop is None and today > end:
+                end = today
+            year = start.year
+            # As calendar.is_provisional, whose answer for a stage within one year is a look-up.
+            provisional = year not in confirmed if year == end.year else calendar.is_provisional(start, end)
+            rows.append((start, rule.key, number, due, stop, state, late, left, provisional))
+    if len(rows) > 1:
+        # (started, stage, instance) first: no two rows share them, so the rest is never compared.
+        rows.sort()
+    return CaseStages(str(case.get("id", "")), path, _shared(department), _shared(handler), category, priority, tuple(rows))
+
+
+def _extended_days(
+    rule: StageRule, first: int, start: dt.date, last: int, extended: list[int], dates: list[dt.date],
+    timeline: list[Any], approvers: frozenset[str],
+) -> int:
+    """The days the case's extensions add to one instance (as _extensions applies them)."""
+    assert rule.extension is not None
+    max_count, max_days, need_approver = rule.extension.max_count, rule.extension.max_days, rule.extension.approver_required
+    applied = used = 0
+    for index in extended:
+        data = timeline[index]
+        if data.get("stage") != rule.key:
+            continue
+        if index <= first or dates[index] < start or (last >= 0 and index >= last):
+            continue  # the instance was not running (see _running)
+        requested = data.get("days")
+        if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:
+            continue
+        approver = data.get("approver")
+        if need_approver and approver not in approvers:
+            granted = 0
+        elif applied >= max_count:
+            granted = 0
+        else:
+            granted = max(0, min(requested, max_days - used))
+        used += granted
+        applied += 1
+    return used
+
+
+def _paused_days(
+    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: list[int], kinds: list[str],
+    dates: list[dt.date], calendar: WorkCalendar, today: dt.date,
+) -> tuple[int, bool]:
+    """(days the pauses add to one instance, whether a pause is open now), as _pauses."""
+    counted = 0
+    pending = -1
+    for index in pausing:
+        if last >= 0 and index > last:
+            break
+        if kinds[index] == "paused":
+            if pending < 0:
+                pending = index
+        elif pending >= 0:
+            counted += _counted(unit, start, dates[pending], dates[index], stop, calendar)
+            pending = -1
+    open_now = False
+    if pending >= 0:
+        if stop is not None:
+            end = stop
+        else:
+            open_now = True
+            end = max(today, dates[pending])
+        counted += _counted(unit, start, dates[pending], end, stop, calendar)
+    return counted, open_now
+
+
+def _counted(unit: str, start: dt.date, paused: dt.date, end: dt.date, stop: dt.date | None, calendar: WorkCalendar) -> int:
+    # As _span.
+    begin = paused if paused > start else start
+    if stop is not None and stop < end:
+        end = stop
+    if end <= begin:
+        return 0
+    if unit == WORKING_DAYS:
+        return calendar.working_days_between(begin, end)
+    return (end - begin).days
+
+
+# The kinds that move a clock (extended, paused, resumed) or the case (assigned, transferred).
+_MOVING = frozenset({"extended", "paused", "resumed", "assigned", "transferred"})
+
+
+class _Plan:
+    """A policy's stage rules as the fast path reads them: for each event kind, the rules it
+    starts or stops; which rules apply to a named and to an anonymous complainant; each
+    rule's limit per (category, priority), found once."""
+
+    __slots__ = ("limits", "rules", "roles", "repeats", "named", "anonymous", "approvers", "roll_forward", "warn_days", "limits_of")
+
+    def __init__(self, policy: Policy) -> None:
+        limits = policy.time_limits
+        self.limits = limits
+        self.rules = limits.stages
+        roles: dict[str, list[tuple[int, bool, bool]]] = {}
+        for r, rule in enumerate(self.rules):
+            for kind in dict.fromkeys((*rule.stops, *rule.starts)):
+                roles.setdefault(kind, []).append((r, kind in rule.stops, kind in rule.starts))
+        self.roles = {kind: tuple(entries) for kind, entries in roles.items()}
+        self.repeats = tuple(rule.repeats for rule in self.rules)
+        # As _applies: a rule for "named" (or any other word) complainants skips the anonymous.
+        self.named = tuple(rule.applies_to != "anonymous" for rule in self.rules)
+        self.anonymous = tuple(rule.applies_to == "all" or rule.applies_to == "anonymous" for rule in self.rules)
+        self.approvers = policy.approvers
+        self.roll_forward = limits.roll_forward
+        self.warn_days = limits.warn_days
+        self.limits_of: dict[tuple[int, str, str], tuple[int, str]] = {}
+
+    def limit(self, r: int, rule: StageRule, category: str, priority: str) -> tuple[int, str]:
+        key = (r, category, priority)
+        found = self.limits_of.get(key)
+        if found is None:
+            limit, unit, _ = rule.limit_for(category, priority)
+            found = (limit, unit)
+            if len(self.limits_of) < 10_000:
+                self.limits_of[key] = found
+        return found
+
+
+# The plan of the policy last asked about (a process reads one policy).
+_PLANS: list[tuple[Policy, _Plan]] = []
+
+
+def _plan_of(policy: Policy) -> _Plan:
+    for known, plan in _PLANS:
+        if known is policy:
+            return plan
+    plan = _Plan(policy)
+    _PLANS[:] = [(policy, plan)]
+    return plan
 
 
 # ---- validation of extensions ----------------------------------------------------------------
@@ -528,6 +780,11 @@ def check_case(case: Mapping[str, Any], policy: Policy, calendar: WorkCalendar |
     and is not needed by the current checks."""
     limits = policy.time_limits
     approvers = policy.approvers
+    timeline = case.get("timeline")
+    # Only `extended` events are checked here: most cases have none (asked of every case).
+    if isinstance(timeline, list) and not any(type(e) is dict and e.get("kind") == "extended" for e in timeline):
+        if all(type(e) is dict for e in timeline):
+            return []
     try:
         events = _events(case, "case")
     except CaseError:
@@ -588,6 +845,21 @@ def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | Non
     timeline = case.get("timeline")
     if not isinstance(timeline, list):
         return case
+    if not timeline:
+        return None
+    # Nearly every case of a long archive ends before the day: found in one look per event
+    # (dates read once per process, as the engine reads them), the case is kept as it is.
+    days = _DAYS
+    for event in timeline:
+        if type(event) is dict or isinstance(event, Mapping):
+            value = event.get("date")
+            when = days.get(value) if type(value) is str else None
+            if when is None:
+                when = _event_day(event)
+            if when is not None and when > day:
+                break
+    else:
+        return case
     kept = []
     for event in timeline:
         when = _event_day(event) if isinstance(event, Mapping) else None
@@ -595,8 +867,6 @@ def case_as_of(case: Mapping[str, Any], day: dt.date) -> Mapping[str, Any] | Non
             kept.append(event)
     if not kept:
         return None
-    if len(kept) == len(timeline):
-        return case
     return {**case, "timeline": kept}
 
 
@@ -617,5 +887,15 @@ def case_deadlines_of(
     must say which case needs a year's calendar)."""
     try:
         return case_deadlines(case, path, policy, calendar, today, warn_days=warn_days)
+    except CalendarError as exc:
+        raise CalendarError(f"{path}: {exc}") from None
+
+
+def case_stages_of(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, today: dt.date, *, warn_days: int | None = None
+) -> CaseStages:
+    """case_stages, with the case file named in a calendar error (as case_deadlines_of)."""
+    try:
+        return case_stages(case, path, policy, calendar, today, warn_days=warn_days)
     except CalendarError as exc:
         raise CalendarError(f"{path}: {exc}") from None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from complaints.core.calendar import WorkCalendar
-from complaints.core.deadlines import case_deadlines
+from complaints.core.deadlines import case_stages
 from complaints.core.events import coarse_after
 from complaints.core.ids import CROCKFORD, fold_crockford, random_crockford
 from complaints.core.policy import MIN_ITERATIONS as MIN_ITERATIONS, Policy, ReceiptSettings as ReceiptSettings
@@ -111,10 +111,10 @@ class DeadlineNextStep:
 
     def __call__(self, case: Mapping[str, Any], path: str, today: dt.date) -> dt.date | None:
         try:
-            stages = case_deadlines(case, path, self.policy, self.calendar, today)
+            stages = case_stages(case, path, self.policy, self.calendar, today)
         except CalendarError:
             return None  # a due date in a year whose calendar is unknown is not promised yet
-        return min((s.due for s in stages if s.completed is None), default=None)
+        return min((row[3] for row in stages.stages if row[4] is None), default=None)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
 
 from complaints.core.calendar import WorkCalendar
-from complaints.core.deadlines import case_as_of, case_deadlines_of
+from complaints.core.deadlines import case_as_of, case_stages_of
 from complaints.core.policy import Policy
 from complaints.core.receipt import LookupEntry, ReceiptRecords
-from complaints.core.stages import StageDeadline
-from complaints.core.stats.facts import CaseFacts, StageFact, case_facts
+from complaints.core.stages import CaseStages, StageDeadline
+from complaints.core.stats.facts import CaseFacts, StageFact, case_facts_of
 
 
 def span_of(stages: Sequence[StageDeadline], today: dt.date) -> tuple[int, int] | None:
@@ -49,37 +49,37 @@ def touch_calendar(calendar: WorkCalendar, spans: Iterable[tuple[int, int] | Non
 
 @dataclass(frozen=True)
 class StageRecords:
-    """Every started stage of a case (`overdue`, `notify`); settled once all are completed."""
+    """Every started stage of a case (`overdue`, `notify`), as one CaseStages; settled once
+    all are completed."""
 
     policy: Policy
     calendar: WorkCalendar
     warn_days: int | None = None
     # Looking back: each case as it stood on this day (the files are validated on `today`).
     as_of: dt.date | None = None
-    # The stages the consumer keeps (`overdue`: the late ones): the workers send back only
-    # these, while the cache holds every stage. Not part of the key.
-    send: Callable[[StageDeadline], bool] | None = None
+    # The states of the stages the consumer keeps (`overdue`: the late ones): the workers send
+    # back only these, while the cache holds every stage. Not part of the key.
+    send: frozenset[str] | None = None
 
-    records: ClassVar[tuple[type, ...]] = (StageDeadline,)
+    records: ClassVar[tuple[type, ...]] = (CaseStages,)
 
-    def sent(self, stages: tuple[StageDeadline, ...]) -> tuple[StageDeadline, ...]:
+    def sent(self, stages: CaseStages) -> CaseStages:
         """What of a record crosses back from a worker (engine/scan.py)."""
-        keep = self.send
-        return stages if keep is None else tuple(s for s in stages if keep(s))
+        return stages if self.send is None else stages.only(self.send)
 
     @property
     def key(self) -> str:
-        return f"deadlines:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}:as_of={self.as_of}"
+        return f"deadlines:v2:warn={self.warn_days}:unconfirmed={self.calendar.accept_unconfirmed}:as_of={self.as_of}"
 
-    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[StageDeadline, ...], bool, tuple[int, int] | None]:
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseStages, bool, tuple[int, int] | None]:
         if self.as_of is not None:
             then = case_as_of(case, self.as_of)
             if then is None:
-                return (), True, None
-            stages = tuple(case_deadlines_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days))
-            return stages, all(s.completed is not None for s in stages), span_of(stages, self.as_of)
-        stages = tuple(case_deadlines_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days))
-        return stages, all(s.completed is not None for s in stages), span_of(stages, today)
+                return CaseStages(str(case.get("id", "")), path, None, None, "", "", ()), True, None
+            stages = case_stages_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days)
+            return (stages, *stages.settled_span(self.as_of))
+        stages = case_stages_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days)
+        return (stages, *stages.settled_span(today))
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,9 @@ class FactRecords:
         return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseFacts, bool, tuple[int, int] | None]:
-        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
-        facts = case_facts(case, stages, self.calendar, today)
-        return facts, all(s.completed is not None for s in stages), span_of(stages, today)
+        stages = case_stages_of(case, path, self.policy, self.calendar, today)
+        facts = case_facts_of(case, stages.stages, self.calendar, today)
+        return (facts, *stages.settled_span(today))
 
 
 class SiteRecord(NamedTuple):
@@ -138,9 +138,9 @@ class SiteRecords:
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[SiteRecord, bool, tuple[int, int] | None]:
         # As FactRecords: a year the calendar refuses stops the run (the statistics need it).
-        stages = case_deadlines_of(case, path, self.policy, self.calendar, today)
-        facts = case_facts(case, stages, self.calendar, today)
-        due = min((s.due for s in stages if s.completed is None), default=None)
+        stages = case_stages_of(case, path, self.policy, self.calendar, today)
+        facts = case_facts_of(case, stages.stages, self.calendar, today)
+        due = min((row[3] for row in stages.stages if row[4] is None), default=None)
         row, closed, _ = ReceiptRecords(_KnownDue(due, self.calendar))(path, case, today)
-        settled = closed and all(s.completed is not None for s in stages)
-        return SiteRecord(facts, row), settled, span_of(stages, today)
+        settled, span = stages.settled_span(today)
+        return SiteRecord(facts, row), closed and settled, span

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Mapping, Protocol, Sequence
 
-from complaints.core.deadlines import day_of
-from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline
+from complaints.core.deadlines import _DAYS as _DAY_TEXT, day_of
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline, StageRow
 from complaints.core.stats.periods import month_of
 
 # received day -> its month (YYYY-MM); a few thousand days at most.
@@ -73,8 +73,78 @@ class CaseFacts:
         # in well under the time of the default (a dict of the slots per record).
         return CaseFacts, _CASE_FIELDS(self)
 
+    def codec_pack(self) -> list[Any]:
+        """The record as flat plain values for the result cache (adapters/datacodec.py): the
+        single fields (dates as ordinals), then each tuple as its length and its items."""
+        out: list[Any] = [
+            self.received.toordinal(), self.channel, self.category, self.priority, self.anonymous, self.accepted,
+            self.not_accepted_reason, None if self.finished is None else self.finished.toordinal(), self.resolved,
+            self.extended, self.paused, self.satisfaction, self.review_requested, self.review_outcome, self.outcome,
+            len(self.departments), *self.departments, len(self.measures), *self.measures, len(self.suggestions),
+        ]  # fmt: skip
+        for adopted, rewarded in self.suggestions:
+            out += (adopted, rewarded)
+        out.append(len(self.stages))
+        for fact in self.stages:
+            out += (fact.stage, fact.state, fact.working_days)
+        return out
+
+    @classmethod
+    def codec_unpack(cls, values: list[Any]) -> CaseFacts:
+        """The record ``codec_pack`` gave ``values``; ValueError for anything else."""
+        (received, channel, category, priority, anonymous, accepted, reason, finished, resolved, extended, paused,
+         satisfaction, review_requested, review_outcome, outcome) = values[:15]  # fmt: skip
+        if not (type(received) is int and (finished is None or type(finished) is int)
+                and all(type(v) is str for v in (channel, category, priority))
+                and all(type(v) is bool for v in (anonymous, accepted, resolved, extended, paused, review_requested))
+                and all(v is None or type(v) is str for v in (reason, satisfaction, review_outcome, outcome))):  # fmt: skip
+            raise ValueError("a field of the wrong type")
+        at = 15
+        departments, at = _texts(values, at)
+        measures, at = _texts(values, at)
+        count = _count(values, at)
+        flags = values[at + 1 : at + 1 + 2 * count]
+        if len(flags) != 2 * count or any(type(v) is not bool for v in flags):
+            raise ValueError("a suggestion of the wrong type")
+        suggestions = tuple(zip(flags[0::2], flags[1::2]))
+        at += 1 + 2 * count
+        count = _count(values, at)
+        items = values[at + 1 : at + 1 + 3 * count]
+        if len(items) != 3 * count or at + 1 + 3 * count != len(values):
+            raise ValueError("the wrong number of values")
+        keys = []
+        for i in range(0, len(items), 3):
+            stage, state, days = items[i : i + 3]
+            if type(stage) is not str or type(state) is not str or not (days is None or type(days) is int):
+                raise ValueError("a stage fact of the wrong type")
+            keys.append((stage, state, days))
+        return cls(
+            _share(_date_of(received)), _key(channel), _key(category), _key(priority), _share(departments), anonymous, accepted,
+            _key(reason), None if finished is None else _share(_date_of(finished)), resolved, _share(measures), extended, paused,
+            _key(satisfaction), review_requested, _key(review_outcome), _share(suggestions), _stage_facts(tuple(keys)), _key(outcome),
+        )  # fmt: skip
+
 
 _CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts) if f.init))
+
+
+def _count(values: list[Any], at: int) -> int:
+    count = values[at] if at < len(values) else None
+    if type(count) is not int or count < 0:
+        raise ValueError("a malformed count")
+    return count
+
+
+def _texts(values: list[Any], at: int) -> tuple[tuple[str, ...], int]:
+    count = _count(values, at)
+    items = values[at + 1 : at + 1 + count]
+    if len(items) != count or any(type(v) is not str for v in items):
+        raise ValueError("a list of keys of the wrong type")
+    return tuple([sys.intern(v) for v in items]), at + 1 + count
+
+
+def _date_of(ordinal: int) -> dt.date:
+    return dt.date.fromordinal(ordinal)
 
 
 def _date(value: object) -> dt.date:
@@ -115,64 +185,99 @@ def case_facts(
 ) -> CaseFacts:
     """Reduce a valid case and its stage deadlines to what the statistics count. Events dated
     after `today` are ignored."""
+    return _facts(case, [(s.stage, s.state, s.started, s.completed) for s in stages], calendar, today)
+
+
+def case_facts_of(case: Mapping[str, Any], rows: Sequence[StageRow], calendar: WorkingDays, today: dt.date) -> CaseFacts:
+    """case_facts from the deadline engine's rows (core.stages.CaseStages.stages)."""
+    return _facts(case, [(row[1], row[5], row[0], row[4]) for row in rows], calendar, today)
+
+
+def _facts(
+    case: Mapping[str, Any], stages: list[tuple[str, str, dt.date, dt.date | None]], calendar: WorkingDays, today: dt.date
+) -> CaseFacts:
+    # stages: (stage, state, started, completed) in the engine's order. This runs for every
+    # case of a `stats` or site build: one pass over the timeline, each date looked up once,
+    # only the last event of each kind the facts read kept.
     timeline = case.get("timeline", [])
-    # One pass over the timeline, each date read once; the lists keep the timeline's order.
-    events: list[tuple[str, Mapping[str, Any]]] = []
+    days = _DAY_TEXT
     kinds: set[str] = set()
     finished: dt.date | None = None
+    not_accepted = follow = answered = last_resolved = None
+    measures: list[str] = []
     for e in timeline:
         if not (type(e) is dict or isinstance(e, Mapping)):
             continue
-        day = _date(e["date"])
+        text = e["date"]
+        day = days.get(text) if type(text) is str else None
+        if day is None:
+            day = _date(text)
         if day > today:
             continue
         kind = e["kind"]
-        events.append((kind, e))
         kinds.add(kind)
         if kind in _FINISHING and (finished is None or day < finished):
             finished = day
+        if kind == "resolved":
+            last_resolved = e
+            for m in e.get("measures") or ():
+                if m not in measures:
+                    measures.append(m)
+        elif kind == "not_accepted":
+            not_accepted = e
+        elif kind == "followed_up":
+            follow = e
+        elif kind == "review_answered":
+            answered = e
     # a valid timeline opens with `received`; its date is the case's cohort month
     received = _date(timeline[0]["date"])
-    not_accepted = [e for k, e in events if k == "not_accepted"]
-    resolved_events = [e for k, e in events if k == "resolved"]
-    measures: list[str] = []
-    for e in resolved_events:
-        for m in e.get("measures") or ():
-            if m not in measures:
-                measures.append(m)
-    follow = [e for k, e in events if k == "followed_up"]
-    answered = [e for k, e in events if k == "review_answered"]
-    facts_stages = []
-    for s in stages:
-        days = calendar.working_days_between(s.started, s.completed) if s.completed is not None else None
-        facts_stages.append(_share(StageFact(s.stage, s.state, days)))
-    resolved = any(s.stage == "resolve" and s.state in (DONE_ON_TIME, DONE_LATE) for s in stages)
+    keys = []
+    resolved = False
+    for stage, state, started, completed in stages:
+        keys.append((stage, state, calendar.working_days_between(started, completed) if completed is not None else None))
+        if stage == "resolve" and (state == DONE_ON_TIME or state == DONE_LATE):
+            resolved = True
     subject = case.get("subject", {})
     complainant = case.get("complainant", {})
     accepted = "accepted" in kinds
+    suggestions = case.get("suggestions")
     return CaseFacts(
-        received=_share(received),
-        channel=_text(case.get("channel")),
-        category=_text(subject.get("category")),
-        priority=_text(case.get("priority")),
-        departments=_share(tuple(_key(d) for d in subject.get("departments") or ())),
-        anonymous=bool(complainant.get("anonymous")),
-        accepted=accepted,
-        not_accepted_reason=_text(not_accepted[-1].get("reason")) if not_accepted and not accepted else None,
-        finished=None if finished is None else _share(finished),
-        resolved=resolved,
-        measures=_share(tuple(_key(m) for m in measures)) if resolved_events else (),
-        extended="extended" in kinds,
-        paused="paused" in kinds,
-        satisfaction=_text(follow[-1].get("satisfaction")) if follow else None,
-        review_requested="review_requested" in kinds,
-        review_outcome=_text(answered[-1].get("outcome")) if answered else None,
-        suggestions=_share(tuple(
-            (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in case.get("suggestions") or () if isinstance(s, Mapping)
-        )),
-        stages=_share(tuple(facts_stages)),
-        outcome=_text(resolved_events[-1].get("outcome")) if resolved_events and resolved else None,
-    )
+        _share(received),
+        _text(case.get("channel")),
+        _text(subject.get("category")),
+        _text(case.get("priority")),
+        _share(tuple([_key(d) for d in subject.get("departments") or ()])),
+        bool(complainant.get("anonymous")),
+        accepted,
+        _text(not_accepted.get("reason")) if not_accepted is not None and not accepted else None,
+        None if finished is None else _share(finished),
+        resolved,
+        _share(tuple([_key(m) for m in measures])) if last_resolved is not None else (),
+        "extended" in kinds,
+        "paused" in kinds,
+        _text(follow.get("satisfaction")) if follow is not None else None,
+        "review_requested" in kinds,
+        _text(answered.get("outcome")) if answered is not None else None,
+        _share(tuple([
+            (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in suggestions if isinstance(s, Mapping)
+        ])) if suggestions else (),
+        _stage_facts(tuple(keys)),
+        _text(last_resolved.get("outcome")) if last_resolved is not None and resolved else None,
+    )  # fmt: skip
+
+
+# (stage, state, working days) of each stage of a case -> the one tuple of StageFacts: looked
+# up by plain values (hashed in C), so that a case's stage facts cost one look-up.
+_STAGE_FACTS: dict[tuple[tuple[str, str, int | None], ...], tuple[StageFact, ...]] = {}
+
+
+def _stage_facts(keys: tuple[tuple[str, str, int | None], ...]) -> tuple[StageFact, ...]:
+    found = _STAGE_FACTS.get(keys)
+    if found is None:
+        found = _share(tuple([_share(StageFact(_key(stage), _key(state), days)) for stage, state, days in keys]))
+        if len(_STAGE_FACTS) < _MAX_SHARED:
+            _STAGE_FACTS[keys] = found
+    return found
 
 
 _FINISHING = frozenset({"resolved", "not_accepted", "closed"})
