@@ -452,10 +452,13 @@ def _count_backlog(
     """The open cases at the end of every begun month (or today), by age; a case received in
     an earlier year still open counts too."""
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
-    for m in lat.months:
-        if m > lat.last_month:
-            continue
-        asof = min(month_end(m), today)
+    days = [(m, min(month_end(m), today)) for m in lat.months if m <= lat.last_month]
+    if days:
+        # A case open at none of the year's month ends (received after the last, or finished
+        # by the first) is left out once, not looked at again for each month.
+        first, last = min(d for _, d in days), max(d for _, d in days)
+        facts = [f for f in facts if f.received <= last and (f.finished is None or f.finished > first)]
+    for m, asof in days:
         for f in facts:
             if f.received <= asof and (f.finished is None or f.finished > asof):
                 age = calendar.working_days_between(f.received, asof)
