@@ -237,3 +237,21 @@ def test_data_commit_from_the_probes_equals_git_status(repo: Path, state: str) -
     assert data_commit(repo, probes=start_commit_probes(repo)) == expected
     assert expected == {"committed": _git(repo, "rev-parse", "HEAD").strip() if state == "committed" else "",
                         "no-commit": "unknown"}.get(state, "uncommitted")
+
+
+@pytest.mark.parametrize("name", ["validate", "overdue", "stats"])
+def test_a_cold_run_lists_the_case_folder_once(repo: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The files listed for the inputs' digest are the ones checked: listed once, they are
+    # also the same files (a case added between two listings could not be checked without
+    # being in the digest).
+    listings = []
+    original = Repository.case_files
+
+    def counted(self: Repository) -> list[str]:
+        listings.append(self.root)
+        return original(self)
+
+    fresh = run(repo, name, "--no-cache")
+    monkeypatch.setattr(Repository, "case_files", counted)
+    assert run(repo, name) == fresh
+    assert len(listings) == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Collection
+from typing import Collection, Sequence
 
 from complaints.errors import CaseError
 from complaints.core.calendar import WorkCalendar
@@ -49,6 +49,7 @@ def repository_run(
     checked_on: dt.date | None = None,
     states: Collection[str] | None = None,
     skipped: list[str] | None = None,
+    listed: Sequence[str] | None = None,
 ) -> RepositoryDeadlines:
     """Every started stage of every valid case in the repository, with calendar warnings.
 
@@ -68,7 +69,7 @@ def repository_run(
     # In worker processes, and from the cache for cases no later day can change (cache.py).
     spans = []
     send = None if states is None else frozenset(states)
-    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of, send), skipped):
+    for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of, send), skipped, listed=listed):
         # A cached record holds every stage; one from a worker only those sent.
         found.extend(stages.deadlines(send))
         spans.append(span)

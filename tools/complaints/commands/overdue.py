@@ -14,7 +14,7 @@ from complaints.core.stages import DUE_SOON, OVERDUE, StageDeadline
 from complaints.adapters.cache import memoized
 from complaints.adapters.repository import Repository
 from complaints.commands.deadlines import repository_run
-from complaints.engine.inputs import inputs_digest
+from complaints.engine.inputs import snapshot
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,12 @@ def overdue_report(
     With ``checked_on`` (the real today) and an earlier ``today``, each case is read as it
     stood on ``today`` (see commands.deadlines.repository_run)."""
 
+    inputs = snapshot(repo) if repo.use_cache else None
+
     def compute() -> OverdueReport:
         run = repository_run(
-            repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on, states=_LATE
+            repo, today, warn_days=warn_days, accept_unconfirmed=accept_unconfirmed, checked_on=checked_on, states=_LATE,
+            listed=inputs.files if inputs is not None else None,
         )
         warn = repo.policy.time_limits.warn_days if warn_days is None else warn_days
         return OverdueReport(
@@ -123,10 +126,11 @@ def overdue_report(
             skipped=len(run.skipped),
         )
 
-    if not repo.use_cache:
+    if inputs is None:
         return compute()
-    # An unchanged archive asked the same question gets the stored answer (cache.py).
-    purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{checked_on}\x00{inputs_digest(repo)}"
+    # An unchanged archive asked the same question gets the stored answer (cache.py); the
+    # files listed for the digest are the ones checked when it does not.
+    purpose = f"overdue-report\x00{today}\x00{warn_days}\x00{accept_unconfirmed}\x00{checked_on}\x00{inputs.digest}"
     return memoized(repo.root, "overdue-report", purpose, OverdueReport, compute, (OverdueReport, HandlerGroup, StageDeadline))
 
 

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 from complaints.adapters import git
 from complaints.adapters.cache import memoized
@@ -72,7 +72,8 @@ def start_commit_probes(root: Path) -> CommitProbes:
 
 
 def repository_facts(
-    repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False, skipped: list[str] | None = None
+    repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False, skipped: list[str] | None = None,
+    listed: Sequence[str] | None = None,
 ) -> tuple[list[CaseFacts], WorkCalendar]:
     """The facts of every valid case in the repository, and the calendar they were read with;
     the invalid case files are listed in ``skipped`` when it is given."""
@@ -81,7 +82,7 @@ def repository_facts(
     looked = _Looked()
     shared = _Shared()
     # In worker processes, and from the cache for cases no later day can change (cache.py).
-    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped):
+    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped, listed=listed):
         facts.append(shared(fact))
         looked.add(span)
     touch_calendar(calendar, looked.spans())
@@ -159,7 +160,8 @@ def compute(
 
     def run() -> StatsReport:
         skipped: list[str] = []
-        facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped)
+        facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped,
+                                           listed=inputs.files if inputs is not None else None)
         return _report(repo, facts, calendar, skipped, chosen, today, commit, skip_invalid)
 
     if inputs is None:

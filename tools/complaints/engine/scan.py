@@ -480,13 +480,15 @@ def case_records(
     *,
     use_cache: bool | None = None,
     jobs: int | None = None,
+    listed: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
     """(relative path, record, date span) of every valid case, in path order: ``derive``
     applied to each valid case, in worker processes, from the cache where it holds (unless
     ``use_cache`` or the repository says otherwise). Workers send back records only, never
-    parsed cases. Invalid case files are left out and, when ``skipped`` is given, listed in it."""
+    parsed cases. Invalid case files are left out and, when ``skipped`` is given, listed in it.
+    ``listed``: repo.case_files(), when the caller has listed them already (for a digest)."""
     cached = repo.use_cache if use_cache is None else use_cache
-    for item in _run(repo, _case_files(repo), today, jobs=jobs, derive=derive, use_cache=cached, whole=True):
+    for item in _run(repo, _case_files(repo, listed), today, jobs=jobs, derive=derive, use_cache=cached, whole=True):
         if not item.verdict.problems and item.record is not None:
             yield item.file, item.record, item.span
         elif item.verdict.problems and skipped is not None:
@@ -514,5 +516,5 @@ def iter_valid_cases(repo: Repository, today: dt.date | None = None) -> Iterator
             yield result.file, result.case
 
 
-def _case_files(repo: Repository) -> list[str]:
-    return [f for f in repo.case_files() if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
+def _case_files(repo: Repository, listed: Sequence[str] | None = None) -> list[str]:
+    return [f for f in (repo.case_files() if listed is None else listed) if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
