@@ -136,3 +136,15 @@ def committed_synthetic_archive(root: Path, count: int, *, seed: int = 1) -> Pat
 def synthetic_archive() -> Callable[..., Path]:
     """synthetic_archive(root, count, seed=1, encrypt=False) -> make_synthetic_archive(...)."""
     return make_synthetic_archive
+
+
+def json_paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a parsed YAML/JSON value (keys and list indexes), the root's () first."""
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += json_paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += json_paths(v, (*prefix, i))
+    return out

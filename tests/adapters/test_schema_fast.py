@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from complaints.adapters import schemas
 from complaints.adapters.yamlload import load_yaml
 
-from conftest import ROOT
+from conftest import ROOT, json_paths as _paths
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
 CASE_SCHEMA = json.loads((TEMPLATE / "schema" / "case.schema.json").read_text(encoding="utf-8"))
@@ -74,17 +74,6 @@ ODD = st.one_of(
                     st.one_of(st.sampled_from(KINDS), st.sampled_from(["2026-03-05", "permits", "late", ""]), st.integers(0, 3), st.lists(st.just("x"), max_size=2)),
                     max_size=4),
 )
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, (*prefix, i))
-    return out
 
 
 @settings(max_examples=400, deadline=None)

@@ -21,7 +21,7 @@ from complaints.checker.result import FileResult
 from complaints.adapters.schemas import load_schema
 from complaints.adapters.yamlload import YamlError, load_yaml
 
-from conftest import ROOT, TEST_DATA, copy_repo
+from conftest import ROOT, TEST_DATA, copy_repo, json_paths as _paths
 
 # The template repository as shipped, frozen for the tests (never the live policy or cases).
 TEMPLATE = ROOT / "tests" / "fixtures" / "template"
@@ -233,17 +233,6 @@ VALUES = st.one_of(
     st.lists(st.sampled_from(["permits", "x", 1]), max_size=3),
     st.dictionaries(st.sampled_from(["kind", "date", "a", "phone"]), st.sampled_from(["received", "2026-03-05", 1]), max_size=3),
 )
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, (*prefix, i))
-    return out
 
 
 PATHS = [p for p in _paths(BASE_CASE) if p]
