@@ -188,3 +188,21 @@ def test_the_independent_check_does_find_recoverable_cells() -> None:
     assert recoverable(rels, {"x", "y", "z"}) == {"x", "y", "z"}
     assert recoverable([Relation("q", ("m1", "m2", "m3"))], {"m2"}) == {"m2"}
     assert recoverable([Relation("q", ("m1", "m2", "m3"))], {"m2", "m3"}) == set()
+
+
+def test_a_complement_the_published_cells_determine_is_released_and_a_primary_is_not() -> None:
+    from complaints.core.disclosure import Suppression, release_determined
+
+    # t = a + b with t and b published: a is t - b; then u = a + e pins e too
+    rels = [Relation("t", ("a", "b")), Relation("u", ("a", "e")), Relation("q", ("a", "c", "d"))]
+    values = {"t": 0, "a": 0, "b": 0, "u": 9, "e": 9, "q": 7, "c": 3, "d": 4}
+    sup = Suppression(5, {"a": COMPLEMENTARY, "e": COMPLEMENTARY, "c": PRIMARY, "d": PRIMARY})
+    assert recoverable(rels, set(sup.cells)) == {"a", "e"}
+    released = release_determined(sup, values, rels)
+    assert released.cells == {"c", "d"}
+    assert recoverable(rels, set(released.cells)) == set()
+    # nothing determined: nothing released
+    assert release_determined(released, values, rels).reasons == released.reasons
+    # a determined primary cell is a failed pattern, left for the audit to report
+    pinned = Suppression(5, {"c": PRIMARY})
+    assert release_determined(pinned, values, rels).cells == {"c"}

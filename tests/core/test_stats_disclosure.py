@@ -6,6 +6,8 @@ totals)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ from test_disclosure_suppression import recoverable
 from stats_facts import Weekdays, policy
 
 TODAY = dt.date(2026, 12, 31)
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "disclosure"
 STAGES = ("acknowledge", "decide", "resolve", "follow_up", "review")
 
 
@@ -58,6 +61,38 @@ def facts(draw: st.DrawFn) -> CaseFacts:
 @settings(max_examples=25, deadline=None)
 @given(st.lists(facts(), min_size=0, max_size=60), st.sampled_from(["2026", "2026-Q2", "2026-07"]))
 def test_no_small_cell_published_and_none_recoverable(cases: list[CaseFacts], period_id: str) -> None:
+    check_pattern(cases, period_id)
+
+
+def load_example(name: str) -> tuple[list[CaseFacts], str]:
+    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    cases = []
+    for row in data["cases"]:
+        row.pop("month", None)
+        row["received"] = dt.date.fromisoformat(row["received"])
+        row["finished"] = dt.date.fromisoformat(row["finished"]) if row["finished"] else None
+        row["stages"] = tuple(StageFact(**s) for s in row["stages"])
+        for key in ("departments", "measures"):
+            row[key] = tuple(row[key])
+        row["suggestions"] = tuple(tuple(s) for s in row["suggestions"])
+        cases.append(CaseFacts(**row))
+    return cases, data["period"]
+
+
+def test_zero_complements_that_a_published_zero_determines_are_shown() -> None:
+    """A hypothesis find: August shows 0 answers by level, which pins three zero-valued
+    complements of August's satisfaction cells; they protected nothing, so they are shown."""
+    cases, period_id = load_example("zero-complements-determined.json")
+    values, relations, suppression = suppression_audit(cases, Period.parse(period_id), TODAY, policy(5), Weekdays())
+    august = {"sat|all@2026-08", "sat|no@2026-08", "satlevel|dissatisfied@2026-08"}
+    assert all(values[c] == 0 for c in august)
+    assert not august & suppression.cells
+    # still protected: the July and September counts of the quarter stay withheld
+    assert {"sat|no@2026-07", "sat|no@2026-09"} <= suppression.cells
+    check_pattern(cases, period_id)
+
+
+def check_pattern(cases: list[CaseFacts], period_id: str) -> None:
     raw = policy(5)
     period = Period.parse(period_id)
     values, relations, suppression = suppression_audit(cases, period, TODAY, raw, Weekdays())

@@ -19,6 +19,9 @@ The rule (documented in the README):
    leave a cell pinned down by the system as a whole. Each connected group of relations is
    solved exactly (rational Gauss-Jordan elimination over the withheld cells); any withheld
    cell the published cells determine gets a further complement, until none is determined.
+4. *Release*: a complement the published cells determine after all protects nothing (a reader
+   computes it anyway), so it is shown (`release_determined`). Showing a figure that follows
+   from shown figures adds nothing a reader can learn, and no withheld cell stays computable.
 """
 from __future__ import annotations
 
@@ -232,3 +235,27 @@ def suppress(
             if not rest:  # pragma: no cover - an all-withheld group determines nothing
                 return result
             withheld[rest[0]] = COMPLEMENTARY
+
+
+def release_determined(sup: Suppression, values: Mapping[str, int], relations: Sequence[Relation]) -> Suppression:
+    """`sup` without the complements the published cells determine.
+
+    Such a complement hides nothing: every reader can compute it from the published cells. It
+    is shown instead, which tells the reader nothing new (its value already followed from what
+    is shown), so the remaining withheld cells are exactly as protected as before, and no
+    withheld cell can be worked out. A determined *primary* cell is not released: that is a
+    failed pattern, which the audit reports (a small count pinned to its value)."""
+    withheld = sup.cells
+    if not withheld:
+        return sup
+    pinned: set[str] = set()
+    for members, rels in _components(values.keys(), relations):
+        w = {c for c in members if c in withheld}
+        if w:
+            pinned |= determined(rels, w)
+    free = {c for c in pinned if sup.reasons[c] == COMPLEMENTARY}
+    if not free:
+        return sup
+    kept = Suppression(sup.threshold)
+    kept.reasons.update((c, why) for c, why in sup.reasons.items() if c not in free)
+    return kept

@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
-from complaints.core.disclosure import COMPLEMENTARY, PRIMARY, Relation, Suppression, suppress
+from complaints.core.disclosure import COMPLEMENTARY, PRIMARY, Relation, Suppression, release_determined, suppress
 
 if TYPE_CHECKING:
     from highspy import Highs
@@ -284,6 +284,9 @@ def protect(
     """Small-cell and complementary suppression, then further complements until the audit
     passes: every small withheld count keeps the protection interval [0, value].
 
+    Complements the published cells determine after all are then shown: they protect nothing
+    (`disclosure.release_determined`), so no withheld cell can be worked out exactly.
+
     Returns the suppression and the final audit (failing only if no further complement could
     be found, which the caller must treat as a refusal to publish)."""
     exempt_set = frozenset(exempt)
@@ -296,7 +299,7 @@ def protect(
         primary = [c for c, why in sup.reasons.items() if why == PRIMARY]
         result = audit(values, relations, sup.cells, protection_intervals(values, primary, threshold))
         if result.ok:
-            return sup, result
+            return release_determined(sup, values, relations), result
         chosen: dict[str, str] = {c: why for c, why in sup.reasons.items() if why != PRIMARY}
         added = False
         for exp in result.exposures:
