@@ -240,3 +240,30 @@ def test_department_response_and_satisfaction(report: StatsReport) -> None:
     # follow-ups: permits F1 satisfied, F5 dissatisfied -> 1/2; F2 (anonymous) never followed up
     assert rate(report, "department_satisfaction_rate", "permits") == (50.0, 1, 2)
     assert rate(report, "department_satisfaction_rate", "registry") == (None, 0, 0)
+
+
+def test_departments_outside_the_policy_count_once_per_case_in_department_performance() -> None:
+    # Two departments the policy does not list share one 'unlisted' row: in the volume by
+    # department (complaint-department pairs) they count twice, in a department's on-time
+    # resolution, response and satisfaction once (the case is about that row once).
+    one = fact("2026-01-05", departments=("nowhere", "elsewhere"), resolved=True, satisfaction="satisfied",
+               stages=[("acknowledge", DONE_ON_TIME, 1), ("resolve", DONE_LATE, 20)])
+    rep = compute_from_facts([one, *FACTS], Period.parse("2026-Q1"), TODAY, policy(), Weekdays())
+    assert rows(rep, "volume_by_department")["unlisted"].value == 2
+    assert rate(rep, "department_on_time_rate", "unlisted") == (0.0, 0, 1)
+    assert rate(rep, "department_response_rate", "unlisted") == (100.0, 1, 1)
+    assert rate(rep, "department_satisfaction_rate", "unlisted") == (100.0, 1, 1)
+
+
+def test_an_empty_follow_up_answer_counts_in_the_answers_total() -> None:
+    # An answer recorded as an empty text is an answer: counted in the follow-ups (the
+    # satisfaction rate's base) and in the distribution's total, never as a row of its own.
+    empty = fact("2026-01-05", resolved=True, satisfaction="")
+    base = compute_from_facts(FACTS, Period.parse("2026-Q1"), TODAY, policy(), Weekdays())
+    rep = compute_from_facts([empty, *FACTS], Period.parse("2026-Q1"), TODAY, policy(), Weekdays())
+    before, after = rows(base, "satisfaction_distribution"), rows(rep, "satisfaction_distribution")
+    assert after["total"].value == before["total"].value + 1
+    assert "unlisted" not in after and {k: c.value for k, c in after.items() if k != "total"} == {
+        k: c.value for k, c in before.items() if k != "total"
+    }
+    assert rate(rep, "satisfaction_rate")[2] == rate(base, "satisfaction_rate")[2] + 1

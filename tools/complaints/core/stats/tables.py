@@ -19,7 +19,7 @@ import datetime as dt
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from complaints.core.disclosure import Relation, Suppression
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
@@ -233,16 +233,16 @@ def _dimensions(
 ) -> dict[str, list[tuple[str, Label]]]:
     """Every dimension's rows: the policy's keys (plus 'unlisted' when the data holds others)."""
     return {
-        "channel": _with_unknown(_labels(raw, "channels"), (f.channel for f in year_facts)),
-        "category": _with_unknown(_labels(raw, "categories"), (f.category for f in year_facts)),
-        "priority": _with_unknown(_labels(raw, "priorities"), (f.priority for f in year_facts)),
-        "department": _with_unknown(_labels(raw, "departments"), (d for f in year_facts for d in f.departments)),
-        "stage": _with_unknown(_stage_labels(raw), (s.stage for f in year_facts for s in f.stages)),
-        "reason": _with_unknown(_labels(raw, "not_accepted_reasons"), (f.not_accepted_reason or "" for f in year_facts if f.not_accepted_reason)),
-        "outcome": _with_unknown(_labels(raw, "review_outcomes"), (f.review_outcome or "" for f in year_facts if f.review_outcome)),
-        "resolution": _with_unknown(_labels(raw, "outcomes"), (f.outcome or "" for f in year_facts if f.outcome)),
-        "satisfaction": _with_unknown(_labels(raw, "satisfaction"), (f.satisfaction or "" for f in year_facts if f.satisfaction)),
-        "measure": _with_unknown(_labels(raw, "measures"), (m for f in year_facts for m in f.measures)),
+        "channel": _with_unknown(_labels(raw, "channels"), {f.channel for f in year_facts}),
+        "category": _with_unknown(_labels(raw, "categories"), {f.category for f in year_facts}),
+        "priority": _with_unknown(_labels(raw, "priorities"), {f.priority for f in year_facts}),
+        "department": _with_unknown(_labels(raw, "departments"), {d for f in year_facts for d in f.departments}),
+        "stage": _with_unknown(_stage_labels(raw), {s.stage for f in year_facts for s in f.stages}),
+        "reason": _with_unknown(_labels(raw, "not_accepted_reasons"), {f.not_accepted_reason for f in year_facts if f.not_accepted_reason}),
+        "outcome": _with_unknown(_labels(raw, "review_outcomes"), {f.review_outcome for f in year_facts if f.review_outcome}),
+        "resolution": _with_unknown(_labels(raw, "outcomes"), {f.outcome for f in year_facts if f.outcome}),
+        "satisfaction": _with_unknown(_labels(raw, "satisfaction"), {f.satisfaction for f in year_facts if f.satisfaction}),
+        "measure": _with_unknown(_labels(raw, "measures"), {m for f in year_facts for m in f.measures}),
         "age": [
             (k, Label(f"{k} 个工作日", f"{k} working days")) for k in settings.bucket_keys()
         ],
@@ -254,8 +254,16 @@ def _dimensions(
     }
 
 
+_EMPTY: Counter[str] = Counter()
+
+
 class _Year:
-    """The cases of the year received by the generation date, counted into the lattice by month."""
+    """The cases of the year received by the generation date, counted into the lattice by month.
+
+    Every count the tables need is tallied in one pass over the cases (`_tally`): each case
+    adds the names of the cells it counts in to its month's list, and each month's list is
+    counted at once. The `_count_*` functions then lay the counts into the lattice, with their
+    relations, in a fixed order (the suppression pattern depends on it)."""
 
     def __init__(self, lat: _Lattice, facts: list[CaseFacts], keys: dict[str, list[str]], satisfied: tuple[str, ...]) -> None:
         self.lat = lat
@@ -263,70 +271,150 @@ class _Year:
         self.keys = keys
         self.satisfied = satisfied
         self._listed = {d: {k for k in v if k != UNLISTED} for d, v in keys.items()}
+        self.durations: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.tally = self._tally()
 
     def listed(self, dim: str, value: str) -> str:
         return value if value in self._listed[dim] else UNLISTED
 
-    def flow(self, name: str, select: Iterable[tuple[CaseFacts, int]]) -> None:
-        counts: Counter[str] = Counter()
-        for f, n in select:
-            counts[f.month] += n
-        self.lat.flow(name, counts)
+    def _names(self, prefix: str, dim: str, suffix: str = "") -> dict[str, str]:
+        """Cell name by value for `dim`'s listed keys; a value not listed is `_unlisted`'s."""
+        return {k: f"{prefix}|{k}{suffix}" for k in self._listed[dim]}
 
-    def flow_keyed(self, name: str, dim: str, key_of: Callable[[CaseFacts], Iterable[str]]) -> None:
+    def _tally(self) -> dict[str, Counter[str]]:
+        satisfied = set(self.satisfied)
+        names = self._names
+        channel, category, priority = names("received", "channel"), names("received.category", "category"), names("received.priority", "priority")
+        department = names("departments", "department")
+        reason, reviewed = names("notaccepted", "reason"), names("reviewed", "outcome")
+        resolution, level = names("outcome", "resolution"), names("satlevel", "satisfaction")
+        measure, catmeasure = names("measures", "measure"), names("catmeasures", "category")
+        u = f"|{UNLISTED}"
+        # stage state -> cell, for the stages the tables have rows for
+        stage_cell = {
+            s_key: {DONE_ON_TIME: f"stage|{s_key}|ontime", DONE_LATE: f"stage|{s_key}|latedone", OVERDUE: f"stage|{s_key}|overdue"}
+            for s_key in self.keys["stage"]
+        }
+        dept_listed = self._listed["department"]
+        dept_cells = {
+            d_key: (
+                {DONE_ON_TIME: f"deptperf|{d_key}|ontime", DONE_LATE: f"deptperf|{d_key}|late", OVERDUE: f"deptperf|{d_key}|late"},
+                {DONE_ON_TIME: f"deptresp|{d_key}|ontime", DONE_LATE: f"deptresp|{d_key}|late", OVERDUE: f"deptresp|{d_key}|late"},
+                f"deptsat|{d_key}|yes",
+                f"deptsat|{d_key}|no",
+            )
+            for d_key in self.keys["department"]
+        }
+        durations = self.durations
+        by_month: dict[str, list[str]] = defaultdict(list)
+        for f in self.facts:
+            month = f.month
+            out = by_month[month]
+            add = out.append
+            add(channel.get(f.channel) or "received" + u)
+            add(category.get(f.category) or "received.category" + u)
+            add(priority.get(f.priority) or "received.priority" + u)
+            for d in f.departments:
+                add(department.get(d) or "departments" + u)
+            for st in f.stages:
+                cells = stage_cell.get(st.stage)
+                if cells is None:
+                    continue
+                cell = cells.get(st.state)
+                if cell is not None:
+                    add(cell)
+                    if st.working_days is not None and st.state != OVERDUE:
+                        durations[(st.stage, month)].append(st.working_days)
+            sat = f.satisfaction
+            if sat is not None:
+                yes = sat in satisfied
+                add("sat|yes" if yes else "sat|no")
+                add("sat|all")
+                add(level.get(sat) or "satlevel" + u)
+            if f.accepted:
+                add("accepted")
+                add("extended|yes" if f.extended else "extended|no")
+                add("paused|yes" if f.paused else "paused|no")
+            if f.not_accepted_reason:
+                add(reason.get(f.not_accepted_reason) or "notaccepted" + u)
+            if f.accepted or f.not_accepted_reason:
+                add("decided")
+            if f.resolved:
+                add("review|yes" if f.review_requested else "review|no")
+                if f.outcome:
+                    add(resolution.get(f.outcome) or "outcome" + u)
+            if f.review_outcome:
+                add(reviewed.get(f.review_outcome) or "reviewed" + u)
+            # by department: once per department key the case is about
+            for d_key in {d if d in dept_listed else UNLISTED for d in f.departments}:
+                perf, resp, d_yes, d_no = dept_cells[d_key]
+                for st in f.stages:
+                    if st.stage == "resolve":
+                        cell = perf.get(st.state)
+                    elif st.stage == "acknowledge":
+                        cell = resp.get(st.state)
+                    else:
+                        continue
+                    if cell is not None:
+                        add(cell)
+                if sat is not None:
+                    add(d_yes if sat in satisfied else d_no)
+            if f.measures:
+                for m in f.measures:
+                    add(measure.get(m) or "measures" + u)
+                out.extend([catmeasure.get(f.category) or "catmeasures" + u] * len(f.measures))
+            for adopted, rewarded in f.suggestions:
+                add("sugg|received")
+                if adopted:
+                    add("sugg|adopted")
+                    add("sugg|rewarded" if rewarded else "sugg|unrewarded")
+                else:
+                    add("sugg|notadopted")
+        tally: dict[str, Counter[str]] = defaultdict(Counter)
+        for month, cells_named in by_month.items():
+            for name, n in Counter(cells_named).items():
+                tally[name][month] = n
+        return tally
+
+    def count(self, name: str) -> Counter[str]:
+        """The cell's count by month."""
+        return self.tally.get(name, _EMPTY)
+
+    def flow(self, name: str) -> None:
+        self.lat.flow(name, self.count(name))
+
+    def flow_keyed(self, name: str, dim: str) -> None:
         """One row per key of `dim`, and their total."""
         keys = self.keys[dim]
-        per: dict[str, Counter[str]] = defaultdict(Counter)
-        for f in self.facts:
-            for k in key_of(f):
-                per[self.listed(dim, k)][f.month] += 1
+        total: Counter[str] = Counter()
         for k in keys:
-            self.lat.flow(f"{name}|{k}", per.get(k, Counter()))
-        self.lat.flow(name, sum(per.values(), Counter()))
+            per = self.count(f"{name}|{k}")
+            self.lat.flow(f"{name}|{k}", per)
+            total.update(per)
+        if UNLISTED not in keys:  # a value the rows leave out (an empty one) still counts in the total
+            total.update(self.count(f"{name}|{UNLISTED}"))
+        self.lat.flow(name, total)
         self.lat.add(name, [f"{name}|{k}" for k in keys])
 
 
 def _count_volumes(y: _Year) -> None:
     """The case total is shared by channel, category and priority."""
     lat, keys = y.lat, y.keys
-    y.flow_keyed("received", "channel", lambda f: [f.channel])
+    y.flow_keyed("received", "channel")
     for dim in ("category", "priority"):
-        per: dict[str, Counter[str]] = defaultdict(Counter)
-        for f in y.facts:
-            per[y.listed(dim, getattr(f, dim))][f.month] += 1
         for k in keys[dim]:
-            lat.flow(f"received.{dim}|{k}", per.get(k, Counter()))
+            y.flow(f"received.{dim}|{k}")
         lat.add("received", [f"received.{dim}|{k}" for k in keys[dim]])
-    y.flow_keyed("departments", "department", lambda f: list(f.departments))
+    y.flow_keyed("departments", "department")
 
 
 def _count_stages(y: _Year) -> dict[tuple[str, str], list[int]]:
     """A on time, B late, C overdue; done = A+B, late = B+C, due = A+late = done+C. Returns
     the working days of the completed stages by (stage, month), for the quantiles."""
     lat = y.lat
-    durations: dict[tuple[str, str], list[int]] = defaultdict(list)
-    # One pass over the cases for every stage (each stage's counts and durations in case order).
-    tallies: dict[str, tuple[Counter[str], Counter[str], Counter[str]]] = {
-        s_key: (Counter(), Counter(), Counter()) for s_key in y.keys["stage"]
-    }
-    for f in y.facts:
-        month = f.month
-        for s in f.stages:
-            tally = tallies.get(s.stage)
-            if tally is None:
-                continue
-            state = s.state
-            if state == DONE_ON_TIME:
-                tally[0][month] += 1
-            elif state == DONE_LATE:
-                tally[1][month] += 1
-            elif state == OVERDUE:
-                tally[2][month] += 1
-            if s.working_days is not None and state in (DONE_ON_TIME, DONE_LATE):
-                durations[(s.stage, month)].append(s.working_days)
     for s_key in y.keys["stage"]:
-        a, b, c = tallies[s_key]
         n = f"stage|{s_key}"
+        a, b, c = y.count(f"{n}|ontime"), y.count(f"{n}|latedone"), y.count(f"{n}|overdue")
         lat.flow(f"{n}|ontime", a)
         lat.flow(f"{n}|latedone", b)
         lat.flow(f"{n}|overdue", c)
@@ -337,17 +425,16 @@ def _count_stages(y: _Year) -> dict[tuple[str, str], list[int]]:
         lat.add(f"{n}|late", [f"{n}|latedone", f"{n}|overdue"])
         lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
         lat.add(f"{n}|due", [f"{n}|done", f"{n}|overdue"])
-    return durations
+    return y.durations
 
 
 def _count_satisfaction(y: _Year) -> None:
     lat, keys, satisfied = y.lat, y.keys, y.satisfied
-    named_followed = [f for f in y.facts if f.satisfaction is not None]
-    y.flow("sat|yes", ((f, 1) for f in named_followed if f.satisfaction in satisfied))
-    y.flow("sat|no", ((f, 1) for f in named_followed if f.satisfaction not in satisfied))
-    y.flow("sat|all", ((f, 1) for f in named_followed))
+    y.flow("sat|yes")
+    y.flow("sat|no")
+    y.flow("sat|all")
     lat.add("sat|all", ["sat|yes", "sat|no"])
-    y.flow_keyed("satlevel", "satisfaction", lambda f: [f.satisfaction] if f.satisfaction is not None else [])
+    y.flow_keyed("satlevel", "satisfaction")
     lat.add("sat|all", [f"satlevel|{k}" for k in keys["satisfaction"]])
     yes_levels = [k for k in keys["satisfaction"] if k in satisfied]
     no_levels = [k for k in keys["satisfaction"] if k not in satisfied]
@@ -360,9 +447,9 @@ def _count_satisfaction(y: _Year) -> None:
 def _count_decisions(y: _Year) -> None:
     """Acceptance, the reasons for not accepting, extensions and pauses."""
     lat, keys = y.lat, y.keys
-    y.flow("accepted", ((f, 1) for f in y.facts if f.accepted))
-    y.flow_keyed("notaccepted", "reason", lambda f: [f.not_accepted_reason] if f.not_accepted_reason else [])
-    y.flow("decided", ((f, 1) for f in y.facts if f.accepted or f.not_accepted_reason))
+    y.flow("accepted")
+    y.flow_keyed("notaccepted", "reason")
+    y.flow("decided")
     lat.add("decided", ["notaccepted", "accepted"])
     # the same count under two names: a reader can equate them, so the relation is published
     if "decide" in keys["stage"] and all(
@@ -370,16 +457,16 @@ def _count_decisions(y: _Year) -> None:
     ):
         lat.add("decided", ["stage|decide|done"])
     for flag in ("extended", "paused"):
-        y.flow(f"{flag}|yes", ((f, 1) for f in y.facts if f.accepted and getattr(f, flag)))
-        y.flow(f"{flag}|no", ((f, 1) for f in y.facts if f.accepted and not getattr(f, flag)))
+        y.flow(f"{flag}|yes")
+        y.flow(f"{flag}|no")
         lat.add("accepted", [f"{flag}|yes", f"{flag}|no"])
 
 
 def _count_reviews_and_outcomes(y: _Year) -> None:
     lat, keys = y.lat, y.keys
     # reviews over resolved cases: the resolve stage done, shared with the stage cells
-    y.flow("review|yes", ((f, 1) for f in y.facts if f.resolved and f.review_requested))
-    y.flow("review|no", ((f, 1) for f in y.facts if f.resolved and not f.review_requested))
+    y.flow("review|yes")
+    y.flow("review|no")
     # Shared only when the counts agree: a policy whose resolve stage does not start or stop
     # with the resolved event (or applies to some complaints only) counts them apart.
     if "resolve" in keys["stage"] and all(
@@ -387,10 +474,10 @@ def _count_reviews_and_outcomes(y: _Year) -> None:
     ):
         lat.add("stage|resolve|done", ["review|yes", "review|no"])
     # every answered review counts, a not-accepted complaint's as well as a resolved one's
-    y.flow_keyed("reviewed", "outcome", lambda f: [f.review_outcome] if f.review_outcome else [])
+    y.flow_keyed("reviewed", "outcome")
 
     # outcomes of resolved complaints: their total is the resolve stages done
-    y.flow_keyed("outcome", "resolution", lambda f: [f.outcome] if f.resolved and f.outcome else [])
+    y.flow_keyed("outcome", "resolution")
     if "resolve" in keys["stage"] and all(
         lat.values[f"outcome@{p}"] == lat.values[f"stage|resolve|done@{p}"] for p in lat.periods
     ):
@@ -402,28 +489,15 @@ def _count_departments(y: _Year) -> None:
     satisfaction."""
     lat = y.lat
     for d_key in y.keys["department"]:
-        about = [f for f in y.facts if d_key in [y.listed("department", d) for d in f.departments]]
-        for prefix, stage in (("deptperf", "resolve"), ("deptresp", "acknowledge")):
-            on: Counter[str] = Counter()
-            lt: Counter[str] = Counter()
-            for f in about:
-                for s in f.stages:
-                    if s.stage == stage:
-                        if s.state == DONE_ON_TIME:
-                            on[f.month] += 1
-                        elif s.state in (DONE_LATE, OVERDUE):
-                            lt[f.month] += 1
+        for prefix in ("deptperf", "deptresp"):
             n = f"{prefix}|{d_key}"
+            on, lt = y.count(f"{n}|ontime"), y.count(f"{n}|late")
             lat.flow(f"{n}|ontime", on)
             lat.flow(f"{n}|late", lt)
             lat.flow(f"{n}|due", on + lt)
             lat.add(f"{n}|due", [f"{n}|ontime", f"{n}|late"])
-        yes: Counter[str] = Counter()
-        no: Counter[str] = Counter()
-        for f in about:
-            if f.satisfaction is not None:
-                (yes if f.satisfaction in y.satisfied else no)[f.month] += 1
         n = f"deptsat|{d_key}"
+        yes, no = y.count(f"{n}|yes"), y.count(f"{n}|no")
         lat.flow(f"{n}|yes", yes)
         lat.flow(f"{n}|no", no)
         lat.flow(f"{n}|all", yes + no)
@@ -433,15 +507,12 @@ def _count_departments(y: _Year) -> None:
 def _count_measures_and_suggestions(y: _Year) -> None:
     lat = y.lat
     # measures, by kind and by the complaint's category: one total under two names
-    y.flow_keyed("measures", "measure", lambda f: list(f.measures))
-    y.flow_keyed("catmeasures", "category", lambda f: [f.category] * len(f.measures))
+    y.flow_keyed("measures", "measure")
+    y.flow_keyed("catmeasures", "category")
     lat.add("measures", ["catmeasures"])
 
-    y.flow("sugg|received", ((f, len(f.suggestions)) for f in y.facts))
-    y.flow("sugg|adopted", ((f, sum(1 for a_, _ in f.suggestions if a_)) for f in y.facts))
-    y.flow("sugg|notadopted", ((f, sum(1 for a_, _ in f.suggestions if not a_)) for f in y.facts))
-    y.flow("sugg|rewarded", ((f, sum(1 for a_, r in f.suggestions if a_ and r)) for f in y.facts))
-    y.flow("sugg|unrewarded", ((f, sum(1 for a_, r in f.suggestions if a_ and not r)) for f in y.facts))
+    for name in ("sugg|received", "sugg|adopted", "sugg|notadopted", "sugg|rewarded", "sugg|unrewarded"):
+        y.flow(name)
     lat.add("sugg|received", ["sugg|adopted", "sugg|notadopted"])
     lat.add("sugg|adopted", ["sugg|rewarded", "sugg|unrewarded"])
 
@@ -458,11 +529,15 @@ def _count_backlog(
         # by the first) is left out once, not looked at again for each month.
         first, last = min(d for _, d in days), max(d for _, d in days)
         facts = [f for f in facts if f.received <= last and (f.finished is None or f.finished > first)]
+    bucket: dict[int, str] = {}
     for m, asof in days:
         for f in facts:
             if f.received <= asof and (f.finished is None or f.finished > asof):
-                age = calendar.working_days_between(f.received, asof)
-                buckets[settings.bucket_of(max(age, 0))][m] += 1
+                age = max(calendar.working_days_between(f.received, asof), 0)
+                key = bucket.get(age)
+                if key is None:
+                    key = bucket[age] = settings.bucket_of(age)
+                buckets[key][m] += 1
     for k in age_keys:
         lat.stock(f"backlog|{k}", buckets.get(k, Counter()))
     lat.stock("backlog", sum(buckets.values(), Counter()))
