@@ -195,7 +195,7 @@ def suppress(
     for rel in relations:
         for c in rel.members:
             by_cell[c].append(rel)
-    components = _components(values.keys(), relations)
+    components: list[tuple[set[str], list[Relation]]] | None = None
     while True:
         changed = True
         while changed:
@@ -209,6 +209,8 @@ def suppress(
                         changed = True
         if not solve:
             return result
+        if components is None:
+            components = _components(values.keys(), relations)
         pinned: set[str] = set()
         for members, rels in components:
             w = {c for c in members if c in withheld}
