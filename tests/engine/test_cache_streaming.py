@@ -181,3 +181,25 @@ def test_a_file_replaced_while_read_is_read_as_verified(repo: Path) -> None:
             list(reader.entries())
         with pytest.raises(ValueError):
             reader.value(before[-1][0], before[-1][2], before[-1][3])
+
+
+def test_a_file_name_that_is_not_utf8_is_cached_and_read_back(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull request can add a file whose name is bytes that UTF-8 cannot decode (Python
+    holds them as lone surrogates): the run reports it and caches it like any other file,
+    and the warm run gives the same answer from the cache, never a traceback."""
+    source = next((repo / "cases").glob("*/*.yml"))
+    name = os.fsdecode(b"bad\xff-name.yml")
+    (source.parent / name).write_bytes(source.read_bytes())
+    uncached = results(repo, use_cache=False)
+    assert any(file.endswith(name) and problems for file, _, problems in uncached)
+    assert results(repo) == uncached
+    checked: list[str] = []
+    original = scan._Task.check
+
+    def counting(self: scan._Task, file: str, schema: object = None) -> object:
+        checked.append(file)
+        return original(self, file, schema)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan._Task, "check", counting)
+    assert results(repo) == uncached
+    assert checked == []  # every file, the odd name included, answered by the cache

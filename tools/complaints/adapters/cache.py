@@ -357,6 +357,19 @@ class ResultCache:
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+_dumps_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=True).encode
+
+
+def _utf8_json(value: Any) -> bytes:
+    """``value`` as JSON in UTF-8. A text that UTF-8 cannot hold (a file name of bytes that
+    are not UTF-8 reaches Python as lone surrogates) is written with JSON's escapes, which
+    read back to the same text: such a name is cached like any other, and a run never stops
+    on it."""
+    text = _dumps(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _dumps_ascii(value).encode("ascii")
 
 
 def entry_line(path: str, entry: Any, tag: Callable[[Any], str | None] | None = None) -> bytes:
@@ -366,10 +379,10 @@ def entry_line(path: str, entry: Any, tag: Callable[[Any], str | None] | None = 
     if isinstance(entry, Stored):
         label, data = entry.tag, entry.data
     else:
-        label, data = (tag(entry) if tag else None) or "", _dumps(encode(entry)).encode("utf-8")
+        label, data = (tag(entry) if tag else None) or "", _utf8_json(encode(entry))
     if not label.isascii() or "\t" in label or "\n" in label:
         label = ""
-    return b"%s\t%s\t%s\n" % (_dumps(path).encode("utf-8"), label.encode("ascii"), data)
+    return b"%s\t%s\t%s\n" % (_utf8_json(path), label.encode("ascii"), data)
 
 
 class CacheWriter:
@@ -513,7 +526,7 @@ class EntryReader:
         """The decoded entry of ``path`` at that place, and its line (to be written again as
         it is); ValueError, DataFormatError or RecursionError when it is not one."""
         line = self.line(offset, length)
-        lead = _dumps(path).encode("utf-8") + b"\t"
+        lead = _utf8_json(path) + b"\t"
         if not line.startswith(lead):
             raise ValueError("not the entry asked for")
         second = line.find(b"\t", len(lead))
