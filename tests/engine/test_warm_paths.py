@@ -9,7 +9,9 @@ change showed in the output, so a stale memo fails the test."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,36 @@ def test_a_cold_run_lists_the_case_folder_once(repo: Path, name: str, monkeypatc
     monkeypatch.setattr(Repository, "case_files", counted)
     assert run(repo, name) == fresh
     assert len(listings) == 1
+
+
+def _fake_git(folder: Path, body: str) -> Path:
+    """A `git` first on PATH that runs ``body`` for `ls-files` and the real git otherwise."""
+    real = shutil.which("git")
+    assert real is not None
+    folder.mkdir()
+    script = folder / "git"
+    script.write_text(f'#!/bin/sh\ncase " $* " in *" ls-files "*) {body} ;; esac\nexec {real} "$@"\n')
+    script.chmod(0o755)
+    return folder
+
+
+def test_a_git_listing_that_hangs_is_given_up_at_the_deadline(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaints.adapters import git as git_module
+
+    fake = _fake_git(tmp_path / "bin", "printf '100644 x'; exec sleep 30")
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(git_module, "TIMEOUT", 1)
+    started = time.monotonic()
+    assert IndexListing(repo, "cases").result() is None
+    assert time.monotonic() - started < 20
+    # and the digest still comes, from the files' bytes
+    assert not inputs.snapshot(Repository.open(repo)).index_exact
+
+
+def test_a_git_listing_that_says_much_on_its_error_stream_is_read_to_the_end(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = IndexListing(repo, "cases").result()
+    assert expected is not None
+    # 1 MB on standard error before the listing: more than a pipe holds
+    fake = _fake_git(tmp_path / "bin", "head -c 1048576 /dev/zero >&2")
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    assert IndexListing(repo, "cases").result() == expected

@@ -8,6 +8,8 @@ on stderr; callers that can do without git (a folder that is not a work tree) ca
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
@@ -135,11 +137,17 @@ class IndexListing:
     def __init__(self, root: Path, under: str) -> None:
         self.root, self.under = root, under
         self._procs: list[subprocess.Popen[bytes]] = []
-        commands = (("update-index", "--refresh"), ("ls-files", "--stage", "-z", "--", under), ("ls-files", "-z", "--", under))
+        # The listings' standard error is not read (only their exit status counts): discarded,
+        # so that it can never fill a pipe that nobody reads while their output is read.
+        commands = (
+            (("update-index", "--refresh"), subprocess.PIPE),
+            (("ls-files", "--stage", "-z", "--", under), subprocess.DEVNULL),
+            (("ls-files", "-z", "--", under), subprocess.DEVNULL),
+        )
         try:
-            for args in commands:
+            for args, errors in commands:
                 self._procs.append(subprocess.Popen(
-                    ["git", "-C", str(root), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                    ["git", "-C", str(root), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
                 ))
         except OSError:
             self._abandon()
@@ -148,7 +156,10 @@ class IndexListing:
         for proc in self._procs:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            proc.wait()
         self._procs = []
 
     def result(self) -> Listing | None:
@@ -157,13 +168,16 @@ class IndexListing:
             self._abandon()
             return None
         refresh, staged, plain = self._procs
+        deadline = time.monotonic() + TIMEOUT
         try:
             # The listings first: they may be megabytes, while the refresh says little (and
             # may wait for its pipe to be read, which it then is).
-            listed = staged.communicate(timeout=TIMEOUT)[0]
-            names = plain.communicate(timeout=TIMEOUT)[0]
-            said, said_err = refresh.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
+            listed = _read_all(staged, deadline)
+            names = _read_all(plain, deadline) if listed is not None else None
+            if listed is None or names is None:
+                raise subprocess.TimeoutExpired(staged.args, TIMEOUT)
+            said, said_err = refresh.communicate(timeout=max(deadline - time.monotonic(), 0.0))
+        except (subprocess.TimeoutExpired, OSError):
             self._abandon()
             return None
         self._procs = []
@@ -179,6 +193,23 @@ class IndexListing:
         except GitError:
             return None
         return Listing(listed, names, frozenset(dirty.split(b"\x00")) - {b""})
+
+
+def _read_all(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
+    """Everything ``proc`` writes to its standard output, read into one buffer that grows in
+    place (``communicate`` keeps a list of chunks and joins them, twice the size of a listing
+    of a million files at the end); None when it is still writing at ``deadline``, when it is
+    stopped."""
+    assert proc.stdout is not None
+    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), proc.kill)
+    watchdog.start()
+    try:
+        data = proc.stdout.read()
+        proc.stdout.close()
+        proc.wait()
+    finally:
+        watchdog.cancel()
+    return None if proc.returncode is None or proc.returncode < 0 else data
 
 
 class Listing(NamedTuple):
