@@ -92,6 +92,21 @@ def test_zero_complements_that_a_published_zero_determines_are_shown() -> None:
     check_pattern(cases, period_id)
 
 
+def test_a_quantile_over_few_stages_is_withheld_even_where_their_count_is_a_headline_figure() -> None:
+    """A hypothesis find: 4 resolve stages done, a headline count shown in full (their base,
+    the stages due, reaches min_base), had their median working days shown: the median of
+    so few is close to one case's own figure."""
+    cases, period_id = load_example("quantile-few-observations.json")
+    report = compute_from_facts(cases, Period.parse(period_id), TODAY, policy(5), Weekdays())
+    done = report.metric("on_time_rate").rows
+    resolve = next(c for c in done if c.key == "resolve")
+    assert resolve.denominator is not None and resolve.denominator >= 10  # the headline base
+    for metric in ("working_days_median", "working_days_p90"):
+        cell = next(c for c in report.metric(metric).rows if c.key == "resolve")
+        assert cell.suppressed and cell.value is None and cell.observations is None, metric
+    check_pattern(cases, period_id)
+
+
 def check_pattern(cases: list[CaseFacts], period_id: str) -> None:
     raw = policy(5)
     period = Period.parse(period_id)

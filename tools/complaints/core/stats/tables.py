@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from complaints.core.disclosure import Relation, Suppression
+from complaints.core.disclosure import Relation, Suppression, is_small
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
 from complaints.core.stats import audit
 from complaints.core.stats.facts import CaseFacts, WorkingDays
@@ -620,6 +620,7 @@ class _Cells:
         self.dims = counted.dims
         self.durations = counted.durations
         self.stages = {k for k, _ in counted.dims["stage"]}
+        self.threshold = counted.settings.threshold
 
     def count(self, key: str, label: Label | None, name: str, p: str) -> Cell:
         cid = self.lat.id(name, p)
@@ -640,7 +641,10 @@ class _Cells:
         cid = lat.id(observations, p)
         months = [p] if p in lat.months else lat.quarters.get(p, lat.months)
         data = [d for m in months for d in self.durations.get((key, m), [])]
-        if cid in self.sup:
+        # A quantile describes the cases it is taken over: withheld when they are few, even
+        # where their number is a headline count shown in full (the median of three stages
+        # would be one case's own working days).
+        if cid in self.sup or is_small(lat.values[cid], self.threshold):
             return Cell(key, label, None, True, observations=None, is_quantile=True)
         return Cell(key, label, _quantile(data, which) if data else None, False, observations=lat.values[cid], is_quantile=True)
 
