@@ -1,6 +1,7 @@
 """commands/stats keeps the facts of every case for the tables with their days and tuples
-shared (one object per distinct value): the facts must stay equal to the records the scan
-gave, field by field, whether they came from the workers, the cache or neither."""
+shared (one object per distinct value), however each came: from the scan's workers (their
+pickled form shares on arrival), from the cache (decoded shared) or made here. The facts must
+stay equal to the records, field by field."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,9 @@ import pytest
 from complaints.adapters import cache as cache_module
 from complaints.adapters.repository import Repository
 from complaints.commands.deadlines import repository_calendar
-from complaints.commands.stats import _Shared, repository_facts
+from complaints.commands.stats import repository_facts
+from complaints.engine import scan
+from complaints.core.stats.facts import CaseFacts
 from complaints.engine.derivations import FactRecords
 from complaints.engine.scan import case_records
 
@@ -21,8 +24,26 @@ from conftest import committed_synthetic_archive
 TODAY = dt.date(2026, 11, 27)
 
 
-def test_shared_facts_equal_the_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# The fields that hold days and tuples (texts are interned).
+SHARED = ("received", "departments", "finished", "measures", "suggestions", "stages")
+
+
+def one_object_per_value(facts: list[CaseFacts]) -> None:
+    by_value: dict[object, int] = {}
+    for fact in facts:
+        for name in SHARED:
+            value = getattr(fact, name)
+            assert by_value.setdefault(value, id(value)) == id(value), name
+        for stage in fact.stages:
+            assert by_value.setdefault(stage, id(stage)) == id(stage), "stage fact"
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_shared_facts_equal_the_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: bool) -> None:
     monkeypatch.setenv(cache_module.ENV_VAR, str(tmp_path / "cache"))
+    if workers:  # the records cross from worker processes, pickled
+        monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 1)
+        monkeypatch.setattr(scan, "BATCH", 7)
     root = committed_synthetic_archive(tmp_path / "repo", 120, seed=5)
     repo = Repository.open(root)
     calendar = repository_calendar(repo, True)
@@ -32,8 +53,4 @@ def test_shared_facts_equal_the_records(tmp_path: Path, monkeypatch: pytest.Monk
         assert facts == plain
         assert [dataclasses.astuple(f) for f in facts] == [dataclasses.astuple(f) for f in plain]
         assert [f.month for f in facts] == [f.month for f in plain]
-        by_value: dict[object, int] = {}
-        for fact in facts:
-            for name in _Shared().names:
-                value = getattr(fact, name)
-                assert by_value.setdefault(value, id(value)) == id(value), name  # one object per value
+        one_object_per_value(facts)

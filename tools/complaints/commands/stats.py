@@ -80,47 +80,14 @@ def repository_facts(
     calendar = repository_calendar(repo, accept_unconfirmed)
     facts: list[CaseFacts] = []
     looked = _Looked()
-    shared = _Shared()
     # In worker processes, and from the cache for cases no later day can change (cache.py).
+    # Each record shares its days and tuples with the others however it came (worker,
+    # cache or this process: core/stats/facts.py), so holding all of them stays compact.
     for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped, listed=listed):
-        facts.append(shared(fact))
+        facts.append(fact)
         looked.add(span)
     touch_calendar(calendar, looked.spans())
     return facts, calendar
-
-
-class _Shared:
-    """The facts kept for the tables, their parts shared: records that crossed from the
-    workers or came out of the cache each carry their own copy of the same few days and
-    tuples (departments, stage facts, ...), several hundred bytes a case that one object per
-    distinct value saves. Bounded: past it a value is kept as it came."""
-
-    LIMIT = 200_000
-
-    def __init__(self) -> None:
-        self.values: dict[Any, Any] = {}
-        # The fields that hold days and tuples (texts are shared where records are made).
-        self.names = tuple(
-            f.name for f in dataclasses.fields(CaseFacts) if f.init and ("tuple" in str(f.type) or "date" in str(f.type))
-        )
-
-    def __call__(self, fact: CaseFacts) -> CaseFacts:
-        values = self.values
-        for name in self.names:
-            value = getattr(fact, name)
-            try:
-                found = values.get(value)
-            except TypeError:  # not hashable: kept as it is
-                continue
-            if found is None:
-                if len(values) < self.LIMIT:
-                    values[value] = value
-            elif found is not value:
-                # An equal value in place of another in a record only this run holds (it
-                # was just decoded): what the record says is unchanged, and rebuilding the
-                # record would cost several times as much.
-                object.__setattr__(fact, name, found)
-        return fact
 
 
 class _Looked:
@@ -199,9 +166,8 @@ def compute_with_receipts(
     entries: dict[str, LookupEntry] = {}
     # A few hundred distinct rows among all the cases: one object each, not one per case.
     rows: dict[LookupEntry, LookupEntry] = {}
-    shared = _Shared()
     for _path, record, span in case_records(repo, today, SiteRecords(repo.policy, calendar), skipped):
-        facts.append(shared(record.facts))
+        facts.append(record.facts)
         looked.add(span)
         if record.receipt is not None:
             entry = record.receipt[1]

@@ -70,8 +70,16 @@ class CaseFacts:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Its fields in a tuple: one per case crosses from the scan's workers, and this pickles
-        # in well under the time of the default (a dict of the slots per record).
-        return CaseFacts, _CASE_FIELDS(self)
+        # in well under the time of the default (a dict of the slots per record). The stage
+        # facts go as plain (stage, state, days) tuples, pickled and hashed in C: the
+        # receiving process shares them, the days and tuples as codec_unpack does, so the
+        # records it holds for the tables cost one object per distinct value.
+        values = _CASE_FIELDS(self)
+        stages = self.stages
+        keys = _KEYS_OF.get(id(stages))
+        if keys is None or _STAGE_FACTS.get(keys) is not stages:
+            keys = tuple([(f.stage, f.state, f.working_days) for f in stages])
+        return _restore, (values[:17], keys, values[18])
 
     def codec_pack(self) -> list[Any]:
         """The record as flat plain values for the result cache (adapters/datacodec.py): the
@@ -126,6 +134,17 @@ class CaseFacts:
 
 
 _CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts) if f.init))
+
+
+def _restore(values: tuple[Any, ...], keys: tuple[tuple[str, str, int | None], ...], outcome: str | None) -> CaseFacts:
+    """The record ``CaseFacts.__reduce__`` sent, its days, tuples and texts shared."""
+    (received, channel, category, priority, departments, anonymous, accepted, reason, finished, resolved, measures,
+     extended, paused, satisfaction, review_requested, review_outcome, suggestions) = values  # fmt: skip
+    return CaseFacts(
+        _share(received), _key(channel), _key(category), _key(priority), _share(departments), anonymous, accepted,
+        _key(reason), None if finished is None else _share(finished), resolved, _share(measures), extended, paused,
+        _key(satisfaction), review_requested, _key(review_outcome), _share(suggestions), _stage_facts(keys), _key(outcome),
+    )  # fmt: skip
 
 
 def _count(values: list[Any], at: int) -> int:
@@ -271,12 +290,17 @@ def _facts(
 _STAGE_FACTS: dict[tuple[tuple[str, str, int | None], ...], tuple[StageFact, ...]] = {}
 
 
+# ... and back, for the tuples kept there (by identity: they live as long as the table).
+_KEYS_OF: dict[int, tuple[tuple[str, str, int | None], ...]] = {}
+
+
 def _stage_facts(keys: tuple[tuple[str, str, int | None], ...]) -> tuple[StageFact, ...]:
     found = _STAGE_FACTS.get(keys)
     if found is None:
         found = _share(tuple([_share(StageFact(_key(stage), _key(state), days)) for stage, state, days in keys]))
         if len(_STAGE_FACTS) < _MAX_SHARED:
             _STAGE_FACTS[keys] = found
+            _KEYS_OF[id(found)] = keys
     return found
 
 
