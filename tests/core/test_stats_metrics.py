@@ -267,3 +267,17 @@ def test_an_empty_follow_up_answer_counts_in_the_answers_total() -> None:
         k: c.value for k, c in before.items() if k != "total"
     }
     assert rate(rep, "satisfaction_rate")[2] == rate(base, "satisfaction_rate")[2] + 1
+
+
+def test_a_policy_key_named_unlisted_shares_its_row_with_values_outside_the_policy() -> None:
+    # The policy's own 'unlisted' channel and a channel no longer in the policy: one row,
+    # each case counted once, and the rows still add up to the total.
+    raw = policy()
+    raw["channels"] = {**raw["channels"], "unlisted": {"zh": "其他", "en": "Other"}}
+    cases = [fact("2026-01-05"), fact("2026-01-06", channel="retired_channel"), fact("2026-01-07", channel="unlisted")]
+    rep = compute_from_facts(cases, Period.parse("2026-Q1"), TODAY, raw, Weekdays())
+    cells = rep.metric("volume_by_channel").rows
+    assert [c.key for c in cells].count("unlisted") == 1
+    got = rows(rep, "volume_by_channel")
+    assert got["total"].value == 3 and got["unlisted"].value == 2 and got["mailbox"].value == 1
+    assert sum(c.value or 0 for c in cells) == got["total"].value

@@ -21,7 +21,8 @@ The rule (documented in the README):
    cell the published cells determine gets a further complement, until none is determined.
 4. *Release*: a complement the published cells determine after all protects nothing (a reader
    computes it anyway), so it is shown (`release_determined`). Showing a figure that follows
-   from shown figures adds nothing a reader can learn, and no withheld cell stays computable.
+   from the cells the audit counts as known adds nothing to what it assumed a reader knows,
+   and no withheld cell stays computable from the relations.
 """
 from __future__ import annotations
 
@@ -242,11 +243,13 @@ def suppress(
 def release_determined(sup: Suppression, values: Mapping[str, int], relations: Sequence[Relation]) -> Suppression:
     """`sup` without the complements the published cells determine.
 
-    Such a complement hides nothing: every reader can compute it from the published cells. It
-    is shown instead, which tells the reader nothing new (its value already followed from what
-    is shown), so the remaining withheld cells are exactly as protected as before, and no
-    withheld cell can be worked out. A determined *primary* cell is not released: that is a
-    failed pattern, which the audit reports (a small count pinned to its value)."""
+    Such a complement hides nothing: a reader who has the cells the audit counts as known
+    computes it from them. It is shown instead, which leaves the audit's reader no wiser (its
+    value already followed), so the remaining withheld cells are exactly as protected as
+    before, and none can be worked out from the relations. (A cell pinned only by
+    non-negativity, e.g. two withheld parts of a published 0, is not linearly determined and
+    stays withheld: more protection, not less.) A determined *primary* cell is not released:
+    that is a failed pattern, which the audit reports (a small count pinned to its value)."""
     withheld = sup.cells
     if not withheld:
         return sup

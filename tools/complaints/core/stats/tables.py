@@ -204,7 +204,9 @@ def _with_unknown(known: list[tuple[str, Label]], seen: Iterable[str]) -> list[t
     """The policy's keys, plus one 'unlisted' row when the data holds other values — those
     values themselves are never shown (a key outside the policy could be anything)."""
     keys = {k for k, _ in known}
-    if any(s not in keys for s in seen):
+    # A policy may name a key 'unlisted' itself: the values outside the policy then share
+    # its row (one row, counted once), never a second row of the same name.
+    if UNLISTED not in keys and any(s not in keys for s in seen):
         return known + [(UNLISTED, _UNLISTED_LABEL)]
     return known
 
