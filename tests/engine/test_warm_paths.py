@@ -290,3 +290,19 @@ def test_a_git_listing_that_says_much_on_its_error_stream_is_read_to_the_end(rep
     fake = _fake_git(tmp_path / "bin", "head -c 1048576 /dev/zero >&2")
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
     assert IndexListing(repo, "cases").result() == expected
+
+
+def test_the_names_taken_from_the_staged_listing_are_git_ls_files(repo: Path) -> None:
+    """The names are cut out of `ls-files --stage` rather than asked of a second git (each git
+    holds the whole index in memory): they must be exactly `ls-files -z`'s, for names with
+    spaces, tabs, bytes that are not UTF-8, and a name that looks like a record's head."""
+    folder = repo / "cases" / "2026"
+    odd = [b"with space.yml", b"tab\there.yml", b"bad\xff.yml", b"100644 " + b"a" * 40 + b" 0\tfake.yml", b"\xe6\x96\x87.yml"]
+    for name in odd:
+        (folder / os.fsdecode(name)).write_bytes(b"x: 1\n")
+    _git(repo, "add", "-A")
+    listing = IndexListing(repo, "cases").result()
+    assert listing is not None
+    expected = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--", "cases"], capture_output=True, check=True).stdout
+    assert listing.names == expected
+    assert all(b"cases/2026/" + name + b"\x00" in listing.names for name in odd)

@@ -7,6 +7,7 @@ on stderr; callers that can do without git (a folder that is not a work tree) ca
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import time
@@ -128,71 +129,64 @@ class ChangedSince:
 class IndexListing:
     """git's index listing of the files under a folder, asked for at once and collected by
     :meth:`result`, so the caller can do other work (list the folder itself) while git runs.
-    The git processes run side by side: ``update-index --refresh`` (git's stat check of the
-    work tree against the index), ``ls-files --stage`` and ``ls-files`` (the bare names, which
-    a caller compares with a listing of its own at the cost of one comparison); the refresh
-    only updates stat information, never a blob id or a name, so the listings need not wait
-    for it."""
+    Two git commands run one after the other in a background thread: ``update-index
+    --refresh`` (git's stat check of the work tree against the index), then ``ls-files
+    --stage``, whose names a caller compares with a listing of its own at the cost of one
+    comparison. Never side by side: each git reads the whole index, about 250 MB a process
+    for a million files, more than the rest of a run."""
 
     def __init__(self, root: Path, under: str) -> None:
         self.root, self.under = root, under
-        self._procs: list[subprocess.Popen[bytes]] = []
-        # The listings' standard error is not read (only their exit status counts): discarded,
-        # so that it can never fill a pipe that nobody reads while their output is read.
-        commands = (
-            (("update-index", "--refresh"), subprocess.PIPE),
-            (("ls-files", "--stage", "-z", "--", under), subprocess.DEVNULL),
-            (("ls-files", "-z", "--", under), subprocess.DEVNULL),
+        self._deadline = time.monotonic() + TIMEOUT
+        self._out: Listing | None = None
+        self._thread = threading.Thread(target=self._collect, name="git-index-listing", daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        try:
+            self._out = self._listing()
+        except (OSError, ValueError, subprocess.SubprocessError):
+            self._out = None
+
+    def _listing(self) -> Listing | None:
+        git = ["git", "-C", str(self.root)]
+        refresh = subprocess.run(
+            [*git, "update-index", "--refresh"], stdin=subprocess.DEVNULL, capture_output=True, timeout=self._left()
         )
-        try:
-            for args, errors in commands:
-                self._procs.append(subprocess.Popen(
-                    ["git", "-C", str(root), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
-                ))
-        except OSError:
-            self._abandon()
-
-    def _abandon(self) -> None:
-        for proc in self._procs:
-            if proc.poll() is None:
-                proc.kill()
-            for pipe in (proc.stdout, proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-            proc.wait()
-        self._procs = []
-
-    def result(self) -> Listing | None:
-        """What git said (see :class:`Listing`); None when git failed or is missing."""
-        if len(self._procs) != 3:
-            self._abandon()
+        # Its standard error is not read (only the exit status counts): discarded, so that it
+        # can never fill a pipe that nobody reads while the listing is read.
+        proc = subprocess.Popen(
+            [*git, "ls-files", "--stage", "-z", "--", self.under],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        listed = _read_all(proc, self._deadline)
+        if listed is None or proc.returncode != 0:
             return None
-        refresh, staged, plain = self._procs
-        deadline = time.monotonic() + TIMEOUT
-        try:
-            # The listings first: they may be megabytes, while the refresh says little (and
-            # may wait for its pipe to be read, which it then is).
-            listed = _read_all(staged, deadline)
-            names = _read_all(plain, deadline) if listed is not None else None
-            if listed is None or names is None:
-                raise subprocess.TimeoutExpired(staged.args, TIMEOUT)
-            said, said_err = refresh.communicate(timeout=max(deadline - time.monotonic(), 0.0))
-        except (subprocess.TimeoutExpired, OSError):
-            self._abandon()
-            return None
-        self._procs = []
-        if staged.returncode != 0 or plain.returncode != 0:
-            return None
+        names = _RECORD_HEAD.sub(b"", listed)
         # A refresh that found every file clean (exit 0, nothing said) has just compared the
         # work tree with the index; only otherwise is a second pass needed to name the files
         # (a lock held by another git, or changes outside the folder, also land here).
-        if refresh.returncode == 0 and not said.strip() and not said_err.strip():
+        if refresh.returncode == 0 and not refresh.stdout.strip() and not refresh.stderr.strip():
             return Listing(listed, names, frozenset())
         try:
             dirty = run(self.root, "diff-files", "--name-only", "-z", "--", self.under)
         except GitError:
             return None
         return Listing(listed, names, frozenset(dirty.split(b"\x00")) - {b""})
+
+    def _left(self) -> float:
+        return max(self._deadline - time.monotonic(), 0.001)
+
+    def result(self) -> Listing | None:
+        """What git said (see :class:`Listing`); None when git failed, is missing or did not
+        answer in time."""
+        self._thread.join(self._left() + 5.0)
+        return None if self._thread.is_alive() else self._out
+
+
+# The head of each `ls-files --stage -z` record (mode, blob id of SHA-1 or SHA-256, stage,
+# tab), taken off to leave the names: a record starts the output or follows a NUL.
+_RECORD_HEAD = re.compile(rb"(?:^|(?<=\x00))[0-7]{6} [0-9a-f]{40}(?:[0-9a-f]{24})? [0-3]\t")
 
 
 def _read_all(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
@@ -216,7 +210,7 @@ class Listing(NamedTuple):
     """What git's index says of the files under a folder."""
 
     staged: bytes  # the raw `ls-files --stage -z` output: mode, blob id, stage and name of each
-    names: bytes  # the raw `ls-files -z` output: the same names, NUL-terminated
+    names: bytes  # the same names, NUL-terminated, as `ls-files -z` gives them (taken from `staged`)
     dirty: frozenset[bytes]  # tracked names whose work-tree file differs from the index (git's stat check, then content)
 
 
