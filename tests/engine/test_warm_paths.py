@@ -304,5 +304,8 @@ def test_the_names_taken_from_the_staged_listing_are_git_ls_files(repo: Path) ->
     listing = IndexListing(repo, "cases").result()
     assert listing is not None
     expected = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--", "cases"], capture_output=True, check=True).stdout
-    assert listing.names == expected
-    assert all(b"cases/2026/" + name + b"\x00" in listing.names for name in odd)
+    for size in (1 << 20, 64, 1):  # windows of every size: whole records each
+        windows = list(listing.name_windows(size))
+        assert b"".join(names for _, names in windows) == expected, size
+        assert sum(count for count, _ in windows) == expected.count(b"\x00"), size
+    assert all(b"cases/2026/" + name + b"\x00" in expected for name in odd)

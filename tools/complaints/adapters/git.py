@@ -162,17 +162,16 @@ class IndexListing:
         listed = _read_all(proc, self._deadline)
         if listed is None or proc.returncode != 0:
             return None
-        names = _RECORD_HEAD.sub(b"", listed)
         # A refresh that found every file clean (exit 0, nothing said) has just compared the
         # work tree with the index; only otherwise is a second pass needed to name the files
         # (a lock held by another git, or changes outside the folder, also land here).
         if refresh.returncode == 0 and not refresh.stdout.strip() and not refresh.stderr.strip():
-            return Listing(listed, names, frozenset())
+            return Listing(listed, frozenset())
         try:
             dirty = run(self.root, "diff-files", "--name-only", "-z", "--", self.under)
         except GitError:
             return None
-        return Listing(listed, names, frozenset(dirty.split(b"\x00")) - {b""})
+        return Listing(listed, frozenset(dirty.split(b"\x00")) - {b""})
 
     def _left(self) -> float:
         return max(self._deadline - time.monotonic(), 0.001)
@@ -210,8 +209,22 @@ class Listing(NamedTuple):
     """What git's index says of the files under a folder."""
 
     staged: bytes  # the raw `ls-files --stage -z` output: mode, blob id, stage and name of each
-    names: bytes  # the same names, NUL-terminated, as `ls-files -z` gives them (taken from `staged`)
     dirty: frozenset[bytes]  # tracked names whose work-tree file differs from the index (git's stat check, then content)
+
+    def name_windows(self, size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+        """The names, NUL-terminated as `ls-files -z` gives them, a window of whole records
+        at a time with the number of records in it: never a second copy of the whole
+        listing (at a million files the names alone are tens of megabytes)."""
+        staged, at, end = self.staged, 0, len(self.staged)
+        while at < end:
+            stop = staged.rfind(b"\x00", at, min(at + size, end))
+            if stop == -1:  # one record longer than a window
+                stop = staged.find(b"\x00", at)
+                if stop == -1:
+                    stop = end - 1
+            window = staged[at : stop + 1]
+            yield window.count(b"\x00"), _RECORD_HEAD.sub(b"", window)
+            at = stop + 1
 
 
 def tracked_blob_ids(root: Path, under: str, listing: Listing | None = None) -> dict[str, str]:
@@ -230,7 +243,7 @@ def tracked_records(listing: Listing) -> Iterator[tuple[str, str]]:
     """(name, blob id) of each regular file the listing holds unchanged, in git's order
     (bytewise, which for UTF-8 is Python's), one at a time: no list of a million records is
     built to find them."""
-    listed, _, dirty = listing
+    listed, dirty = listing
     at, end = 0, len(listed)
     while at < end:
         stop = listed.find(b"\x00", at)

@@ -92,20 +92,20 @@ def _index_is_listing(listing: Listing | None, files: Sequence[str]) -> bool:
         return False
     # Python sorts text by code point, git sorts paths bytewise: for UTF-8 the same order. A
     # name that is not UTF-8 (held with surrogate escapes) simply fails to match. Compared a
-    # slice at a time, so that no second copy of a million names is ever built.
-    names = memoryview(listing.names)
+    # window of git's records at a time, so that no second copy of a million names is built.
     at = 0
-    for start in range(0, len(files), _SLICE):
+    for count, names in listing.name_windows():
+        chunk = files[at : at + count]
+        if len(chunk) != count:
+            return False
         try:
-            expected = ("\x00".join(files[start : start + _SLICE]) + "\x00").encode("utf-8")
+            expected = ("\x00".join(chunk) + "\x00").encode("utf-8")
         except UnicodeEncodeError:
             return False
-        if names[at : at + len(expected)] != expected:
+        if names != expected:
             return False
-        at += len(expected)
-    # The two listings come from two git processes: the same number of records in both
-    # rules out an index changed between them by an added or removed file.
-    return at == len(names) and listing.staged.count(b"\x00") == len(files)
+        at += count
+    return at == len(files)
 
 
 class Snapshot(NamedTuple):
