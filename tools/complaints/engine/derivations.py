@@ -47,6 +47,11 @@ def touch_calendar(calendar: WorkCalendar, spans: Iterable[tuple[int, int] | Non
         calendar.working_days_between(dt.date.fromordinal(first), dt.date.fromordinal(last))
 
 
+# What a worker sends back for a case none of whose stages its consumer keeps (StageRecords.sent):
+# what the consumer reads of a record is its stages, and here there are none.
+NOTHING_SENT = CaseStages("", "", None, None, "", "", ())
+
+
 @dataclass(frozen=True)
 class StageRecords:
     """Every started stage of a case (`overdue`, `notify`), as one CaseStages; settled once
@@ -64,8 +69,14 @@ class StageRecords:
     records: ClassVar[tuple[type, ...]] = (CaseStages,)
 
     def sent(self, stages: CaseStages) -> CaseStages:
-        """What of a record crosses back from a worker (engine/scan.py)."""
-        return stages if self.send is None else stages.only(self.send)
+        """What of a record crosses back from a worker (engine/scan.py): the stages in one
+        of the ``send`` states; a case with none of them (nearly every case of an archive)
+        sends one shared empty record, pickled once per batch."""
+        send = self.send
+        if send is None:
+            return stages
+        rows = tuple([row for row in stages.stages if row[5] in send])
+        return stages._replace(stages=rows) if rows else NOTHING_SENT
 
     @property
     def key(self) -> str:
