@@ -53,6 +53,7 @@ __all__ = [
     "case_deadlines",
     "case_deadlines_of",
     "case_stages",
+    "case_stages_as_of",
     "case_stages_of",
     "check_case",
     "explain_case",
@@ -527,6 +528,22 @@ def case_stages(
     into kinds and dates, every rule's instances are found in one pass over it, and a
     StageDeadline is made only when a caller asks for one. The reference is the explained
     path (``_clock``); tests/core/test_deadlines_fast.py holds the two to the same results."""
+    stages = _case_stages(case, path, policy, calendar, today, warn_days, None)
+    assert stages is not None  # only a case read up to a day can end early
+    return stages
+
+
+def _case_stages(
+    case: Mapping[str, Any],
+    path: str,
+    policy: Policy,
+    calendar: WorkCalendar,
+    today: dt.date,
+    warn_days: int | None,
+    until: dt.date | None,
+) -> CaseStages | None:
+    """case_stages; with ``until``, None as soon as an event is dated after it (the case must
+    then be cut first, see case_stages_as_of)."""
     plan = _plan_of(policy)
     timeline = case.get("timeline")
     if not isinstance(timeline, list):
@@ -557,6 +574,8 @@ def case_stages(
                 day = day_of(text)
         except (KeyError, TypeError, ValueError):
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
+        if until is not None and day > until:
+            return None
         kinds.append(kind)
         dates.append(day)
         role = roles.get(kind)
@@ -897,5 +916,24 @@ def case_stages_of(
     """case_stages, with the case file named in a calendar error (as case_deadlines_of)."""
     try:
         return case_stages(case, path, policy, calendar, today, warn_days=warn_days)
+    except CalendarError as exc:
+        raise CalendarError(f"{path}: {exc}") from None
+
+
+def case_stages_as_of(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, day: dt.date, *, warn_days: int | None = None
+) -> CaseStages | None:
+    """case_stages_of the case as it stood at the end of ``day`` (:func:`case_as_of`) on
+    ``day``; None when it was received later. A case with no event after ``day`` (nearly every
+    case of a long archive looked back on) is read once, not once to cut and again to compute."""
+    timeline = case.get("timeline")
+    if isinstance(timeline, list) and not timeline:
+        return None  # as case_as_of: nothing had happened yet
+    try:
+        stages = _case_stages(case, path, policy, calendar, day, warn_days, day)
+        if stages is not None:
+            return stages
+        then = case_as_of(case, day)
+        return None if then is None else case_stages(then, path, policy, calendar, day, warn_days=warn_days)
     except CalendarError as exc:
         raise CalendarError(f"{path}: {exc}") from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
 
 from complaints.core.calendar import WorkCalendar
-from complaints.core.deadlines import case_as_of, case_stages_of
+from complaints.core.deadlines import case_stages_as_of, case_stages_of
 from complaints.core.policy import Policy
 from complaints.core.receipt import LookupEntry, ReceiptRecords
 from complaints.core.stages import CaseStages, StageDeadline
@@ -84,11 +84,10 @@ class StageRecords:
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseStages, bool, tuple[int, int] | None]:
         if self.as_of is not None:
-            then = case_as_of(case, self.as_of)
-            if then is None:
+            looked = case_stages_as_of(case, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days)
+            if looked is None:
                 return CaseStages(str(case.get("id", "")), path, None, None, "", "", ()), True, None
-            stages = case_stages_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days)
-            return (stages, *stages.settled_span(self.as_of))
+            return (looked, *looked.settled_span(self.as_of))
         stages = case_stages_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days)
         return (stages, *stages.settled_span(today))
 
