@@ -550,12 +550,12 @@ def _case_stages(
         raise CaseError(f"{path}::$.timeline: missing")
     complainant = case.get("complainant")
     anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
-    applicable = plan.anonymous if anonymous else plan.named
-    roles, repeats = plan.roles, plan.repeats
-    kinds: list[str] = []
+    # The rules each kind starts or stops, only those that apply to this complainant.
+    roles = plan.roles_anonymous if anonymous else plan.roles_named
+    repeats = plan.repeats
     dates: list[dt.date] = []
     extended: list[int] = []
-    pausing: list[int] = []
+    pausing: list[tuple[int, bool]] = []  # (index, paused rather than resumed)
     # Each applicable rule's instances as [start index, stop index or -1], and the open ones
     # (stopped first in, first out), found in the same pass.
     found: dict[int, list[list[int]]] = {}
@@ -576,13 +576,10 @@ def _case_stages(
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
         if until is not None and day > until:
             return None
-        kinds.append(kind)
         dates.append(day)
         role = roles.get(kind)
         if role is not None:
             for r, stops, starts in role:
-                if not applicable[r]:
-                    continue
                 queue = queues.get(r)
                 if stops and queue:
                     queue.pop(0)[1] = index
@@ -596,7 +593,7 @@ def _case_stages(
         if kind == "extended":
             extended.append(index)
         elif kind == "paused" or kind == "resumed":
-            pausing.append(index)
+            pausing.append((index, kind == "paused"))
         elif kind == "assigned":
             # As lifecycle.holding: the only two kinds that move the case.
             value = event.get("department")
@@ -633,7 +630,7 @@ def _case_stages(
                 total += _extended_days(rule, first, start, last, extended, dates, timeline, plan.approvers)
             paused_now = False
             if pausing and rule.pausable:
-                counted, paused_now = _paused_days(unit, first, start, last, stop, pausing, kinds, dates, calendar, today)
+                counted, paused_now = _paused_days(unit, first, start, last, stop, pausing, dates, calendar, today)
                 total += counted
             if unit == WORKING_DAYS:
                 due = calendar.add_working_days(start, total)
@@ -698,16 +695,16 @@ def _extended_days(
 
 
 def _paused_days(
-    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: list[int], kinds: list[str],
+    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: list[tuple[int, bool]],
     dates: list[dt.date], calendar: WorkCalendar, today: dt.date,
 ) -> tuple[int, bool]:
     """(days the pauses add to one instance, whether a pause is open now), as _pauses."""
     counted = 0
     pending = -1
-    for index in pausing:
+    for index, paused in pausing:
         if last >= 0 and index > last:
             break
-        if kinds[index] == "paused":
+        if paused:
             if pending < 0:
                 pending = index
         elif pending >= 0:
@@ -745,7 +742,7 @@ class _Plan:
     starts or stops; which rules apply to a named and to an anonymous complainant; each
     rule's limit per (category, priority), found once."""
 
-    __slots__ = ("limits", "rules", "roles", "repeats", "named", "anonymous", "approvers", "roll_forward", "warn_days", "limits_of")
+    __slots__ = ("limits", "rules", "roles_named", "roles_anonymous", "repeats", "approvers", "roll_forward", "warn_days", "limits_of")
 
     def __init__(self, policy: Policy) -> None:
         limits = policy.time_limits
@@ -755,11 +752,13 @@ class _Plan:
         for r, rule in enumerate(self.rules):
             for kind in dict.fromkeys((*rule.stops, *rule.starts)):
                 roles.setdefault(kind, []).append((r, kind in rule.stops, kind in rule.starts))
-        self.roles = {kind: tuple(entries) for kind, entries in roles.items()}
         self.repeats = tuple(rule.repeats for rule in self.rules)
         # As _applies: a rule for "named" (or any other word) complainants skips the anonymous.
-        self.named = tuple(rule.applies_to != "anonymous" for rule in self.rules)
-        self.anonymous = tuple(rule.applies_to == "all" or rule.applies_to == "anonymous" for rule in self.rules)
+        named = [rule.applies_to != "anonymous" for rule in self.rules]
+        anonymous = [rule.applies_to == "all" or rule.applies_to == "anonymous" for rule in self.rules]
+        # Each kind's rules, only those that apply, for either complainant: (rule, stops, starts).
+        self.roles_named = {kind: tuple(e for e in entries if named[e[0]]) for kind, entries in roles.items()}
+        self.roles_anonymous = {kind: tuple(e for e in entries if anonymous[e[0]]) for kind, entries in roles.items()}
         self.approvers = policy.approvers
         self.roll_forward = limits.roll_forward
         self.warn_days = limits.warn_days
