@@ -16,3 +16,22 @@ def test_equal_dates_and_short_texts_decode_to_one_object() -> None:
     long_a = decode(json.loads(json.dumps("y" * 200)))
     long_b = decode(json.loads(json.dumps("y" * 200)))
     assert long_a == long_b and long_a is not long_b  # long texts (free text, paths) are not kept
+
+
+def test_cache_lines_are_the_json_the_standard_encoder_writes() -> None:
+    """The cache's JSON writer (one C encoder made once) writes what json.dumps writes with
+    the same options: non-ASCII kept, escapes, floats, nested records."""
+    from complaints.adapters.cache import _dumps
+
+    values = [
+        "cases/2026/XN-20260305-7K3QH.yml",
+        "示例：补正材料\t\"quoted\"\\ \n\u2028 \x00",
+        ["t", 1, -2, 3.5, 1e300, float("inf"), float("-inf"), True, False, None, ["d", 739000]],
+        {"result": ["o", "Record", "键", {"nested": []}], "": 0},
+        [],
+        {},
+        0,
+    ]
+    for value in values:
+        assert _dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    assert _dumps(float("nan")) == "NaN"

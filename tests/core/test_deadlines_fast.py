@@ -17,11 +17,11 @@ from complaints.adapters.config import official_calendar
 from complaints.adapters.datacodec import DataFormatError, decode, encode, register
 from complaints.adapters.yamlload import load_yaml
 from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, HolidaySource, SpecialDay, WorkCalendar
-from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, explain_case
+from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, case_stages_as_of, case_stages_of, explain_case
 from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, CaseStages, StageDeadline
 from complaints.core.stats.facts import CaseFacts, StageFact, case_facts, case_facts_of
-from complaints.errors import CalendarError
+from complaints.errors import CalendarError, CaseError
 
 from conftest import TEMPLATE as PROJECT, TEST_DATA
 
@@ -128,6 +128,38 @@ def test_a_case_as_it_stood_equals_the_reference(drawn: tuple[dict[str, Any], dt
     day = today - dt.timedelta(days=back)
     assert case_as_of(case, day) == _as_of_reference(case, day)
     assert case_as_of({**case, "timeline": []}, day) is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=cases(), back=st.integers(-30, 400), odd=st.sampled_from((None, "no date", "2026-02-30", 5)),
+       where=st.integers(0, 30), provisional=st.booleans())  # fmt: skip
+def test_stages_as_they_stood_read_once_equal_cut_then_computed(
+    policy: Policy, drawn: tuple[dict[str, Any], dt.date], back: int, odd: Any, where: int, provisional: bool
+) -> None:
+    """Looking back (`overdue --today` a past day) reads a case with no later event once: the
+    same stages, or the same error at the same event, as cutting it first and computing after."""
+    case, today = drawn
+    if odd is not None:  # an event that cannot be read, somewhere among the others
+        timeline = list(case["timeline"])
+        timeline.insert(where % (len(timeline) + 1), {"kind": "closed", "date": odd})
+        case = {**case, "timeline": timeline}
+    day = today - dt.timedelta(days=back)
+
+    def reference() -> Any:
+        then = case_as_of(case, day)
+        return None if then is None else case_stages_of(then, "cases/x.yml", policy, cal_ref, day, warn_days=2)
+
+    def outcome(fn: Any) -> Any:
+        try:
+            return fn()
+        except (CalendarError, CaseError) as exc:
+            return (type(exc).__name__, str(exc))
+
+    cal_fast, cal_ref = official_calendar(accept_unconfirmed=provisional), official_calendar(accept_unconfirmed=provisional)
+    fast = outcome(lambda: case_stages_as_of(case, "cases/x.yml", policy, cal_fast, day, warn_days=2))
+    assert fast == outcome(reference)
+    assert cal_fast.provisional_years == cal_ref.provisional_years
+    assert case_stages_as_of({**case, "timeline": []}, "cases/x.yml", policy, cal_fast, day) is None
 
 
 def _as_of_reference(case: dict[str, Any], day: dt.date) -> dict[str, Any] | None:

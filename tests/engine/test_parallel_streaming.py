@@ -78,3 +78,32 @@ def test_batches_in_flight_are_bounded(big: Path, monkeypatch: pytest.MonkeyPatc
     assert seen == validate_module.PARALLEL_THRESHOLD + 350
     # 75 batches in all, never more than jobs * IN_FLIGHT of them submitted and unfinished.
     assert 1 <= _Counting.most <= 2 * validate_module.IN_FLIGHT
+
+
+def test_workers_send_only_the_kept_stages_and_the_run_is_unchanged(big: Path) -> None:
+    """`overdue` asks the workers for its late stages only: what they send is those stages
+    (nothing but one shared empty record for a case with none), and the run finds the same
+    stages, warnings and skipped files as one that keeps every stage and filters after."""
+    from complaints.commands.deadlines import repository_run
+    from complaints.core.stages import DUE_SOON, OVERDUE
+    from complaints.engine.derivations import NOTHING_SENT
+
+    repo = Repository.open(big).without_cache()
+    late = frozenset({OVERDUE, DUE_SOON})
+    derive = StageRecords(repo.policy, load_calendar(big, accept_unconfirmed=True), send=late)
+    kept = sent_empty = 0
+    for path, stages, span in case_records(repo, TODAY, derive, use_cache=False, jobs=1):
+        sent = derive.sent(stages)
+        assert sent.stages == tuple(row for row in stages.stages if row[5] in late)
+        if sent.stages:
+            kept += 1
+            assert sent[:6] == stages[:6]
+        else:
+            sent_empty += 1
+            assert sent is NOTHING_SENT
+    assert kept and sent_empty
+    assert StageRecords(repo.policy, derive.calendar).sent(stages) is stages  # no states: all of it
+    every = repository_run(repo, TODAY, accept_unconfirmed=True)
+    only = repository_run(repo, TODAY, accept_unconfirmed=True, states=late)  # in workers: 750 files
+    assert only.deadlines == tuple(d for d in every.deadlines if d.state in late)
+    assert (only.warnings, only.skipped, only.provisional_years) == (every.warnings, every.skipped, every.provisional_years)

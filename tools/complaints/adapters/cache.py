@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import json.encoder as json_encoder
 import os
 import secrets
 import stat
@@ -356,7 +357,24 @@ class ResultCache:
         return CacheWriter(file, secret, self.key, tag)
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+def _json_writer() -> Callable[[Any], str]:
+    """JSON text of a value, compact, non-ASCII kept: the C encoder made once, not once per
+    call as JSONEncoder.encode makes it (a scan writes a line per case), with the same output.
+    No check for cycles: what is written is what datacodec.encode built, fresh lists that
+    cannot hold one (a cyclic value is a RecursionError there)."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True, check_circular=False)
+    make, strings = getattr(json_encoder, "c_make_encoder", None), getattr(json_encoder, "c_encode_basestring", None)
+    if make is None or strings is None:
+        return encoder.encode
+    one_shot = make(None, encoder.default, strings, None, ":", ",", False, False, True)
+
+    def dumps(value: Any) -> str:
+        return "".join(one_shot(value, 0))
+
+    return dumps
+
+
+_dumps = _json_writer()
 _dumps_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=True).encode
 
 

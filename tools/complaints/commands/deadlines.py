@@ -67,13 +67,23 @@ def repository_run(
     if skipped is None:
         skipped = []
     # In worker processes, and from the cache for cases no later day can change (cache.py).
-    spans = []
     send = None if states is None else frozenset(states)
+    # The calendar needs the envelope of the spans only (touch_calendar), kept as they come
+    # rather than as a span per case.
+    first = last = None
     for _path, stages, span in case_records(repo, check_day, StageRecords(repo.policy, calendar, warn_days, as_of, send), skipped, listed=listed):
         # A cached record holds every stage; one from a worker only those sent.
-        found.extend(stages.deadlines(send))
-        spans.append(span)
-    touch_calendar(calendar, spans)
+        if stages.stages:
+            found.extend(stages.deadlines(send))
+        if span is not None:
+            if first is None or last is None:
+                first, last = span
+            else:
+                if span[0] < first:
+                    first = span[0]
+                if span[1] > last:
+                    last = span[1]
+    touch_calendar(calendar, [] if first is None or last is None else [(first, last)])
     extra = (skipped_warning(skipped),) if skipped else ()
     return RepositoryDeadlines(tuple(found), (*calendar.warnings, *extra), tuple(skipped), calendar.provisional_years)
 

@@ -53,6 +53,7 @@ __all__ = [
     "case_deadlines",
     "case_deadlines_of",
     "case_stages",
+    "case_stages_as_of",
     "case_stages_of",
     "check_case",
     "explain_case",
@@ -527,18 +528,34 @@ def case_stages(
     into kinds and dates, every rule's instances are found in one pass over it, and a
     StageDeadline is made only when a caller asks for one. The reference is the explained
     path (``_clock``); tests/core/test_deadlines_fast.py holds the two to the same results."""
+    stages = _case_stages(case, path, policy, calendar, today, warn_days, None)
+    assert stages is not None  # only a case read up to a day can end early
+    return stages
+
+
+def _case_stages(
+    case: Mapping[str, Any],
+    path: str,
+    policy: Policy,
+    calendar: WorkCalendar,
+    today: dt.date,
+    warn_days: int | None,
+    until: dt.date | None,
+) -> CaseStages | None:
+    """case_stages; with ``until``, None as soon as an event is dated after it (the case must
+    then be cut first, see case_stages_as_of)."""
     plan = _plan_of(policy)
     timeline = case.get("timeline")
     if not isinstance(timeline, list):
         raise CaseError(f"{path}::$.timeline: missing")
     complainant = case.get("complainant")
     anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
-    applicable = plan.anonymous if anonymous else plan.named
-    roles, repeats = plan.roles, plan.repeats
-    kinds: list[str] = []
+    # The rules each kind starts or stops, only those that apply to this complainant.
+    roles = plan.roles_anonymous if anonymous else plan.roles_named
+    repeats = plan.repeats
     dates: list[dt.date] = []
     extended: list[int] = []
-    pausing: list[int] = []
+    pausing: list[tuple[int, bool]] = []  # (index, paused rather than resumed)
     # Each applicable rule's instances as [start index, stop index or -1], and the open ones
     # (stopped first in, first out), found in the same pass.
     found: dict[int, list[list[int]]] = {}
@@ -557,13 +574,12 @@ def case_stages(
                 day = day_of(text)
         except (KeyError, TypeError, ValueError):
             raise CaseError(f"{path}::$.timeline[{index}]: needs a kind and a date YYYY-MM-DD") from None
-        kinds.append(kind)
+        if until is not None and day > until:
+            return None
         dates.append(day)
         role = roles.get(kind)
         if role is not None:
             for r, stops, starts in role:
-                if not applicable[r]:
-                    continue
                 queue = queues.get(r)
                 if stops and queue:
                     queue.pop(0)[1] = index
@@ -577,7 +593,7 @@ def case_stages(
         if kind == "extended":
             extended.append(index)
         elif kind == "paused" or kind == "resumed":
-            pausing.append(index)
+            pausing.append((index, kind == "paused"))
         elif kind == "assigned":
             # As lifecycle.holding: the only two kinds that move the case.
             value = event.get("department")
@@ -614,7 +630,7 @@ def case_stages(
                 total += _extended_days(rule, first, start, last, extended, dates, timeline, plan.approvers)
             paused_now = False
             if pausing and rule.pausable:
-                counted, paused_now = _paused_days(unit, first, start, last, stop, pausing, kinds, dates, calendar, today)
+                counted, paused_now = _paused_days(unit, first, start, last, stop, pausing, dates, calendar, today)
                 total += counted
             if unit == WORKING_DAYS:
                 due = calendar.add_working_days(start, total)
@@ -679,16 +695,16 @@ def _extended_days(
 
 
 def _paused_days(
-    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: list[int], kinds: list[str],
+    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: list[tuple[int, bool]],
     dates: list[dt.date], calendar: WorkCalendar, today: dt.date,
 ) -> tuple[int, bool]:
     """(days the pauses add to one instance, whether a pause is open now), as _pauses."""
     counted = 0
     pending = -1
-    for index in pausing:
+    for index, paused in pausing:
         if last >= 0 and index > last:
             break
-        if kinds[index] == "paused":
+        if paused:
             if pending < 0:
                 pending = index
         elif pending >= 0:
@@ -726,7 +742,7 @@ class _Plan:
     starts or stops; which rules apply to a named and to an anonymous complainant; each
     rule's limit per (category, priority), found once."""
 
-    __slots__ = ("limits", "rules", "roles", "repeats", "named", "anonymous", "approvers", "roll_forward", "warn_days", "limits_of")
+    __slots__ = ("limits", "rules", "roles_named", "roles_anonymous", "repeats", "approvers", "roll_forward", "warn_days", "limits_of")
 
     def __init__(self, policy: Policy) -> None:
         limits = policy.time_limits
@@ -736,11 +752,13 @@ class _Plan:
         for r, rule in enumerate(self.rules):
             for kind in dict.fromkeys((*rule.stops, *rule.starts)):
                 roles.setdefault(kind, []).append((r, kind in rule.stops, kind in rule.starts))
-        self.roles = {kind: tuple(entries) for kind, entries in roles.items()}
         self.repeats = tuple(rule.repeats for rule in self.rules)
         # As _applies: a rule for "named" (or any other word) complainants skips the anonymous.
-        self.named = tuple(rule.applies_to != "anonymous" for rule in self.rules)
-        self.anonymous = tuple(rule.applies_to == "all" or rule.applies_to == "anonymous" for rule in self.rules)
+        named = [rule.applies_to != "anonymous" for rule in self.rules]
+        anonymous = [rule.applies_to == "all" or rule.applies_to == "anonymous" for rule in self.rules]
+        # Each kind's rules, only those that apply, for either complainant: (rule, stops, starts).
+        self.roles_named = {kind: tuple(e for e in entries if named[e[0]]) for kind, entries in roles.items()}
+        self.roles_anonymous = {kind: tuple(e for e in entries if anonymous[e[0]]) for kind, entries in roles.items()}
         self.approvers = policy.approvers
         self.roll_forward = limits.roll_forward
         self.warn_days = limits.warn_days
@@ -897,5 +915,24 @@ def case_stages_of(
     """case_stages, with the case file named in a calendar error (as case_deadlines_of)."""
     try:
         return case_stages(case, path, policy, calendar, today, warn_days=warn_days)
+    except CalendarError as exc:
+        raise CalendarError(f"{path}: {exc}") from None
+
+
+def case_stages_as_of(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, day: dt.date, *, warn_days: int | None = None
+) -> CaseStages | None:
+    """case_stages_of the case as it stood at the end of ``day`` (:func:`case_as_of`) on
+    ``day``; None when it was received later. A case with no event after ``day`` (nearly every
+    case of a long archive looked back on) is read once, not once to cut and again to compute."""
+    timeline = case.get("timeline")
+    if isinstance(timeline, list) and not timeline:
+        return None  # as case_as_of: nothing had happened yet
+    try:
+        stages = _case_stages(case, path, policy, calendar, day, warn_days, day)
+        if stages is not None:
+            return stages
+        then = case_as_of(case, day)
+        return None if then is None else case_stages(then, path, policy, calendar, day, warn_days=warn_days)
     except CalendarError as exc:
         raise CalendarError(f"{path}: {exc}") from None

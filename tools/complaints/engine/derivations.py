@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
 
 from complaints.core.calendar import WorkCalendar
-from complaints.core.deadlines import case_as_of, case_stages_of
+from complaints.core.deadlines import case_stages_as_of, case_stages_of
 from complaints.core.policy import Policy
 from complaints.core.receipt import LookupEntry, ReceiptRecords
 from complaints.core.stages import CaseStages, StageDeadline
@@ -47,6 +47,11 @@ def touch_calendar(calendar: WorkCalendar, spans: Iterable[tuple[int, int] | Non
         calendar.working_days_between(dt.date.fromordinal(first), dt.date.fromordinal(last))
 
 
+# What a worker sends back for a case none of whose stages its consumer keeps (StageRecords.sent):
+# what the consumer reads of a record is its stages, and here there are none.
+NOTHING_SENT = CaseStages("", "", None, None, "", "", ())
+
+
 @dataclass(frozen=True)
 class StageRecords:
     """Every started stage of a case (`overdue`, `notify`), as one CaseStages; settled once
@@ -64,8 +69,14 @@ class StageRecords:
     records: ClassVar[tuple[type, ...]] = (CaseStages,)
 
     def sent(self, stages: CaseStages) -> CaseStages:
-        """What of a record crosses back from a worker (engine/scan.py)."""
-        return stages if self.send is None else stages.only(self.send)
+        """What of a record crosses back from a worker (engine/scan.py): the stages in one
+        of the ``send`` states; a case with none of them (nearly every case of an archive)
+        sends one shared empty record, pickled once per batch."""
+        send = self.send
+        if send is None:
+            return stages
+        rows = tuple([row for row in stages.stages if row[5] in send])
+        return stages._replace(stages=rows) if rows else NOTHING_SENT
 
     @property
     def key(self) -> str:
@@ -73,11 +84,10 @@ class StageRecords:
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseStages, bool, tuple[int, int] | None]:
         if self.as_of is not None:
-            then = case_as_of(case, self.as_of)
-            if then is None:
+            looked = case_stages_as_of(case, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days)
+            if looked is None:
                 return CaseStages(str(case.get("id", "")), path, None, None, "", "", ()), True, None
-            stages = case_stages_of(then, path, self.policy, self.calendar, self.as_of, warn_days=self.warn_days)
-            return (stages, *stages.settled_span(self.as_of))
+            return (looked, *looked.settled_span(self.as_of))
         stages = case_stages_of(case, path, self.policy, self.calendar, today, warn_days=self.warn_days)
         return (stages, *stages.settled_span(today))
 
