@@ -216,7 +216,10 @@ class ResultCache:
         self.path = None if self.directory is None else self.directory / f"{name}.cache"
         self.key = bytes.fromhex(key)
 
-    def _read(self) -> bytes | None:
+    def _open(self) -> tuple[int, os.stat_result] | None:
+        """The cache file opened for reading with its status, when it is a regular file (not
+        a symbolic link: O_NOFOLLOW; not a FIFO, which is refused at once rather than waited
+        on: O_NONBLOCK); None otherwise."""
         if self.path is None:
             return None
         try:
@@ -225,7 +228,21 @@ class ResultCache:
             return None
         try:
             info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+        except OSError:
+            os.close(fd)
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            return None
+        return fd, info
+
+    def _read(self) -> bytes | None:
+        opened = self._open()
+        if opened is None:
+            return None
+        fd, info = opened
+        try:
+            if info.st_size > MAX_CACHE_BYTES:
                 return None
             chunks = []
             while chunk := os.read(fd, 1 << 24):
@@ -289,22 +306,19 @@ class ResultCache:
         HMAC verifies over the whole payload, read in chunks: a run never holds the file
         whole. None as ``load`` gives {}: missing, of another format or key, not written by
         this user's tool. (A malformed line is found as the entries are read.)"""
-        if self.path is None or self.directory is None:
+        directory = self.directory
+        opened = self._open() if directory is not None else None
+        if directory is None or opened is None:
             return None
+        fd, info = opened
         try:
-            # Non-blocking: a FIFO under the cache's name must be refused, not wait for a writer.
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
-            return None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES or info.st_size < _HEADER.size:
+            if info.st_size > MAX_CACHE_BYTES or info.st_size < _HEADER.size:
                 raise ValueError("not a cache file")
             magic, fmt, key, length, digest = _HEADER.unpack(os.pread(fd, _HEADER.size, 0))
             end = _HEADER.size + length
             if magic != MAGIC or fmt != FORMAT or key != self.key or end != info.st_size:
                 raise ValueError("not a cache file")
-            secret = _secret(self.directory.parent, False)
+            secret = _secret(directory.parent, False)
             if secret is None:
                 raise ValueError("no secret")
             mac = hmac.new(secret, digestmod=hashlib.sha256)
