@@ -16,7 +16,8 @@ from typing import Any, Mapping, Sequence
 from complaints.core.stats.facts import CaseFacts, WorkingDays
 from complaints.core.stats.metrics import METRICS
 from complaints.core.stats.periods import Period, month_end
-from complaints.core.stats.tables import HistoryFigure, HistoryPeriod, StatsReport, compute_from_facts
+from complaints.core.stats.tables import HistoryFigure, HistoryPeriod, StatsReport, as_tally, compute_from_facts
+from complaints.core.stats.tally import Tally
 
 # (metric, row key): the organisation-wide headline figures the history table carries
 HISTORY_FIGURES: tuple[tuple[str, str], ...] = tuple((m.id, key) for m in METRICS.values() for key in m.history)
@@ -49,7 +50,7 @@ def _change(now: float | None, before: float | None, kind: str) -> float | None:
 
 
 def compute_history(
-    facts: Sequence[CaseFacts],
+    facts: Sequence[CaseFacts] | Tally,
     until: int,
     today: dt.date,
     policy_raw: Mapping[str, Any],
@@ -59,13 +60,14 @@ def compute_history(
 ) -> tuple[HistoryPeriod, ...]:
     """Years (and their begun quarters) from the first case's year to `until`, newest first.
     `known` year reports are reused instead of computed again."""
-    years = sorted({f.received.year for f in facts if f.received <= today and f.received.year <= until})
+    tally = as_tally(facts, policy_raw, today)
+    years = [y for y in tally.years if y <= until]
     if not years:
         return ()
     reports: dict[int, StatsReport] = dict(known or {})
     for y in range(years[0], until + 1):
         if y not in reports and dt.date(y, 1, 1) <= today:
-            reports[y] = compute_from_facts(facts, Period.parse(str(y)), today, policy_raw, calendar)
+            reports[y] = compute_from_facts(tally, Period.parse(str(y)), today, policy_raw, calendar)
     figures: dict[str, dict[tuple[str, str], tuple[float | None, bool, str]]] = {}
     ids: list[tuple[str, str, bool]] = []
     for y in sorted(reports):
@@ -93,7 +95,7 @@ def compute_history(
 
 def with_history(
     report: StatsReport,
-    facts: Sequence[CaseFacts],
+    facts: Sequence[CaseFacts] | Tally,
     today: dt.date,
     policy_raw: Mapping[str, Any],
     calendar: WorkingDays,

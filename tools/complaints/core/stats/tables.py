@@ -25,6 +25,7 @@ from complaints.core.disclosure import Relation, Suppression, is_small
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
 from complaints.core.stats import audit
 from complaints.core.stats.facts import CaseFacts, WorkingDays
+from complaints.core.stats.tally import UNLISTED, Tally, TallyKeys
 from complaints.core.stats.metrics import METRICS, Count, Label, MetricDef, Rate
 from complaints.core.stats.periods import Period, month_end, month_of, month_start
 from complaints.core.policy import DEFAULT_MIN_BASE, METHOD, PublicationSettings
@@ -196,17 +197,16 @@ def _stage_labels(raw: Mapping[str, Any]) -> list[tuple[str, Label]]:
     return out
 
 
-UNLISTED = "unlisted"
 _UNLISTED_LABEL = Label("政策未列的值", "Not in the policy")
 
 
-def _with_unknown(known: list[tuple[str, Label]], seen: Iterable[str]) -> list[tuple[str, Label]]:
+def _with_unknown(known: list[tuple[str, Label]], unlisted: bool) -> list[tuple[str, Label]]:
     """The policy's keys, plus one 'unlisted' row when the data holds other values — those
     values themselves are never shown (a key outside the policy could be anything)."""
     keys = {k for k, _ in known}
     # A policy may name a key 'unlisted' itself: the values outside the policy then share
     # its row (one row, counted once), never a second row of the same name.
-    if UNLISTED not in keys and any(s not in keys for s in seen):
+    if UNLISTED not in keys and unlisted:
         return known + [(UNLISTED, _UNLISTED_LABEL)]
     return known
 
@@ -226,25 +226,26 @@ class _Counted:
     settings: PublicationSettings
     begun: tuple[str, ...]
     dims: dict[str, list[tuple[str, Label]]]
-    durations: dict[tuple[str, str], list[int]]
+    durations: dict[tuple[str, str], Counter[int]]
     headline: frozenset[str] = frozenset()
 
 
 def _dimensions(
-    raw: Mapping[str, Any], year_facts: Sequence[CaseFacts], settings: PublicationSettings
+    raw: Mapping[str, Any], unlisted: set[str], settings: PublicationSettings
 ) -> dict[str, list[tuple[str, Label]]]:
-    """Every dimension's rows: the policy's keys (plus 'unlisted' when the data holds others)."""
+    """Every dimension's rows: the policy's keys (plus 'unlisted' when the year's cases hold
+    others: ``unlisted`` names those dimensions, see tally.py)."""
     return {
-        "channel": _with_unknown(_labels(raw, "channels"), {f.channel for f in year_facts}),
-        "category": _with_unknown(_labels(raw, "categories"), {f.category for f in year_facts}),
-        "priority": _with_unknown(_labels(raw, "priorities"), {f.priority for f in year_facts}),
-        "department": _with_unknown(_labels(raw, "departments"), {d for f in year_facts for d in f.departments}),
-        "stage": _with_unknown(_stage_labels(raw), {s.stage for f in year_facts for s in f.stages}),
-        "reason": _with_unknown(_labels(raw, "not_accepted_reasons"), {f.not_accepted_reason for f in year_facts if f.not_accepted_reason}),
-        "outcome": _with_unknown(_labels(raw, "review_outcomes"), {f.review_outcome for f in year_facts if f.review_outcome}),
-        "resolution": _with_unknown(_labels(raw, "outcomes"), {f.outcome for f in year_facts if f.outcome}),
-        "satisfaction": _with_unknown(_labels(raw, "satisfaction"), {f.satisfaction for f in year_facts if f.satisfaction}),
-        "measure": _with_unknown(_labels(raw, "measures"), {m for f in year_facts for m in f.measures}),
+        "channel": _with_unknown(_labels(raw, "channels"), "channel" in unlisted),
+        "category": _with_unknown(_labels(raw, "categories"), "category" in unlisted),
+        "priority": _with_unknown(_labels(raw, "priorities"), "priority" in unlisted),
+        "department": _with_unknown(_labels(raw, "departments"), "department" in unlisted),
+        "stage": _with_unknown(_stage_labels(raw), "stage" in unlisted),
+        "reason": _with_unknown(_labels(raw, "not_accepted_reasons"), "reason" in unlisted),
+        "outcome": _with_unknown(_labels(raw, "review_outcomes"), "outcome" in unlisted),
+        "resolution": _with_unknown(_labels(raw, "outcomes"), "resolution" in unlisted),
+        "satisfaction": _with_unknown(_labels(raw, "satisfaction"), "satisfaction" in unlisted),
+        "measure": _with_unknown(_labels(raw, "measures"), "measure" in unlisted),
         "age": [
             (k, Label(f"{k} 个工作日", f"{k} working days")) for k in settings.bucket_keys()
         ],
@@ -257,126 +258,25 @@ def _dimensions(
 
 
 _EMPTY: Counter[str] = Counter()
+_NO_DAYS: Counter[int] = Counter()
 
 
 class _Year:
-    """The cases of the year received by the generation date, counted into the lattice by month.
-
-    Every count the tables need is tallied in one pass over the cases (`_tally`): each case
-    adds the names of the cells it counts in to its month's list, and each month's list is
-    counted at once. The `_count_*` functions then lay the counts into the lattice, with their
+    """The counts of the cases of the year received by the generation date, by month (from
+    the tally, tally.py); the `_count_*` functions lay them into the lattice, with their
     relations, in a fixed order (the suppression pattern depends on it)."""
 
-    def __init__(self, lat: _Lattice, facts: list[CaseFacts], keys: dict[str, list[str]], satisfied: tuple[str, ...]) -> None:
+    def __init__(self, lat: _Lattice, tally: Tally, keys: dict[str, list[str]], satisfied: tuple[str, ...]) -> None:
         self.lat = lat
-        self.facts = facts
         self.keys = keys
         self.satisfied = satisfied
-        self._listed = {d: {k for k in v if k != UNLISTED} for d, v in keys.items()}
-        self.durations: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self.tally = self._tally()
-
-    def listed(self, dim: str, value: str) -> str:
-        return value if value in self._listed[dim] else UNLISTED
-
-    def _names(self, prefix: str, dim: str, suffix: str = "") -> dict[str, str]:
-        """Cell name by value for `dim`'s listed keys; a value not listed is `_unlisted`'s."""
-        return {k: f"{prefix}|{k}{suffix}" for k in self._listed[dim]}
-
-    def _tally(self) -> dict[str, Counter[str]]:
-        satisfied = set(self.satisfied)
-        names = self._names
-        channel, category, priority = names("received", "channel"), names("received.category", "category"), names("received.priority", "priority")
-        department = names("departments", "department")
-        reason, reviewed = names("notaccepted", "reason"), names("reviewed", "outcome")
-        resolution, level = names("outcome", "resolution"), names("satlevel", "satisfaction")
-        measure, catmeasure = names("measures", "measure"), names("catmeasures", "category")
-        u = f"|{UNLISTED}"
-        # stage state -> cell, for the stages the tables have rows for
-        stage_cell = {
-            s_key: {DONE_ON_TIME: f"stage|{s_key}|ontime", DONE_LATE: f"stage|{s_key}|latedone", OVERDUE: f"stage|{s_key}|overdue"}
-            for s_key in self.keys["stage"]
-        }
-        dept_listed = self._listed["department"]
-        dept_cells = {
-            d_key: (
-                {DONE_ON_TIME: f"deptperf|{d_key}|ontime", DONE_LATE: f"deptperf|{d_key}|late", OVERDUE: f"deptperf|{d_key}|late"},
-                {DONE_ON_TIME: f"deptresp|{d_key}|ontime", DONE_LATE: f"deptresp|{d_key}|late", OVERDUE: f"deptresp|{d_key}|late"},
-                f"deptsat|{d_key}|yes",
-                f"deptsat|{d_key}|no",
-            )
-            for d_key in self.keys["department"]
-        }
-        durations = self.durations
-        by_month: dict[str, list[str]] = defaultdict(list)
-        for f in self.facts:
-            month = f.month
-            out = by_month[month]
-            add = out.append
-            add(channel.get(f.channel) or "received" + u)
-            add(category.get(f.category) or "received.category" + u)
-            add(priority.get(f.priority) or "received.priority" + u)
-            for d in f.departments:
-                add(department.get(d) or "departments" + u)
-            for st in f.stages:
-                cells = stage_cell.get(st.stage)
-                if cells is None:
-                    continue
-                cell = cells.get(st.state)
-                if cell is not None:
-                    add(cell)
-                    if st.working_days is not None and st.state != OVERDUE:
-                        durations[(st.stage, month)].append(st.working_days)
-            sat = f.satisfaction
-            if sat is not None:
-                yes = sat in satisfied
-                add("sat|yes" if yes else "sat|no")
-                add("sat|all")
-                add(level.get(sat) or "satlevel" + u)
-            if f.accepted:
-                add("accepted")
-                add("extended|yes" if f.extended else "extended|no")
-                add("paused|yes" if f.paused else "paused|no")
-            if f.not_accepted_reason:
-                add(reason.get(f.not_accepted_reason) or "notaccepted" + u)
-            if f.accepted or f.not_accepted_reason:
-                add("decided")
-            if f.resolved:
-                add("review|yes" if f.review_requested else "review|no")
-                if f.outcome:
-                    add(resolution.get(f.outcome) or "outcome" + u)
-            if f.review_outcome:
-                add(reviewed.get(f.review_outcome) or "reviewed" + u)
-            # by department: once per department key the case is about
-            for d_key in {d if d in dept_listed else UNLISTED for d in f.departments}:
-                perf, resp, d_yes, d_no = dept_cells[d_key]
-                for st in f.stages:
-                    if st.stage == "resolve":
-                        cell = perf.get(st.state)
-                    elif st.stage == "acknowledge":
-                        cell = resp.get(st.state)
-                    else:
-                        continue
-                    if cell is not None:
-                        add(cell)
-                if sat is not None:
-                    add(d_yes if sat in satisfied else d_no)
-            if f.measures:
-                for m in f.measures:
-                    add(measure.get(m) or "measures" + u)
-                out.extend([catmeasure.get(f.category) or "catmeasures" + u] * len(f.measures))
-            for adopted, rewarded in f.suggestions:
-                add("sugg|received")
-                if adopted:
-                    add("sugg|adopted")
-                    add("sugg|rewarded" if rewarded else "sugg|unrewarded")
-                else:
-                    add("sugg|notadopted")
-        tally: dict[str, Counter[str]] = defaultdict(Counter)
-        for month, cells_named in by_month.items():
-            for name, n in Counter(cells_named).items():
-                tally[name][month] = n
-        return tally
+        by_name: dict[str, Counter[str]] = defaultdict(Counter)
+        for month in lat.months:
+            for name, n in tally.counts.get(month, _EMPTY).items():
+                by_name[name][month] = n
+        self.tally = by_name
+        # (stage, month) -> working days -> completed stages, for the quantiles
+        self.durations = {key: days for key, days in tally.durations.items() if key[1] in lat.months}
 
     def count(self, name: str) -> Counter[str]:
         """The cell's count by month."""
@@ -410,7 +310,7 @@ def _count_volumes(y: _Year) -> None:
     y.flow_keyed("departments", "department")
 
 
-def _count_stages(y: _Year) -> dict[tuple[str, str], list[int]]:
+def _count_stages(y: _Year) -> dict[tuple[str, str], Counter[int]]:
     """A on time, B late, C overdue; done = A+B, late = B+C, due = A+late = done+C. Returns
     the working days of the completed stages by (stage, month), for the quantiles."""
     lat = y.lat
@@ -520,34 +420,52 @@ def _count_measures_and_suggestions(y: _Year) -> None:
 
 
 def _count_backlog(
-    lat: _Lattice, facts: Sequence[CaseFacts], age_keys: list[str], settings: PublicationSettings, today: dt.date, calendar: WorkingDays
+    lat: _Lattice,
+    spans: Mapping[tuple[dt.date, dt.date | None], int],
+    age_keys: list[str],
+    settings: PublicationSettings,
+    today: dt.date,
+    calendar: WorkingDays,
 ) -> None:
     """The open cases at the end of every begun month (or today), by age; a case received in
-    an earlier year still open counts too."""
+    an earlier year still open counts too. ``spans``: how many cases were received on a day
+    and finished on another (or not yet: None), tally.py."""
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
     days = [(m, min(month_end(m), today)) for m in lat.months if m <= lat.last_month]
+    open_spans: list[tuple[dt.date, dt.date | None, int]] = []
     if days:
         # A case open at none of the year's month ends (received after the last, or finished
         # by the first) is left out once, not looked at again for each month.
         first, last = min(d for _, d in days), max(d for _, d in days)
-        facts = [f for f in facts if f.received <= last and (f.finished is None or f.finished > first)]
+        open_spans = [(r, f, n) for (r, f), n in spans.items() if r <= last and (f is None or f > first)]
     bucket: dict[int, str] = {}
     for m, asof in days:
-        for f in facts:
-            if f.received <= asof and (f.finished is None or f.finished > asof):
-                age = max(calendar.working_days_between(f.received, asof), 0)
+        for received, finished, n in open_spans:
+            if received <= asof and (finished is None or finished > asof):
+                age = max(calendar.working_days_between(received, asof), 0)
                 key = bucket.get(age)
                 if key is None:
                     key = bucket[age] = settings.bucket_of(age)
-                buckets[key][m] += 1
+                buckets[key][m] += n
     for k in age_keys:
         lat.stock(f"backlog|{k}", buckets.get(k, Counter()))
     lat.stock("backlog", sum(buckets.values(), Counter()))
     lat.add("backlog", [f"backlog|{k}" for k in age_keys])
 
 
+def as_tally(facts: Sequence[CaseFacts] | Tally, policy_raw: Mapping[str, Any], today: dt.date) -> Tally:
+    """The tally of ``facts``; a tally as it is, once it is known to be of the same policy
+    keys and generation date (ValueError otherwise: it cannot be counted again)."""
+    if isinstance(facts, Tally):
+        if facts.keys != TallyKeys.of(policy_raw, today):
+            raise ValueError("the tally was counted with another policy or generation date")
+        facts.finish()
+        return facts
+    return Tally.of(facts, policy_raw, today)
+
+
 def _count(
-    facts: Sequence[CaseFacts],
+    facts: Sequence[CaseFacts] | Tally,
     period: Period,
     today: dt.date,
     policy_raw: Mapping[str, Any],
@@ -558,11 +476,11 @@ def _count(
     begun = tuple(m for m in period.months if month_start(m) <= today)
     if not begun:
         raise PublicationError(f"period {period.id} begins after the generation date {today.isoformat()}")
+    tally = as_tally(facts, policy_raw, today)
     lat = _Lattice(period.year, min(month_of(today), f"{period.year}-12"))
-    year_facts = [f for f in facts if f.received.year == period.year and f.received <= today]
-    dims = _dimensions(policy_raw, year_facts, settings)
+    dims = _dimensions(policy_raw, tally.unlisted.get(period.year, set()), settings)
     keys = {d: [k for k, _ in v] for d, v in dims.items()}
-    year = _Year(lat, year_facts, keys, settings.satisfied)
+    year = _Year(lat, tally, keys, settings.satisfied)
     _count_volumes(year)
     durations = _count_stages(year)
     _count_satisfaction(year)
@@ -570,7 +488,7 @@ def _count(
     _count_reviews_and_outcomes(year)
     _count_departments(year)
     _count_measures_and_suggestions(year)
-    _count_backlog(lat, facts, keys["age"], settings, today, calendar)
+    _count_backlog(lat, tally.spans, keys["age"], settings, today, calendar)
     return _Counted(lat, settings, begun, dims, durations, _headline(lat, keys, settings))
 
 
@@ -642,7 +560,7 @@ class _Cells:
         lat = self.lat
         cid = lat.id(observations, p)
         months = [p] if p in lat.months else lat.quarters.get(p, lat.months)
-        data = [d for m in months for d in self.durations.get((key, m), [])]
+        data = [d for m in months for d in self.durations.get((key, m), _NO_DAYS).elements()]
         # A quantile describes the cases it is taken over: withheld when they are few, even
         # where their number is a headline count shown in full (the median of three stages
         # would be one case's own working days).
@@ -698,7 +616,7 @@ def _metric_result(cells: _Cells, mdef: MetricDef, period: Period, begun: tuple[
 
 
 def compute_from_facts(
-    facts: Sequence[CaseFacts],
+    facts: Sequence[CaseFacts] | Tally,
     period: Period,
     today: dt.date,
     policy_raw: Mapping[str, Any],
@@ -730,7 +648,7 @@ def compute_from_facts(
 
 
 def suppression_audit(
-    facts: Sequence[CaseFacts], period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+    facts: Sequence[CaseFacts] | Tally, period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
 ) -> tuple[dict[str, int], list[Relation], Suppression]:
     """The raw cells, relations and suppression behind a report (for tests and audits; never
     published: the values are unsuppressed). The relations are every one a reader can use."""
@@ -741,7 +659,7 @@ def suppression_audit(
 
 
 def headline_cells(
-    facts: Sequence[CaseFacts], period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+    facts: Sequence[CaseFacts] | Tally, period: Period, today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
 ) -> frozenset[str]:
     """The cells the small-count rule leaves out (organisation-wide, over at least the minimum base)."""
     return _count(facts, period, today, policy_raw, calendar).headline

@@ -1,0 +1,320 @@
+"""The counts the tables are read from, folded case by case (`Tally`): how many cases count in
+each cell by month, the working days of completed stages by stage and month, which
+dimensions hold values outside the policy, and when each case was open.
+
+A tally is a sum: two tallies of two parts of an archive merge into the tally of the whole,
+in any order. So the scan's workers fold the facts of the cases they derive into a tally of
+their batch and send that instead of a record per case (engine/derivations.FactFold), and
+what the parent holds for the tables does not grow with the number of cases (the cell counts
+grow with the months, the open spans with the days). tables.py lays a year's counts into its
+lattice; what a case counts in is decided here, in `Tally.add_all`, and only here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from complaints.core.policy import PublicationSettings
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
+from complaints.core.stats.facts import CaseFacts
+
+UNLISTED = "unlisted"
+
+# dimension -> the policy vocabulary its keys come from (the stages are time_limits.stages)
+VOCABULARIES = {
+    "channel": "channels",
+    "category": "categories",
+    "priority": "priorities",
+    "department": "departments",
+    "reason": "not_accepted_reasons",
+    "outcome": "review_outcomes",
+    "resolution": "outcomes",
+    "satisfaction": "satisfaction",
+    "measure": "measures",
+}
+
+
+def vocabulary_keys(raw: Mapping[str, Any], vocabulary: str) -> list[str]:
+    """The keys of a policy vocabulary, in the policy's order."""
+    return [str(key) for key in (raw.get(vocabulary) or {})]
+
+
+def stage_keys(raw: Mapping[str, Any]) -> list[str]:
+    """The stage keys of the policy's time limits, in the policy's order."""
+    return [str(key) for key in ((raw.get("time_limits") or {}).get("stages") or {})]
+
+
+@dataclass(frozen=True)
+class TallyKeys:
+    """What a tally needs to know of the policy and the day: the keys of each dimension (a
+    value outside them counts in the dimension's 'unlisted' cell), the satisfied answers,
+    and the generation date (a case received after it is not counted)."""
+
+    listed: Mapping[str, frozenset[str]]
+    satisfied: frozenset[str]
+    today: dt.date
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any], today: dt.date) -> TallyKeys:
+        listed = {dim: frozenset(vocabulary_keys(raw, vocabulary)) - {UNLISTED} for dim, vocabulary in VOCABULARIES.items()}
+        listed["stage"] = frozenset(stage_keys(raw)) - {UNLISTED}
+        return cls(listed, frozenset(PublicationSettings.from_policy(raw).satisfied), today)
+
+
+class Tally:
+    """The counts of a set of cases (see the module's docstring). ``add_all`` counts cases,
+    ``merge`` adds another tally's counts; read them through the attributes below once
+    ``finish`` has run (``merge`` and pickling run it)."""
+
+    def __init__(self, keys: TallyKeys) -> None:
+        self.keys = keys
+        # month (YYYY-MM) -> cell name -> number of cases (of case-department pairs, of stages…)
+        self.counts: dict[str, Counter[str]] = {}
+        # (stage, month) -> working days -> number of completed stages that took them
+        self.durations: dict[tuple[str, str], Counter[int]] = {}
+        # year -> the dimensions with a value outside the policy among its cases
+        self.unlisted: dict[int, set[str]] = {}
+        # (received, finished or None) -> number of cases: what the backlog is counted from
+        self.spans: Counter[tuple[dt.date, dt.date | None]] = Counter()
+        self._names: dict[str, list[str]] = defaultdict(list)
+        self._days: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._cells = _CellNames(keys)
+
+    @classmethod
+    def of(cls, facts: Iterable[CaseFacts], raw: Mapping[str, Any], today: dt.date) -> Tally:
+        tally = cls(TallyKeys.of(raw, today))
+        tally.add_all(facts)
+        tally.finish()
+        return tally
+
+    def empty(self) -> Tally:
+        """A new tally with the same keys and nothing counted."""
+        return Tally(self.keys)
+
+    @property
+    def years(self) -> list[int]:
+        """The years with a case received by the generation date, in order."""
+        self.finish()
+        return sorted({int(month[:4]) for month in self.counts})
+
+    def add_all(self, facts: Iterable[CaseFacts]) -> None:
+        """Count each case in the cells it belongs to, in the month it was received."""
+        c = self._cells
+        today, satisfied, listed = self.keys.today, self.keys.satisfied, self.keys.listed
+        channel, category, priority, department = c.channel, c.category, c.priority, c.department
+        reason, reviewed, resolution, level = c.reason, c.reviewed, c.resolution, c.level
+        measure, catmeasure, stage_cell, dept_cells = c.measure, c.catmeasure, c.stage_cell, c.dept_cells
+        stage_listed, dept_listed = listed["stage"], listed["department"]
+        resolution_listed = listed["resolution"]
+        names, days, spans = self._names, self._days, self.spans
+        unlisted = self.unlisted
+        u = f"|{UNLISTED}"
+        for f in facts:
+            spans[(f.received, f.finished)] += 1
+            if f.received > today:
+                continue
+            month = f.month
+            out = names[month]
+            add = out.append
+            missed: list[str] = []
+            cell = channel.get(f.channel)
+            if cell is None:
+                cell = "received" + u
+                missed.append("channel")
+            add(cell)
+            cell = category.get(f.category)
+            if cell is None:
+                cell = "received.category" + u
+                missed.append("category")
+            add(cell)
+            cell = priority.get(f.priority)
+            if cell is None:
+                cell = "received.priority" + u
+                missed.append("priority")
+            add(cell)
+            for d in f.departments:
+                cell = department.get(d)
+                if cell is None:
+                    cell = "departments" + u
+                    missed.append("department")
+                add(cell)
+            for st in f.stages:
+                if st.stage not in stage_listed:
+                    missed.append("stage")
+                cells = stage_cell.get(st.stage)
+                if cells is None:
+                    continue
+                cell = cells.get(st.state)
+                if cell is not None:
+                    add(cell)
+                    if st.working_days is not None and st.state != OVERDUE:
+                        days[(st.stage, month)].append(st.working_days)
+            sat = f.satisfaction
+            if sat is not None:
+                yes = sat in satisfied
+                add("sat|yes" if yes else "sat|no")
+                add("sat|all")
+                cell = level.get(sat)
+                if cell is None:
+                    cell = "satlevel" + u
+                    if sat:  # an empty answer counts in the total, but makes no row
+                        missed.append("satisfaction")
+                add(cell)
+            if f.accepted:
+                add("accepted")
+                add("extended|yes" if f.extended else "extended|no")
+                add("paused|yes" if f.paused else "paused|no")
+            if f.not_accepted_reason:
+                cell = reason.get(f.not_accepted_reason)
+                if cell is None:
+                    cell = "notaccepted" + u
+                    missed.append("reason")
+                add(cell)
+            if f.accepted or f.not_accepted_reason:
+                add("decided")
+            if f.outcome and f.outcome not in resolution_listed:
+                missed.append("resolution")
+            if f.resolved:
+                add("review|yes" if f.review_requested else "review|no")
+                if f.outcome:
+                    add(resolution.get(f.outcome) or "outcome" + u)
+            if f.review_outcome:
+                cell = reviewed.get(f.review_outcome)
+                if cell is None:
+                    cell = "reviewed" + u
+                    missed.append("outcome")
+                add(cell)
+            # by department: once per department key the case is about
+            for d_key in {d if d in dept_listed else UNLISTED for d in f.departments}:
+                perf, resp, d_yes, d_no = dept_cells[d_key]
+                for st in f.stages:
+                    if st.stage == "resolve":
+                        cell = perf.get(st.state)
+                    elif st.stage == "acknowledge":
+                        cell = resp.get(st.state)
+                    else:
+                        continue
+                    if cell is not None:
+                        add(cell)
+                if sat is not None:
+                    add(d_yes if sat in satisfied else d_no)
+            if f.measures:
+                for m in f.measures:
+                    cell = measure.get(m)
+                    if cell is None:
+                        cell = "measures" + u
+                        missed.append("measure")
+                    add(cell)
+                cell = catmeasure.get(f.category) or "catmeasures" + u
+                out.extend([cell] * len(f.measures))
+            for adopted, rewarded in f.suggestions:
+                add("sugg|received")
+                if adopted:
+                    add("sugg|adopted")
+                    add("sugg|rewarded" if rewarded else "sugg|unrewarded")
+                else:
+                    add("sugg|notadopted")
+            if missed:
+                unlisted.setdefault(f.received.year, set()).update(missed)
+
+    def finish(self) -> None:
+        """Count the cells named since the last call (``add_all`` only lists them: counting
+        a list at once is several times faster than a cell at a time)."""
+        for month, listed in self._names.items():
+            counted = Counter(listed)
+            known = self.counts.get(month)
+            if known is None:
+                self.counts[month] = counted
+            else:
+                known.update(counted)
+        self._names.clear()
+        for key, values in self._days.items():
+            counted_days = Counter(values)
+            known_days = self.durations.get(key)
+            if known_days is None:
+                self.durations[key] = counted_days
+            else:
+                known_days.update(counted_days)
+        self._days.clear()
+
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s counts to these."""
+        self.finish()
+        other.finish()
+        for month, counted in other.counts.items():
+            known = self.counts.get(month)
+            if known is None:
+                self.counts[month] = Counter(counted)
+            else:
+                known.update(counted)
+        for key, counted_days in other.durations.items():
+            known_days = self.durations.get(key)
+            if known_days is None:
+                self.durations[key] = Counter(counted_days)
+            else:
+                known_days.update(counted_days)
+        for year, dims in other.unlisted.items():
+            self.unlisted.setdefault(year, set()).update(dims)
+        self.spans.update(other.spans)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # What crosses from a worker: the counts, never the names being listed.
+        self.finish()
+        return {"keys": self.keys, "counts": self.counts, "durations": self.durations, "unlisted": self.unlisted,
+                "spans": self.spans}  # fmt: skip
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["keys"])  # type: ignore[misc]
+        self.counts, self.durations, self.unlisted, self.spans = (
+            state["counts"], state["durations"], state["unlisted"], state["spans"]
+        )
+
+    def state(self) -> tuple[Any, ...]:
+        """Everything counted, for comparing two tallies."""
+        self.finish()
+        return (
+            {m: dict(c) for m, c in self.counts.items() if c},
+            {k: dict(c) for k, c in self.durations.items() if c},
+            {y: set(d) for y, d in self.unlisted.items() if d},
+            dict(self.spans),
+        )
+
+
+class _CellNames:
+    """The name of every cell a case can count in, by the value that puts it there (for the
+    dimensions' listed keys; a value outside them counts in the dimension's `unlisted`
+    cell)."""
+
+    def __init__(self, keys: TallyKeys) -> None:
+        listed = keys.listed
+
+        def names(prefix: str, dim: str) -> dict[str, str]:
+            return {k: f"{prefix}|{k}" for k in listed[dim]}
+
+        self.channel = names("received", "channel")
+        self.category = names("received.category", "category")
+        self.priority = names("received.priority", "priority")
+        self.department = names("departments", "department")
+        self.reason = names("notaccepted", "reason")
+        self.reviewed = names("reviewed", "outcome")
+        self.resolution = names("outcome", "resolution")
+        self.level = names("satlevel", "satisfaction")
+        self.measure = names("measures", "measure")
+        self.catmeasure = names("catmeasures", "category")
+        # stage state -> cell, for the stages the tables have rows for (the policy's; a stage
+        # literally named 'unlisted' has the row the tables give values outside the policy)
+        self.stage_cell = {
+            s_key: {DONE_ON_TIME: f"stage|{s_key}|ontime", DONE_LATE: f"stage|{s_key}|latedone", OVERDUE: f"stage|{s_key}|overdue"}
+            for s_key in [*listed["stage"], UNLISTED]
+        }
+        self.dept_cells = {
+            d_key: (
+                {DONE_ON_TIME: f"deptperf|{d_key}|ontime", DONE_LATE: f"deptperf|{d_key}|late", OVERDUE: f"deptperf|{d_key}|late"},
+                {DONE_ON_TIME: f"deptresp|{d_key}|ontime", DONE_LATE: f"deptresp|{d_key}|late", OVERDUE: f"deptresp|{d_key}|late"},
+                f"deptsat|{d_key}|yes",
+                f"deptsat|{d_key}|no",
+            )
+            for d_key in [*listed["department"], UNLISTED]
+        }
