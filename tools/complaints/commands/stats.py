@@ -20,7 +20,8 @@ from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
 from complaints.core.receipt import LookupEntry
-from complaints.engine.derivations import FactRecords, SiteRecords, touch_calendar
+from complaints.core.stats.tally import Tally, TallyKeys
+from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteRecords, touch_calendar
 from complaints.engine.inputs import snapshot
 from complaints.engine.scan import case_records
 
@@ -79,7 +80,7 @@ def repository_facts(
     the invalid case files are listed in ``skipped`` when it is given."""
     calendar = repository_calendar(repo, accept_unconfirmed)
     facts: list[CaseFacts] = []
-    looked = _Looked()
+    looked = Looked()
     # In worker processes, and from the cache for cases no later day can change (cache.py).
     # Each record shares its days and tuples with the others however it came (worker,
     # cache or this process: core/stats/facts.py), so holding all of them stays compact.
@@ -90,21 +91,28 @@ def repository_facts(
     return facts, calendar
 
 
-class _Looked:
-    """The first and last day the records' computations looked at, kept as they stream past
-    (touch_calendar needs no more than that: not a span per case)."""
-
-    def __init__(self) -> None:
-        self.first: int | None = None
-        self.last: int | None = None
-
-    def add(self, span: tuple[int, int] | None) -> None:
-        if span is not None:
-            self.first = span[0] if self.first is None else min(self.first, span[0])
-            self.last = span[1] if self.last is None else max(self.last, span[1])
-
-    def spans(self) -> list[tuple[int, int]]:
-        return [] if self.first is None or self.last is None else [(self.first, self.last)]
+def repository_tally(
+    repo: Repository, today: dt.date, *, accept_unconfirmed: bool = False, skipped: list[str] | None = None,
+    listed: Sequence[str] | None = None,
+) -> tuple[Tally, WorkCalendar]:
+    """The tally (core/stats/tally.py) of every valid case in the repository, and the
+    calendar it was counted with; the invalid case files are listed in ``skipped`` when it is
+    given. The cases derived in the scan's workers are counted there, a batch at a time
+    (engine/derivations.FactFold): no record per case crosses back or is held here."""
+    calendar = repository_calendar(repo, accept_unconfirmed)
+    fold = FactFold(Tally(TallyKeys.of(repo.policy.raw, today)))
+    pending: list[tuple[CaseFacts, tuple[int, int] | None]] = []
+    # What still comes one by one (from the cache, or from a run too small for workers) is
+    # counted a few hundred at a time.
+    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped, listed=listed, fold=fold):
+        pending.append((fact, span))
+        if len(pending) >= 512:
+            fold.fold(pending)
+            pending.clear()
+    fold.fold(pending)
+    touch_calendar(calendar, fold.looked.spans())
+    fold.tally.finish()
+    return fold.tally, calendar
 
 
 def compute(
@@ -127,9 +135,9 @@ def compute(
 
     def run() -> StatsReport:
         skipped: list[str] = []
-        facts, calendar = repository_facts(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped,
+        tally, calendar = repository_tally(repo, today, accept_unconfirmed=accept_unconfirmed, skipped=skipped,
                                            listed=inputs.files if inputs is not None else None)
-        return _report(repo, facts, calendar, skipped, chosen, today, commit, skip_invalid)
+        return _report(repo, tally, calendar, skipped, chosen, today, commit, skip_invalid)
 
     if inputs is None:
         return run()
@@ -141,7 +149,7 @@ def compute(
 
 
 def _report(
-    repo: Repository, facts: list[CaseFacts], calendar: WorkCalendar, skipped: list[str], chosen: Period, today: dt.date,
+    repo: Repository, facts: Sequence[CaseFacts] | Tally, calendar: WorkCalendar, skipped: list[str], chosen: Period, today: dt.date,
     commit: str, skip_invalid: bool,
 ) -> StatsReport:
     left_out = left_out_or_refuse(skipped, skip_invalid, "the statistics")
@@ -162,7 +170,7 @@ def compute_with_receipts(
     calendar = repository_calendar(repo)
     skipped: list[str] = []
     facts: list[CaseFacts] = []
-    looked = _Looked()
+    looked = Looked()
     entries: dict[str, LookupEntry] = {}
     # A few hundred distinct rows among all the cases: one object each, not one per case.
     rows: dict[LookupEntry, LookupEntry] = {}

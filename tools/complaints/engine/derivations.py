@@ -20,6 +20,7 @@ from complaints.core.policy import Policy
 from complaints.core.receipt import LookupEntry, ReceiptRecords
 from complaints.core.stages import CaseStages, StageDeadline
 from complaints.core.stats.facts import CaseFacts, StageFact, case_facts_of
+from complaints.core.stats.tally import Tally
 
 
 def span_of(stages: Sequence[StageDeadline], today: dt.date) -> tuple[int, int] | None:
@@ -45,6 +46,23 @@ def touch_calendar(calendar: WorkCalendar, spans: Iterable[tuple[int, int] | Non
             last = span[1] if last is None else max(last, span[1])
     if first is not None and last is not None:
         calendar.working_days_between(dt.date.fromordinal(first), dt.date.fromordinal(last))
+
+
+class Looked:
+    """The first and last day the records' computations looked at, kept as they stream past
+    (touch_calendar needs no more than that: not a span per case)."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def add(self, span: tuple[int, int] | None) -> None:
+        if span is not None:
+            self.first = span[0] if self.first is None else min(self.first, span[0])
+            self.last = span[1] if self.last is None else max(self.last, span[1])
+
+    def spans(self) -> list[tuple[int, int]]:
+        return [] if self.first is None or self.last is None else [(self.first, self.last)]
 
 
 # What a worker sends back for a case none of whose stages its consumer keeps (StageRecords.sent):
@@ -109,6 +127,30 @@ class FactRecords:
         stages = case_stages_of(case, path, self.policy, self.calendar, today)
         facts = case_facts_of(case, stages.stages, self.calendar, today)
         return (facts, *stages.settled_span(today))
+
+
+class FactFold:
+    """What `stats` keeps of the FactRecords records (engine/scan.Fold): their tally
+    (core/stats/tally.py) and the days their computations looked at. The scan's workers
+    fold the cases they derive, a batch at a time, and send the tally of the batch instead
+    of a record per case; the records the cache answers are folded here."""
+
+    def __init__(self, tally: Tally) -> None:
+        self.tally = tally
+        self.looked = Looked()
+
+    def empty(self) -> FactFold:
+        return FactFold(self.tally.empty())
+
+    def fold(self, items: list[tuple[CaseFacts, tuple[int, int] | None]]) -> None:
+        add = self.looked.add
+        for _record, span in items:
+            add(span)
+        self.tally.add_all([record for record, _span in items])
+
+    def merge(self, other: FactFold) -> None:
+        self.tally.merge(other.tally)
+        self.looked.add(None if other.looked.first is None or other.looked.last is None else (other.looked.first, other.looked.last))
 
 
 class SiteRecord(NamedTuple):

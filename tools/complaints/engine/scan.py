@@ -68,6 +68,25 @@ class Derivation(Protocol[R_co]):
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[R_co, bool, tuple[int, int] | None]: ...
 
 
+class Fold(Protocol):
+    """A consumer's running summary of the records (see case_records), for a consumer that
+    needs their sum rather than each record: the workers fold the records they derive into
+    a summary of their batch and send that instead (much less to pickle, and nothing per
+    case for the consumer to hold). Must be picklable; folding must not depend on order."""
+
+    def empty(self) -> Fold:
+        """A new summary of the same kind with nothing in it."""
+        ...
+
+    def fold(self, items: list[tuple[Any, tuple[int, int] | None]]) -> None:
+        """Add (record, span) pairs."""
+        ...
+
+    def merge(self, other: Any) -> None:
+        """Add what another summary of the same kind holds."""
+        ...
+
+
 class Verdict(NamedTuple):
     """What the cache keeps of one file's check. (A named tuple: 100,000 of them cross from
     the workers and into the cache, and tuples pickle several times faster than objects.)"""
@@ -173,6 +192,9 @@ class _Task:
     # Cached runs: each result also comes back as its cache line (adapters/cache.entry_line),
     # encoded here in the worker, so the parent only appends bytes.
     encode: bool = False
+    # Batches of records folded here into a summary sent with the batch (see Fold); each
+    # folded result comes back without its record.
+    fold: Fold | None = None
 
     def check(self, file: str, schema: Schema | None = None) -> Checked[Any]:
         data = _read(self.root, file)
@@ -217,9 +239,21 @@ class _Task:
             item = Checked(item.file, item.verdict, sent(item.record), item.settled, item.span, item.case)
         return item, line
 
-    def batch(self, files: Sequence[str]) -> list[tuple[Checked[Any], bytes | None]]:
+    def batch(self, files: Sequence[str]) -> tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]:
+        """Each file's result and cache line; with ``fold``, the summary of the batch's records
+        (a record the cache cannot hold as a line stays in its result: the writer needs it)."""
         schema = load_schema(Path(self.root), "case")  # once per batch, not once per file
-        return [self.entry(file, schema) for file in files]
+        out = [self.entry(file, schema) for file in files]
+        if self.fold is None:
+            return out, None
+        summary = self.fold.empty()
+        folded = []
+        for i, (item, line) in enumerate(out):
+            if item.record is not None and (line is not None or not self.encode):
+                folded.append((item.record, item.span))
+                out[i] = (Checked(item.file, item.verdict, None, item.settled), line)
+        summary.fold(folded)
+        return out, summary
 
 
 _WORKER: dict[str, _Task] = {}
@@ -233,14 +267,18 @@ def _start_worker(task: _Task) -> None:
     _WORKER["task"] = task
 
 
-def _worker_batch(files: Sequence[str]) -> list[tuple[Checked[Any], bytes | None]]:
+def _worker_batch(files: Sequence[str]) -> tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]:
     return _WORKER["task"].batch(files)
 
 
-def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[tuple[Checked[Any], bytes | None]]:
+def _stream(
+    task: _Task, files: Sequence[str], jobs: int | None, fold: Fold | None = None
+) -> Iterator[tuple[Checked[Any], bytes | None]]:
     """Check ``files`` in order, in parallel when it pays, with a bounded number of batches
     in flight: each result with its cache line when the task encodes (in the workers only;
-    here the writer encodes what it keeps)."""
+    here the writer encodes what it keeps). With ``fold``, the workers fold the records
+    they derive and each batch's summary is merged into ``fold`` as it arrives (those
+    results come without their record); a file checked here keeps its record."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for file in files:
@@ -251,6 +289,8 @@ def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[tup
     # Compiled once here, the schema reaches every worker with the fork instead of being
     # compiled again in each.
     load_schema(Path(task.root), "case")
+    if fold is not None:
+        task = replace(task, fold=fold.empty())
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
         pending: deque[Future[list[tuple[Checked[Any], bytes | None]]]] = deque()
         for batch in batches:
@@ -258,7 +298,9 @@ def _stream(task: _Task, files: Sequence[str], jobs: int | None) -> Iterator[tup
             if len(pending) >= jobs * IN_FLIGHT:
                 break
         while pending:
-            done = pending.popleft().result()
+            done, summary = pending.popleft().result()
+            if fold is not None and summary is not None:
+                fold.merge(summary)
             following = next(batches, None)
             if following is not None:
                 pending.append(pool.submit(_worker_batch, following))
@@ -275,14 +317,16 @@ def _run(
     use_cache: bool = False,
     keep: bool = False,
     whole: bool = True,
+    fold: Fold | None = None,
 ) -> Iterator[Checked[Any]]:
     """Every file checked (from the cache where it holds), in order. The cache is rewritten
     at the end when anything in it changed; for a ``whole`` run it then holds exactly the
-    files checked."""
+    files checked. With ``fold`` (and ``derive``), records derived in the workers are folded
+    there into it, and their results come without a record (see _stream)."""
     task = _Task(str(repo.root), repo.policy, today, derive, keep)
     total = len(files)
     if not use_cache or keep:
-        for done, (checked, _line) in enumerate(_stream(task, files, jobs), 1):
+        for done, (checked, _line) in enumerate(_stream(task, files, jobs, fold if derive is not None else None), 1):
             progress.tick(done, total)
             yield checked
         return
@@ -310,7 +354,7 @@ def _run(
         writer = None
         if missing or (whole and stored.count != stored.hits):
             writer = cache.writer(tag=_tag)
-        computed = _stream(replace(task, encode=writer is not None), missing, jobs)
+        computed = _stream(replace(task, encode=writer is not None), missing, jobs, fold if derive is not None else None)
         try:
             # Entries of other files are kept, except that the small file is started afresh once
             # it would outgrow its purpose.
@@ -482,14 +526,19 @@ def case_records(
     use_cache: bool | None = None,
     jobs: int | None = None,
     listed: Sequence[str] | None = None,
+    fold: Fold | None = None,
 ) -> Iterator[tuple[str, R, tuple[int, int] | None]]:
     """(relative path, record, date span) of every valid case, in path order: ``derive``
     applied to each valid case, in worker processes, from the cache where it holds (unless
     ``use_cache`` or the repository says otherwise). Workers send back records only, never
     parsed cases. Invalid case files are left out and, when ``skipped`` is given, listed in it.
-    ``listed``: repo.case_files(), when the caller has listed them already (for a digest)."""
+    ``listed``: repo.case_files(), when the caller has listed them already (for a digest).
+    ``fold``: the records the workers derive are folded there into it (see Fold), and only
+    the others (from the cache, or derived in this process) are yielded, for the caller to
+    fold in turn."""
     cached = repo.use_cache if use_cache is None else use_cache
-    for item in _run(repo, _case_files(repo, listed), today, jobs=jobs, derive=derive, use_cache=cached, whole=True):
+    files = _case_files(repo, listed)
+    for item in _run(repo, files, today, jobs=jobs, derive=derive, use_cache=cached, whole=True, fold=fold):
         if not item.verdict.problems and item.record is not None:
             yield item.file, item.record, item.span
         elif item.verdict.problems and skipped is not None:

@@ -15,8 +15,10 @@ except where a definition says so; a transferred case counts once.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import statistics
+import itertools
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -211,12 +213,28 @@ def _with_unknown(known: list[tuple[str, Label]], unlisted: bool) -> list[tuple[
     return known
 
 
-def _quantile(values: list[int], which: str) -> float:
+def _quantile(days: Mapping[int, int], which: str) -> float:
+    """The median, or the 90th percentile, of the working days ``days`` counts (value -> how
+    many times), exactly as `statistics.median` and `statistics.quantiles(n=10,
+    method="inclusive")` give it over the list of them, without making that list."""
+    values = sorted((value, count) for value, count in days.items() if count > 0)
+    n = sum(count for _, count in values)
+
+    def at(i: int) -> int:  # the i-th smallest, from 0
+        for value, count in values:
+            if i < count:
+                return value
+            i -= count
+        raise IndexError(i)
+
     if which == "median":
-        return round(float(statistics.median(values)), 1)
-    if len(values) == 1:
-        return float(values[0])
-    return round(float(statistics.quantiles(values, n=10, method="inclusive")[-1]), 1)
+        if n % 2 == 1:
+            return round(float(at(n // 2)), 1)
+        return round(float((at(n // 2 - 1) + at(n // 2)) / 2), 1)
+    if n == 1:
+        return float(at(0))
+    j, delta = divmod(9 * (n - 1), 10)
+    return round(float((at(j) * (10 - delta) + at(j + 1) * delta) / 10), 1)
 
 
 
@@ -432,16 +450,29 @@ def _count_backlog(
     and finished on another (or not yet: None), tally.py."""
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
     days = [(m, min(month_end(m), today)) for m in lat.months if m <= lat.last_month]
-    open_spans: list[tuple[dt.date, dt.date | None, int]] = []
+    # received day -> the days its cases finished (ordinals; None: still open, as the last),
+    # in order, and how many cases finished by each: a month end then counts a day's open
+    # cases with one search. A case open at none of the year's month ends (received after the
+    # last, or finished by the first) is left out once.
+    finishing: dict[dt.date, tuple[list[float], list[int]]] = {}
     if days:
-        # A case open at none of the year's month ends (received after the last, or finished
-        # by the first) is left out once, not looked at again for each month.
         first, last = min(d for _, d in days), max(d for _, d in days)
-        open_spans = [(r, f, n) for (r, f), n in spans.items() if r <= last and (f is None or f > first)]
+        by_day: dict[dt.date, Counter[float]] = defaultdict(Counter)
+        for (received, finished), n in spans.items():
+            if received <= last and (finished is None or finished > first):
+                by_day[received][math.inf if finished is None else finished.toordinal()] += n
+        for received, ends in by_day.items():
+            ordered = sorted(ends)
+            finishing[received] = (ordered, list(itertools.accumulate(ends[e] for e in ordered)))
     bucket: dict[int, str] = {}
     for m, asof in days:
-        for received, finished, n in open_spans:
-            if received <= asof and (finished is None or finished > asof):
+        when = asof.toordinal()
+        for received, (ends, finished_by) in finishing.items():
+            if received > asof:
+                continue
+            done = bisect.bisect_right(ends, when)  # those finished on or before the day
+            n = finished_by[-1] - (finished_by[done - 1] if done else 0)
+            if n:
                 age = max(calendar.working_days_between(received, asof), 0)
                 key = bucket.get(age)
                 if key is None:
@@ -559,13 +590,14 @@ class _Cells:
         """The working days of the row's stage (`key`) completed in the period's months."""
         lat = self.lat
         cid = lat.id(observations, p)
-        months = [p] if p in lat.months else lat.quarters.get(p, lat.months)
-        data = [d for m in months for d in self.durations.get((key, m), _NO_DAYS).elements()]
         # A quantile describes the cases it is taken over: withheld when they are few, even
         # where their number is a headline count shown in full (the median of three stages
         # would be one case's own working days).
         if cid in self.sup or is_small(lat.values[cid], self.threshold):
             return Cell(key, label, None, True, observations=None, is_quantile=True)
+        data: Counter[int] = Counter()
+        for m in [p] if p in lat.months else lat.quarters.get(p, lat.months):
+            data.update(self.durations.get((key, m), _NO_DAYS))
         return Cell(key, label, _quantile(data, which) if data else None, False, observations=lat.values[cid], is_quantile=True)
 
     def published(self, mdef: MetricDef) -> bool:
