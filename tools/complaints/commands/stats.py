@@ -21,7 +21,7 @@ from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rat
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
 from complaints.core.receipt import LookupEntry
 from complaints.core.stats.tally import Tally, TallyKeys
-from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteRecords, touch_calendar
+from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecord, SiteRecords, touch_calendar
 from complaints.engine.inputs import snapshot
 from complaints.engine.scan import case_records
 
@@ -164,22 +164,20 @@ def compute_with_receipts(
 ) -> tuple[StatsReport, dict[str, LookupEntry]]:
     """What the site build publishes of the cases, from one pass over them: the statistics
     (as ``compute`` without --accept-unconfirmed) and the receipt lookup entries (as
-    commands.receipts.lookup_entries), each case's stages computed once for both."""
+    commands.receipts.lookup_entries), each case's stages computed once for both. The cases
+    derived in the scan's workers are counted there (engine/derivations.SiteFold)."""
     chosen = period or Period.year_to_date(today)
     commit = data_commit(repo.root)
     calendar = repository_calendar(repo)
     skipped: list[str] = []
-    facts: list[CaseFacts] = []
-    looked = Looked()
-    entries: dict[str, LookupEntry] = {}
-    # A few hundred distinct rows among all the cases: one object each, not one per case.
-    rows: dict[LookupEntry, LookupEntry] = {}
-    for _path, record, span in case_records(repo, today, SiteRecords(repo.policy, calendar), skipped):
-        facts.append(record.facts)
-        looked.add(span)
-        if record.receipt is not None:
-            entry = record.receipt[1]
-            entries[record.receipt[0]] = rows.setdefault(entry, entry)
-    del rows
-    touch_calendar(calendar, looked.spans())
-    return _report(repo, facts, calendar, skipped, chosen, today, commit, skip_invalid), entries
+    fold = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, today))))
+    pending: list[tuple[SiteRecord, tuple[int, int] | None]] = []
+    for _path, record, span in case_records(repo, today, SiteRecords(repo.policy, calendar), skipped, fold=fold):
+        pending.append((record, span))
+        if len(pending) >= 512:
+            fold.fold(pending)
+            pending.clear()
+    fold.fold(pending)
+    touch_calendar(calendar, fold.facts.looked.spans())
+    report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
+    return report, fold.receipts

@@ -160,6 +160,39 @@ class SiteRecord(NamedTuple):
     receipt: tuple[str, LookupEntry] | None  # (hash hex, entry); None without a receipt hash
 
 
+class SiteFold:
+    """What the site build keeps of the SiteRecords records (engine/scan.Fold): the tally of
+    their facts, as FactFold, and every receipt lookup row by its hash, each distinct row one
+    object (a few hundred among all the cases)."""
+
+    def __init__(self, facts: FactFold) -> None:
+        self.facts = facts
+        self.receipts: dict[str, LookupEntry] = {}
+        self._rows: dict[LookupEntry, LookupEntry] = {}
+
+    def empty(self) -> SiteFold:
+        return SiteFold(self.facts.empty())
+
+    def fold(self, items: list[tuple[SiteRecord, tuple[int, int] | None]]) -> None:
+        self.facts.fold([(record.facts, span) for record, span in items])
+        self._add([record.receipt for record, _span in items if record.receipt is not None])
+
+    def merge(self, other: SiteFold) -> None:
+        self.facts.merge(other.facts)
+        self._add(list(other.receipts.items()))
+
+    def _add(self, receipts: list[tuple[str, LookupEntry]]) -> None:
+        rows, entries = self._rows, self.receipts
+        for code, entry in receipts:
+            entries[code] = rows.setdefault(entry, entry)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"facts": self.facts, "receipts": self.receipts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.facts, self.receipts, self._rows = state["facts"], state["receipts"], {}
+
+
 @dataclass(frozen=True)
 class _KnownDue:
     """The next-step source of a receipt row whose stages are already computed: the earliest

@@ -461,9 +461,9 @@ def _count_backlog(
         for (received, finished), n in spans.items():
             if received <= last and (finished is None or finished > first):
                 by_day[received][math.inf if finished is None else finished.toordinal()] += n
-        for received, ends in by_day.items():
-            ordered = sorted(ends)
-            finishing[received] = (ordered, list(itertools.accumulate(ends[e] for e in ordered)))
+        for received, counted in by_day.items():
+            ordered = sorted(counted)
+            finishing[received] = (ordered, list(itertools.accumulate(counted[e] for e in ordered)))
     bucket: dict[int, str] = {}
     for m, asof in days:
         when = asof.toordinal()
