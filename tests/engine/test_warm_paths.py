@@ -219,8 +219,8 @@ def test_a_stored_validate_report_reads_back_as_the_fresh_one(repo: Path) -> Non
 
 
 @pytest.mark.parametrize("state", ["committed", "staged", "policy-edited", "policy-staged", "no-commit"])
-def test_data_commit_from_the_probes_equals_git_status(repo: Path, state: str) -> None:
-    from complaints.commands.stats import data_commit, start_commit_probes
+def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str) -> None:
+    from complaints.commands.stats import data_commit
 
     case = a_case(repo)
     if state == "staged":
@@ -236,7 +236,7 @@ def test_data_commit_from_the_probes_equals_git_status(repo: Path, state: str) -
         _git(repo, "add", "-A")
     assert inputs.snapshot(Repository.open(repo)).index_exact
     expected = data_commit(repo)
-    assert data_commit(repo, probes=start_commit_probes(repo)) == expected
+    assert data_commit(repo, index_exact=True) == expected
     assert expected == {"committed": _git(repo, "rev-parse", "HEAD").strip() if state == "committed" else "",
                         "no-commit": "unknown"}.get(state, "uncommitted")
 
