@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import errno
-import gc
 import itertools
 import os
 import stat
@@ -292,28 +291,20 @@ def _stream(
     load_schema(Path(task.root), "case")
     if fold is not None:
         task = replace(task, fold=fold.empty())
-    # What this process holds now (the list of files, the imported code) is moved out of the
-    # collector's reach while the workers run: they are forked with it, and each collection
-    # in a worker would otherwise visit every inherited object, writing to it, and so copy
-    # every page of the parent's heap into the worker (Python's gc.freeze, for this case).
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
-            pending: deque[Future[tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]]] = deque()
-            for batch in batches:
-                pending.append(pool.submit(_worker_batch, batch))
-                if len(pending) >= jobs * IN_FLIGHT:
-                    break
-            while pending:
-                done, summary = pending.popleft().result()
-                if fold is not None and summary is not None:
-                    fold.merge(summary)
-                following = next(batches, None)
-                if following is not None:
-                    pending.append(pool.submit(_worker_batch, following))
-                yield from done
-    finally:
-        gc.unfreeze()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
+        pending: deque[Future[tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_worker_batch, batch))
+            if len(pending) >= jobs * IN_FLIGHT:
+                break
+        while pending:
+            done, summary = pending.popleft().result()
+            if fold is not None and summary is not None:
+                fold.merge(summary)
+            following = next(batches, None)
+            if following is not None:
+                pending.append(pool.submit(_worker_batch, following))
+            yield from done
 
 
 def _run(
