@@ -4,6 +4,7 @@ cache, and through the worker processes."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from complaints.adapters.repository import Repository
 from complaints.commands import receipts
+from complaints.commands.stats import compute_with_receipts
 from complaints.engine import scan
 from complaints.render import site
 
@@ -80,3 +82,47 @@ def test_each_case_file_is_read_once(archive: Path, monkeypatch: pytest.MonkeyPa
     receipts.lookup_document(Repository.open(archive), DAYS[0], entries=stats.receipts)
     files = sorted(p.relative_to(archive).as_posix() for p in (archive / "cases").glob("*/*.yml"))
     assert seen == files
+
+
+HASH = re.compile(r"receipt_hash: (pbkdf2-sha256\$\d+\$([0-9a-f]{64}))")
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_a_receipt_hash_two_cases_hold_shows_the_later_case_as_the_separate_table_does(
+    sample_repo: Path, monkeypatch: pytest.MonkeyPatch, later_first: bool
+) -> None:
+    """A copied case file gives two cases one receipt hash. The lookup table gives the hash the
+    row of the later case in path order; the one-pass build must too, however the rows arrive:
+    one case answered from the cache and the other derived in a worker, in either order."""
+    monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(sample_repo.parent / "cache"))
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(scan, "BATCH", 3)
+    monkeypatch.setattr(scan.os, "cpu_count", lambda: 2)
+    today = DAYS[0]
+    files = sorted((sample_repo / "cases").rglob("*.yml"))
+    holding = [f for f in files if HASH.search(f.read_text(encoding="utf-8"))]
+    _, own = compute_with_receipts(Repository.open(sample_repo, use_cache=False), None, today)
+
+    def entry(f: Path) -> Any:
+        match = HASH.search(f.read_text(encoding="utf-8"))
+        assert match is not None
+        return own[match.group(2)]
+
+    earlier = holding[0]
+    later = next(f for f in holding[1:] if entry(f) != entry(earlier))
+    later_row = entry(later)  # a case's row depends on its timeline, not on its hash
+    compute_with_receipts(Repository.open(sample_repo), None, today)  # every row in the cache
+    # The copy takes the other's hash: the edited file is derived in a worker, the other
+    # answered from the cache.
+    source, target = (earlier, later) if not later_first else (later, earlier)
+    match = HASH.search(source.read_text(encoding="utf-8"))
+    assert match is not None
+    target.write_text(HASH.sub(lambda m: "receipt_hash: " + match.group(1), target.read_text(encoding="utf-8"), count=1),
+                      encoding="utf-8")  # fmt: skip
+    expected = receipts.lookup_entries(Repository.open(sample_repo, use_cache=False), today)
+    assert expected[match.group(2)] == later_row
+    _, one_pass = compute_with_receipts(Repository.open(sample_repo), None, today)
+    assert one_pass == expected
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 10**9)
+    _, serial = compute_with_receipts(Repository.open(sample_repo, use_cache=False), None, today)
+    assert serial == expected

@@ -23,7 +23,7 @@ from complaints.core.receipt import LookupEntry
 from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecord, SiteRecords, touch_calendar
 from complaints.engine.inputs import snapshot
-from complaints.engine.scan import case_records
+from complaints.engine.scan import case_records, valid_cases_holding
 
 
 def data_commit(root: Path, *, index_exact: bool = False) -> str:
@@ -152,5 +152,19 @@ def compute_with_receipts(
             pending.clear()
     fold.fold(pending)
     touch_calendar(calendar, fold.facts.looked.spans())
+    if fold.shared:
+        _later_cases_rows(repo, calendar, today, fold)
     report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
     return report, fold.receipts
+
+
+def _later_cases_rows(repo: Repository, calendar: WorkCalendar, today: dt.date, fold: SiteFold) -> None:
+    """Give each receipt hash that several valid cases hold the row of the last of them in
+    path order, as commands.receipts.lookup_entries does (SiteFold cannot: its rows arrive in
+    no fixed order). Only those cases are read again: a shared hash is a copied file, rare."""
+    derive = SiteRecords(repo.policy, calendar)
+    needles = {code.encode("ascii") for code in fold.shared}
+    for path, case in valid_cases_holding(repo, needles, today):
+        record, _settled, _span = derive(path, case, today)
+        if record.receipt is not None and record.receipt[0] in fold.shared:
+            fold.receipts[record.receipt[0]] = record.receipt[1]

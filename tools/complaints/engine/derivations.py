@@ -163,11 +163,16 @@ class SiteRecord(NamedTuple):
 class SiteFold:
     """What the site build keeps of the SiteRecords records (engine/scan.Fold): the tally of
     their facts, as FactFold, and every receipt lookup row by its hash, each distinct row one
-    object (a few hundred among all the cases)."""
+    object (a few hundred among all the cases).
+
+    The rows arrive in no fixed order, so a hash two cases hold (a copied file) cannot be
+    given the later case's row here, as the lookup table gives it: such hashes are noted in
+    ``shared``, for the caller to look up again (commands/stats.compute_with_receipts)."""
 
     def __init__(self, facts: FactFold) -> None:
         self.facts = facts
         self.receipts: dict[str, LookupEntry] = {}
+        self.shared: set[str] = set()
         self._rows: dict[LookupEntry, LookupEntry] = {}
 
     def empty(self) -> SiteFold:
@@ -179,18 +184,21 @@ class SiteFold:
 
     def merge(self, other: SiteFold) -> None:
         self.facts.merge(other.facts)
+        self.shared |= other.shared
         self._add(list(other.receipts.items()))
 
     def _add(self, receipts: list[tuple[str, LookupEntry]]) -> None:
-        rows, entries = self._rows, self.receipts
+        rows, entries, shared = self._rows, self.receipts, self.shared
         for code, entry in receipts:
+            if code in entries:
+                shared.add(code)
             entries[code] = rows.setdefault(entry, entry)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"facts": self.facts, "receipts": self.receipts}
+        return {"facts": self.facts, "receipts": self.receipts, "shared": self.shared}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.facts, self.receipts, self._rows = state["facts"], state["receipts"], {}
+        self.facts, self.receipts, self.shared, self._rows = state["facts"], state["receipts"], state["shared"], {}
 
 
 @dataclass(frozen=True)

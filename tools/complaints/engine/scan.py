@@ -251,7 +251,7 @@ class _Task:
         for i, (item, line) in enumerate(out):
             if item.record is not None and (line is not None or not self.encode):
                 folded.append((item.record, item.span))
-                out[i] = (Checked(item.file, item.verdict, None, item.settled), line)
+                out[i] = (Checked(item.file, item.verdict, None, item.settled, None, item.case), line)
         summary.fold(folded)
         return out, summary
 
@@ -543,6 +543,19 @@ def case_records(
             yield item.file, item.record, item.span
         elif item.verdict.problems and skipped is not None:
             skipped.append(item.file)
+
+
+def valid_cases_holding(repo: Repository, needles: set[bytes], today: dt.date | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(relative path, mapping) of every valid case file whose bytes hold one of ``needles``,
+    in path order: read as the scan reads them (no symbolic link, FIFO or oversized file),
+    the bytes searched first and only the files that hold a needle checked."""
+    for file in _case_files(repo):
+        data = _read(repo.root, file)
+        if isinstance(data, FileResult) or not any(needle in data for needle in needles):
+            continue
+        result = check_case_bytes(data, file, repo.policy, today, True)
+        if result.case is not None:
+            yield file, result.case
 
 
 def read_case(repo: Repository, case_id: str, today: dt.date | None = None) -> tuple[str, dict[str, Any]]:
