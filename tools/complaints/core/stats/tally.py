@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeVar
 
 from complaints.core.policy import PublicationSettings
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
@@ -223,20 +223,10 @@ class Tally:
         """Count the cells named since the last call (``add_all`` only lists them: counting
         a list at once is several times faster than a cell at a time)."""
         for month, listed in self._names.items():
-            counted = Counter(listed)
-            known = self.counts.get(month)
-            if known is None:
-                self.counts[month] = counted
-            else:
-                known.update(counted)
+            _add_into(self.counts, month, Counter(listed))
         self._names.clear()
         for key, values in self._days.items():
-            counted_days = Counter(values)
-            known_days = self.durations.get(key)
-            if known_days is None:
-                self.durations[key] = counted_days
-            else:
-                known_days.update(counted_days)
+            _add_into(self.durations, key, Counter(values))
         self._days.clear()
 
     def merge(self, other: Tally) -> None:
@@ -244,17 +234,9 @@ class Tally:
         self.finish()
         other.finish()
         for month, counted in other.counts.items():
-            known = self.counts.get(month)
-            if known is None:
-                self.counts[month] = Counter(counted)
-            else:
-                known.update(counted)
+            _add_into(self.counts, month, Counter(counted))
         for key, counted_days in other.durations.items():
-            known_days = self.durations.get(key)
-            if known_days is None:
-                self.durations[key] = Counter(counted_days)
-            else:
-                known_days.update(counted_days)
+            _add_into(self.durations, key, Counter(counted_days))
         for year, dims in other.unlisted.items():
             self.unlisted.setdefault(year, set()).update(dims)
         self.spans.update(other.spans)
@@ -280,6 +262,19 @@ class Tally:
             {y: set(d) for y, d in self.unlisted.items() if d},
             dict(self.spans),
         )
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _add_into(table: dict[K, Counter[V]], key: K, counted: Counter[V]) -> None:
+    """Add ``counted`` to ``table[key]``; ``counted`` itself becomes the entry when there is none."""
+    known = table.get(key)
+    if known is None:
+        table[key] = counted
+    else:
+        known.update(counted)
 
 
 class _CellNames:
