@@ -21,9 +21,9 @@ from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rat
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
 from complaints.core.receipt import LookupEntry
 from complaints.core.stats.tally import Tally, TallyKeys
-from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecord, SiteRecords, touch_calendar
+from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecords, touch_calendar
 from complaints.engine.inputs import snapshot
-from complaints.engine.scan import case_records, valid_cases_holding
+from complaints.engine.scan import case_records, fold_case_records, valid_cases_holding
 
 
 def data_commit(root: Path, *, index_exact: bool = False) -> str:
@@ -77,15 +77,7 @@ def repository_tally(
     (engine/derivations.FactFold): no record per case crosses back or is held here."""
     calendar = repository_calendar(repo, accept_unconfirmed)
     fold = FactFold(Tally(TallyKeys.of(repo.policy.raw, today)))
-    pending: list[tuple[CaseFacts, tuple[int, int] | None]] = []
-    # What still comes one by one (from the cache, or from a run too small for workers) is
-    # counted a few hundred at a time.
-    for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped, listed=listed, fold=fold):
-        pending.append((fact, span))
-        if len(pending) >= 512:
-            fold.fold(pending)
-            pending.clear()
-    fold.fold(pending)
+    fold_case_records(repo, today, FactRecords(repo.policy, calendar), fold, skipped, listed=listed)
     touch_calendar(calendar, fold.looked.spans())
     fold.tally.finish()
     return fold.tally, calendar
@@ -144,13 +136,7 @@ def compute_with_receipts(
     calendar = repository_calendar(repo)
     skipped: list[str] = []
     fold = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, today))))
-    pending: list[tuple[SiteRecord, tuple[int, int] | None]] = []
-    for _path, record, span in case_records(repo, today, SiteRecords(repo.policy, calendar), skipped, fold=fold):
-        pending.append((record, span))
-        if len(pending) >= 512:
-            fold.fold(pending)
-            pending.clear()
-    fold.fold(pending)
+    fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped)
     touch_calendar(calendar, fold.facts.looked.spans())
     if fold.shared:
         _later_cases_rows(repo, calendar, today, fold)

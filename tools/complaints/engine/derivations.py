@@ -64,6 +64,10 @@ class Looked:
     def spans(self) -> list[tuple[int, int]]:
         return [] if self.first is None or self.last is None else [(self.first, self.last)]
 
+    def merge(self, other: Looked) -> None:
+        for span in other.spans():
+            self.add(span)
+
 
 # What a worker sends back for a case none of whose stages its consumer keeps (StageRecords.sent):
 # what the consumer reads of a record is its stages, and here there are none.
@@ -150,7 +154,7 @@ class FactFold:
 
     def merge(self, other: FactFold) -> None:
         self.tally.merge(other.tally)
-        self.looked.add(None if other.looked.first is None or other.looked.last is None else (other.looked.first, other.looked.last))
+        self.looked.merge(other.looked)
 
 
 class SiteRecord(NamedTuple):

@@ -545,6 +545,27 @@ def case_records(
             skipped.append(item.file)
 
 
+def fold_case_records(
+    repo: Repository,
+    today: dt.date,
+    derive: Derivation[R],
+    fold: Fold,
+    skipped: list[str] | None = None,
+    *,
+    listed: Sequence[str] | None = None,
+) -> None:
+    """Fold every valid case's record into ``fold``: those the workers derive are folded
+    there (see case_records), and those that still come one by one (from the cache, or from a
+    run too small for workers) here, a few hundred at a time."""
+    pending: list[tuple[R, tuple[int, int] | None]] = []
+    for _path, record, span in case_records(repo, today, derive, skipped, listed=listed, fold=fold):
+        pending.append((record, span))
+        if len(pending) >= 512:
+            fold.fold(pending)
+            pending.clear()
+    fold.fold(pending)
+
+
 def valid_cases_holding(repo: Repository, needles: set[bytes], today: dt.date | None) -> Iterator[tuple[str, dict[str, Any]]]:
     """(relative path, mapping) of every valid case file whose bytes hold one of ``needles``,
     in path order: read as the scan reads them (no symbolic link, FIFO or oversized file),
