@@ -25,7 +25,7 @@ from githubstub import REPOSITORY, WRITE_TOKEN, GitHubStub, github_stub  # noqa:
 from conftest import TEMPLATE, copy_repo, git as _git
 
 TODAY = "2026-11-27"
-NAMES = ("validate", "validate-few", "validate-report", "deadlines", "facts", "receipts", "overdue-report", "stats-report",
+NAMES = ("validate", "validate-few", "validate-report", "deadlines", "facts", "receipts", "overdue-report", "stats-report", "site-publication",
          "accepted-policy", "accepted-calendar")
 
 

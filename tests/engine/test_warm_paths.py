@@ -8,6 +8,7 @@ case compares the cached output with a --no-cache run made after the change, and
 change showed in the output, so a stale memo fails the test."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -19,7 +20,9 @@ import pytest
 from complaints.adapters.cache import cache_dir
 from complaints.adapters.git import IndexListing
 from complaints.adapters.repository import Repository
+from complaints.commands.stats import compute_with_receipts
 from complaints.engine import inputs
+from complaints.render.stats import render_json
 
 from conftest import cli_invoke, committed_synthetic_archive, git as _git, make_synthetic_archive
 
@@ -53,8 +56,18 @@ def run(repo: Path, name: str, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+def publication(repo: Path, *, use_cache: bool) -> tuple[int, str]:
+    """What `site build` publishes of the cases (the statistics and the receipt lookup rows),
+    as one text to compare."""
+    report, receipts = compute_with_receipts(Repository.open(repo, use_cache=use_cache), None, dt.date.fromisoformat(TODAY),
+                                             skip_invalid=True)
+    rows = "\n".join(f"{code} {entry!r}" for code, entry in sorted(receipts.items()))
+    return 0, f"{render_json(report)}\n{rows}"
+
+
 def outputs(repo: Path) -> dict[str, tuple[int, str]]:
-    """Every command, cached (twice: filling, then reading) and uncached, all agreeing."""
+    """Every command, cached (twice: filling, then reading) and uncached, all agreeing; and
+    the site's publication the same way."""
     found = {}
     for name in COMMANDS:
         cached = run(repo, name)
@@ -63,6 +76,9 @@ def outputs(repo: Path) -> dict[str, tuple[int, str]]:
         assert cached == fresh, name
         assert again == fresh, name
         found[name] = fresh
+    cached, again, fresh = (publication(repo, use_cache=use) for use in (True, True, False))
+    assert cached == fresh == again, "site publication"
+    found["site"] = fresh
     return found
 
 
@@ -70,7 +86,8 @@ def memo_files(repo: Path) -> dict[str, tuple[int, int]]:
     """(inode, mtime) of each whole-result memo: a memo is written only on a miss."""
     folder = cache_dir(repo)
     assert folder is not None
-    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*-report.cache")}
+    memos = [*folder.glob("*-report.cache"), *folder.glob("site-publication.cache")]
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in memos}
 
 
 def a_case(repo: Path) -> Path:
@@ -83,7 +100,7 @@ def test_unchanged_archive_hits_and_uses_the_index_listing(repo: Path) -> None:
     assert snapshot.index_exact  # the fast path is the one exercised here
     assert snapshot.digest == inputs.inputs_digest(Repository.open(repo), snapshot.files)
     written = memo_files(repo)
-    assert set(written) == {"validate-report.cache", "overdue-report.cache", "stats-report.cache"}
+    assert set(written) == {"validate-report.cache", "overdue-report.cache", "stats-report.cache", "site-publication.cache"}
     assert outputs(repo) == before
     assert memo_files(repo) == written
 
@@ -145,6 +162,24 @@ def _changes_output(repo: Path, change: str) -> None:
 )
 def test_every_change_misses(repo: Path, change: str) -> None:
     _changes_output(repo, change)
+
+
+def test_a_second_uncommitted_edit_misses_again(repo: Path) -> None:
+    """Two different uncommitted states share the data commit ('uncommitted'): only the
+    digest of the files tells them apart."""
+    outputs(repo)
+    case = a_case(repo)
+    text = case.read_text(encoding="utf-8")
+    case.write_text(text.replace("timeline:", "timeline:\n  - {}", 1), encoding="utf-8")
+    first = outputs(repo)
+    written = memo_files(repo)
+    case.write_text(text, encoding="utf-8")  # the edit taken back, still uncommitted to git's stat check
+    (case.parent / "stray.yml").write_text("not: a case\n", encoding="utf-8")
+    second = outputs(repo)
+    assert second != first
+    assert all(second[name] != first[name] for name in ("validate", "site")), "the site publication was stale"
+    now = memo_files(repo)
+    assert all(now[name] != written[name] for name in ("validate-report.cache", "site-publication.cache"))
 
 
 def test_index_listing_must_name_exactly_the_files(repo: Path) -> None:
