@@ -23,7 +23,9 @@ For each size it prints, in one table, every figure with its baseline and the ra
   The sampling itself costs CPU, so it is done in one extra run; the times are unobserved.
 
 Every command runs as a subprocess (`.venv/bin/complaints ...`), the median of --runs runs
-is shown. Archives are generated with benchmarks/synth.py under benchmarks/data/ (git-ignored)
+is shown. The figures whose goals are ratios of one another (the parse floor and the cold
+`validate`, `overdue` and `stats`) are run in turns, one of each per round, so that a change in
+the machine's speed over the minutes a benchmark takes falls on both sides of each ratio. Archives are generated with benchmarks/synth.py under benchmarks/data/ (git-ignored)
 and made git repositories with one commit; they are reused by later runs.
 """
 from __future__ import annotations
@@ -170,6 +172,34 @@ def median_run(argv: list[str], cwd: Path, runs: int, before: Any = None) -> dic
             "status": max(statuses), "runs": runs}
 
 
+def interleaved(jobs: dict[str, tuple[list[str], Any]], cwd: Path, runs: int) -> dict[str, dict[str, Any]]:
+    """The median times of ``runs`` rounds in which each job runs once in turn (``jobs``:
+    name -> argv and what prepares each run), and the peak memory of one more sampled run of
+    each. Figures that are compared as ratios are measured side by side, so that a change in
+    the machine's load over the minutes a benchmark takes falls on both sides of a ratio."""
+    if ONE_PASS:
+        return {name: median_run(argv, cwd, runs, before) for name, (argv, before) in jobs.items()}
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    cpus: dict[str, list[float]] = {name: [] for name in jobs}
+    statuses: dict[str, list[int]] = {name: [] for name in jobs}
+    for _ in range(runs):
+        for name, (argv, before) in jobs.items():
+            if before is not None:
+                before()
+            seconds, _, status = measure(argv, cwd, sample=False)
+            times[name].append(seconds)
+            cpus[name].append(LAST_CPU)
+            statuses[name].append(status)
+    out = {}
+    for name, (argv, before) in jobs.items():
+        if before is not None:
+            before()
+        _, peak, status = measure(argv, cwd)
+        out[name] = {"seconds": statistics.median(times[name]), "cpu": statistics.median(cpus[name]), "peak_mb": peak,
+                     "status": max([*statuses[name], status]), "runs": runs}
+    return out
+
+
 def check_jsonschema(root: Path, runs: int) -> dict[str, Any]:
     files = [os.path.relpath(f, root) for f in _files(root)]
     chunks = [files[i : i + CJS_CHUNK] for i in range(0, len(files), CJS_CHUNK)]
@@ -268,16 +298,26 @@ def bench(label: str, runs: int, skip_cjs: bool, memory_only: bool = False) -> l
             row(f"{name} cold", {"seconds": seconds, "peak_mb": peak, "status": status, "runs": 1})
         return rows
     row("floor: read every file", median_run([py, __file__, "--floor", "read", str(root)], root, runs))
-    row(PARSE, median_run([py, __file__, "--floor", "parse", str(root)], root, runs))
+    # The floor and the cold commands, whose goals are ratios of one another, in turns.
+    cold = interleaved({
+        PARSE: ([py, __file__, "--floor", "parse", str(root)], None),
+        "validate cold": (commands["validate"], clear),
+        "overdue cold": (commands["overdue"], clear),
+        "stats cold": (commands["stats"], clear),
+    }, root, runs)
+    row(PARSE, cold[PARSE])
     if not skip_cjs:
         row(CJS, check_jsonschema(root, 1 if SIZES[label] >= 100_000 else runs))
-    row("validate cold", median_run(commands["validate"], root, runs, before=clear))
+    row("validate cold", cold["validate cold"])
     if not skip_cjs:
         rows[-1]["baseline2"] = CJS
+    # Each cold run started from no cache: one run fills it again before the warm ones.
+    measure(commands["validate"], root, sample=False)
     row("validate warm", median_run(commands["validate"], root, runs), "validate cold")
     for name in ("overdue", "stats"):
-        row(f"{name} cold", median_run(commands[name], root, runs, before=clear))
+        row(f"{name} cold", cold[f"{name} cold"])
         rows[-1]["baseline2"] = PARSE
+        measure(commands[name], root, sample=False)
         row(f"{name} warm", median_run(commands[name], root, runs), f"{name} cold")
     # Ten files changed since HEAD (a trailing comment: still valid), the cache warm.
     median_run(commands["validate"], root, 1)
