@@ -48,13 +48,13 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar, cast
 
 import platformdirs
 
 from complaints import __version__
 from complaints.adapters import atomic
-from complaints.adapters.datacodec import DataFormatError, decode, encode, register
+from complaints.adapters.datacodec import DataFormatError, conforms, decode, encode, register
 from complaints.errors import ComplaintsError
 
 T = TypeVar("T")
@@ -174,17 +174,19 @@ def environment_key(root: Path, purpose: str) -> str:
 
 
 def memoized(
-    root: Path, name: str, purpose: str, expected: type[T], compute: Callable[[], T], records: Iterable[type] = ()
+    root: Path, name: str, purpose: str, expected: Any, compute: Callable[[], T], records: Iterable[type] = ()
 ) -> T:
     """A whole repository-wide result, kept under a key made of ``purpose`` (which must name
     every input: options, today, a digest of the case files) and the environment; computed
-    and stored when there is none, or when what is stored is not an ``expected``. ``records``:
-    the record classes the result is made of (see datacodec.register)."""
+    and stored when there is none, or when what is stored is not of the type ``expected``
+    names, all the way down (datacodec.conforms: e.g. ``tuple[Report, dict[str, Entry]]``,
+    every record's fields as annotated). ``records``: the record classes the result is made
+    of (see datacodec.register)."""
     register(*records)
     cache = ResultCache(root, name, environment_key(root, purpose))
     stored = cache.load().get("result")
-    if isinstance(stored, expected):
-        return stored
+    if conforms(stored, expected):
+        return cast(T, stored)
     value = compute()
     cache.save({"result": value})
     return value

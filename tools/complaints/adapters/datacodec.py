@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import types
+import typing
+from collections.abc import Mapping
 from operator import attrgetter
 from typing import Any, Callable
 
@@ -201,3 +204,104 @@ def decode(data: Any) -> Any:
     if isinstance(data, dict):
         return {key: decode(item) for key, item in data.items()}
     raise DataFormatError("an unknown value")
+
+
+# ---- the shape of a decoded value ----------------------------------------------------------
+
+# record class -> (field name, its type hint, and for a hint that names plain types only --
+# text, numbers, booleans, dates, None, or a union of them -- the set of exact types allowed)
+# for each field its constructor takes.
+_HINTS: dict[type, tuple[tuple[str, Any, frozenset[type] | None], ...]] = {}
+_PLAIN_HINTS = {str: (str,), bool: (bool,), int: (int,), float: (float, int), dt.date: (dt.date,), type(None): (type(None),)}
+
+
+def _registered(hint: Any) -> bool:
+    return isinstance(hint, type) and _CLASSES.get(hint.__name__, (None, ()))[0] is hint
+
+
+def _plain_types(hint: Any) -> frozenset[type] | None:
+    parts = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if not all(part in _PLAIN_HINTS or part is None for part in parts):
+        return None
+    return frozenset(t for part in parts for t in _PLAIN_HINTS[type(None) if part is None else part])
+
+
+def _hints(cls: type) -> tuple[tuple[str, Any, frozenset[type] | None], ...]:
+    found = _HINTS.get(cls)
+    if found is None:
+        entry = _CLASSES.get(cls.__name__)
+        if entry is None or entry[0] is not cls:
+            raise TypeError(f"{cls.__name__} is not a registered record")
+        # The annotations are text (postponed): resolved in the class's module, once.
+        resolved = typing.get_type_hints(cls)
+        found = _HINTS[cls] = tuple((name, resolved[name], _plain_types(resolved[name])) for name in entry[1])
+    return found
+
+
+def _record_conforms(value: Any, cls: type) -> bool:
+    if type(value) is not cls:
+        return False
+    for name, hint, plain in _hints(cls):
+        item = getattr(value, name)
+        if plain is not None:
+            if type(item) not in plain:
+                return False
+        elif not _conforms(item, hint):
+            return False
+    return True
+
+
+def conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the type ``hint`` names, all the way down: the check a value
+    decoded from a cache passes before it is used as what the code expects. Each record
+    (a registered class) must hold, in each field, a value of that field's annotated type;
+    text, numbers, booleans, dates, None, tuples, lists, mappings, unions and literals are
+    checked as written (a bool is not an int). A hint it does not know is refused. A cache
+    file is authenticated (cache.py), so this guards against a file the tool's own earlier
+    version wrote, or one forged with the secret: a wrong value is computed afresh rather
+    than stopping a command with a traceback."""
+    try:
+        return _conforms(value, hint)
+    except RecursionError:
+        return False
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    if hint is Any or isinstance(hint, typing.TypeVar):
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if hint is bool or hint is str or hint is dt.date:
+        return type(value) is hint
+    if hint is int:
+        return type(value) is int
+    if hint is float:
+        return type(value) is float or type(value) is int
+    origin = typing.get_origin(hint)
+    if origin is None:
+        if _registered(hint):
+            return _record_conforms(value, hint)
+        # Any other class named bare (``tuple``): a value of that class, its contents unchecked.
+        return isinstance(hint, type) and type(value) is hint
+    args = typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_conforms(value, arg) for arg in args)
+    if origin is typing.Literal:
+        return any(type(value) is type(arg) and value == arg for arg in args)
+    if origin is tuple:
+        if type(value) is not tuple and not (isinstance(value, tuple) and not hasattr(value, "_fields")):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(item, args[0]) for item in value)
+        if args == ((),):
+            return len(value) == 0
+        return len(value) == len(args) and all(_conforms(item, arg) for item, arg in zip(value, args))
+    if origin is list:
+        return type(value) is list and all(_conforms(item, args[0] if args else Any) for item in value)
+    if origin is dict or origin is Mapping:
+        key, item = args if len(args) == 2 else (Any, Any)
+        return isinstance(value, dict) and all(_conforms(k, key) and _conforms(v, item) for k, v in value.items())
+    if _registered(origin):
+        # A generic record (Checked[R]): its fields as annotated, the type variables anything.
+        return _record_conforms(value, origin)
+    return False

@@ -158,10 +158,9 @@ def compute_with_receipts(
     purpose = f"site-publication-v1\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
     records = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure, Count, Rate, Quantile,
                LookupEntry)
-    stored = memoized(repo.root, "site-publication", purpose, tuple, run, records)
-    if len(stored) == 2 and isinstance(stored[0], StatsReport) and isinstance(stored[1], dict):
-        return stored[0], stored[1]
-    return run()  # not what this version stores: computed afresh
+    # A stored value is used only when it is this shape all the way down (the receipt rows
+    # included); anything else is computed afresh and stored in its place.
+    return memoized(repo.root, "site-publication", purpose, tuple[StatsReport, dict[str, LookupEntry]], run, records)
 
 
 def _later_cases_rows(repo: Repository, calendar: WorkCalendar, today: dt.date, fold: SiteFold) -> None:
