@@ -22,7 +22,7 @@ from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, Met
 from complaints.core.receipt import LookupEntry
 from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecords, touch_calendar
-from complaints.engine.inputs import snapshot
+from complaints.engine.inputs import Snapshot, snapshot
 from complaints.engine.scan import case_records, fold_case_records, valid_cases_holding
 
 
@@ -83,6 +83,19 @@ def repository_tally(
     return fold.tally, calendar
 
 
+# The record classes a stored report is made of (adapters/datacodec.register).
+_REPORT_RECORDS = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure, Count, Rate, Quantile)
+
+
+def _inputs_and_commit(repo: Repository) -> tuple[Snapshot | None, str]:
+    """With the cache in use, the case files' snapshot (what a memo is keyed by) and the data
+    commit read from it; without, no snapshot and the commit from `git status`."""
+    if not repo.use_cache:
+        return None, data_commit(repo.root)
+    inputs = snapshot(repo)
+    return inputs, data_commit(repo.root, index_exact=inputs.index_exact)
+
+
 def compute(
     repo: Repository, period: Period | None, today: dt.date, *, accept_unconfirmed: bool = False, skip_invalid: bool = False
 ) -> StatsReport:
@@ -91,12 +104,7 @@ def compute(
     it for personal data before publishing. A case file that does not pass validation stops
     the run (InvalidCasesError) unless ``skip_invalid``, which records how many were left out."""
     chosen = period or Period.year_to_date(today)
-    inputs = None
-    if repo.use_cache:
-        inputs = snapshot(repo)
-        commit = data_commit(repo.root, index_exact=inputs.index_exact)
-    else:
-        commit = data_commit(repo.root)
+    inputs, commit = _inputs_and_commit(repo)
 
     def run() -> StatsReport:
         skipped: list[str] = []
@@ -108,8 +116,7 @@ def compute(
         return run()
     # An unchanged archive asked the same question gets the stored answer (cache.py).
     purpose = f"stats-report-v2\x00{chosen!r}\x00{today}\x00{accept_unconfirmed}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
-    records = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure, Count, Rate, Quantile)
-    return memoized(repo.root, "stats-report", purpose, StatsReport, run, records)
+    return memoized(repo.root, "stats-report", purpose, StatsReport, run, _REPORT_RECORDS)
 
 
 
@@ -132,12 +139,7 @@ def compute_with_receipts(
     commands.receipts.lookup_entries), each case's stages computed once for both. The cases
     derived in the scan's workers are counted there (engine/derivations.SiteFold)."""
     chosen = period or Period.year_to_date(today)
-    inputs = None
-    if repo.use_cache:
-        inputs = snapshot(repo)
-        commit = data_commit(repo.root, index_exact=inputs.index_exact)
-    else:
-        commit = data_commit(repo.root)
+    inputs, commit = _inputs_and_commit(repo)
 
     def run() -> tuple[StatsReport, dict[str, LookupEntry]]:
         calendar = repository_calendar(repo)
@@ -156,8 +158,7 @@ def compute_with_receipts(
     # An unchanged archive built again on the same day gets the stored answer (cache.py): the
     # per-case records are not read back one by one to be counted again.
     purpose = f"site-publication-v1\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
-    records = (StatsReport, Label, Period, MetricDef, MetricResult, Cell, Slice, HistoryPeriod, HistoryFigure, Count, Rate, Quantile,
-               LookupEntry)
+    records = (*_REPORT_RECORDS, LookupEntry)
     # A stored value is used only when it is this shape all the way down (the receipt rows
     # included); anything else is computed afresh and stored in its place.
     return memoized(repo.root, "site-publication", purpose, tuple[StatsReport, dict[str, LookupEntry]], run, records)
