@@ -147,10 +147,19 @@ def test_a_site_publication_memo_of_the_wrong_shape_is_computed_afresh(
     assert _publication(repo) == (report, receipts)
     assert path.read_bytes() != planted  # replaced by the value computed afresh
     assert _publication(repo) == (report, receipts)
+
+
+@pytest.mark.parametrize("damage", ["entry-int", "report-field"])
+def test_site_build_over_a_memo_of_the_wrong_shape_builds(repo: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _memo_of("site-publication", monkeypatch)
+    report, receipts = _publication(repo)
+    code = next(iter(receipts))
+    _plant(seen, "site-publication", (report, {**receipts, code: 1}) if damage == "entry-int" else (dataclasses.replace(report, metrics=None), receipts))
     out = repo.parent / "site"
     built = cli_invoke("site", "build", "--out", str(out), "--repo", str(repo), "--today", TODAY.isoformat())
     assert built.exit_code == 0, built.output
     assert "Traceback" not in built.output
+    assert (out / "generated" / "receipts.json").is_file()
 
 
 def test_a_stats_report_memo_of_the_wrong_shape_is_computed_afresh(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
