@@ -269,14 +269,11 @@ def conforms(value: Any, hint: Any) -> bool:
 def _conforms(value: Any, hint: Any) -> bool:
     if hint is Any or isinstance(hint, typing.TypeVar):
         return True
-    if hint is None or hint is type(None):
+    if hint is None:
         return value is None
-    if hint is bool or hint is str or hint is dt.date:
-        return type(value) is hint
-    if hint is int:
-        return type(value) is int
-    if hint is float:
-        return type(value) is float or type(value) is int
+    plain = _PLAIN_HINTS.get(hint)
+    if plain is not None:
+        return type(value) in plain
     origin = typing.get_origin(hint)
     if origin is None:
         if _registered(hint):
@@ -289,7 +286,7 @@ def _conforms(value: Any, hint: Any) -> bool:
     if origin is typing.Literal:
         return any(type(value) is type(arg) and value == arg for arg in args)
     if origin is tuple:
-        if type(value) is not tuple and not (isinstance(value, tuple) and not hasattr(value, "_fields")):
+        if type(value) is not tuple:
             return False
         if len(args) == 2 and args[1] is Ellipsis:
             return all(_conforms(item, args[0]) for item in value)
