@@ -103,11 +103,25 @@ def demo_steps(root: Path) -> list[tuple[str, ...]]:
     return [(*step, "--today", DEMO_TODAY) for step in DEMO_STEPS]
 
 
+# The suite runs on every core (pytest-xdist), a test file per worker at a time: the tests
+# of one file share their module fixtures (a built site, a synthetic archive), and most of
+# the suite waits on subprocesses (git, the command, Chromium), so two workers on two cores
+# halve its time. At most four: each worker builds the session fixtures again.
+PARALLEL = ["-n", "auto", "--maxprocesses", "4", "--dist", "loadfile"]
+
+
+def pytest_command(pytest_args: list[str]) -> list[str]:
+    """The pytest command line: in parallel unless the arguments choose the workers (`-n`,
+    `--numprocesses`) or turn xdist off (`-p no:xdist`)."""
+    given = " ".join(pytest_args + os.environ.get("PYTEST_ADDOPTS", "").split())
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in given.split()) or "no:xdist" in given
+    return [str(PY), "-m", "pytest", *([] if chosen else PARALLEL), *pytest_args]
+
+
 def test(pytest_args: list[str]) -> int:
     ensure_venv("test")
     ensure_system_packages()
-    code = subprocess.run([str(PY), "-m", "pytest", *pytest_args], cwd=ROOT).returncode
-    return code
+    return subprocess.run(pytest_command(pytest_args), cwd=ROOT).returncode
 
 
 def main(argv: list[str]) -> int:
