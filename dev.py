@@ -113,8 +113,8 @@ PARALLEL = ["-n", "auto", "--maxprocesses", "4", "--dist", "loadfile"]
 def pytest_command(pytest_args: list[str]) -> list[str]:
     """The pytest command line: in parallel unless the arguments choose the workers (`-n`,
     `--numprocesses`) or turn xdist off (`-p no:xdist`)."""
-    given = " ".join(pytest_args + os.environ.get("PYTEST_ADDOPTS", "").split())
-    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in given.split()) or "no:xdist" in given
+    given = pytest_args + os.environ.get("PYTEST_ADDOPTS", "").split()
+    chosen = any(a.startswith(("-n", "--numprocesses")) or a.endswith("no:xdist") for a in given)
     return [str(PY), "-m", "pytest", *([] if chosen else PARALLEL), *pytest_args]
 
 

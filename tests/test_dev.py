@@ -30,7 +30,7 @@ def test_the_suite_runs_on_every_core_a_file_per_worker(monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize(
     ("args", "addopts"),
-    [(["-n", "0"], ""), (["-n3"], ""), (["--numprocesses=1"], ""), (["-p", "no:xdist"], ""), ([], "-q -n 1"), ([], "-p no:xdist")],
+    [(["-n", "0"], ""), (["-n3"], ""), (["--numprocesses=1"], ""), (["-p", "no:xdist"], ""), (["-pno:xdist"], ""), ([], "-q -n 1"), ([], "-p no:xdist")],
 )
 def test_workers_chosen_by_the_caller_are_left_alone(monkeypatch: pytest.MonkeyPatch, args: list[str], addopts: str) -> None:
     dev = load_dev()
