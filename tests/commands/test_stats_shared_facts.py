@@ -4,7 +4,6 @@ pickled form shares on arrival), from the cache (decoded shared) or made here. T
 stay equal to the records, field by field."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from complaints.adapters.repository import Repository
 from complaints.commands.deadlines import repository_calendar
 from complaints.commands.stats import repository_facts
 from complaints.engine import scan
-from complaints.core.stats.facts import CaseFacts
+from complaints.core.stats.facts import CaseFacts, StageFact
 from complaints.engine.derivations import FactRecords
 from complaints.engine.scan import case_records
 
@@ -26,6 +25,11 @@ TODAY = dt.date(2026, 11, 27)
 
 # The fields that hold days and tuples (texts are interned).
 SHARED = ("received", "departments", "finished", "measures", "suggestions", "stages")
+
+
+def _fields(facts: CaseFacts) -> tuple[object, ...]:
+    """Every field as plain values, the stage facts too."""
+    return (*facts[:17], tuple(tuple(stage) for stage in facts.stages), facts.outcome)
 
 
 def one_object_per_value(facts: list[CaseFacts]) -> None:
@@ -51,6 +55,7 @@ def test_shared_facts_equal_the_records(tmp_path: Path, monkeypatch: pytest.Monk
     for use_cache in (False, True, True):  # uncached, filling the cache, read from it
         facts, _ = repository_facts(repo if use_cache else repo.without_cache(), TODAY, accept_unconfirmed=True)
         assert facts == plain
-        assert [dataclasses.astuple(f) for f in facts] == [dataclasses.astuple(f) for f in plain]
+        assert [_fields(f) for f in facts] == [_fields(f) for f in plain]
+        assert {type(f) for f in facts} == {CaseFacts} and {type(s) for f in facts for s in f.stages} <= {StageFact}
         assert [f.month for f in facts] == [f.month for f in plain]
         one_object_per_value(facts)

@@ -210,7 +210,7 @@ def test_outcomes_follow_up_answers_and_department_on_time_resolution() -> None:
     import dataclasses
 
     outcomes = {0: "substantiated", 1: "partly_substantiated", 4: "not_substantiated"}
-    facts = [dataclasses.replace(f, outcome=outcomes.get(i)) for i, f in enumerate(FACTS)]
+    facts = [f._replace(outcome=outcomes.get(i)) for i, f in enumerate(FACTS)]
     rep = compute_from_facts(facts, Period.parse("2026-Q1"), TODAY, policy(), Weekdays())
     # resolved F1 F2 F5, one outcome each; the total is the resolve stages done (3)
     assert values(rep, "outcomes") == {"substantiated": 1, "partly_substantiated": 1, "not_substantiated": 1, "total": 3}

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Mapping, NamedTuple, Protocol, Sequence
 
 from complaints.core.deadlines import _DAYS as _DAY_TEXT, day_of
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline, StageRow
@@ -21,20 +19,19 @@ class WorkingDays(Protocol):
     def working_days_between(self, start: dt.date, end: dt.date) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
-class StageFact:
+class StageFact(NamedTuple):
     stage: str
     state: str
     working_days: int | None  # from start to completion, completed stages only
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return StageFact, (self.stage, self.state, self.working_days)
 
-
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
+class CaseFacts(NamedTuple):
     """What statistics may know of a case: keys, flags and dates kept in the library only
-    (the report shows months). Never free text."""
+    (the report shows months). Never free text.
+
+    A named tuple, not a frozen dataclass: one is made per case of every `stats` and site
+    build, and a tuple is made in one step where a frozen dataclass sets each of its
+    nineteen fields through object.__setattr__ (several times the cost)."""
 
     received: dt.date
     channel: str
@@ -56,45 +53,40 @@ class CaseFacts:
     stages: tuple[StageFact, ...] = ()
     outcome: str | None = None  # the last resolution's outcome
 
-    # The month received (YYYY-MM), which the tables ask a few dozen times per case: set once
-    # here, not a field of the record (not stored, not compared).
-    month: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        month = _MONTHS.get(self.received)
+    @property
+    def month(self) -> str:
+        """The month received (YYYY-MM)."""
+        received = self[0]
+        month = _MONTHS.get(received)
         if month is None:
-            month = month_of(self.received)
+            month = month_of(received)
             if len(_MONTHS) < 100_000:
-                _MONTHS[self.received] = month
-        object.__setattr__(self, "month", month)
+                _MONTHS[received] = month
+        return month
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Its fields in a tuple: one per case crosses from the scan's workers, and this pickles
-        # in well under the time of the default (a dict of the slots per record). The stage
-        # facts go as plain (stage, state, days) tuples, pickled and hashed in C: the
-        # receiving process shares them, the days and tuples as codec_unpack does, so the
-        # records it holds for the tables cost one object per distinct value.
-        values = _CASE_FIELDS(self)
-        stages = self.stages
-        keys = _KEYS_OF.get(id(stages))
-        if keys is None or _STAGE_FACTS.get(keys) is not stages:
-            keys = tuple([(f.stage, f.state, f.working_days) for f in stages])
-        return _restore, (values[:17], keys, values[18])
+        # Its fields in plain tuples, the stage facts as (stage, state, days) tuples, all
+        # pickled and hashed in C: the receiving process shares them, the days and tuples
+        # as codec_unpack does, so the records it holds for the tables cost one object per
+        # distinct value.
+        return _restore, (tuple(self[:17]), tuple(map(tuple, self[17])), self[18])
 
     def codec_pack(self) -> list[Any]:
         """The record as flat plain values for the result cache (adapters/datacodec.py): the
         single fields (dates as ordinals), then each tuple as its length and its items."""
+        (received, channel, category, priority, departments, anonymous, accepted, reason, finished, resolved, measures,
+         extended, paused, satisfaction, review_requested, review_outcome, suggestions, stages, outcome) = self  # fmt: skip
         out: list[Any] = [
-            self.received.toordinal(), self.channel, self.category, self.priority, self.anonymous, self.accepted,
-            self.not_accepted_reason, None if self.finished is None else self.finished.toordinal(), self.resolved,
-            self.extended, self.paused, self.satisfaction, self.review_requested, self.review_outcome, self.outcome,
-            len(self.departments), *self.departments, len(self.measures), *self.measures, len(self.suggestions),
+            received.toordinal(), channel, category, priority, anonymous, accepted, reason,
+            None if finished is None else finished.toordinal(), resolved, extended, paused, satisfaction,
+            review_requested, review_outcome, outcome,
+            len(departments), *departments, len(measures), *measures, len(suggestions),
         ]  # fmt: skip
-        for adopted, rewarded in self.suggestions:
-            out += (adopted, rewarded)
-        out.append(len(self.stages))
-        for fact in self.stages:
-            out += (fact.stage, fact.state, fact.working_days)
+        for pair in suggestions:
+            out += pair
+        out.append(len(stages))
+        for fact in stages:
+            out += fact
         return out
 
     @classmethod
@@ -131,9 +123,6 @@ class CaseFacts:
             _key(reason), None if finished is None else _share(_date_of(finished)), resolved, _share(measures), extended, paused,
             _key(satisfaction), review_requested, _key(review_outcome), _share(suggestions), _stage_facts(tuple(keys)), _key(outcome),
         )  # fmt: skip
-
-
-_CASE_FIELDS = attrgetter(*(f.name for f in fields(CaseFacts) if f.init))
 
 
 def _restore(values: tuple[Any, ...], keys: tuple[tuple[str, str, int | None], ...], outcome: str | None) -> CaseFacts:
@@ -286,21 +275,27 @@ def _facts(
 
 
 # (stage, state, working days) of each stage of a case -> the one tuple of StageFacts: looked
-# up by plain values (hashed in C), so that a case's stage facts cost one look-up.
+# up by plain values (hashed in C), so that a case's stage facts cost one look-up; a tuple
+# not seen yet is made of the shared StageFact of each triple (a few hundred among them all).
 _STAGE_FACTS: dict[tuple[tuple[str, str, int | None], ...], tuple[StageFact, ...]] = {}
-
-
-# ... and back, for the tuples kept there (by identity: they live as long as the table).
-_KEYS_OF: dict[int, tuple[tuple[str, str, int | None], ...]] = {}
+_STAGE_FACT: dict[tuple[str, str, int | None], StageFact] = {}
 
 
 def _stage_facts(keys: tuple[tuple[str, str, int | None], ...]) -> tuple[StageFact, ...]:
     found = _STAGE_FACTS.get(keys)
     if found is None:
-        found = _share(tuple([_share(StageFact(_key(stage), _key(state), days)) for stage, state, days in keys]))
+        one = _STAGE_FACT
+        facts = []
+        for key in keys:
+            fact = one.get(key)
+            if fact is None:
+                fact = StageFact(_key(key[0]), _key(key[1]), key[2])
+                if len(one) < _MAX_SHARED:
+                    one[key] = fact
+            facts.append(fact)
+        found = tuple(facts)
         if len(_STAGE_FACTS) < _MAX_SHARED:
             _STAGE_FACTS[keys] = found
-            _KEYS_OF[id(found)] = keys
     return found
 
 

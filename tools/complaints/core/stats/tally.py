@@ -111,47 +111,53 @@ class Tally:
         names, days, spans = self._names, self._days, self.spans
         unlisted = self.unlisted
         u = f"|{UNLISTED}"
+        months: dict[dt.date, str] = {}  # received -> f.month, asked once per day
         for f in facts:
-            spans[(f.received, f.finished)] += 1
-            if f.received > today:
+            # every field at once (a named tuple): one step, not an attribute read per use
+            (received, f_channel, f_category, f_priority, f_departments, _anonymous, accepted, f_reason, finished,
+             resolved, f_measures, extended, paused, sat, review_requested, review_outcome, suggestions, stages,
+             outcome) = f  # fmt: skip
+            spans[(received, finished)] += 1
+            if received > today:
                 continue
-            month = f.month
+            month = months.get(received)
+            if month is None:
+                month = months[received] = f.month
             out = names[month]
             add = out.append
             missed: list[str] = []
-            cell = channel.get(f.channel)
+            cell = channel.get(f_channel)
             if cell is None:
                 cell = "received" + u
                 missed.append("channel")
             add(cell)
-            cell = category.get(f.category)
+            cell = category.get(f_category)
             if cell is None:
                 cell = "received.category" + u
                 missed.append("category")
             add(cell)
-            cell = priority.get(f.priority)
+            cell = priority.get(f_priority)
             if cell is None:
                 cell = "received.priority" + u
                 missed.append("priority")
             add(cell)
-            for d in f.departments:
+            for d in f_departments:
                 cell = department.get(d)
                 if cell is None:
                     cell = "departments" + u
                     missed.append("department")
                 add(cell)
-            for st in f.stages:
-                if st.stage not in stage_listed:
+            for stage, state, working_days in stages:
+                if stage not in stage_listed:
                     missed.append("stage")
-                cells = stage_cell.get(st.stage)
+                cells = stage_cell.get(stage)
                 if cells is None:
                     continue
-                cell = cells.get(st.state)
+                cell = cells.get(state)
                 if cell is not None:
                     add(cell)
-                    if st.working_days is not None and st.state != OVERDUE:
-                        days[(st.stage, month)].append(st.working_days)
-            sat = f.satisfaction
+                    if working_days is not None and state != OVERDUE:
+                        days[(stage, month)].append(working_days)
             if sat is not None:
                 yes = sat in satisfied
                 add("sat|yes" if yes else "sat|no")
@@ -162,54 +168,54 @@ class Tally:
                     if sat:  # an empty answer counts in the total, but makes no row
                         missed.append("satisfaction")
                 add(cell)
-            if f.accepted:
+            if accepted:
                 add("accepted")
-                add("extended|yes" if f.extended else "extended|no")
-                add("paused|yes" if f.paused else "paused|no")
-            if f.not_accepted_reason:
-                cell = reason.get(f.not_accepted_reason)
+                add("extended|yes" if extended else "extended|no")
+                add("paused|yes" if paused else "paused|no")
+            if f_reason:
+                cell = reason.get(f_reason)
                 if cell is None:
                     cell = "notaccepted" + u
                     missed.append("reason")
                 add(cell)
-            if f.accepted or f.not_accepted_reason:
+            if accepted or f_reason:
                 add("decided")
-            if f.outcome and f.outcome not in resolution_listed:
+            if outcome and outcome not in resolution_listed:
                 missed.append("resolution")
-            if f.resolved:
-                add("review|yes" if f.review_requested else "review|no")
-                if f.outcome:
-                    add(resolution.get(f.outcome) or "outcome" + u)
-            if f.review_outcome:
-                cell = reviewed.get(f.review_outcome)
+            if resolved:
+                add("review|yes" if review_requested else "review|no")
+                if outcome:
+                    add(resolution.get(outcome) or "outcome" + u)
+            if review_outcome:
+                cell = reviewed.get(review_outcome)
                 if cell is None:
                     cell = "reviewed" + u
                     missed.append("outcome")
                 add(cell)
             # by department: once per department key the case is about
-            for d_key in {d if d in dept_listed else UNLISTED for d in f.departments}:
+            for d_key in {d if d in dept_listed else UNLISTED for d in f_departments}:
                 perf, resp, d_yes, d_no = dept_cells[d_key]
-                for st in f.stages:
-                    if st.stage == "resolve":
-                        cell = perf.get(st.state)
-                    elif st.stage == "acknowledge":
-                        cell = resp.get(st.state)
+                for stage, state, _days in stages:
+                    if stage == "resolve":
+                        cell = perf.get(state)
+                    elif stage == "acknowledge":
+                        cell = resp.get(state)
                     else:
                         continue
                     if cell is not None:
                         add(cell)
                 if sat is not None:
                     add(d_yes if sat in satisfied else d_no)
-            if f.measures:
-                for m in f.measures:
+            if f_measures:
+                for m in f_measures:
                     cell = measure.get(m)
                     if cell is None:
                         cell = "measures" + u
                         missed.append("measure")
                     add(cell)
-                cell = catmeasure.get(f.category) or "catmeasures" + u
-                out.extend([cell] * len(f.measures))
-            for adopted, rewarded in f.suggestions:
+                cell = catmeasure.get(f_category) or "catmeasures" + u
+                out.extend([cell] * len(f_measures))
+            for adopted, rewarded in suggestions:
                 add("sugg|received")
                 if adopted:
                     add("sugg|adopted")
@@ -217,7 +223,7 @@ class Tally:
                 else:
                     add("sugg|notadopted")
             if missed:
-                unlisted.setdefault(f.received.year, set()).update(missed)
+                unlisted.setdefault(received.year, set()).update(missed)
 
     def finish(self) -> None:
         """Count the cells named since the last call (``add_all`` only lists them: counting
