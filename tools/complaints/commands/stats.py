@@ -14,7 +14,7 @@ from complaints.adapters.repository import Repository
 from complaints.core.calendar import WorkCalendar
 from complaints.commands.deadlines import repository_calendar
 from complaints.commands.validate import left_out_or_refuse
-from complaints.core.stats.facts import CaseFacts
+from complaints.core.stats.facts import CaseFacts, shared as shared_facts
 from complaints.core.stats.history import with_history
 from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
@@ -61,7 +61,7 @@ def repository_facts(
     # Each record shares its days and tuples with the others however it came (worker,
     # cache or this process: core/stats/facts.py), so holding all of them stays compact.
     for _path, fact, span in case_records(repo, today, FactRecords(repo.policy, calendar), skipped, listed=listed):
-        facts.append(fact)
+        facts.append(shared_facts(fact))
         looked.add(span)
     touch_calendar(calendar, looked.spans())
     return facts, calendar

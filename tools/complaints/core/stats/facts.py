@@ -180,8 +180,7 @@ def _share(value: Any) -> Any:
 
 
 def _text(value: object) -> str:
-    text = str(value)
-    return sys.intern(text) if type(text) is str else text
+    return value if type(value) is str else str(value)
 
 
 def _key(value: Any) -> Any:
@@ -193,24 +192,35 @@ def case_facts(
 ) -> CaseFacts:
     """Reduce a valid case and its stage deadlines to what the statistics count. Events dated
     after `today` are ignored."""
-    return _facts(case, [(s.stage, s.state, s.started, s.completed) for s in stages], calendar, today)
+    rows = [(s.started, s.stage, 0, s.due, s.completed, s.state) for s in stages]
+    return _facts(case, rows, calendar, today)
 
 
 def case_facts_of(case: Mapping[str, Any], rows: Sequence[StageRow], calendar: WorkingDays, today: dt.date) -> CaseFacts:
     """case_facts from the deadline engine's rows (core.stages.CaseStages.stages)."""
-    return _facts(case, [(row[1], row[5], row[0], row[4]) for row in rows], calendar, today)
+    return _facts(case, rows, calendar, today)
 
 
-def _facts(
-    case: Mapping[str, Any], stages: list[tuple[str, str, dt.date, dt.date | None]], calendar: WorkingDays, today: dt.date
-) -> CaseFacts:
-    # stages: (stage, state, started, completed) in the engine's order. This runs for every
-    # case of a `stats` or site build: one pass over the timeline, each date looked up once,
-    # only the last event of each kind the facts read kept.
+def shared(facts: CaseFacts) -> CaseFacts:
+    """``facts`` with its days, tuples and texts shared with the other records this process
+    made shared (one object per distinct value): for a caller that holds many records (the
+    records crossing from the scan's workers and those read from the cache are shared as
+    they arrive)."""
+    values, keys, outcome = facts.__reduce__()[1]
+    return _restore(values, keys, outcome)
+
+
+def _facts(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], calendar: WorkingDays, today: dt.date) -> CaseFacts:
+    # rows: the engine's stage rows (started, stage, _, _, completed, state, ...) in its
+    # order. This runs for every case of a `stats` or site build, in the scan's workers,
+    # which count the record and cache it, not keep it: one pass over the timeline, each
+    # date looked up once, only the last event of each kind the facts read kept, and no
+    # sharing of values (see ``shared``).
     timeline = case.get("timeline", [])
     days = _DAY_TEXT
     kinds: set[str] = set()
     finished: dt.date | None = None
+    received: dt.date | None = None
     not_accepted = follow = answered = last_resolved = None
     measures: list[str] = []
     for e in timeline:
@@ -220,6 +230,9 @@ def _facts(
         day = days.get(text) if type(text) is str else None
         if day is None:
             day = _date(text)
+        if received is None:
+            # a valid timeline opens with `received`; its date is the case's cohort month
+            received = day
         if day > today:
             continue
         kind = e["kind"]
@@ -237,38 +250,39 @@ def _facts(
             follow = e
         elif kind == "review_answered":
             answered = e
-    # a valid timeline opens with `received`; its date is the case's cohort month
-    received = _date(timeline[0]["date"])
+    if received is None:
+        received = _date(timeline[0]["date"])
     keys = []
     resolved = False
-    for stage, state, started, completed in stages:
-        keys.append((stage, state, calendar.working_days_between(started, completed) if completed is not None else None))
+    between = calendar.working_days_between
+    for row in rows:
+        stage, completed, state = row[1], row[4], row[5]
+        keys.append((stage, state, None if completed is None else between(row[0], completed)))
         if stage == "resolve" and (state == DONE_ON_TIME or state == DONE_LATE):
             resolved = True
     subject = case.get("subject", {})
-    complainant = case.get("complainant", {})
     accepted = "accepted" in kinds
     suggestions = case.get("suggestions")
     return CaseFacts(
-        _share(received),
+        received,
         _text(case.get("channel")),
         _text(subject.get("category")),
         _text(case.get("priority")),
-        _share(tuple([_key(d) for d in subject.get("departments") or ()])),
-        bool(complainant.get("anonymous")),
+        tuple(subject.get("departments") or ()),
+        bool(case.get("complainant", {}).get("anonymous")),
         accepted,
         _text(not_accepted.get("reason")) if not_accepted is not None and not accepted else None,
-        None if finished is None else _share(finished),
+        finished,
         resolved,
-        _share(tuple([_key(m) for m in measures])) if last_resolved is not None else (),
+        tuple(measures) if last_resolved is not None else (),
         "extended" in kinds,
         "paused" in kinds,
         _text(follow.get("satisfaction")) if follow is not None else None,
         "review_requested" in kinds,
         _text(answered.get("outcome")) if answered is not None else None,
-        _share(tuple([
+        tuple([
             (bool(s.get("adopted")), bool(s.get("rewarded"))) for s in suggestions if isinstance(s, Mapping)
-        ])) if suggestions else (),
+        ]) if suggestions else (),
         _stage_facts(tuple(keys)),
         _text(last_resolved.get("outcome")) if last_resolved is not None and resolved else None,
     )  # fmt: skip
