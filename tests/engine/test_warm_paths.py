@@ -41,12 +41,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return committed_synthetic_archive(tmp_path_factory.mktemp("warm") / "repo", 60, seed=11)
 
 
-@pytest.fixture
-def repo(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the archive per test, with git's index used at any size."""
+@pytest.fixture(params=["git", "index-file"])
+def repo(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """A private copy of the archive per test, with git's index used at any size: asked of
+    git, or read from the index file by the tool itself (the way of a large archive)."""
     target = tmp_path / "repo"
     subprocess.run(["cp", "-a", str(archive), str(target)], check=True)
     monkeypatch.setattr(inputs, "GIT_THRESHOLD", 0)
+    monkeypatch.setattr(inputs, "INDEX_FILE_THRESHOLD", 0 if request.param == "index-file" else 10**12)
     return target
 
 
@@ -308,6 +310,7 @@ def _fake_git(folder: Path, body: str) -> Path:
 def test_a_git_listing_that_hangs_is_given_up_at_the_deadline(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from complaints.adapters import git as git_module
 
+    monkeypatch.setattr(inputs, "INDEX_FILE_THRESHOLD", 10**12)  # git's listing, whatever the fixture says
     fake = _fake_git(tmp_path / "bin", "printf '100644 x'; exec sleep 30")
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(git_module, "TIMEOUT", 1)

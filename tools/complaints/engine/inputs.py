@@ -13,15 +13,23 @@ otherwise, which is always right and merely slower.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from complaints.adapters.cache import blob_id
 from complaints.adapters.git import IndexListing, Listing, tracked_records
+from complaints.adapters.gitindex import IndexFile, IndexFormatError, open_index, stat_matches
 from complaints.adapters.repository import CASES_DIR, Repository
+from complaints.adapters.yamlload import MAX_BYTES
 
 # Below this many files, blob ids are computed from the bytes instead of asking git.
 GIT_THRESHOLD = 1000
+# From this many entries in git's index, the index file is read here, a chunk at a time,
+# rather than by git, whose process holds the whole index (about 250 MB at a million files,
+# adapters/gitindex.py). Below it git is quicker: its stat check runs on several threads.
+INDEX_FILE_THRESHOLD = 200_000
 # Names compared with git's listing at a time.
 _SLICE = 10_000
 
@@ -48,31 +56,159 @@ class BlobIds:
     def set(self, index: int, blob: str) -> None:
         self._ids[20 * index : 20 * index + 20] = bytes.fromhex(blob)
 
+    def set_raw(self, index: int, blob: bytes) -> None:
+        if len(blob) == 20:
+            self._ids[20 * index : 20 * index + 20] = blob
 
-def blob_ids(repo: Repository, files: Sequence[str], listing: Listing | None = None, *, git: bool | None = None) -> BlobIds:
+
+class IndexView:
+    """What git's index says of a sorted list of files: whether it lists exactly those files
+    with the work tree matching it (``exact``), then the digest of its listing
+    (``ls-files --stage -z``'s records), and the blob ids it gives of the files by position."""
+
+    def __init__(self, exact: bool, digest: str | None, ids: BlobIds | None = None, listing: Listing | None = None,
+                 files: Sequence[str] = ()) -> None:  # fmt: skip
+        self.exact, self.digest = exact, digest
+        self._ids, self._listing, self._files = ids, listing, files
+
+    def ids(self) -> BlobIds:
+        """Blob ids by position of the regular files at stage 0 the index holds unchanged;
+        the others unset (BlobIds.get gives None)."""
+        if self._ids is None:
+            ids = BlobIds(len(self._files))
+            if self._listing is not None:
+                # git's listing and the files are both in path order: merged, not looked up.
+                files, at, count = self._files, 0, len(self._files)
+                for name, blob in tracked_records(self._listing):
+                    while at < count and files[at] < name:
+                        at += 1
+                    if at < count and files[at] == name:
+                        try:
+                            ids.set(at, blob)
+                        except ValueError:
+                            continue
+            self._ids = ids
+        return self._ids
+
+
+def _listing_view(listing: Listing, files: Sequence[str]) -> IndexView:
+    if not _index_is_listing(listing, files):
+        return IndexView(False, None, listing=listing, files=files)
+    digest = hashlib.sha256(b"index\x00")
+    digest.update(listing.staged)
+    return IndexView(True, digest.hexdigest(), listing=listing, files=files)
+
+
+def _file_view(root: Path, index: IndexFile, files: Sequence[str]) -> IndexView:
+    """The view from the index file, in one pass over its entries (each compared with the
+    list as it comes, its work-tree file checked by git's stat check, and where that fails
+    by its bytes, as git's refresh would): nothing kept per entry but the blob id.
+    IndexFormatError or OSError when the file cannot be followed to its end."""
+    prefix = CASES_DIR.encode() + b"/"
+    top = os.fsencode(root)
+    digest = hashlib.sha256(b"index\x00")
+    ids = BlobIds(len(files))
+    count = len(files)
+    exact = True
+    listed = 0  # entries under cases/ so far: the one at ``listed`` must be files[listed]
+    at = 0  # merge position for the blob ids
+    for entry in index.entries():
+        name = entry.name
+        if not name.startswith(prefix) and name != prefix[:-1]:
+            continue
+        digest.update(entry.staged())
+        try:
+            text = name.decode("utf-8")
+        except UnicodeDecodeError:
+            exact = False  # no listed file has such a name (see _index_is_listing)
+            continue
+        if exact and (listed >= count or files[listed] != text):
+            exact = False
+        listed += 1
+        while at < count and files[at] < text:
+            at += 1
+        if at >= count or files[at] != text:
+            continue
+        # A listed file (a name from this tool's own listing, never one the index makes up).
+        path = top + b"/" + name
+        try:
+            info = os.lstat(path)
+        except OSError:
+            exact = False
+            continue
+        regular = entry.mode in (0o100644, 0o100755) and entry.stage == 0
+        if stat_matches(entry, info, index.mtime):
+            if regular:
+                ids.set_raw(at, entry.blob)
+            continue
+        # Changed by its stat data: compared by content, as git's refresh does.
+        current = _blob_of(path, info) if regular else None
+        if current is None or current != entry.blob.hex():
+            exact = False
+        if current is not None:
+            ids.set(at, current)
+    exact = exact and listed == count
+    return IndexView(exact, digest.hexdigest() if exact else None, ids)
+
+
+def _blob_of(path: bytes, info: os.stat_result) -> str | None:
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return blob_id(handle.read(MAX_BYTES + 1))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+class IndexQuery:
+    """git's index on the files under cases/, asked for now so that it is ready when the
+    caller has listed the folder: git's listing in a thread, or, for an index of
+    INDEX_FILE_THRESHOLD entries or more, the index file read here once the list is made."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._file = open_index(root, least=INDEX_FILE_THRESHOLD)
+        self._pending = None if self._file is not None else IndexListing(root, CASES_DIR)
+
+    def view(self, files: Sequence[str]) -> IndexView | None:
+        """What the index says of ``files`` (sorted); None when git failed or is missing."""
+        if self._file is not None:
+            try:
+                with self._file:
+                    return _file_view(self.root, self._file, files)
+            except (IndexFormatError, OSError):
+                self._pending = IndexListing(self.root, CASES_DIR)  # git then reads what this did not
+            finally:
+                self._file = None
+        listing = self._pending.result() if self._pending is not None else None
+        return None if listing is None else _listing_view(listing, files)
+
+
+def blob_ids(repo: Repository, files: Sequence[str], view: IndexView | None = None, *, git: bool | None = None) -> BlobIds:
     """Blob ids of ``files`` (sorted, as listed) by position: from the git index for large
     runs (tracked, unmodified files), from the bytes for the rest (none: files that are not
-    regular or cannot be read). ``listing``: git's index listing, when the caller has it."""
+    regular or cannot be read). ``view``: what git's index says of ``files``, when the
+    caller has it."""
     use_git = len(files) >= GIT_THRESHOLD if git is None else git
-    out = BlobIds(len(files))
-    found = bytearray(len(files))
+    out: BlobIds | None = None
     if use_git:
-        if listing is None:
-            listing = IndexListing(repo.root, CASES_DIR).result()
-        if listing is not None:
-            # git's listing and ``files`` are both in path order: merged, not looked up.
-            at, count = 0, len(files)
-            for name, blob in tracked_records(listing):
-                while at < count and files[at] < name:
-                    at += 1
-                if at < count and files[at] == name:
-                    try:
-                        out.set(at, blob)
-                    except ValueError:
-                        continue
-                    found[at] = 1
+        if view is None:
+            view = IndexQuery(repo.root).view(files)
+        if view is not None:
+            out = view.ids()
+    if out is None:
+        out = BlobIds(len(files))
     for index, file in enumerate(files):
-        if found[index]:
+        if out.get(index) is not None:
             continue
         path = repo.root / file
         try:
@@ -118,13 +254,10 @@ class Snapshot(NamedTuple):
     index_exact: bool
 
 
-def _digest(repo: Repository, files: Sequence[str], listing: Listing | None) -> tuple[str, bool]:
-    if _index_is_listing(listing, files):
-        assert listing is not None
-        digest = hashlib.sha256(b"index\x00")
-        digest.update(listing.staged)
-        return digest.hexdigest(), True
-    ids = blob_ids(repo, files, listing, git=listing is not None)
+def _digest(repo: Repository, files: Sequence[str], view: IndexView | None) -> tuple[str, bool]:
+    if view is not None and view.exact and view.digest is not None:
+        return view.digest, True
+    ids = blob_ids(repo, files, view, git=view is not None)
     digest = hashlib.sha256(b"files\x00")
     for start in range(0, len(files), _SLICE):
         chunk = "".join(f"{files[i]}\x00{ids.get(i) or '-'}\n" for i in range(start, min(start + _SLICE, len(files))))
@@ -135,12 +268,12 @@ def _digest(repo: Repository, files: Sequence[str], listing: Listing | None) -> 
 def snapshot(repo: Repository) -> Snapshot:
     """Every file under cases/ (repo.case_files()) and the digest of what they hold; git
     lists its index while the folder is listed."""
-    pending = IndexListing(repo.root, CASES_DIR) if _in_work_tree(repo.root) else None
+    pending = IndexQuery(repo.root) if _in_work_tree(repo.root) else None
     files = repo.case_files()
-    listing = pending.result() if pending is not None else None
-    if listing is None or (len(files) < GIT_THRESHOLD and not _index_is_listing(listing, files)):
-        listing = None  # a small archive is hashed from its bytes: cheaper than asking git twice
-    return Snapshot(files, *_digest(repo, files, listing))
+    view = pending.view(files) if pending is not None else None
+    if view is None or (len(files) < GIT_THRESHOLD and not view.exact):
+        view = None  # a small archive is hashed from its bytes: cheaper than asking git twice
+    return Snapshot(files, *_digest(repo, files, view))
 
 
 def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
@@ -149,8 +282,8 @@ def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
     repo.case_files(), when the caller has listed them already."""
     if files is None:
         return snapshot(repo).digest
-    listing = IndexListing(repo.root, CASES_DIR).result() if len(files) >= GIT_THRESHOLD else None
-    return _digest(repo, files, listing)[0]
+    view = IndexQuery(repo.root).view(files) if len(files) >= GIT_THRESHOLD else None
+    return _digest(repo, files, view)[0]
 
 
 def _in_work_tree(root: Path) -> bool:
