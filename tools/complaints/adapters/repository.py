@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 from complaints.adapters import git
 from complaints.core.ids import CASE_ID_PATTERN
 from complaints.adapters.config import load_policy
+from complaints.adapters.names import FileNames, NamesBuilder
 from complaints.core.policy import POLICY_FILE, Policy
 from complaints.errors import CaseError, ConfigError, UsageMistake
 
@@ -53,31 +55,62 @@ class Repository:
         """The same repository, read without the result cache (`--no-cache`)."""
         return replace(self, use_cache=False)
 
-    def case_files(self) -> list[str]:
-        """Every file under cases/ (misplaced ones included), relative, sorted."""
+    def case_files(self) -> FileNames:
+        """Every file under cases/ (misplaced ones included), relative, sorted: held compactly
+        (adapters/names.py), for the listing of a large archive is the largest thing a run
+        keeps."""
+        builder = NamesBuilder()
         if not self.cases_dir.is_dir():
-            return []
-        out: list[str] = []
-        # os.scandir reads each folder once and needs no stat per file: a 100,000-case
-        # archive is listed in a fraction of the time Path.rglob takes.
-        pending = [(str(self.cases_dir), CASES_DIR)]
-        while pending:
-            folder, rel = pending.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
+            return builder.build()
+        # Each folder's entries are sorted as the full paths sort, then visited in that order,
+        # so that the names come out in order with no sort of them all: a folder sorts as its
+        # name followed by "/" (what its files' paths continue with), and a folder named like
+        # a case is listed itself at its bare name. os.scandir reads each folder once and
+        # needs no stat per file.
+        stack: list[Iterator[tuple[str, str, bool]]] = [self._folder(str(self.cases_dir), CASES_DIR)]
+        run: list[str] = []
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
                 continue
-            for entry in entries:
-                name = f"{rel}/{entry.name}"
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, name))
-                    if entry.name.endswith((".yml", ".yaml")):
-                        out.append(name)  # a folder named like a case: reported, not skipped
-                else:
-                    # Regular files, symbolic links, FIFOs, sockets, devices: every one is
-                    # listed, and the checker says what is wrong with those that are not files.
-                    out.append(name)
-        return sorted(out)
+            path, name, is_dir = step
+            if is_dir:
+                builder.extend(run)
+                run.clear()
+                stack.append(self._folder(path, name))
+            else:
+                run.append(name)
+                if len(run) >= 4096:
+                    builder.extend(run)
+                    run.clear()
+        builder.extend(run)
+        return builder.build()
+
+    @staticmethod
+    def _folder(folder: str, rel: str) -> Iterator[tuple[str, str, bool]]:
+        """(path, relative name, visit as a folder) of a folder's entries, in the order of
+        their full relative paths."""
+        try:
+            with os.scandir(folder) as entries:
+                keys = []
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        keys.append(entry.name + "/")
+                        if entry.name.endswith((".yml", ".yaml")):
+                            keys.append(entry.name)  # a folder named like a case: reported, not skipped
+                    else:
+                        # Regular files, symbolic links, FIFOs, sockets, devices: every one is
+                        # listed, and the checker says what is wrong with those that are not files.
+                        keys.append(entry.name)
+        except OSError:
+            return
+        keys.sort()
+        for key in keys:
+            if key.endswith("/"):
+                yield f"{folder}/{key[:-1]}", f"{rel}/{key[:-1]}", True
+            else:
+                yield "", f"{rel}/{key}", False
 
     def case_paths(self) -> list[Path]:
         return [self.root / f for f in self.case_files() if f.endswith(".yml")]

@@ -73,7 +73,8 @@ def validate(
     notes: list[str] = []
     whole = not paths and changed_since is None
     digest: str | None = None
-    listed: list[str] | None = None
+    listed: Sequence[str] | None = None
+    files: Sequence[str]
     if changed_since is not None:
         changes = repo.changes_since(changed_since)
         listed = repo.case_files()  # for the id check, while git works
@@ -221,7 +222,7 @@ def _duplicates_among(results: CompactResults) -> list[Problem]:
     return _clashes(by_id)
 
 
-def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool, listed: list[str] | None = None) -> list[Problem]:
+def _duplicate_ids(repo: Repository, results: Sequence[FileResult], whole: bool, listed: Sequence[str] | None = None) -> list[Problem]:
     """Two files with one id. For a whole-repository run the ids read from the files are
     compared; otherwise each checked id is compared with every case file's name (a case's
     file name must equal its id, so that finds the same clashes without reading them all).

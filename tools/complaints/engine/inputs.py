@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from complaints.adapters.cache import blob_id
 from complaints.adapters.git import IndexListing, Listing, tracked_records
+from complaints.adapters.names import FileNames
 from complaints.adapters.gitindex import IndexFile, IndexFormatError, open_index, stat_matches
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.yamlload import MAX_BYTES
@@ -30,6 +32,8 @@ GIT_THRESHOLD = 1000
 # rather than by git, whose process holds the whole index (about 250 MB at a million files,
 # adapters/gitindex.py). Below it git is quicker: its stat check runs on several threads.
 INDEX_FILE_THRESHOLD = 200_000
+# A surrogate code point's bytes (ED A0-BF ..), which no valid UTF-8 holds.
+_SURROGATE = re.compile(b"\xed[\xa0-\xbf]")
 # Names compared with git's listing at a time.
 _SLICE = 10_000
 
@@ -230,14 +234,21 @@ def _index_is_listing(listing: Listing | None, files: Sequence[str]) -> bool:
     # name that is not UTF-8 (held with surrogate escapes) simply fails to match. Compared a
     # window of git's records at a time, so that no second copy of a million names is built.
     at = 0
+    compact = files if isinstance(files, FileNames) else None
     for count, names in listing.name_windows():
-        chunk = files[at : at + count]
-        if len(chunk) != count:
+        if at + count > len(files):
             return False
-        try:
-            expected = ("\x00".join(chunk) + "\x00").encode("utf-8")
-        except UnicodeEncodeError:
-            return False
+        if compact is not None:
+            # The names' bytes as held: UTF-8, except that a surrogate escape is held as the
+            # bytes of a surrogate, which strict UTF-8 never has (such a name fails, as below).
+            expected = compact.joined(at, at + count)
+            if _SURROGATE.search(expected):
+                return False
+        else:
+            try:
+                expected = ("\x00".join(files[at : at + count]) + "\x00").encode("utf-8")
+            except UnicodeEncodeError:
+                return False
         if names != expected:
             return False
         at += count
@@ -249,7 +260,7 @@ class Snapshot(NamedTuple):
     exactly those files with the work tree matching it (nothing untracked, ignored, edited or
     deleted under cases/)."""
 
-    files: list[str]
+    files: Sequence[str]
     digest: str
     index_exact: bool
 

@@ -24,6 +24,7 @@ from typing import Any, Generic, Iterator, NamedTuple, Protocol, Sequence, TypeV
 
 from complaints.adapters.cache import CacheWriter, ResultCache, blob_id, entry_line, environment_key
 from complaints.adapters.datacodec import DataFormatError, register
+from complaints.adapters.names import FileNames
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.schemas import Schema, load_schema
 from complaints.adapters.yamlload import MAX_BYTES, YamlError, load_yaml
@@ -414,7 +415,8 @@ class _Stored:
         self.length = array("q", bytes(8 * n))
         now = today.toordinal() if today is not None else None
         # A whole run wrote the entries in path order, so the next file is the likely one.
-        index = None if all(a < b for a, b in zip(files, itertools.islice(files, 1, None))) else _first_positions(files)
+        ordered = isinstance(files, FileNames) or all(a < b for a, b in zip(files, itertools.islice(files, 1, None)))
+        index = None if ordered else _first_positions(files)
         at = 0
         try:
             for path, tag, offset, length in self.reader.entries():
@@ -600,5 +602,8 @@ def iter_valid_cases(repo: Repository, today: dt.date | None = None) -> Iterator
             yield result.file, result.case
 
 
-def _case_files(repo: Repository, listed: Sequence[str] | None = None) -> list[str]:
-    return [f for f in (repo.case_files() if listed is None else listed) if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
+def _case_files(repo: Repository, listed: Sequence[str] | None = None) -> Sequence[str]:
+    names = repo.case_files() if listed is None else listed
+    if isinstance(names, FileNames):  # the listing: every name under cases/ already
+        return names.ending_with(".yml")
+    return [f for f in names if f.startswith(f"{CASES_DIR}/") and f.endswith(".yml")]
