@@ -55,6 +55,7 @@ SIZES = {"1k": 1_000, "10k": 10_000, "20k": 20_000, "100k": 100_000, "1m": 1_000
 CJS_CHUNK = 4000  # files per check-jsonschema invocation (the argument list has a limit)
 MB = 1024 * 1024
 LAST_CPU = 0.0  # CPU seconds of the last measured command (see measure)
+SAMPLE_EVERY = 0.01  # seconds between two memory samples (--sample-every)
 ONE_PASS = False  # --one-pass: memory sampled in the timed runs instead of one extra run
 
 
@@ -133,7 +134,7 @@ def measure(argv: list[str], cwd: Path, sample: bool = True) -> tuple[float, flo
                 peak = max(peak, used)
             except psutil.Error:
                 pass
-            time.sleep(0.01)
+            time.sleep(SAMPLE_EVERY)
     finally:
         status = proc.wait()
     LAST_CPU = cpu()
@@ -265,7 +266,8 @@ MEMORY_GOAL = 200.0
 SHARD_GOAL_KB = 64.0
 
 
-def bench(label: str, runs: int, skip_cjs: bool, memory_only: bool = False) -> list[dict[str, Any]]:
+def bench(label: str, runs: int, skip_cjs: bool, memory_only: bool = False,
+          memory_commands: tuple[str, ...] = ("validate", "overdue", "stats")) -> list[dict[str, Any]]:
     root = archive(label, SIZES[label])
     py = str(VENV / "python")
     complaints = str(VENV / "complaints")
@@ -292,7 +294,7 @@ def bench(label: str, runs: int, skip_cjs: bool, memory_only: bool = False) -> l
 
     if memory_only:
         # One run of each cold command, sampled for memory (a 1,000,000-case archive on request).
-        for name in ("validate", "overdue", "stats"):
+        for name in memory_commands:
             clear()
             seconds, peak, status = measure(commands[name], root)
             row(f"{name} cold", {"seconds": seconds, "peak_mb": peak, "status": status, "runs": 1})
@@ -402,6 +404,11 @@ def main() -> int:
                         help="sample memory during the timed runs instead of one extra run (half the time; slightly slower figures)")
     parser.add_argument("--memory-only", action="store_true",
                         help="one sampled cold run of validate, overdue and stats per size (for --sizes 1m)")
+    parser.add_argument("--commands", default="validate,overdue,stats",
+                        help="with --memory-only: the cold commands to sample, comma-separated (default: all three)")
+    parser.add_argument("--sample-every", type=float, default=0.01, metavar="SECONDS",
+                        help="seconds between two memory samples (default 0.01; each sample reads every process's "
+                             "memory map, so a long run sampled often loses much of a core to it)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--floor", choices=["read", "parse"], help=argparse.SUPPRESS)
     parser.add_argument("dir", nargs="?", type=Path, help=argparse.SUPPRESS)
@@ -412,8 +419,15 @@ def main() -> int:
     # Measure the tool as installed: Python keeps its compiled modules (a shell that sets
     # PYTHONDONTWRITEBYTECODE would have every run compile the package from source again).
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    global ONE_PASS
+    global ONE_PASS, SAMPLE_EVERY
     ONE_PASS = args.one_pass
+    if not args.sample_every > 0:
+        parser.error("--sample-every must be a positive number of seconds")
+    SAMPLE_EVERY = args.sample_every
+    memory_commands = [c.strip() for c in args.commands.split(",") if c.strip()]
+    wrong = [c for c in memory_commands if c not in ("validate", "overdue", "stats")]
+    if wrong or not memory_commands:
+        parser.error(f"--commands: choose among validate, overdue, stats (not {', '.join(wrong) or 'none'})")
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
@@ -422,14 +436,14 @@ def main() -> int:
     args._load = os.getloadavg()[0]
     for label in sizes:
         skip = args.skip_check_jsonschema or (SIZES[label] >= 100_000 and not args.check_jsonschema_100k)
-        rows += bench(label, args.runs, skip, args.memory_only)
+        rows += bench(label, args.runs, skip, args.memory_only, tuple(memory_commands))
     cores = os.cpu_count()
     load_start = getattr(args, "_load", None)
     print(f"complaints benchmarks: {cores} cores, median of {args.runs} run(s), load average {load_start:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end")
     print(table(rows))
     print("check-jsonschema checks the JSON Schema only; complaints validate also checks the lifecycle, dates, policy vocabularies, personal data in free text and repository-wide rules.")
-    print("peak MB: largest sum of PSS over the command's process tree (psutil, 10 ms samples).")
+    print(f"peak MB: largest sum of PSS over the command's process tree (psutil, samples every {SAMPLE_EVERY * 1000:g} ms).")
     if args.json:
         args.json.write_text(json.dumps({"cores": cores, "runs": args.runs, "rows": rows}, indent=2) + "\n")
     return 0
