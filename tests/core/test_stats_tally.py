@@ -151,10 +151,33 @@ def test_the_backlog_from_spans_equals_counting_case_by_case(seed: int) -> None:
     tally = Tally.of(random_facts(seed, 300), raw, TODAY)
     for year in (2025, 2026):
         lat = _Lattice(year, min(TODAY.strftime("%Y-%m"), f"{year}-12"))
-        _count_backlog(lat, tally.spans, settings.bucket_keys(), settings, TODAY, Weekdays())
+        _count_backlog(lat, tally.backlog_days(), settings.bucket_keys(), settings, TODAY, Weekdays())
         expected = naive_backlog(tally.spans, year, TODAY, settings)
         assert any(expected.values())
         for key in settings.bucket_keys():
             for month in lat.months:
                 if month <= lat.last_month:
                     assert lat.values[lat.id(f"backlog|{key}", month)] == expected.get(key, Counter())[month], (key, month)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_backlog_days_follow_every_change_of_the_counts(seed: int) -> None:
+    # Worked out once and kept (every year's report reads them): counting more cases, merging
+    # another tally or receiving one through pickle must not leave the old ones in use.
+    raw = policy()
+    facts = random_facts(seed, 200)
+    whole = Tally.of(facts, raw, TODAY)
+    tally = Tally.of(facts[:80], raw, TODAY)
+    before = tally.backlog_days()
+    assert before != whole.backlog_days()
+    tally.add_all(facts[80:120])
+    tally.finish()
+    assert tally.backlog_days() == Tally.of(facts[:120], raw, TODAY).backlog_days()
+    rest = Tally.of(facts[120:], raw, TODAY)
+    rest.backlog_days()
+    tally.merge(rest)
+    assert tally.backlog_days() == whole.backlog_days()
+    copied = pickle.loads(pickle.dumps(tally))
+    assert copied.backlog_days() == whole.backlog_days()
+    days = [row[0] for row in whole.backlog_days()]
+    assert days == sorted(set(days)) == sorted({received for received, _ in whole.spans})

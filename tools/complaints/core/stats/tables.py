@@ -439,45 +439,53 @@ def _count_measures_and_suggestions(y: _Year) -> None:
 
 def _count_backlog(
     lat: _Lattice,
-    spans: Mapping[tuple[dt.date, dt.date | None], int],
+    received_days: Sequence[tuple[dt.date, Sequence[float], Sequence[int]]],
     age_keys: list[str],
     settings: PublicationSettings,
     today: dt.date,
     calendar: WorkingDays,
 ) -> None:
     """The open cases at the end of every begun month (or today), by age; a case received in
-    an earlier year still open counts too. ``spans``: how many cases were received on a day
-    and finished on another (or not yet: None), tally.py."""
+    an earlier year still open counts too. ``received_days``: each day cases were received,
+    in order, with the days they finished (ordinals in order, math.inf for those still open)
+    and how many had finished by each (Tally.backlog_days)."""
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
     days = [(m, min(month_end(m), today)) for m in lat.months if m <= lat.last_month]
-    # received day -> the days its cases finished (ordinals; None: still open, as the last),
-    # in order, and how many cases finished by each: a month end then counts a day's open
-    # cases with one search. A case open at none of the year's month ends (received after the
-    # last, or finished by the first) is left out once.
-    finishing: dict[dt.date, tuple[list[float], list[int]]] = {}
-    if days:
-        first, last = min(d for _, d in days), max(d for _, d in days)
-        by_day: dict[dt.date, Counter[float]] = defaultdict(Counter)
-        for (received, finished), n in spans.items():
-            if received <= last and (finished is None or finished > first):
-                by_day[received][math.inf if finished is None else finished.toordinal()] += n
-        for received, counted in by_day.items():
-            ordered = sorted(counted)
-            finishing[received] = (ordered, list(itertools.accumulate(counted[e] for e in ordered)))
+    if not days or not received_days:
+        rows: list[tuple[dt.date, int, Sequence[float], Sequence[int]]] = []
+    else:
+        # The received days with a case open at one of the year's month ends: received by the
+        # last, not all finished by the first (a month end then counts a day's open cases with
+        # one search), each with its working days counted from the first of them, so that a
+        # case's age at a month end is one subtraction (working days are counted in (start,
+        # end], so the counts from one day add up), not a calendar look-up per day and month.
+        first, last = min(d for _, d in days).toordinal(), max(d for _, d in days)
+        kept = [(received, ends, by) for received, ends, by in received_days if received <= last and ends[-1] > first]
+        origin = kept[0][0] if kept else today
+        between = calendar.working_days_between
+        rows = [(received, between(origin, received), ends, by) for received, ends, by in kept]
     bucket: dict[int, str] = {}
     for m, asof in days:
+        if not rows or asof < rows[0][0]:
+            continue  # no case received yet
         when = asof.toordinal()
-        for received, (ends, finished_by) in finishing.items():
+        at_asof = between(origin, asof)
+        month_counts: dict[str, int] = {}
+        for received, offset, ends, finished_by in rows:
             if received > asof:
-                continue
+                break
             done = bisect.bisect_right(ends, when)  # those finished on or before the day
             n = finished_by[-1] - (finished_by[done - 1] if done else 0)
             if n:
-                age = max(calendar.working_days_between(received, asof), 0)
+                age = at_asof - offset
+                if age < 0:
+                    age = 0
                 key = bucket.get(age)
                 if key is None:
                     key = bucket[age] = settings.bucket_of(age)
-                buckets[key][m] += n
+                month_counts[key] = month_counts.get(key, 0) + n
+        for key, n in month_counts.items():
+            buckets[key][m] += n
     for k in age_keys:
         lat.stock(f"backlog|{k}", buckets.get(k, Counter()))
     lat.stock("backlog", sum(buckets.values(), Counter()))
@@ -519,7 +527,7 @@ def _count(
     _count_reviews_and_outcomes(year)
     _count_departments(year)
     _count_measures_and_suggestions(year)
-    _count_backlog(lat, tally.spans, keys["age"], settings, today, calendar)
+    _count_backlog(lat, tally.backlog_days(), keys["age"], settings, today, calendar)
     return _Counted(lat, settings, begun, dims, durations, _headline(lat, keys, settings))
 
 

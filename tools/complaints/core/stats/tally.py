@@ -12,6 +12,8 @@ lattice; what a case counts in is decided here, in `Tally.add_all`, and only her
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, TypeVar
@@ -81,6 +83,7 @@ class Tally:
         self._names: dict[str, list[str]] = defaultdict(list)
         self._days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._cells = _CellNames(keys)
+        self._backlog: list[tuple[dt.date, list[float], list[int]]] | None = None
 
     @classmethod
     def of(cls, facts: Iterable[CaseFacts], raw: Mapping[str, Any], today: dt.date) -> Tally:
@@ -109,6 +112,7 @@ class Tally:
         stage_listed, dept_listed = listed["stage"], listed["department"]
         resolution_listed = listed["resolution"]
         names, days, spans = self._names, self._days, self.spans
+        self._backlog = None
         unlisted = self.unlisted
         u = f"|{UNLISTED}"
         months: dict[dt.date, str] = {}  # received -> f.month, asked once per day
@@ -246,6 +250,23 @@ class Tally:
         for year, dims in other.unlisted.items():
             self.unlisted.setdefault(year, set()).update(dims)
         self.spans.update(other.spans)
+        self._backlog = None
+
+    def backlog_days(self) -> list[tuple[dt.date, list[float], list[int]]]:
+        """``spans`` as the backlog counts it (tables.py), worked out once for every year's
+        report: each received day in order, the days its cases finished (ordinals in order,
+        ``math.inf`` for those still open) and how many had finished by each of them."""
+        if self._backlog is None:
+            by_day: dict[dt.date, Counter[float]] = defaultdict(Counter)
+            for (received, finished), n in self.spans.items():
+                by_day[received][math.inf if finished is None else finished.toordinal()] += n
+            rows = []
+            for received in sorted(by_day):
+                counted = by_day[received]
+                ordered = sorted(counted)
+                rows.append((received, ordered, list(itertools.accumulate(counted[e] for e in ordered))))
+            self._backlog = rows
+        return self._backlog
 
     def __getstate__(self) -> dict[str, Any]:
         # What crosses from a worker: the counts, never the names being listed.
