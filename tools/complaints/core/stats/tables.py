@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import itertools
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
