@@ -205,3 +205,79 @@ def test_a_damaged_index_is_a_format_error_and_nothing_else(tmp_path: Path) -> N
         # read to its end: only a forged file with a right checksum may be accepted
         assert kind == 2 or bytes(data) == good, trial
         assert isinstance(staged, bytes)
+
+
+def _tree_repo(root: Path) -> Path:
+    for path, text in {"cases/2025/a.yml": "a\n", "cases/2026/b.yml": "b\n", "cases/2026/c/d.yml": "d\n",
+                       "site/x/s.md": "s\n", "policy.yml": "p\n", "cases-old/e.yml": "e\n"}.items():  # fmt: skip
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "data")
+    return root
+
+
+def _top_tree(root: Path, name: bytes) -> bytes | None:
+    index = open_index(root)
+    assert index is not None
+    with index:
+        for _entry in index.entries():
+            pass
+        return index.top_tree(name)
+
+
+@pytest.mark.parametrize("version", [2, 3, 4])
+def test_the_cache_tree_gives_a_top_folder_s_tree_as_committed(tmp_path: Path, version: int) -> None:
+    root = _tree_repo(tmp_path / "r")
+    git(root, "update-index", "--index-version", str(version))
+    git(root, "write-tree")  # the cache tree made whole again after the rewrite
+    for folder in ("cases", "site", "cases-old"):
+        assert (_top_tree(root, folder.encode()) or b"").hex() == git(root, "rev-parse", f"HEAD:{folder}").strip()
+    assert _top_tree(root, b"policy.yml") is None  # a file, not a folder
+    assert _top_tree(root, b"absent") is None and _top_tree(root, b"2026") is None  # only top-level folders
+    # A change staged under cases/: its tree is out of date in the cache tree until written.
+    (root / "cases" / "2026" / "b.yml").write_text("b, changed\n", encoding="utf-8")
+    git(root, "add", "cases")
+    assert _top_tree(root, b"cases") is None
+    assert (_top_tree(root, b"site") or b"").hex() == git(root, "rev-parse", "HEAD:site").strip()
+    written = git(root, "write-tree").strip()
+    tree = _top_tree(root, b"cases")
+    assert tree is not None and tree.hex() == git(root, "rev-parse", f"{written}:cases").strip()
+    assert tree.hex() != git(root, "rev-parse", "HEAD:cases").strip()
+
+
+def test_a_forged_cache_tree_gives_no_tree_rather_than_an_error(tmp_path: Path) -> None:
+    import hashlib
+    import struct
+
+    root = _tree_repo(tmp_path / "r")
+    good = (root / ".git" / "index").read_bytes()
+    at = good.find(b"TREE")
+    assert at != -1
+    length = struct.unpack(">I", good[at + 4 : at + 8])[0]
+    payload = good[at + 8 : at + 8 + length]
+    rng = random.Random(3)
+    forged = [
+        b"",
+        b"\x00-1 1\ncases\x001 0\n",  # a cut object id
+        b"\x00-1 99999999\n",  # more subtrees than there are
+        b"\x004294967295 1\n" + bytes(20) + b"cases\x00x 0\n",  # not a number
+        b"\x00-1 1\ncases\x00-1 0\n",  # invalidated
+        b"x" * 70000,  # no NUL where a name would end
+        *(rng.randbytes(rng.randrange(1, 200)) for _ in range(200)),
+        *(payload[: rng.randrange(len(payload))] for _ in range(50)),
+        *(bytes(b ^ (1 << rng.randrange(8)) if i == j else b for i, b in enumerate(payload))
+          for j in (rng.randrange(len(payload)) for _ in range(100))),
+    ]  # fmt: skip
+    for tree in forged:
+        data = good[:at] + b"TREE" + struct.pack(">I", len(tree)) + tree + good[at + 8 + length : -20]
+        (root / ".git" / "index").write_bytes(data + hashlib.sha1(data).digest())
+        found = _top_tree(root, b"cases")
+        assert found is None or len(found) == 20
+    # A well-formed tree is read as it says, whatever it says: git's checksum is not a
+    # signature, and the caller compares the id with the commit's, never trusts it alone.
+    claimed = b"\x00-1 1\ncases\x003 0\n" + b"\xab" * 20
+    data = good[:at] + b"TREE" + struct.pack(">I", len(claimed)) + claimed + good[at + 8 + length : -20]
+    (root / ".git" / "index").write_bytes(data + hashlib.sha1(data).digest())
+    assert _top_tree(root, b"cases") == b"\xab" * 20

@@ -255,27 +255,82 @@ def test_a_stored_validate_report_reads_back_as_the_fresh_one(repo: Path) -> Non
     assert not fresh.ok
 
 
-@pytest.mark.parametrize("state", ["committed", "staged", "policy-edited", "policy-staged", "no-commit"])
-def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str) -> None:
+DATA_STATES = ["committed", "recommitted", "staged", "staged-tree-written", "policy-edited", "policy-staged",
+               "policy-staged-tree-written", "policy-staged-then-restored", "policy-executable", "policy-link",
+               "calendar-deleted", "calendar-untracked", "calendar-new-untracked", "no-commit"]  # fmt: skip
+
+
+@pytest.mark.parametrize("state", DATA_STATES)
+def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every way the data can stand against HEAD, decided three ways: by `git status` (the
+    # reference), by git's index compared with HEAD (`diff-index`), and, for an index the tool
+    # reads itself (the "index-file" runs), by its cache tree and the two files beside cases/,
+    # with no git command that reads the whole index.
+    from complaints.adapters import git
     from complaints.commands.stats import data_commit
 
     case = a_case(repo)
-    if state == "staged":
+    policy, calendar = repo / "policy.yml", repo / "calendar.yml"
+    if state == "recommitted":
+        case.write_bytes(case.read_bytes() + b"# recommitted\n")
+        _git(repo, "commit", "-qam", "again")
+    elif state.startswith("staged"):
         case.write_bytes(case.read_bytes() + b"# staged\n")
         _git(repo, "add", "-A")
-    elif state.startswith("policy"):
-        (repo / "policy.yml").write_bytes((repo / "policy.yml").read_bytes() + b"# edited\n")
-        if state == "policy-staged":
-            _git(repo, "add", "policy.yml")
+    elif state.startswith("policy-staged"):
+        original = policy.read_bytes()
+        policy.write_bytes(original + b"# edited\n")
+        _git(repo, "add", "policy.yml")
+        if state.endswith("restored"):
+            policy.write_bytes(original)
+    elif state == "policy-edited":
+        policy.write_bytes(policy.read_bytes() + b"# edited\n")
+    elif state == "policy-executable":
+        policy.chmod(0o755)
+    elif state == "policy-link":
+        shutil.copy(policy, repo / "policy-real.yml")
+        _git(repo, "add", "policy-real.yml")
+        _git(repo, "commit", "-qm", "the real file")
+        policy.unlink()
+        policy.symlink_to("policy-real.yml")
+    elif state == "calendar-deleted":
+        calendar.unlink()
+    elif state == "calendar-untracked":
+        _git(repo, "rm", "-q", "--cached", "calendar.yml")
+        _git(repo, "commit", "-qm", "untracked")
+    elif state == "calendar-new-untracked":
+        _git(repo, "rm", "-q", "calendar.yml")
+        _git(repo, "commit", "-qm", "no calendar")
+        calendar.write_text("# a calendar not yet added\n", encoding="utf-8")
     elif state == "no-commit":
         subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
         _git(repo, "init", "-q")
         _git(repo, "add", "-A")
-    assert inputs.snapshot(Repository.open(repo)).index_exact
+    if state.endswith("tree-written"):
+        _git(repo, "write-tree")  # the index's cache tree made whole, nothing committed
+    snap = inputs.snapshot(Repository.open(repo))
+    assert snap.index_exact
     expected = data_commit(repo)
+    if state in ("committed", "recommitted"):
+        assert expected == _git(repo, "rev-parse", "HEAD").strip()
+    else:
+        assert expected == ("unknown" if state == "no-commit" else "uncommitted")
     assert data_commit(repo, index_exact=True) == expected
-    assert expected == {"committed": _git(repo, "rev-parse", "HEAD").strip() if state == "committed" else "",
-                        "no-commit": "unknown"}.get(state, "uncommitted")
+    calls: list[str] = []
+    original = git.run
+
+    def recorded(root: Path, *args: str) -> bytes:
+        calls.append(args[0] if args[0] != "--no-optional-locks" else args[1])
+        return original(root, *args)
+
+    monkeypatch.setattr(git, "run", recorded)
+    assert data_commit(repo, index_exact=True, index=snap.index_facts) == expected
+    from_file = inputs.INDEX_FILE_THRESHOLD == 0
+    assert (snap.index_facts is not None) == from_file
+    if from_file and state not in ("staged", "policy-staged", "policy-staged-then-restored", "no-commit"):
+        # The cache tree is whole: decided with no git command that reads the index.
+        assert snap.index_facts is not None and snap.index_facts.cases_tree is not None
+        assert "status" not in calls and "diff-index" not in calls, calls
 
 
 @pytest.mark.parametrize("name", ["validate", "overdue", "stats"])

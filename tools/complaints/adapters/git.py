@@ -7,6 +7,7 @@ on stderr; callers that can do without git (a folder that is not a work tree) ca
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import threading
@@ -67,6 +68,23 @@ class Started:
             lines = err.decode("utf-8", "replace").strip().splitlines()
             raise GitError(f"git {self.args[0]} failed: {lines[-1] if lines else f'exit {self.proc.returncode}'}")
         return out
+
+
+def tree_entries(root: Path, ref: str, paths: Sequence[str]) -> dict[str, tuple[int, str, str]]:
+    """The entries of ``paths`` in the tree of ``ref`` (`git ls-tree`, which reads that
+    tree's objects, never the index): path -> (mode, type, object id); a path the tree does
+    not hold is left out. GitError as ``run``, and for output it does not follow."""
+    out = run(root, "ls-tree", "-z", ref, "--", *paths)
+    entries: dict[str, tuple[int, str, str]] = {}
+    for record in out.split(b"\x00"):
+        if not record:
+            continue
+        head, tab, path = record.partition(b"\t")
+        fields = head.split(b" ")
+        if not tab or len(fields) != 3 or not re.fullmatch(rb"[0-7]{6}", fields[0]) or not re.fullmatch(rb"[0-9a-f]{40,64}", fields[2]):
+            raise GitError("git ls-tree gave output this tool does not follow")
+        entries[os.fsdecode(path)] = (int(fields[0], 8), fields[1].decode("ascii", "replace"), fields[2].decode("ascii"))
+    return entries
 
 
 def text(root: Path, *args: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import struct
 from pathlib import Path
@@ -35,9 +36,13 @@ _HEADER = struct.Struct(">4sII")
 _ENTRY = struct.Struct(">10I20sH")
 _EXTENDED = 0x4000
 _NAME_MASK = 0x0FFF
-_SKIP_WORKTREE = 0x4000  # in the extended flags
-_INTENT_TO_ADD = 0x2000
+SKIP_WORKTREE = 0x4000  # in the extended flags
+INTENT_TO_ADD = 0x2000
 _UNSUPPORTED_EXTENSIONS = (b"link", b"sdir")
+# The cache-tree extension (`TREE`) is kept when it is at most this long (a line or two per
+# folder of the work tree); a longer one is skipped, as if the index had none.
+MAX_CACHE_TREE = 1 << 24
+_CACHE_TREE_NUMBERS = (re.compile(rb"-?[0-9]{1,10}"), re.compile(rb"[0-9]{1,10}"))
 
 
 class IndexFormatError(ValueError):
@@ -71,6 +76,9 @@ class IndexFile:
         self._handle = handle
         self.version, self.count, self.size = version, count, size
         self.mtime = mtime  # the file's own modification time: entries as new are racy
+        # The cache-tree extension's bytes, once entries() has read the file to its end
+        # (None when the index has none); see top_tree.
+        self.cache_tree: bytes | None = None
 
     def close(self) -> None:
         self._handle.close()
@@ -131,6 +139,12 @@ class IndexFile:
                 raise IndexFormatError(f"an index extension this reader does not follow ({signature!r})")
             if reader.position + 8 + length > end:
                 raise IndexFormatError("an extension runs past the end of the index")
+            if signature == b"TREE" and length <= MAX_CACHE_TREE:
+                reader.fill(8 + length)
+                tree = reader.buf[reader.at + 8 : reader.at + 8 + length]
+                reader.at += 8 + length
+                self.cache_tree = tree
+                continue
             reader.skip(8 + length)
         if reader.position != end:
             raise IndexFormatError("the entries run into the checksum")
@@ -140,6 +154,61 @@ class IndexFile:
             raise IndexFormatError("the index does not end with its checksum")
         if trailer != bytes(20) and trailer != reader.checksum.digest():
             raise IndexFormatError("the index's checksum does not match its content")
+
+
+    def top_tree(self, name: bytes) -> bytes | None:
+        """The tree object id (20 bytes) git's cache tree records for the top-level folder
+        ``name``: the tree its entries would be written as, so that it equals the id of the
+        same folder in a commit exactly when the index holds the same files there. None when
+        the index has no cache tree, the folder's is invalidated (a change since it was last
+        written) or absent, or the extension is malformed. Only after entries() has ended."""
+        data = self.cache_tree
+        if not data:
+            return None
+        try:
+            root, at = _tree_node(data, 0)
+            if root[0] != b"":
+                return None
+            for _ in range(root[2]):
+                (child, count, subtrees, oid), after = _tree_node(data, at)
+                if child == name:
+                    return oid if count >= 0 else None
+                at = _skip_trees(data, after, subtrees)
+        except (IndexFormatError, RecursionError):
+            return None
+        return None
+
+
+def _tree_node(data: bytes, at: int) -> tuple[tuple[bytes, int, int, bytes | None], int]:
+    """One cache-tree entry at ``at`` (gitformat-index: the path component, NUL, the entry
+    count, a space, the number of subtrees, a newline, then the object id unless the count
+    is negative) and where the next begins."""
+    begin = at
+    stop = data.find(b"\x00", at, at + MAX_NAME + 1)
+    line = data.find(b"\n", stop + 1, stop + 48) if stop != -1 else -1
+    if stop == -1 or line == -1:
+        raise IndexFormatError("a malformed cache tree")
+    fields = data[stop + 1 : line].split(b" ")
+    if len(fields) != 2 or not _CACHE_TREE_NUMBERS[0].fullmatch(fields[0]) or not _CACHE_TREE_NUMBERS[1].fullmatch(fields[1]):
+        raise IndexFormatError("a malformed cache tree")
+    count, subtrees = int(fields[0]), int(fields[1])
+    at = line + 1
+    oid = None
+    if count >= 0:
+        oid = data[at : at + 20]
+        if len(oid) != 20:
+            raise IndexFormatError("a cache tree cut short")
+        at += 20
+    return (data[begin:stop], count, subtrees, oid), at
+
+
+def _skip_trees(data: bytes, at: int, count: int) -> int:
+    """Where the entries after ``count`` subtrees (each with its own subtrees) end."""
+    pending = count
+    while pending:
+        (_name, _count, subtrees, _oid), at = _tree_node(data, at)
+        pending += subtrees - 1
+    return at
 
 
 class _Reader:
@@ -273,7 +342,7 @@ def stat_matches(entry: Entry, info: os.stat_result, index_mtime: tuple[int, int
             return False
     else:
         return False
-    if entry.flags & (_SKIP_WORKTREE | _INTENT_TO_ADD):
+    if entry.flags & (SKIP_WORKTREE | INTENT_TO_ADD):
         return False
     mtime, ctime = info.st_mtime_ns, info.st_ctime_ns
     return (

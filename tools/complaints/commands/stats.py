@@ -10,7 +10,7 @@ from typing import Sequence
 
 from complaints.adapters import git
 from complaints.adapters.cache import memoized
-from complaints.adapters.repository import Repository
+from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.core.calendar import WorkCalendar
 from complaints.commands.deadlines import repository_calendar
 from complaints.commands.validate import left_out_or_refuse
@@ -22,21 +22,29 @@ from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, Met
 from complaints.core.receipt import LookupEntry
 from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecords, touch_calendar
-from complaints.engine.inputs import Snapshot, snapshot
+from complaints.engine.inputs import IndexFacts, Snapshot, index_is_head, snapshot
 from complaints.engine.scan import case_records, fold_case_records, valid_cases_holding
 
 
-def data_commit(root: Path, *, index_exact: bool = False) -> str:
+def data_commit(root: Path, *, index_exact: bool = False, index: IndexFacts | None = None) -> str:
     """HEAD of the case repository; 'uncommitted' when cases/ or policy.yml differ from it;
     'unknown' when the folder is not a git work tree (or git is missing).
     ``index_exact``: git's index is known to list exactly the files under cases/, each
     unchanged in the work tree (engine/inputs.Snapshot.index_exact): then only the index
     needs comparing with HEAD there, at a fraction of the cost of `git status` on a large
-    archive. The git commands run one after the other, never beside the listing: each reads
-    the whole index, about 250 MB a process at a million files."""
+    archive. ``index``: what the tool read of the index file itself (a large archive): then
+    the index's own tree for cases/ is compared with HEAD's and the two files beside it are
+    compared here (engine/inputs.index_is_head), and no git command reads the whole index,
+    which at a million files holds 150-250 MB a process. Otherwise the git commands run one
+    after the other, never beside the listing."""
     try:
         commit = git.text(root, "rev-parse", "HEAD")
-        if index_exact:
+        same = None
+        if index_exact and index is not None and index.cases_tree is not None:
+            same = index_is_head(root, index, git.tree_entries(root, "HEAD", [CASES_DIR, "policy.yml", "calendar.yml"]))
+        if same is not None:
+            dirty = b"" if same else b"changed"
+        elif index_exact:
             dirty = git.run(root, "diff-index", "--cached", "--name-only", "-z", "HEAD", "--", "cases")
             dirty += git.run(root, "--no-optional-locks", "status", "--porcelain", "-z", "--", "policy.yml", "calendar.yml")
         else:
@@ -93,7 +101,7 @@ def _inputs_and_commit(repo: Repository) -> tuple[Snapshot | None, str]:
     if not repo.use_cache:
         return None, data_commit(repo.root)
     inputs = snapshot(repo)
-    return inputs, data_commit(repo.root, index_exact=inputs.index_exact)
+    return inputs, data_commit(repo.root, index_exact=inputs.index_exact, index=inputs.index_facts)
 
 
 def compute(

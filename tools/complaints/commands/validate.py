@@ -86,7 +86,7 @@ def validate(
     elif paths:
         files = _select(repo, paths)
     elif use_cache:
-        files, digest, _ = snapshot(repo)
+        files, digest = snapshot(repo)[:2]
     else:
         files = repo.case_files()
 

@@ -22,7 +22,7 @@ from typing import NamedTuple, Sequence
 from complaints.adapters.cache import blob_id
 from complaints.adapters.git import IndexListing, Listing, tracked_records
 from complaints.adapters.names import FileNames
-from complaints.adapters.gitindex import IndexFile, IndexFormatError, open_index, stat_matches
+from complaints.adapters.gitindex import INTENT_TO_ADD, SKIP_WORKTREE, IndexFile, IndexFormatError, open_index, stat_matches
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.yamlload import MAX_BYTES
 
@@ -65,15 +65,79 @@ class BlobIds:
             self._ids[20 * index : 20 * index + 20] = blob
 
 
+# The files beside cases/ whose state the statistics' data commit also depends on
+# (commands/stats.data_commit).
+TOP_FILES = (b"policy.yml", b"calendar.yml")
+
+
+class IndexFacts(NamedTuple):
+    """What the index file says of the data beside the case files' blob ids, for deciding
+    whether the data is committed without a git command that reads the whole index: the
+    tree the index's entries under cases/ make (git's cache tree; None when it has none, it
+    is out of date, or an entry there is marked intent-to-add or skip-worktree), and the
+    entries of policy.yml and calendar.yml as (mode, blob id, stage)."""
+
+    cases_tree: bytes | None
+    top: dict[bytes, list[tuple[int, bytes, int]]]
+
+
+def index_is_head(root: Path, facts: IndexFacts, head: dict[str, tuple[int, str, str]]) -> bool | None:
+    """Whether the data under ``root`` is exactly the commit whose entries for cases/,
+    policy.yml and calendar.yml are ``head`` (adapters/git.tree_entries), decided from the
+    index file's ``facts`` for a work tree whose files under cases/ the index already lists
+    unchanged (Snapshot.index_exact): the index's tree for cases/ is the commit's, and each of
+    the two files is the same (type, executable bit and content) in the work tree, the index
+    and the commit, or in none of them. None when the index gives no tree for cases/ (git is
+    then asked). Stricter than `git status` in one corner: a policy.yml that git ignores and
+    no commit holds makes the data uncommitted here."""
+    if facts.cases_tree is None:
+        return None
+    cases = head.get(CASES_DIR)
+    if cases is None or cases[1] != "tree" or cases[2] != facts.cases_tree.hex():
+        return False
+    for name in TOP_FILES:
+        staged = facts.top.get(name, [])
+        if len(staged) > 1 or any(stage != 0 for _mode, _blob, stage in staged):
+            return False  # a conflict
+        in_index = (staged[0][0], staged[0][1].hex()) if staged else None
+        committed = head.get(os.fsdecode(name))
+        in_commit = None if committed is None else (committed[0], committed[2]) if committed[1] == "blob" else (-1, "")
+        if in_index != in_commit or _work_tree_entry(root, name) != in_index:
+            return False
+    return True
+
+
+def _work_tree_entry(root: Path, name: bytes) -> tuple[int, str] | None:
+    """(mode as git records it, blob id) of a file at the top of the work tree; None when
+    there is none; (-1, "") for anything git would not take as the same file."""
+    path = os.fsencode(root) + b"/" + name
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return -1, ""
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            return 0o120000, blob_id(os.readlink(path))
+        except OSError:
+            return -1, ""
+    blob = _blob_of(path, info) if stat.S_ISREG(info.st_mode) else None
+    if blob is None:
+        return -1, ""
+    return (0o100755 if info.st_mode & 0o100 else 0o100644), blob
+
+
 class IndexView:
     """What git's index says of a sorted list of files: whether it lists exactly those files
     with the work tree matching it (``exact``), then the digest of its listing
     (``ls-files --stage -z``'s records), and the blob ids it gives of the files by position."""
 
     def __init__(self, exact: bool, digest: str | None, ids: BlobIds | None = None, listing: Listing | None = None,
-                 files: Sequence[str] = ()) -> None:  # fmt: skip
+                 files: Sequence[str] = (), facts: IndexFacts | None = None) -> None:  # fmt: skip
         self.exact, self.digest = exact, digest
         self._ids, self._listing, self._files = ids, listing, files
+        self.facts = facts  # from the index file only
 
     def ids(self) -> BlobIds:
         """Blob ids by position of the regular files at stage 0 the index holds unchanged;
@@ -116,10 +180,16 @@ def _file_view(root: Path, index: IndexFile, files: Sequence[str]) -> IndexView:
     exact = True
     listed = 0  # entries under cases/ so far: the one at ``listed`` must be files[listed]
     at = 0  # merge position for the blob ids
+    beside: dict[bytes, list[tuple[int, bytes, int]]] = {}
+    plain = True  # no entry under cases/ that git's cache tree leaves out
     for entry in index.entries():
         name = entry.name
         if not name.startswith(prefix) and name != prefix[:-1]:
+            if name in TOP_FILES:
+                beside.setdefault(name, []).append((entry.mode, entry.blob, entry.stage))
             continue
+        if entry.flags & (SKIP_WORKTREE | INTENT_TO_ADD):
+            plain = False
         digest.update(entry.staged())
         try:
             text = name.decode("utf-8")
@@ -152,7 +222,8 @@ def _file_view(root: Path, index: IndexFile, files: Sequence[str]) -> IndexView:
         if current is not None:
             ids.set(at, current)
     exact = exact and listed == count
-    return IndexView(exact, digest.hexdigest() if exact else None, ids)
+    facts = IndexFacts(index.top_tree(prefix[:-1]) if plain else None, beside)
+    return IndexView(exact, digest.hexdigest() if exact else None, ids, facts=facts)
 
 
 def _blob_of(path: bytes, info: os.stat_result) -> str | None:
@@ -263,6 +334,8 @@ class Snapshot(NamedTuple):
     files: Sequence[str]
     digest: str
     index_exact: bool
+    # What the index file says beyond the blob ids, when it was read here (a large archive).
+    index_facts: IndexFacts | None = None
 
 
 def _digest(repo: Repository, files: Sequence[str], view: IndexView | None) -> tuple[str, bool]:
@@ -284,7 +357,7 @@ def snapshot(repo: Repository) -> Snapshot:
     view = pending.view(files) if pending is not None else None
     if view is None or (len(files) < GIT_THRESHOLD and not view.exact):
         view = None  # a small archive is hashed from its bytes: cheaper than asking git twice
-    return Snapshot(files, *_digest(repo, files, view))
+    return Snapshot(files, *_digest(repo, files, view), index_facts=view.facts if view is not None else None)
 
 
 def inputs_digest(repo: Repository, files: Sequence[str] | None = None) -> str:
