@@ -181,3 +181,17 @@ def test_the_backlog_days_follow_every_change_of_the_counts(seed: int) -> None:
     assert copied.backlog_days() == whole.backlog_days()
     days = [row[0] for row in whole.backlog_days()]
     assert days == sorted(set(days)) == sorted({received for received, _ in whole.spans})
+
+
+def test_a_span_s_code_gives_back_its_days_and_sorts_as_the_backlog_reads_them() -> None:
+    from complaints.core.stats.tally import span_code, span_of
+
+    rng = random.Random(5)
+    edges = [dt.date.min, dt.date(1, 1, 2), dt.date(2026, 3, 31), dt.date(9999, 12, 30), dt.date.max]
+    days = edges + [dt.date.fromordinal(rng.randrange(1, dt.date.max.toordinal() + 1)) for _ in range(300)]
+    pairs = [(r, f) for r in days[:40] for f in [None, *days[:40]]] + [(rng.choice(days), rng.choice([None, *days])) for _ in range(3000)]
+    for received, finished in pairs:
+        assert span_of(span_code(received, finished)) == (received, finished)
+    # by received day, then the open one first, then by finishing day
+    ordered = sorted(set(pairs), key=lambda p: (p[0], p[1] is not None, p[1] or dt.date.min))
+    assert sorted(set(pairs), key=lambda p: span_code(*p)) == ordered

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 from complaints.core.policy import PublicationSettings
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
@@ -65,6 +66,26 @@ class TallyKeys:
         return cls(listed, frozenset(PublicationSettings.from_policy(raw).satisfied), today)
 
 
+# A span's code: the received day's ordinal shifted left, or'd with 0 for a case still open,
+# else the finishing day's distance from it plus _BIAS (always positive: ordinals lie within
+# 1..3,652,059, under the bias). Codes sort by received day, then open first, then by finishing day.
+_SHIFT = 23
+_BIAS = 1 << 22
+_MASK = (1 << _SHIFT) - 1
+
+
+def span_code(received: dt.date, finished: dt.date | None) -> int:
+    """The int a (received, finished) pair is counted under (Tally.span_codes)."""
+    code = received.toordinal() << _SHIFT
+    return code if finished is None else code | (finished.toordinal() - received.toordinal() + _BIAS)
+
+
+def span_of(code: int) -> tuple[dt.date, dt.date | None]:
+    """The pair ``code`` stands for (span_code's inverse)."""
+    day, offset = code >> _SHIFT, code & _MASK
+    return dt.date.fromordinal(day), None if not offset else dt.date.fromordinal(day + offset - _BIAS)
+
+
 class Tally:
     """The counts of a set of cases (see the module's docstring). ``add_all`` counts cases,
     ``merge`` adds another tally's counts; read them through the attributes below once
@@ -78,12 +99,22 @@ class Tally:
         self.durations: dict[tuple[str, str], Counter[int]] = {}
         # year -> the dimensions with a value outside the policy among its cases
         self.unlisted: dict[int, set[str]] = {}
-        # (received, finished or None) -> number of cases: what the backlog is counted from
-        self.spans: Counter[tuple[dt.date, dt.date | None]] = Counter()
+        # (received, finished or None) -> number of cases: what the backlog is counted from,
+        # each pair held as one int (span_code; see ``spans``): an archive of many years has
+        # hundreds of thousands of pairs (510,000 among 1,000,000 cases over fifty years), and
+        # a tuple of two days costs three times an int a pair, in the workers' tallies and in
+        # the parent that merges them.
+        self.span_codes: dict[int, int] = {}
         self._names: dict[str, list[str]] = defaultdict(list)
         self._days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._cells = _CellNames(keys)
-        self._backlog: list[tuple[dt.date, list[float], list[int]]] | None = None
+        self._backlog: list[tuple[dt.date, Sequence[float], Sequence[int]]] | None = None
+
+    @property
+    def spans(self) -> Counter[tuple[dt.date, dt.date | None]]:
+        """How many cases were received on one day and finished on another (None: still
+        open), decoded from ``span_codes`` (a copy: for reading)."""
+        return Counter({span_of(code): n for code, n in self.span_codes.items()})
 
     @classmethod
     def of(cls, facts: Iterable[CaseFacts], raw: Mapping[str, Any], today: dt.date) -> Tally:
@@ -111,7 +142,7 @@ class Tally:
         measure, catmeasure, stage_cell, dept_cells = c.measure, c.catmeasure, c.stage_cell, c.dept_cells
         stage_listed, dept_listed = listed["stage"], listed["department"]
         resolution_listed = listed["resolution"]
-        names, days, spans = self._names, self._days, self.spans
+        names, days, spans = self._names, self._days, self.span_codes
         self._backlog = None
         unlisted = self.unlisted
         u = f"|{UNLISTED}"
@@ -121,7 +152,10 @@ class Tally:
             (received, f_channel, f_category, f_priority, f_departments, _anonymous, accepted, f_reason, finished,
              resolved, f_measures, extended, paused, sat, review_requested, review_outcome, suggestions, stages,
              outcome) = f  # fmt: skip
-            spans[(received, finished)] += 1
+            code = received.toordinal() << _SHIFT
+            if finished is not None:
+                code |= finished.toordinal() - received.toordinal() + _BIAS
+            spans[code] = spans.get(code, 0) + 1
             if received > today:
                 continue
             month = months.get(received)
@@ -249,22 +283,35 @@ class Tally:
             _add_into(self.durations, key, Counter(counted_days))
         for year, dims in other.unlisted.items():
             self.unlisted.setdefault(year, set()).update(dims)
-        self.spans.update(other.spans)
+        spans = self.span_codes
+        for code, n in other.span_codes.items():
+            spans[code] = spans.get(code, 0) + n
         self._backlog = None
 
-    def backlog_days(self) -> list[tuple[dt.date, list[float], list[int]]]:
+    def backlog_days(self) -> list[tuple[dt.date, Sequence[float], Sequence[int]]]:
         """``spans`` as the backlog counts it (tables.py), worked out once for every year's
         report: each received day in order, the days its cases finished (ordinals in order,
         ``math.inf`` for those still open) and how many had finished by each of them."""
         if self._backlog is None:
-            by_day: dict[dt.date, Counter[float]] = defaultdict(Counter)
-            for (received, finished), n in self.spans.items():
-                by_day[received][math.inf if finished is None else finished.toordinal()] += n
-            rows = []
-            for received in sorted(by_day):
-                counted = by_day[received]
-                ordered = sorted(counted)
-                rows.append((received, ordered, list(itertools.accumulate(counted[e] for e in ordered))))
+            # The codes sort by received day, then by finishing day with the open last (see
+            # span_code): each day's run of codes is made into two compact arrays.
+            rows: list[tuple[dt.date, Sequence[float], Sequence[int]]] = []
+            codes = sorted(self.span_codes)
+            start = 0
+            while start < len(codes):
+                day = codes[start] >> _SHIFT
+                stop = start
+                while stop < len(codes) and codes[stop] >> _SHIFT == day:
+                    stop += 1
+                run = codes[start:stop]
+                # the open ones (offset 0) sort first: moved to the end, as math.inf
+                ends = array("d", [day + (c & _MASK) - _BIAS for c in run if c & _MASK])
+                counts = [self.span_codes[c] for c in run if c & _MASK]
+                if not run[0] & _MASK:
+                    ends.append(math.inf)
+                    counts.append(self.span_codes[run[0]])
+                rows.append((dt.date.fromordinal(day), ends, array("q", itertools.accumulate(counts))))
+                start = stop
             self._backlog = rows
         return self._backlog
 
@@ -272,11 +319,11 @@ class Tally:
         # What crosses from a worker: the counts, never the names being listed.
         self.finish()
         return {"keys": self.keys, "counts": self.counts, "durations": self.durations, "unlisted": self.unlisted,
-                "spans": self.spans}  # fmt: skip
+                "spans": self.span_codes}  # fmt: skip
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["keys"])  # type: ignore[misc]
-        self.counts, self.durations, self.unlisted, self.spans = (
+        self.counts, self.durations, self.unlisted, self.span_codes = (
             state["counts"], state["durations"], state["unlisted"], state["spans"]
         )
 
