@@ -195,3 +195,24 @@ def test_a_span_s_code_gives_back_its_days_and_sorts_as_the_backlog_reads_them()
     # by received day, then the open one first, then by finishing day
     ordered = sorted(set(pairs), key=lambda p: (p[0], p[1] is not None, p[1] or dt.date.min))
     assert sorted(set(pairs), key=lambda p: span_code(*p)) == ordered
+
+
+def test_what_is_listed_and_not_yet_counted_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A parent folds every record the cache answers into one tally, a few hundred at a time:
+    # the cells listed for counting must be counted as they build up, not held for a million
+    # cases, and counting them part way must not change a count.
+    from complaints.core.stats import tally as tally_module
+
+    raw = policy()
+    facts = random_facts(9, 400)
+    whole = Tally.of(facts, raw, TODAY)
+    monkeypatch.setattr(tally_module, "PENDING_CASES", 25)
+    folded = Tally(TallyKeys.of(raw, TODAY))
+    most = 0
+    for start in range(0, len(facts), 10):
+        folded.add_all(facts[start : start + 10])
+        most = max(most, sum(len(names) for names in folded._names.values()))
+    assert 0 < most < 40 * 25  # a case lists a few dozen cells at most
+    folded.finish()
+    assert folded.state() == whole.state()
+    assert Tally.of(facts, raw, TODAY).state() == whole.state()

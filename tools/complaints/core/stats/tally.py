@@ -66,6 +66,9 @@ class TallyKeys:
         return cls(listed, frozenset(PublicationSettings.from_policy(raw).satisfied), today)
 
 
+# Cases whose cells add_all lists before it counts them (Tally.finish).
+PENDING_CASES = 20_000
+
 # A span's code: the received day's ordinal shifted left, or'd with 0 for a case still open,
 # else the finishing day's distance from it plus _BIAS (always positive: ordinals lie within
 # 1..3,652,059, under the bias). Codes sort by received day, then open first, then by finishing day.
@@ -109,6 +112,7 @@ class Tally:
         self._days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._cells = _CellNames(keys)
         self._backlog: list[tuple[dt.date, Sequence[float], Sequence[int]]] | None = None
+        self._listed = 0  # cases whose cells are listed and not yet counted (see finish)
 
     @property
     def spans(self) -> Counter[tuple[dt.date, dt.date | None]]:
@@ -147,6 +151,7 @@ class Tally:
         unlisted = self.unlisted
         u = f"|{UNLISTED}"
         months: dict[dt.date, str] = {}  # received -> f.month, asked once per day
+        listed_now = 0
         for f in facts:
             # every field at once (a named tuple): one step, not an attribute read per use
             (received, f_channel, f_category, f_priority, f_departments, _anonymous, accepted, f_reason, finished,
@@ -262,6 +267,13 @@ class Tally:
                     add("sugg|notadopted")
             if missed:
                 unlisted.setdefault(received.year, set()).update(missed)
+            listed_now += 1
+        # The lists are counted once they hold this many cases' cells: what is listed and not
+        # yet counted stays bounded however many cases one tally counts (a parent folding a
+        # million records the cache answers listed some fifteen million names).
+        self._listed += listed_now
+        if self._listed >= PENDING_CASES:
+            self.finish()
 
     def finish(self) -> None:
         """Count the cells named since the last call (``add_all`` only lists them: counting
@@ -272,6 +284,7 @@ class Tally:
         for key, values in self._days.items():
             _add_into(self.durations, key, Counter(values))
         self._days.clear()
+        self._listed = 0
 
     def merge(self, other: Tally) -> None:
         """Add ``other``'s counts to these."""
