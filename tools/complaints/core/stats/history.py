@@ -64,14 +64,15 @@ def compute_history(
     years = [y for y in tally.years if y <= until]
     if not years:
         return ()
-    reports: dict[int, StatsReport] = dict(known or {})
-    for y in range(years[0], until + 1):
-        if y not in reports and dt.date(y, 1, 1) <= today:
-            reports[y] = compute_from_facts(tally, Period.parse(str(y)), today, policy_raw, calendar)
+    known = dict(known or {})
     figures: dict[str, dict[tuple[str, str], tuple[float | None, bool, str]]] = {}
     ids: list[tuple[str, str, bool]] = []
-    for y in sorted(reports):
-        rep = reports[y]
+    # A year's report is read for its figures as soon as it is made, and not kept: an archive
+    # of fifty years would otherwise hold fifty whole reports (about 100 MB) at once.
+    for y in sorted({*known, *(y for y in range(years[0], until + 1) if dt.date(y, 1, 1) <= today)}):
+        rep = known.get(y)
+        if rep is None:
+            rep = compute_from_facts(tally, Period.parse(str(y)), today, policy_raw, calendar)
         for pid in [str(y), *(f"{y}-Q{q}" for q in range(1, 5))]:
             period = Period.parse(pid)
             if dt.date.fromisoformat(period.months[0] + "-01") > today:
