@@ -377,3 +377,24 @@ def test_a_record_that_does_not_pack_plain_values_is_not_cached() -> None:
     register(CaseStages)
     with pytest.raises(DataFormatError):
         encode(record)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(drawn=cases())
+def test_facts_are_the_same_once_the_memo_of_stage_facts_is_full(
+    policy: Policy, drawn: tuple[dict[str, Any], dt.date], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tuples of stage facts are kept for look-up up to a bound (a worker of a large
+    # archive meets more than it is worth keeping); past it, each is made afresh, equal.
+    from complaints.core.stats import facts as facts_module
+
+    case, today = drawn
+    cal = official_calendar(accept_unconfirmed=True)
+    rows = case_stages(case, "cases/x.yml", policy, cal, today)
+    remembered = case_facts_of(case, rows.stages, cal, today)
+    with monkeypatch.context() as patch:
+        patch.setattr(facts_module, "_STAGE_FACTS", {})
+        patch.setattr(facts_module, "_MAX_STAGE_TUPLES", 0)
+        fresh = case_facts_of(case, rows.stages, cal, today)
+        assert facts_module._STAGE_FACTS == {}
+    assert fresh == remembered and fresh.stages == remembered.stages
