@@ -257,7 +257,8 @@ def test_a_stored_validate_report_reads_back_as_the_fresh_one(repo: Path) -> Non
 
 DATA_STATES = ["committed", "recommitted", "staged", "staged-tree-written", "policy-edited", "policy-staged",
                "policy-staged-tree-written", "policy-staged-then-restored", "policy-executable", "policy-link",
-               "calendar-deleted", "calendar-untracked", "calendar-new-untracked", "no-commit"]  # fmt: skip
+               "calendar-deleted", "calendar-untracked", "calendar-new-untracked", "calendar-folder-staged",
+               "calendar-intent-to-add", "case-executable", "cases-link", "no-commit"]  # fmt: skip
 
 
 @pytest.mark.parametrize("state", DATA_STATES)
@@ -302,6 +303,26 @@ def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str, mo
         _git(repo, "rm", "-q", "calendar.yml")
         _git(repo, "commit", "-qm", "no calendar")
         calendar.write_text("# a calendar not yet added\n", encoding="utf-8")
+    elif state == "calendar-folder-staged":
+        # An entry under a folder named like the file, staged, its folder since removed.
+        _git(repo, "rm", "-q", "calendar.yml")
+        _git(repo, "commit", "-qm", "no calendar")
+        (repo / "calendar.yml").mkdir()
+        (repo / "calendar.yml" / "x").write_text("y\n", encoding="utf-8")
+        _git(repo, "add", "calendar.yml/x")
+        shutil.rmtree(repo / "calendar.yml")
+    elif state == "calendar-intent-to-add":
+        # An empty calendar.yml committed, then marked intent-to-add: the index holds the
+        # empty blob, as HEAD and the work tree do, and git still lists it as changed.
+        calendar.write_bytes(b"")
+        _git(repo, "commit", "-qam", "empty calendar")
+        _git(repo, "rm", "-q", "--cached", "calendar.yml")
+        _git(repo, "add", "-N", "calendar.yml")
+    elif state == "case-executable":
+        case.chmod(0o755)
+    elif state == "cases-link":
+        (repo / "cases").rename(repo / "cases-elsewhere")
+        (repo / "cases").symlink_to("cases-elsewhere")
     elif state == "no-commit":
         subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
         _git(repo, "init", "-q")
@@ -309,13 +330,15 @@ def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str, mo
     if state.endswith("tree-written"):
         _git(repo, "write-tree")  # the index's cache tree made whole, nothing committed
     snap = inputs.snapshot(Repository.open(repo))
-    assert snap.index_exact
+    # git takes the executable bit as a change, and a link where cases/ was as every file
+    # gone: the index no longer matches the work tree
+    assert snap.index_exact == (state not in ("case-executable", "cases-link"))
     expected = data_commit(repo)
     if state in ("committed", "recommitted"):
         assert expected == _git(repo, "rev-parse", "HEAD").strip()
     else:
         assert expected == ("unknown" if state == "no-commit" else "uncommitted")
-    assert data_commit(repo, index_exact=True) == expected
+    assert data_commit(repo, index_exact=snap.index_exact) == expected
     calls: list[str] = []
     original = git.run
 
@@ -324,10 +347,11 @@ def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str, mo
         return original(root, *args)
 
     monkeypatch.setattr(git, "run", recorded)
-    assert data_commit(repo, index_exact=True, index=snap.index_facts) == expected
+    assert data_commit(repo, index_exact=snap.index_exact, index=snap.index_facts) == expected
     from_file = inputs.INDEX_FILE_THRESHOLD == 0
     assert (snap.index_facts is not None) == from_file
-    if from_file and state not in ("staged", "policy-staged", "policy-staged-then-restored", "no-commit"):
+    if from_file and state not in ("staged", "policy-staged", "policy-staged-then-restored", "no-commit", "case-executable",
+                                   "cases-link", "calendar-folder-staged", "calendar-intent-to-add"):
         # The cache tree is whole: decided with no git command that reads the index.
         assert snap.index_facts is not None and snap.index_facts.cases_tree is not None
         assert "status" not in calls and "diff-index" not in calls, calls

@@ -40,8 +40,10 @@ def data_commit(root: Path, *, index_exact: bool = False, index: IndexFacts | No
     try:
         commit = git.text(root, "rev-parse", "HEAD")
         same = None
-        if index_exact and index is not None and index.cases_tree is not None:
-            same = index_is_head(root, index, git.tree_entries(root, "HEAD", [CASES_DIR, "policy.yml", "calendar.yml"]))
+        if index_exact and index is not None and index.cases_tree is not None and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+            # The commit just named, not HEAD again: a commit made in between must not lend
+            # its tree to the id read before it.
+            same = index_is_head(root, index, git.tree_entries(root, commit, [CASES_DIR, "policy.yml", "calendar.yml"]))
         if same is not None:
             dirty = b"" if same else b"changed"
         elif index_exact:

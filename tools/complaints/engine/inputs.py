@@ -68,17 +68,21 @@ class BlobIds:
 # The files beside cases/ whose state the statistics' data commit also depends on
 # (commands/stats.data_commit).
 TOP_FILES = (b"policy.yml", b"calendar.yml")
+_UNDER_TOP_FILES = tuple(name + b"/" for name in TOP_FILES)
 
 
 class IndexFacts(NamedTuple):
     """What the index file says of the data beside the case files' blob ids, for deciding
     whether the data is committed without a git command that reads the whole index: the
     tree the index's entries under cases/ make (git's cache tree; None when it has none, it
-    is out of date, or an entry there is marked intent-to-add or skip-worktree), and the
-    entries of policy.yml and calendar.yml as (mode, blob id, stage)."""
+    is out of date, or an entry there is marked intent-to-add or skip-worktree), the entries
+    of policy.yml and calendar.yml as (mode, blob id, stage), and whether the index holds
+    something about those two this does not follow (an intent-to-add entry, an entry under a
+    folder of that name): git is then asked."""
 
     cases_tree: bytes | None
     top: dict[bytes, list[tuple[int, bytes, int]]]
+    unusual: bool = False
 
 
 def index_is_head(root: Path, facts: IndexFacts, head: dict[str, tuple[int, str, str]]) -> bool | None:
@@ -90,8 +94,13 @@ def index_is_head(root: Path, facts: IndexFacts, head: dict[str, tuple[int, str,
     and the commit, or in none of them. None when the index gives no tree for cases/ (git is
     then asked). Stricter than `git status` in one corner: a policy.yml that git ignores and
     no commit holds makes the data uncommitted here."""
-    if facts.cases_tree is None:
+    if facts.cases_tree is None or facts.unusual:
         return None
+    try:
+        if not stat.S_ISDIR(os.lstat(root / CASES_DIR).st_mode):
+            return False  # a link or a file where HEAD has a folder: git sees every file changed
+    except OSError:
+        return False
     cases = head.get(CASES_DIR)
     if cases is None or cases[1] != "tree" or cases[2] != facts.cases_tree.hex():
         return False
@@ -177,16 +186,25 @@ def _file_view(root: Path, index: IndexFile, files: Sequence[str]) -> IndexView:
     digest = hashlib.sha256(b"index\x00")
     ids = BlobIds(len(files))
     count = len(files)
-    exact = True
     listed = 0  # entries under cases/ so far: the one at ``listed`` must be files[listed]
     at = 0  # merge position for the blob ids
     beside: dict[bytes, list[tuple[int, bytes, int]]] = {}
     plain = True  # no entry under cases/ that git's cache tree leaves out
+    unusual = False
+    try:
+        # cases/ a link to a folder: lstat would follow it to files matching the index, where
+        # git sees every file gone and an untracked link.
+        exact = stat.S_ISDIR(os.lstat(top + b"/" + prefix[:-1]).st_mode)
+    except OSError:
+        exact = False
     for entry in index.entries():
         name = entry.name
         if not name.startswith(prefix) and name != prefix[:-1]:
             if name in TOP_FILES:
                 beside.setdefault(name, []).append((entry.mode, entry.blob, entry.stage))
+                unusual = unusual or bool(entry.flags & INTENT_TO_ADD)
+            elif name.startswith(_UNDER_TOP_FILES):
+                unusual = True
             continue
         if entry.flags & (SKIP_WORKTREE | INTENT_TO_ADD):
             plain = False
@@ -215,14 +233,15 @@ def _file_view(root: Path, index: IndexFile, files: Sequence[str]) -> IndexView:
             if regular:
                 ids.set_raw(at, entry.blob)
             continue
-        # Changed by its stat data: compared by content, as git's refresh does.
+        # Changed by its stat data: compared by content, as git's refresh does, and by the
+        # executable bit, which git takes as a change of its own.
         current = _blob_of(path, info) if regular else None
-        if current is None or current != entry.blob.hex():
+        if current is None or current != entry.blob.hex() or bool(info.st_mode & 0o100) != (entry.mode == 0o100755):
             exact = False
         if current is not None:
             ids.set(at, current)
     exact = exact and listed == count
-    facts = IndexFacts(index.top_tree(prefix[:-1]) if plain else None, beside)
+    facts = IndexFacts(index.top_tree(prefix[:-1]) if plain else None, beside, unusual)
     return IndexView(exact, digest.hexdigest() if exact else None, ids, facts=facts)
 
 
