@@ -155,7 +155,6 @@ class IndexFile:
         if trailer != bytes(20) and trailer != reader.checksum.digest():
             raise IndexFormatError("the index's checksum does not match its content")
 
-
     def top_tree(self, name: bytes) -> bytes | None:
         """The tree object id (20 bytes) git's cache tree records for the top-level folder
         ``name``: the tree its entries would be written as, so that it equals the id of the

@@ -131,7 +131,8 @@ def _work_tree_entry(root: Path, name: bytes) -> tuple[int, str] | None:
             return 0o120000, blob_id(os.readlink(path))
         except OSError:
             return -1, ""
-    blob = _blob_of(path, info) if stat.S_ISREG(info.st_mode) else None
+    # (A policy is read whole by the tool; this bound only keeps a huge file from being hashed.)
+    blob = _blob_of(path, info, 1 << 26) if stat.S_ISREG(info.st_mode) else None
     if blob is None:
         return -1, ""
     return (0o100755 if info.st_mode & 0o100 else 0o100644), blob
@@ -245,8 +246,8 @@ def _file_view(root: Path, index: IndexFile, files: Sequence[str]) -> IndexView:
     return IndexView(exact, digest.hexdigest() if exact else None, ids, facts=facts)
 
 
-def _blob_of(path: bytes, info: os.stat_result) -> str | None:
-    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+def _blob_of(path: bytes, info: os.stat_result, limit: int = MAX_BYTES) -> str | None:
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
         return None
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -256,7 +257,7 @@ def _blob_of(path: bytes, info: os.stat_result) -> str | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         with os.fdopen(os.dup(fd), "rb") as handle:
-            return blob_id(handle.read(MAX_BYTES + 1))
+            return blob_id(handle.read(limit + 1))
     except OSError:
         return None
     finally:

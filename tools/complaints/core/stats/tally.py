@@ -157,9 +157,7 @@ class Tally:
             (received, f_channel, f_category, f_priority, f_departments, _anonymous, accepted, f_reason, finished,
              resolved, f_measures, extended, paused, sat, review_requested, review_outcome, suggestions, stages,
              outcome) = f  # fmt: skip
-            code = received.toordinal() << _SHIFT
-            if finished is not None:
-                code |= finished.toordinal() - received.toordinal() + _BIAS
+            code = span_code(received, finished)
             spans[code] = spans.get(code, 0) + 1
             if received > today:
                 continue
