@@ -55,6 +55,23 @@ def test_iteration_crosses_the_decoding_chunks_and_the_builder_batches() -> None
     assert FileNames() == [] and len(FileNames.of([])) == 0
 
 
+def test_the_ends_widen_when_the_names_outgrow_four_byte_offsets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Held in four bytes each while the names take under 4 GiB: past that the builder widens
+    # them before they overflow (shown with the limit at a few hundred bytes).
+    from complaints.adapters import names as names_module
+
+    monkeypatch.setattr(names_module, "_SMALL_LIMIT", 300)
+    names = [f"cases/2026/{i:04d}{'名' if i % 3 == 0 else ''}.yml" for i in range(100)]
+    builder = NamesBuilder()
+    for start in range(0, len(names), 7):
+        builder.extend(names[start : start + 7])
+    held = builder.build()
+    assert held._ends.itemsize == 8
+    assert list(held) == names and held[42] == names[42] and names[99] in held
+    small = FileNames.of(names[:3])
+    assert small._ends.itemsize == 4 and list(small) == names[:3]
+
+
 def _naive(cases: Path) -> list[str]:
     """The listing as it was made before it was compact: every entry, sorted at the end."""
     out = []

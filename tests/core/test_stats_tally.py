@@ -183,18 +183,37 @@ def test_the_backlog_days_follow_every_change_of_the_counts(seed: int) -> None:
     assert days == sorted(set(days)) == sorted({received for received, _ in whole.spans})
 
 
-def test_a_span_s_code_gives_back_its_days_and_sorts_as_the_backlog_reads_them() -> None:
-    from complaints.core.stats.tally import span_code, span_of
+def test_the_spans_are_kept_exactly_at_the_calendar_s_edges_and_the_backlog_days_count_them() -> None:
+    # Every (received, finished) pair a date can make, the first and last dates included, and
+    # a finishing day before the received one (the tally counts what it is given): the spans
+    # read back are the pairs counted, and the backlog days give, for each received day, its
+    # distinct finishing days in order (the open ones last) with how many had finished by each.
+    import math
 
     rng = random.Random(5)
     edges = [dt.date.min, dt.date(1, 1, 2), dt.date(2026, 3, 31), dt.date(9999, 12, 30), dt.date.max]
-    days = edges + [dt.date.fromordinal(rng.randrange(1, dt.date.max.toordinal() + 1)) for _ in range(300)]
-    pairs = [(r, f) for r in days[:40] for f in [None, *days[:40]]] + [(rng.choice(days), rng.choice([None, *days])) for _ in range(3000)]
-    for received, finished in pairs:
-        assert span_of(span_code(received, finished)) == (received, finished)
-    # by received day, then the open one first, then by finishing day
-    ordered = sorted(set(pairs), key=lambda p: (p[0], p[1] is not None, p[1] or dt.date.min))
-    assert sorted(set(pairs), key=lambda p: span_code(*p)) == ordered
+    days = edges + [dt.date.fromordinal(rng.randrange(1, dt.date.max.toordinal() + 1)) for _ in range(30)]
+    pairs = [(r, f) for r in days[:12] for f in [None, *days[:12]]]
+    pairs += [(rng.choice(days[:12]), rng.choice([None, *days])) for _ in range(600)]
+    raw = policy()
+    tally = Tally(TallyKeys.of(raw, dt.date.max))
+    facts = [fact(received.isoformat(), finished=finished) for received, finished in pairs]
+    tally.add_all(facts[:300])
+    copied = pickle.loads(pickle.dumps(tally))
+    rest = Tally(TallyKeys.of(raw, dt.date.max))
+    rest.add_all(facts[300:])
+    copied.merge(rest)
+    assert copied.spans == Counter(pairs)
+    rows = copied.backlog_days()
+    assert [row[0] for row in rows] == sorted({r for r, _ in pairs})
+    for received, ends, by in rows:
+        finishing = sorted(f.toordinal() for r, f in pairs if r == received and f is not None)
+        still_open = sum(1 for r, f in pairs if r == received and f is None)
+        expected = sorted(set(finishing)) + ([math.inf] if still_open else [])
+        assert list(ends) == expected
+        assert list(by) == [sum(1 for f in finishing if f <= end) for end in sorted(set(finishing))] + (
+            [len(finishing) + still_open] if still_open else []
+        )
 
 
 def test_what_is_listed_and_not_yet_counted_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -107,3 +107,32 @@ def test_workers_send_only_the_kept_stages_and_the_run_is_unchanged(big: Path) -
     only = repository_run(repo, TODAY, accept_unconfirmed=True, states=late)  # in workers: 750 files
     assert only.deadlines == tuple(d for d in every.deadlines if d.state in late)
     assert (only.warnings, only.skipped, only.provisional_years) == (every.warnings, every.skipped, every.provisional_years)
+
+
+class _FreezeSeen:
+    """A derivation whose record is the process that made it and how many objects its
+    garbage collector had set aside there."""
+
+    key = "freeze-seen"
+    records: tuple[type, ...] = ()
+
+    def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[tuple[int, int], bool, None]:
+        import gc
+        import os
+
+        return (os.getpid(), gc.get_freeze_count()), True, None
+
+
+def test_the_workers_leave_the_objects_they_inherit_to_the_parent(big: Path) -> None:
+    # The objects alive at the fork are frozen (kept out of the garbage collector) while the
+    # workers run, so that no worker's collection copies the pages it shares with the parent;
+    # the parent's collector has them back once the run is over.
+    import gc
+    import os
+
+    repo = Repository.open(big).without_cache()
+    seen = [record for _path, record, _span in case_records(repo, TODAY, _FreezeSeen(), use_cache=False, jobs=2)]
+    in_workers = [frozen for pid, frozen in seen if pid != os.getpid()]
+    assert len(in_workers) == len(seen) == validate_module.PARALLEL_THRESHOLD + 350 - 1
+    assert min(in_workers) > 10_000  # every module, function and schema of the parent
+    assert gc.get_freeze_count() == 0

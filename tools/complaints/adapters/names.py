@@ -118,6 +118,10 @@ class FileNames(Sequence[str]):
         return builder.build()
 
 
+_SMALL = "I" if array("I").itemsize == 4 else "q"
+_SMALL_LIMIT = 1 << 32 if _SMALL == "I" else 1 << 63
+
+
 class NamesBuilder:
     """FileNames made from names given in increasing order (the caller's promise: the
     listing below gives them so), a batch at a time."""
@@ -125,7 +129,8 @@ class NamesBuilder:
     def __init__(self) -> None:
         self._parts: list[bytes] = []
         self._size = 0
-        self._ends = array("q")
+        # Four bytes an end while the names take under 4 GiB (a million names take 40 MB), then eight.
+        self._ends = array(_SMALL)
 
     def extend(self, names: Iterable[str]) -> None:
         batch = list(names)
@@ -133,6 +138,8 @@ class NamesBuilder:
             return
         text = "\x00".join(batch) + "\x00"
         data = text.encode(*_ENCODING)
+        if self._size + len(data) >= _SMALL_LIMIT and self._ends.typecode == _SMALL:
+            self._ends = array("q", self._ends)
         if len(data) == len(text):  # all ASCII: a name's length is its length in bytes
             self._ends.extend(islice(accumulate((len(n) + 1 for n in batch), initial=self._size), 1, None))
         else:

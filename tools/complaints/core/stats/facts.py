@@ -294,8 +294,9 @@ def _facts(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], calendar: Wor
 _STAGE_FACTS: dict[tuple[tuple[str, str, int | None], ...], tuple[StageFact, ...]] = {}
 # Tuples of stage facts kept for look-up (about 470 bytes each with their key): the memo is for
 # speed (the records are counted and dropped, not held): a process that derived 250,000 cases of
-# the 1,000,000-case benchmark archive kept 27,500 of them, and a worker derives twice as many.
-_MAX_STAGE_TUPLES = 20_000
+# the 1,000,000-case benchmark archive met 27,500 of them, and a worker derives twice as many;
+# the first few thousand met answer most cases, and each kept costs every worker its bytes.
+_MAX_STAGE_TUPLES = 5_000
 _STAGE_FACT: dict[tuple[str, str, int | None], StageFact] = {}
 
 

@@ -5,14 +5,16 @@ dimensions hold values outside the policy, and when each case was open.
 A tally is a sum: two tallies of two parts of an archive merge into the tally of the whole,
 in any order. So the scan's workers fold the facts of the cases they derive into a tally of
 their batch and send that instead of a record per case (engine/derivations.FactFold), and
-what the parent holds for the tables does not grow with the number of cases (the cell counts
-grow with the months, the open spans with the days). tables.py lays a year's counts into its
-lattice; what a case counts in is decided here, in `Tally.add_all`, and only here.
+what the parent holds for the tables grows little with the number of cases (the cell counts
+grow with the months; when each case was open is one 4-byte item a case). tables.py lays a
+year's counts into its lattice; what a case counts in is decided here, in `Tally.add_all`,
+and only here.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import itertools
+import functools
 import math
 from array import array
 from collections import Counter, defaultdict
@@ -69,24 +71,8 @@ class TallyKeys:
 # Cases whose cells add_all lists before it counts them (Tally.finish).
 PENDING_CASES = 20_000
 
-# A span's code: the received day's ordinal shifted left, or'd with 0 for a case still open,
-# else the finishing day's distance from it plus _BIAS (always positive: ordinals lie within
-# 1..3,652,059, under the bias). Codes sort by received day, then open first, then by finishing day.
-_SHIFT = 23
-_BIAS = 1 << 22
-_MASK = (1 << _SHIFT) - 1
-
-
-def span_code(received: dt.date, finished: dt.date | None) -> int:
-    """The int a (received, finished) pair is counted under (Tally.span_codes)."""
-    code = received.toordinal() << _SHIFT
-    return code if finished is None else code | (finished.toordinal() - received.toordinal() + _BIAS)
-
-
-def span_of(code: int) -> tuple[dt.date, dt.date | None]:
-    """The pair ``code`` stands for (span_code's inverse)."""
-    day, offset = code >> _SHIFT, code & _MASK
-    return dt.date.fromordinal(day), None if not offset else dt.date.fromordinal(day + offset - _BIAS)
+# A case still open is held as finishing on this "day" (no date has ordinal 0).
+_OPEN = 0
 
 
 class Tally:
@@ -102,12 +88,14 @@ class Tally:
         self.durations: dict[tuple[str, str], Counter[int]] = {}
         # year -> the dimensions with a value outside the policy among its cases
         self.unlisted: dict[int, set[str]] = {}
-        # (received, finished or None) -> number of cases: what the backlog is counted from,
-        # each pair held as one int (span_code; see ``spans``): an archive of many years has
-        # hundreds of thousands of pairs (510,000 among 1,000,000 cases over fifty years), and
-        # a tuple of two days costs three times an int a pair, in the workers' tallies and in
-        # the parent that merges them.
-        self.span_codes: dict[int, int] = {}
+        # When each case was open, what the backlog is counted from: received day (ordinal)
+        # -> the finishing day (ordinal; _OPEN while open) of each case received that day, one
+        # 4-byte item a case. An archive of many years has hundreds of thousands of distinct
+        # (received, finished) pairs (510,000 among 1,000,000 cases over fifty years): as a
+        # mapping of pairs to counts they took about 75 bytes a pair (40 MB in the parent that
+        # merges the workers' tallies); as these arrays about 4.5 bytes a case, and a merge is
+        # an array extended, not a pair looked up.
+        self.finishes: dict[int, array[int]] = {}
         self._names: dict[str, list[str]] = defaultdict(list)
         self._days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._cells = _CellNames(keys)
@@ -117,8 +105,13 @@ class Tally:
     @property
     def spans(self) -> Counter[tuple[dt.date, dt.date | None]]:
         """How many cases were received on one day and finished on another (None: still
-        open), decoded from ``span_codes`` (a copy: for reading)."""
-        return Counter({span_of(code): n for code, n in self.span_codes.items()})
+        open), from ``finishes`` (a copy: for reading)."""
+        out: Counter[tuple[dt.date, dt.date | None]] = Counter()
+        for day, ends in self.finishes.items():
+            received = dt.date.fromordinal(day)
+            for end, n in Counter(ends).items():
+                out[(received, None if end == _OPEN else dt.date.fromordinal(end))] += n
+        return out
 
     @classmethod
     def of(cls, facts: Iterable[CaseFacts], raw: Mapping[str, Any], today: dt.date) -> Tally:
@@ -146,7 +139,7 @@ class Tally:
         measure, catmeasure, stage_cell, dept_cells = c.measure, c.catmeasure, c.stage_cell, c.dept_cells
         stage_listed, dept_listed = listed["stage"], listed["department"]
         resolution_listed = listed["resolution"]
-        names, days, spans = self._names, self._days, self.span_codes
+        names, days, finishes = self._names, self._days, self.finishes
         self._backlog = None
         unlisted = self.unlisted
         u = f"|{UNLISTED}"
@@ -157,8 +150,11 @@ class Tally:
             (received, f_channel, f_category, f_priority, f_departments, _anonymous, accepted, f_reason, finished,
              resolved, f_measures, extended, paused, sat, review_requested, review_outcome, suggestions, stages,
              outcome) = f  # fmt: skip
-            code = span_code(received, finished)
-            spans[code] = spans.get(code, 0) + 1
+            day = received.toordinal()
+            ends = finishes.get(day)
+            if ends is None:
+                ends = finishes[day] = array("i")
+            ends.append(_OPEN if finished is None else finished.toordinal())
             if received > today:
                 continue
             month = months.get(received)
@@ -294,9 +290,13 @@ class Tally:
             _add_into(self.durations, key, Counter(counted_days))
         for year, dims in other.unlisted.items():
             self.unlisted.setdefault(year, set()).update(dims)
-        spans = self.span_codes
-        for code, n in other.span_codes.items():
-            spans[code] = spans.get(code, 0) + n
+        finishes = self.finishes
+        for day, theirs in other.finishes.items():
+            ends = finishes.get(day)
+            if ends is None:
+                finishes[day] = array("i", theirs)
+            else:
+                ends.extend(theirs)
         self._backlog = None
 
     def backlog_days(self) -> list[tuple[dt.date, Sequence[float], Sequence[int]]]:
@@ -304,25 +304,19 @@ class Tally:
         report: each received day in order, the days its cases finished (ordinals in order,
         ``math.inf`` for those still open) and how many had finished by each of them."""
         if self._backlog is None:
-            # The codes sort by received day, then by finishing day with the open last (see
-            # span_code): each day's run of codes is made into two compact arrays.
             rows: list[tuple[dt.date, Sequence[float], Sequence[int]]] = []
-            codes = sorted(self.span_codes)
-            start = 0
-            while start < len(codes):
-                day = codes[start] >> _SHIFT
-                stop = start
-                while stop < len(codes) and codes[stop] >> _SHIFT == day:
-                    stop += 1
-                run = codes[start:stop]
-                # the open ones (offset 0) sort first: moved to the end, as math.inf
-                ends = array("d", [day + (c & _MASK) - _BIAS for c in run if c & _MASK])
-                counts = [self.span_codes[c] for c in run if c & _MASK]
-                if not run[0] & _MASK:
+            for day in sorted(self.finishes):
+                ordered = sorted(self.finishes[day])  # the open ones (_OPEN) first
+                first = bisect.bisect_right(ordered, _OPEN)
+                finished = ordered[first:]
+                distinct = sorted(set(finished))
+                ends = array("d", distinct)
+                # how many had finished by each day: the finishing days up to it
+                by = array("q", map(functools.partial(bisect.bisect_right, finished), distinct))
+                if first:
                     ends.append(math.inf)
-                    counts.append(self.span_codes[run[0]])
-                rows.append((dt.date.fromordinal(day), ends, array("q", itertools.accumulate(counts))))
-                start = stop
+                    by.append(len(ordered))
+                rows.append((dt.date.fromordinal(day), ends, by))
             self._backlog = rows
         return self._backlog
 
@@ -330,12 +324,12 @@ class Tally:
         # What crosses from a worker: the counts, never the names being listed.
         self.finish()
         return {"keys": self.keys, "counts": self.counts, "durations": self.durations, "unlisted": self.unlisted,
-                "spans": self.span_codes}  # fmt: skip
+                "finishes": self.finishes}  # fmt: skip
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["keys"])  # type: ignore[misc]
-        self.counts, self.durations, self.unlisted, self.span_codes = (
-            state["counts"], state["durations"], state["unlisted"], state["spans"]
+        self.counts, self.durations, self.unlisted, self.finishes = (
+            state["counts"], state["durations"], state["unlisted"], state["finishes"]
         )
 
     def state(self) -> tuple[Any, ...]:
