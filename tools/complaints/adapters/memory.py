@@ -12,7 +12,6 @@ larger, 18.6 MB of which the trim gives back (benchmarks/README.md).
 """
 from __future__ import annotations
 
-import ctypes
 import sys
 from typing import Callable
 
@@ -28,13 +27,15 @@ def give_back() -> bool:
         _looked_up = True
         if sys.platform.startswith("linux"):
             try:
-                found = getattr(ctypes.CDLL(None), "malloc_trim", None)
-            except OSError:
-                found = None
-            if found is not None:
-                found.argtypes = [ctypes.c_size_t]
-                found.restype = ctypes.c_int
-                _trim = found
+                import ctypes  # absent from some builds of Python: then nothing is given back
+
+                found = getattr(ctypes.CDLL(None), "malloc_trim", None)  # musl has none
+                if found is not None:
+                    found.argtypes = [ctypes.c_size_t]
+                    found.restype = ctypes.c_int
+                    _trim = found
+            except (ImportError, OSError):
+                _trim = None
     if _trim is None:
         return False
     _trim(0)

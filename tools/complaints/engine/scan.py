@@ -14,8 +14,10 @@ import datetime as dt
 import errno
 import gc
 import itertools
+import multiprocessing
 import os
 import stat
+import sys
 from array import array
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -261,6 +263,12 @@ class _Task:
 
 _WORKER: dict[str, _Task] = {}
 
+# Workers forked on Linux, whatever the interpreter's default (forkserver from Python 3.14):
+# they share the parent's listing, schema and policy instead of building their own, and
+# inherit its frozen objects (see _stream). Elsewhere the platform's default (spawn on macOS,
+# where forking is unsafe), the worker's initializer then setting it up.
+_FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+
 
 def _start_worker(task: _Task) -> None:
     # Inherited with a fork; registered again for a start method that does not fork.
@@ -295,29 +303,31 @@ def _stream(
     if fold is not None:
         task = replace(task, fold=fold.empty())
     # What listing the files freed goes back to the system before the workers are forked
-    # with a copy of this process (adapters/memory.py); and every object alive now is set
-    # aside from the garbage collector while they run: a worker's collection would otherwise
+    # with a copy of this process (adapters/memory.py); and every object alive then is set
+    # aside from the garbage collector in the workers: a worker's collection would otherwise
     # write to each inherited object's header, making the worker its own copy of every page
-    # it shares with this process (6 MB a worker at 100,000 cases, 20% of its memory).
+    # it shares with this process (6 MB a worker at 100,000 cases, 20% of its memory). This
+    # process freezes its objects only while it forks (with the fork start method every
+    # worker is started by the first submit) and takes them back at once.
     give_back()
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(task,)) as pool:
-            pending: deque[Future[tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]]] = deque()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_FORK, initializer=_start_worker, initargs=(task,)) as pool:
+        pending: deque[Future[tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]]] = deque()
+        gc.freeze()
+        try:
             for batch in batches:
                 pending.append(pool.submit(_worker_batch, batch))
                 if len(pending) >= jobs * IN_FLIGHT:
                     break
-            while pending:
-                done, summary = pending.popleft().result()
-                if fold is not None and summary is not None:
-                    fold.merge(summary)
-                following = next(batches, None)
-                if following is not None:
-                    pending.append(pool.submit(_worker_batch, following))
-                yield from done
-    finally:
-        gc.unfreeze()
+        finally:
+            gc.unfreeze()
+        while pending:
+            done, summary = pending.popleft().result()
+            if fold is not None and summary is not None:
+                fold.merge(summary)
+            following = next(batches, None)
+            if following is not None:
+                pending.append(pool.submit(_worker_batch, following))
+            yield from done
 
 
 def _run(
