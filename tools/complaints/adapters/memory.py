@@ -15,6 +15,11 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+try:
+    import ctypes
+except ImportError:  # some builds of Python have no ctypes: then nothing is given back
+    ctypes = None  # type: ignore[assignment]
+
 _looked_up = False
 _trim: Callable[[int], int] | None = None
 
@@ -25,17 +30,15 @@ def give_back() -> bool:
     global _looked_up, _trim
     if not _looked_up:
         _looked_up = True
-        if sys.platform.startswith("linux"):
+        if ctypes is not None and sys.platform.startswith("linux"):
             try:
-                import ctypes  # absent from some builds of Python: then nothing is given back
-
                 found = getattr(ctypes.CDLL(None), "malloc_trim", None)  # musl has none
-                if found is not None:
-                    found.argtypes = [ctypes.c_size_t]
-                    found.restype = ctypes.c_int
-                    _trim = found
-            except (ImportError, OSError):
-                _trim = None
+            except OSError:
+                found = None
+            if found is not None:
+                found.argtypes = [ctypes.c_size_t]
+                found.restype = ctypes.c_int
+                _trim = found
     if _trim is None:
         return False
     _trim(0)
