@@ -8,7 +8,7 @@ glibc, ``malloc_trim`` returns every freed page, wherever it lies in the heap; e
 (musl, macOS, Windows) there is no such call and nothing is done.
 
 Measured on the 1,000,000-case benchmark archive: listing ``cases/`` leaves the process 41 MB
-larger, 18.6 MB of which the trim gives back (benchmarks/README.md).
+larger, 18.6 MB of which the trim gives back (README, "Performance").
 """
 from __future__ import annotations
 
