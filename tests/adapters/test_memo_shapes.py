@@ -5,6 +5,7 @@ holding the cache's secret) is computed afresh and replaced, never used, and no 
 stops with a traceback."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import shutil
@@ -17,13 +18,12 @@ from complaints.adapters import cache
 from complaints.adapters.datacodec import conforms, register
 from complaints.adapters.repository import Repository
 from complaints.commands import stats as stats_command
-from complaints.core.receipt import LookupEntry
+from complaints.core.receipt import ReceiptTable
 from complaints.core.stats.tables import StatsReport
 
 from conftest import TEMPLATE, cli_invoke, copy_repo, git as _git
 
 TODAY = dt.date(2026, 11, 27)
-SHAPE = tuple[StatsReport, dict[str, LookupEntry]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,61 +100,128 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _memo_of(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Record the arguments of the next memoized() call for ``name``."""
+    """Record the arguments of the next memoized() (or memoized_parts()) call for ``name``."""
     seen: dict[str, Any] = {}
-    real = stats_command.memoized
+    real, real_parts = stats_command.memoized, stats_command.memoized_parts
 
     def spy(root: Path, memo: str, purpose: str, expected: Any, compute: Any, records: Any = ()) -> Any:
         if memo == name:
             seen.update(root=root, purpose=purpose, records=records)
         return real(root, memo, purpose, expected, compute, records)
 
+    def spy_parts(root: Path, memo: str, purpose: str, compute: Any, split: Any, join: Any, records: Any = ()) -> Any:
+        if memo == name:
+            seen.update(root=root, purpose=purpose, records=records)
+        return real_parts(root, memo, purpose, compute, split, join, records)
+
     monkeypatch.setattr(stats_command, "memoized", spy)
+    monkeypatch.setattr(stats_command, "memoized_parts", spy_parts)
     return seen
+
+
+def _store(seen: dict[str, Any], name: str) -> cache.ResultCache:
+    register(*seen["records"])
+    return cache.ResultCache(seen["root"], name, cache.environment_key(seen["root"], seen["purpose"]))
 
 
 def _plant(seen: dict[str, Any], name: str, value: Any) -> Path:
     """Store ``value`` as the memo, authenticated with the cache's own secret."""
-    register(*seen["records"])
-    store = cache.ResultCache(seen["root"], name, cache.environment_key(seen["root"], seen["purpose"]))
-    assert store.save({"result": value})
+    return _plant_parts(seen, name, {"result": value})
+
+
+def _plant_parts(seen: dict[str, Any], name: str, parts: dict[str, Any]) -> Path:
+    """Store ``parts`` as the memo's entries, authenticated with the cache's own secret."""
+    store = _store(seen, name)
+    assert store.save(parts)
     assert store.path is not None
     return store.path
 
 
-def _publication(root: Path) -> tuple[StatsReport, dict[str, LookupEntry]]:
+def _publication(root: Path) -> tuple[StatsReport, ReceiptTable]:
     return stats_command.compute_with_receipts(Repository.open(root), None, TODAY, skip_invalid=True)
 
 
-@pytest.mark.parametrize("damage", ["entry-int", "entry-fields", "report-field", "report-nested", "short", "swapped"])
+def _damaged(parts: dict[str, Any], report: StatsReport, damage: str) -> dict[str, Any]:
+    """The stored parts of the site publication with one thing wrong in them."""
+    parts = dict(parts)
+    rows = sorted(name for name in parts if name.startswith("receipts/rows/"))
+    first = rows[0]
+    digests, numbers = parts[first]
+    if damage == "entry-int":  # a row naming an entry there is not
+        parts[first] = [digests, [len(parts["receipts/entries"])] + numbers[1:]]
+    elif damage == "entry-fields":
+        parts["receipts/entries"] = [[5, 3, "x", False, False]] + parts["receipts/entries"][1:]
+    elif damage == "entry-bool":  # a flag that is not a bool
+        parts["receipts/entries"] = [fields[:3] + [0, fields[4]] for fields in parts["receipts/entries"]]
+    elif damage == "report-field":
+        parts["report"] = dataclasses.replace(report, metrics=None)
+    elif damage == "report-nested":
+        parts["report"] = dataclasses.replace(report, history=(report.history[0].__class__("2025", "year", "yes", ()),))
+    elif damage == "short":  # the rows left out
+        parts = {"report": report}
+    elif damage == "swapped":
+        parts["report"], parts["receipts/entries"] = parts["receipts/entries"], parts["report"]
+    elif damage == "other-bucket":  # a bucket's rows stored under another bucket's name
+        other = f"receipts/rows/{(int(first[-2:], 16) + 1) % 256:02x}"
+        parts[other] = parts.pop(first)
+    elif damage == "unsorted":
+        many = max(rows, key=lambda name: len(parts[name][1]))
+        raw = base64.b64decode(parts[many][0])
+        rows_of = [raw[at : at + 32] for at in range(0, len(raw), 32)]
+        assert len(rows_of) > 1
+        parts[many] = [base64.b64encode(b"".join(reversed(rows_of))).decode(), parts[many][1]]
+    elif damage == "not-base64":
+        parts[first] = ["not base64!", numbers]
+    elif damage == "short-hash":
+        parts[first] = [base64.b64encode(base64.b64decode(digests)[:-1]).decode(), numbers]
+    elif damage == "unknown-part":
+        parts["elsewhere"] = 1
+    else:
+        raise AssertionError(damage)
+    return parts
+
+
+DAMAGES = ["entry-int", "entry-fields", "entry-bool", "report-field", "report-nested", "short", "swapped", "other-bucket",
+           "unsorted", "not-base64", "short-hash", "unknown-part"]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_site_publication_memo_of_the_wrong_shape_is_computed_afresh(
     repo: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = _memo_of("site-publication", monkeypatch)
     report, receipts = _publication(repo)
-    assert receipts and conforms((report, receipts), SHAPE)
-    code, entry = next(iter(receipts.items()))
-    bad = {
-        "entry-int": (report, {**receipts, code: 1}),
-        "entry-fields": (report, {**receipts, code: LookupEntry(state=5, next_step_month=3, iterations="x")}),  # type: ignore[arg-type]
-        "report-field": (dataclasses.replace(report, metrics=None), receipts),
-        "report-nested": (dataclasses.replace(report, history=(report.history[0].__class__("2025", "year", "yes", ()),)), receipts),
-        "short": (report,),
-        "swapped": (receipts, report),
-    }[damage]
-    path = _plant(seen, "site-publication", bad)
+    assert len(receipts) > 1 and conforms(report, StatsReport)
+    stored = _store(seen, "site-publication").load()
+    assert set(stored) >= {"report", "receipts/entries"} and any(name.startswith("receipts/rows/") for name in stored)
+    # What is stored is read back as it was computed.
+    assert _publication(repo) == (report, receipts)
+    path = _plant_parts(seen, "site-publication", _damaged(stored, report, damage))
     planted = path.read_bytes()
     assert _publication(repo) == (report, receipts)
     assert path.read_bytes() != planted  # replaced by the value computed afresh
     assert _publication(repo) == (report, receipts)
 
 
+def test_a_stored_site_publication_is_used(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo is read, not recomputed: a row changed in the stored parts (still of the right
+    shape) is what the next call gives."""
+    seen = _memo_of("site-publication", monkeypatch)
+    report, receipts = _publication(repo)
+    stored = _store(seen, "site-publication").load()
+    entries = stored["receipts/entries"]
+    changed = [[*fields[:4], not fields[4]] for fields in entries]
+    _plant_parts(seen, "site-publication", {**stored, "receipts/entries": changed})
+    again_report, again = _publication(repo)
+    assert again_report == report
+    assert [entry.provisional for entry in again.values()] == [not entry.provisional for entry in receipts.values()]
+
+
 @pytest.mark.parametrize("damage", ["entry-int", "report-field"])
 def test_site_build_over_a_memo_of_the_wrong_shape_builds(repo: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = _memo_of("site-publication", monkeypatch)
-    report, receipts = _publication(repo)
-    code = next(iter(receipts))
-    _plant(seen, "site-publication", (report, {**receipts, code: 1}) if damage == "entry-int" else (dataclasses.replace(report, metrics=None), receipts))
+    report, _receipts = _publication(repo)
+    _plant_parts(seen, "site-publication", _damaged(_store(seen, "site-publication").load(), report, damage))
     out = repo.parent / "site"
     built = cli_invoke("site", "build", "--out", str(out), "--repo", str(repo), "--today", TODAY.isoformat())
     assert built.exit_code == 0, built.output

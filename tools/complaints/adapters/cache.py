@@ -48,7 +48,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar, cast
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, TypeVar, cast
 
 import platformdirs
 
@@ -189,6 +189,40 @@ def memoized(
         return cast(T, stored)
     value = compute()
     cache.save({"result": value})
+    return value
+
+
+def memoized_parts(
+    root: Path,
+    name: str,
+    purpose: str,
+    compute: Callable[[], T],
+    split: Callable[[T], Iterable[tuple[str, Any]]],
+    join: Callable[[Mapping[str, Any]], T | None],
+    records: Iterable[type] = (),
+) -> T:
+    """As ``memoized``, for a result too large to be one entry (one line of JSON, built
+    whole in memory to be written and read): ``split(value)`` gives the (name, part) entries
+    it is stored as, each written as it comes and decoded on its own; ``join(parts)`` builds
+    the value again from what is stored, or gives None when the parts are not what ``split``
+    gives (of another shape or version), and the value is computed afresh and stored."""
+    register(*records)
+    cache = ResultCache(root, name, environment_key(root, purpose))
+    stored = cache.load()
+    if stored:
+        joined = join(stored)
+        if joined is not None:
+            return joined
+    value = compute()
+    writer = cache.writer()
+    if writer is not None:
+        try:
+            for part, entry in split(value):
+                writer.add(part, entry)
+        except BaseException:
+            writer.abort()
+            raise
+        writer.commit()
     return value
 
 

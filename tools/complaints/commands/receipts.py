@@ -3,13 +3,13 @@ state) and the month of the next promised step, as the site's "check my complain
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 from complaints.adapters.repository import Repository
 from complaints.engine.scan import case_records, iter_valid_cases
 from complaints.commands.deadlines import repository_calendar
 from complaints.core.receipt import (
-    SHARD_FOLDER, TABLE_FORMAT, DeadlineNextStep, LookupEntry, NextStep, ReceiptRecords, ReceiptSettings, shard_bits, shard_of,
+    SHARD_FOLDER, TABLE_FORMAT, DeadlineNextStep, NextStep, ReceiptRecords, ReceiptSettings, ReceiptTable, shard_bits, shard_of,
 )  # fmt: skip
 
 
@@ -19,24 +19,26 @@ def deadline_next_step(repo: Repository) -> NextStep:
     return DeadlineNextStep(repo.policy, repository_calendar(repo))
 
 
-def lookup_entries(repo: Repository, today: dt.date, next_step: NextStep | None = None) -> dict[str, LookupEntry]:
-    """Hash hex -> coarse state and next-step month, for every valid case with a receipt hash.
+def lookup_entries(repo: Repository, today: dt.date, next_step: NextStep | None = None) -> ReceiptTable:
+    """Hash hex -> coarse state and next-step month, for every valid case with a receipt hash
+    (a hash several cases hold: the row of the last of them in path order).
 
     Invalid files are left out (the validator reports them): one broken file must not take
     every complainant's lookup offline."""
     find_next = next_step or deadline_next_step(repo)
-    entries: dict[str, LookupEntry] = {}
+    entries = ReceiptTable()
     if next_step is None:
         # The cached parallel scan; a supplied source may be a closure, which cannot travel to
         # the worker processes, so it runs here.
         for _path, row, _span in case_records(repo, today, ReceiptRecords(find_next)):
             if row is not None:
-                entries[row[0]] = row[1]
-        return entries
-    for path, case in iter_valid_cases(repo, today):
-        row, _settled, _ = ReceiptRecords(find_next)(path, case, today)
-        if row is not None:
-            entries[row[0]] = row[1]
+                entries.add(*row)
+    else:
+        for path, case in iter_valid_cases(repo, today):
+            row, _settled, _ = ReceiptRecords(find_next)(path, case, today)
+            if row is not None:
+                entries.add(*row)
+    entries.seal()
     return entries
 
 
@@ -45,9 +47,9 @@ def lookup_table(repo: Repository, today: dt.date, next_step: NextStep | None = 
     return _table(lookup_entries(repo, today, next_step))
 
 
-def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | bool | None]]:
+def _table(entries: ReceiptTable) -> dict[str, dict[str, str | bool | None]]:
     table: dict[str, dict[str, str | bool | None]] = {}
-    for digest, entry in sorted(entries.items()):
+    for digest, entry in entries.rows():
         row: dict[str, str | bool | None] = {"state": entry.state, "next_step_month": entry.next_step_month}
         # Only when true, so the common row stays small.
         if entry.overdue:
@@ -59,7 +61,7 @@ def _table(entries: Mapping[str, LookupEntry]) -> dict[str, dict[str, str | bool
 
 
 def lookup_document(
-    repo: Repository, today: dt.date, next_step: NextStep | None = None, entries: Mapping[str, LookupEntry] | None = None
+    repo: Repository, today: dt.date, next_step: NextStep | None = None, entries: ReceiptTable | None = None
 ) -> dict[str, Any]:
     """The lookup as the site publishes it: ``index`` (the KDF parameters and how shards are
     picked, the file the page fetches first) and ``shards`` (shard name -> {hash: [state,
@@ -75,10 +77,10 @@ def lookup_document(
     return {"index": index, "shards": dict(lookup_shards(entries, index["shards"]["bits"]))}
 
 
-def lookup_index(repo: Repository, today: dt.date, entries: Mapping[str, LookupEntry]) -> dict[str, Any]:
+def lookup_index(repo: Repository, today: dt.date, entries: ReceiptTable) -> dict[str, Any]:
     """The ``index`` part of ``lookup_document``."""
     settings = repo.policy.receipt
-    iterations = {settings.iterations} | {entry.iterations for entry in entries.values()}
+    iterations = {settings.iterations} | {entry.iterations for entry in entries.entries()}
     bits = shard_bits(len(entries))
     return {
         "format": TABLE_FORMAT,
@@ -89,17 +91,13 @@ def lookup_index(repo: Repository, today: dt.date, entries: Mapping[str, LookupE
     }
 
 
-def lookup_shards(entries: Mapping[str, LookupEntry], bits: int) -> Iterator[tuple[str, dict[str, list[str | int | None]]]]:
+def lookup_shards(entries: ReceiptTable, bits: int) -> Iterator[tuple[str, dict[str, list[str | int | None]]]]:
     """The ``shards`` part of ``lookup_document``, one shard at a time in the order of their
     names (only those that hold a row), so that a writer never holds the rows of all."""
     name: str | None = None
     rows: dict[str, list[str | int | None]] = {}
-    ordered = sorted(entries)
-    if not all(digest.islower() or digest.isdigit() for digest in ordered):
-        # A shard is a number read from the hash: in text order only when lower case.
-        ordered.sort(key=str.lower)
-    for digest in ordered:
-        entry = entries[digest]
+    # The table's order is its hashes' (lower-case hex), which is the order of the shards.
+    for digest, entry in entries.rows():
         row: list[str | int | None] = [entry.state, entry.next_step_month]
         # The flags only when one is set, so the common row stays small.
         if entry.overdue or entry.provisional:

@@ -6,10 +6,11 @@ import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Mapping, Sequence, cast
 
 from complaints.adapters import git
-from complaints.adapters.cache import memoized
+from complaints.adapters.cache import memoized, memoized_parts
+from complaints.adapters.datacodec import conforms
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.core.calendar import WorkCalendar
 from complaints.commands.deadlines import repository_calendar
@@ -19,7 +20,7 @@ from complaints.core.stats.history import with_history
 from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
-from complaints.core.receipt import LookupEntry
+from complaints.core.receipt import ReceiptTable
 from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecords, touch_calendar
 from complaints.engine.inputs import IndexFacts, Snapshot, index_is_head, snapshot
@@ -143,7 +144,7 @@ def _report(
 
 def compute_with_receipts(
     repo: Repository, period: Period | None, today: dt.date, *, skip_invalid: bool = False
-) -> tuple[StatsReport, dict[str, LookupEntry]]:
+) -> tuple[StatsReport, ReceiptTable]:
     """What the site build publishes of the cases, from one pass over them: the statistics
     (as ``compute`` without --accept-unconfirmed) and the receipt lookup entries (as
     commands.receipts.lookup_entries), each case's stages computed once for both. The cases
@@ -151,36 +152,56 @@ def compute_with_receipts(
     chosen = period or Period.year_to_date(today)
     inputs, commit = _inputs_and_commit(repo)
 
-    def run() -> tuple[StatsReport, dict[str, LookupEntry]]:
+    def run() -> tuple[StatsReport, ReceiptTable]:
         calendar = repository_calendar(repo)
         skipped: list[str] = []
         fold = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, today))))
         fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped,
                           listed=inputs.files if inputs is not None else None)
         touch_calendar(calendar, fold.facts.looked.spans())
-        if fold.shared:
-            _later_cases_rows(repo, calendar, today, fold)
+        shared = fold.receipts.seal()
+        if shared:
+            _later_cases_rows(repo, calendar, today, fold.receipts, shared)
         report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
         return report, fold.receipts
 
     if inputs is None:
         return run()
     # An unchanged archive built again on the same day gets the stored answer (cache.py): the
-    # per-case records are not read back one by one to be counted again.
-    purpose = f"site-publication-v1\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
-    records = (*_REPORT_RECORDS, LookupEntry)
-    # A stored value is used only when it is this shape all the way down (the receipt rows
-    # included); anything else is computed afresh and stored in its place.
-    return memoized(repo.root, "site-publication", purpose, tuple[StatsReport, dict[str, LookupEntry]], run, records)
+    # per-case records are not read back one by one to be counted again. The receipt rows are
+    # stored in parts (ReceiptTable.packed), never as one line of JSON: at a million cases
+    # that line alone would be over 40 MB, built whole to be written and again to be read.
+    purpose = f"site-publication-v2\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
+    return memoized_parts(repo.root, "site-publication", purpose, run, _publication_parts, _publication_joined, _REPORT_RECORDS)
 
 
-def _later_cases_rows(repo: Repository, calendar: WorkCalendar, today: dt.date, fold: SiteFold) -> None:
+def _publication_parts(value: tuple[StatsReport, ReceiptTable]) -> Iterator[tuple[str, Any]]:
+    yield "report", value[0]
+    for name, part in value[1].packed():
+        yield f"receipts/{name}", part
+
+
+def _publication_joined(parts: Mapping[str, Any]) -> tuple[StatsReport, ReceiptTable] | None:
+    """What ``_publication_parts`` stored, or None when a part is not of its shape all the
+    way down (the report's fields as annotated, the receipt rows as ReceiptTable.unpacked
+    checks them), or another part is there."""
+    report = parts.get("report")
+    if not conforms(report, StatsReport):
+        return None
+    prefix = "receipts/"
+    if any(name != "report" and not name.startswith(prefix) for name in parts):
+        return None
+    table = ReceiptTable.unpacked({name[len(prefix):]: part for name, part in parts.items() if name.startswith(prefix)})
+    return None if table is None else (cast(StatsReport, report), table)
+
+
+def _later_cases_rows(repo: Repository, calendar: WorkCalendar, today: dt.date, table: ReceiptTable, shared: set[str]) -> None:
     """Give each receipt hash that several valid cases hold the row of the last of them in
     path order, as commands.receipts.lookup_entries does (SiteFold cannot: its rows arrive in
     no fixed order). Only those cases are read again: a shared hash is a copied file, rare."""
     derive = SiteRecords(repo.policy, calendar)
-    needles = {code.encode("ascii") for code in fold.shared}
+    needles = {code.encode("ascii") for code in shared}
     for path, case in valid_cases_holding(repo, needles, today):
         record, _settled, _span = derive(path, case, today)
-        if record.receipt is not None and record.receipt[0] in fold.shared:
-            fold.receipts[record.receipt[0]] = record.receipt[1]
+        if record.receipt is not None and record.receipt[0] in shared:
+            table.replace(*record.receipt)

@@ -10,11 +10,15 @@ it up. The README's threat model explains the choices.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import re
+from array import array
+from collections.abc import ItemsView, Iterator, ValuesView
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_stages
@@ -152,6 +156,239 @@ class ReceiptRecords:
         provisional = due is not None and calendar is not None and not calendar.is_confirmed(due.year)
         entry = LookupEntry(state, None if due is None else f"{due:%Y-%m}", parsed[0], due is not None and due < today, provisional)
         return (parsed[1], entry), state == "closed", None
+
+
+DIGEST_BYTES = 32
+_BUCKETS = 256  # by the hash's first byte
+_BUCKET_NAMES = {f"rows/{bucket:02x}": bucket for bucket in range(_BUCKETS)}  # ReceiptTable.packed's part names
+
+
+class ReceiptTable(Mapping[str, LookupEntry]):
+    """Hash hex -> LookupEntry for every case with a receipt hash: the rows the lookup table
+    publishes, 36 bytes each. A row is the 32-byte hash, kept in one of 256 buckets by its
+    first byte, and the number of its entry among the distinct entries (a few hundred among
+    all the cases: a coarse state, a month, a work factor and two flags). A dict of hex text
+    would take about 160 bytes a row: 160 MB at a million cases, for the site build to hold.
+
+    Rows are added in any order (``add``, ``merge``). ``seal`` sorts each bucket and keeps,
+    for a hash added more than once, the row added last; it names those hashes in ``shared``.
+    Reading (a look-up, iteration in hash order, ``len``) seals first, and ``replace`` gives a
+    sealed hash another entry. Iteration gives the hashes as lower-case hex in the order of
+    their bytes, which is the order of their text and of the shards."""
+
+    def __init__(self) -> None:
+        self._digests = [bytearray() for _ in range(_BUCKETS)]
+        self._rows = [array("I") for _ in range(_BUCKETS)]
+        self._entries: list[LookupEntry] = []
+        self._numbers: dict[LookupEntry, int] = {}
+        self._sealed = True
+        self.shared: set[str] = set()
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, LookupEntry]]) -> ReceiptTable:
+        table = cls()
+        for digest, entry in rows:
+            table.add(digest, entry)
+        return table
+
+    def _number(self, entry: LookupEntry) -> int:
+        number = self._numbers.get(entry)
+        if number is None:
+            number = self._numbers[entry] = len(self._entries)
+            self._entries.append(entry)
+        return number
+
+    def add(self, digest: str, entry: LookupEntry) -> None:
+        """Add a row. ValueError when ``digest`` is not 64 hex digits."""
+        raw = _raw(digest)
+        if raw is None:
+            raise ValueError("a receipt hash is 64 hex digits")
+        self._digests[raw[0]] += raw
+        self._rows[raw[0]].append(self._number(entry))
+        self._sealed = False
+
+    def merge(self, other: ReceiptTable) -> None:
+        """Add every row of ``other`` (after this table's own)."""
+        numbers = [self._number(entry) for entry in other._entries]
+        for bucket, rows in enumerate(other._rows):
+            if rows:
+                self._digests[bucket] += other._digests[bucket]
+                self._rows[bucket].extend(map(numbers.__getitem__, rows))
+                self._sealed = False
+        self.shared |= other.shared
+
+    def seal(self) -> set[str]:
+        """Sort the rows by hash and keep one per hash, the one added last; the hashes added
+        more than once (``shared``, kept from earlier seals and merged tables too)."""
+        if not self._sealed:
+            for bucket, rows in enumerate(self._rows):
+                if len(rows) > 1:
+                    self._seal_bucket(bucket)
+            self._sealed = True
+        return self.shared
+
+    def _seal_bucket(self, bucket: int) -> None:
+        digests, rows = self._digests[bucket], self._rows[bucket]
+        view = memoryview(digests)
+        keys = [view[at : at + DIGEST_BYTES].tobytes() for at in range(0, len(digests), DIGEST_BYTES)]
+        view.release()
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: equal hashes in the order added
+        kept_digests, kept_rows = bytearray(), array("I")
+        for position, number in enumerate(order):
+            key = keys[number]
+            if position + 1 < len(order) and keys[order[position + 1]] == key:
+                self.shared.add(key.hex())
+                continue
+            kept_digests += key
+            kept_rows.append(rows[number])
+        self._digests[bucket], self._rows[bucket] = kept_digests, kept_rows
+
+    def _find(self, digest: str) -> tuple[int, int] | None:
+        raw = _raw(digest)
+        if raw is None:
+            return None
+        self.seal()
+        bucket = raw[0]
+        digests = self._digests[bucket]
+        low, high = 0, len(self._rows[bucket])
+        while low < high:
+            middle = (low + high) // 2
+            at = middle * DIGEST_BYTES
+            found = digests[at : at + DIGEST_BYTES]
+            if found == raw:
+                return bucket, middle
+            if found < raw:
+                low = middle + 1
+            else:
+                high = middle
+        return None
+
+    def __getitem__(self, digest: str) -> LookupEntry:
+        place = self._find(digest) if isinstance(digest, str) else None
+        if place is None:
+            raise KeyError(digest)
+        return self._entries[self._rows[place[0]][place[1]]]
+
+    def replace(self, digest: str, entry: LookupEntry) -> None:
+        """Give a hash already in the table another entry (KeyError when it is not)."""
+        place = self._find(digest)
+        if place is None:
+            raise KeyError(digest)
+        self._rows[place[0]][place[1]] = self._number(entry)
+
+    def __len__(self) -> int:
+        self.seal()
+        return sum(len(rows) for rows in self._rows)
+
+    def __iter__(self) -> Iterator[str]:
+        return (digest for digest, _number in self._numbered())
+
+    def _numbered(self) -> Iterator[tuple[str, int]]:
+        self.seal()
+        for digests, rows in zip(self._digests, self._rows):
+            for row, at in enumerate(range(0, len(digests), DIGEST_BYTES)):
+                yield digests[at : at + DIGEST_BYTES].hex(), rows[row]
+
+    def rows(self) -> Iterator[tuple[str, LookupEntry]]:
+        """(hash hex, entry) in hash order."""
+        entries = self._entries
+        return ((digest, entries[number]) for digest, number in self._numbered())
+
+    def items(self) -> ItemsView[str, LookupEntry]:
+        return _Rows(self)
+
+    def values(self) -> ValuesView[LookupEntry]:
+        return _Entries(self)
+
+    def entries(self) -> list[LookupEntry]:
+        """The distinct entries the rows hold (each once), in the order first added."""
+        self.seal()
+        used = set().union(*self._rows)
+        return [entry for number, entry in enumerate(self._entries) if number in used]
+
+    def packed(self) -> Iterator[tuple[str, Any]]:
+        """The table as plain JSON values in parts, each a few hundred kilobytes at a million
+        rows (a cache stores them as an entry each): ("entries", [[field...]...]) then
+        ("rows/XX", [base64 of the hashes, [entry number...]]) for each bucket that holds one."""
+        self.seal()
+        yield "entries", [[e.state, e.next_step_month, e.iterations, e.overdue, e.provisional] for e in self._entries]
+        for bucket, (digests, rows) in enumerate(zip(self._digests, self._rows)):
+            if rows:
+                yield f"rows/{bucket:02x}", [base64.b64encode(digests).decode("ascii"), rows.tolist()]
+
+    @classmethod
+    def unpacked(cls, parts: Mapping[str, Any]) -> ReceiptTable | None:
+        """The table ``packed`` gave the parts of, or None when they are anything else (a
+        part missing, of the wrong shape, a hash out of its bucket or order)."""
+        table = cls()
+        stored = parts.get("entries")
+        if not isinstance(stored, list):
+            return None
+        for fields in stored:
+            entry = _entry(fields)
+            if entry is None or entry in table._numbers:
+                return None
+            table._number(entry)
+        for name, part in parts.items():
+            if name == "entries":
+                continue
+            bucket = _BUCKET_NAMES.get(name)
+            if bucket is None or not table._unpack_bucket(bucket, part):
+                return None
+        return table
+
+    def _unpack_bucket(self, bucket: int, part: Any) -> bool:
+        if not (isinstance(part, list) and len(part) == 2 and isinstance(part[0], str) and isinstance(part[1], list)):
+            return False
+        try:
+            digests = bytearray(base64.b64decode(part[0], validate=True))
+            rows = array("I", part[1])
+        except (binascii.Error, ValueError, TypeError, OverflowError):
+            return False
+        if len(digests) != DIGEST_BYTES * len(rows) or not rows or any(type(n) is not int for n in part[1]):
+            return False
+        if max(rows) >= len(self._entries) or any(digests[at] != bucket for at in range(0, len(digests), DIGEST_BYTES)):
+            return False
+        keys = [bytes(digests[at : at + DIGEST_BYTES]) for at in range(0, len(digests), DIGEST_BYTES)]
+        if not all(first < second for first, second in zip(keys, keys[1:])):
+            return False
+        self._digests[bucket], self._rows[bucket] = digests, rows
+        return True
+
+
+def _raw(digest: str) -> bytes | None:
+    """The 32 bytes of a 64-hex-digit hash, or None."""
+    if len(digest) != 2 * DIGEST_BYTES:
+        return None
+    try:
+        return bytes.fromhex(digest)
+    except ValueError:
+        return None
+
+
+def _entry(fields: Any) -> LookupEntry | None:
+    if not (isinstance(fields, list) and len(fields) == 5):
+        return None
+    state, month, iterations, overdue, provisional = fields
+    if state not in COARSE_STATES or not (month is None or (isinstance(month, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", month))):
+        return None
+    if type(iterations) is not int or type(overdue) is not bool or type(provisional) is not bool:
+        return None
+    return LookupEntry(state, month, iterations, overdue, provisional)
+
+
+class _Rows(ItemsView[str, LookupEntry]):
+    _mapping: ReceiptTable
+
+    def __iter__(self) -> Iterator[tuple[str, LookupEntry]]:
+        return self._mapping.rows()
+
+
+class _Entries(ValuesView[LookupEntry]):
+    _mapping: ReceiptTable
+
+    def __iter__(self) -> Iterator[LookupEntry]:
+        return (entry for _digest, entry in self._mapping.rows())
 
 
 def shard_bits(rows: int) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
 from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_stages_as_of, case_stages_of
 from complaints.core.policy import Policy
-from complaints.core.receipt import LookupEntry, ReceiptRecords
+from complaints.core.receipt import LookupEntry, ReceiptRecords, ReceiptTable
 from complaints.core.stages import CaseStages, StageDeadline
 from complaints.core.stats.facts import CaseFacts, StageFact, case_facts_of
 from complaints.core.stats.tally import Tally
@@ -166,43 +166,29 @@ class SiteRecord(NamedTuple):
 
 class SiteFold:
     """What the site build keeps of the SiteRecords records (engine/scan.Fold): the tally of
-    their facts, as FactFold, and every receipt lookup row by its hash, each distinct row one
-    object (a few hundred among all the cases).
+    their facts, as FactFold, and every receipt lookup row in a ReceiptTable (36 bytes a row).
 
     The rows arrive in no fixed order, so a hash two cases hold (a copied file) cannot be
-    given the later case's row here, as the lookup table gives it: such hashes are noted in
-    ``shared``, for the caller to look up again (commands/stats.compute_with_receipts)."""
+    given the later case's row here, as the lookup table gives it: ``receipts.seal()`` names
+    such hashes, for the caller to look up again (commands/stats.compute_with_receipts)."""
 
     def __init__(self, facts: FactFold) -> None:
         self.facts = facts
-        self.receipts: dict[str, LookupEntry] = {}
-        self.shared: set[str] = set()
-        self._rows: dict[LookupEntry, LookupEntry] = {}
+        self.receipts = ReceiptTable()
 
     def empty(self) -> SiteFold:
         return SiteFold(self.facts.empty())
 
     def fold(self, items: list[tuple[SiteRecord, tuple[int, int] | None]]) -> None:
         self.facts.fold([(record.facts, span) for record, span in items])
-        self._add([record.receipt for record, _span in items if record.receipt is not None])
+        add = self.receipts.add
+        for record, _span in items:
+            if record.receipt is not None:
+                add(*record.receipt)
 
     def merge(self, other: SiteFold) -> None:
         self.facts.merge(other.facts)
-        self.shared |= other.shared
-        self._add(list(other.receipts.items()))
-
-    def _add(self, receipts: list[tuple[str, LookupEntry]]) -> None:
-        rows, entries, shared = self._rows, self.receipts, self.shared
-        for code, entry in receipts:
-            if code in entries:
-                shared.add(code)
-            entries[code] = rows.setdefault(entry, entry)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"facts": self.facts, "receipts": self.receipts, "shared": self.shared}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.facts, self.receipts, self.shared, self._rows = state["facts"], state["receipts"], state["shared"], {}
+        self.receipts.merge(other.receipts)
 
 
 @dataclass(frozen=True)

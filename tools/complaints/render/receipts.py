@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from complaints.adapters.repository import Repository
 from complaints.commands.receipts import lookup_entries, lookup_index, lookup_shards
-from complaints.core.receipt import SHARD_FOLDER, TABLE_FILE, LookupEntry, NextStep, shard_of
+from complaints.core.receipt import SHARD_FOLDER, TABLE_FILE, NextStep, ReceiptTable, shard_of
 
 
 def render_lookup_table(document: Mapping[str, Any]) -> str:
@@ -19,7 +19,7 @@ def render_lookup_table(document: Mapping[str, Any]) -> str:
 
 
 def write_lookup_table(
-    repo: Repository, out_dir: Path, today: dt.date, next_step: NextStep | None = None, entries: Mapping[str, LookupEntry] | None = None
+    repo: Repository, out_dir: Path, today: dt.date, next_step: NextStep | None = None, entries: ReceiptTable | None = None
 ) -> Path:
     """Write receipts.json (the index) and receipts/SHARD.json into ``out_dir`` (the site's
     generated folder) and return the index's path. Every shard a code could fall in exists

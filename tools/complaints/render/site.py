@@ -32,7 +32,7 @@ from complaints.adapters.repository import Repository
 from complaints.checker.site_sources import check_sources, output_problems
 from complaints.commands.intake import form_snippets, published_strings
 from complaints.commands.stats import compute, compute_with_receipts
-from complaints.core.receipt import SHARD_FOLDER, LookupEntry
+from complaints.core.receipt import SHARD_FOLDER, ReceiptTable
 from complaints.core.stats.periods import Period
 from complaints.render.datapackage import build_package
 from complaints.render.receipts import write_lookup_table
@@ -838,7 +838,7 @@ class StatsPublication:
     csv_text: str
     package: Mapping[str, str] = field(default_factory=dict)  # Frictionless Data Package files by path
     # The receipt lookup entries read in the same pass as the statistics (see statistics_for).
-    receipts: Mapping[str, LookupEntry] | None = None
+    receipts: ReceiptTable | None = None
 
 
 def statistics_for(
@@ -852,7 +852,7 @@ def statistics_for(
         parsed = Period.parse(period) if period else None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    receipts: Mapping[str, LookupEntry] | None = None
+    receipts: ReceiptTable | None = None
     if with_receipts:
         report, receipts = compute_with_receipts(Repository.open(root), parsed, today, skip_invalid=skip_invalid)
     else:
