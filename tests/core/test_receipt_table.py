@@ -126,3 +126,41 @@ def test_rows_in_hash_order_fall_into_shards_in_order() -> None:
     rows = _rows(3000, seed=2)
     names = [shard_of(digest, 8) for digest, _ in ReceiptTable.of(rows).rows()]
     assert names == sorted(names)
+
+
+def test_rows_spilled_to_a_file_read_back_in_the_order_added(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = _rows(1000, seed=13)
+    twice = rows[3][0]
+    rows.append((twice, ENTRIES[3] if rows[3][1] != ENTRIES[3] else ENTRIES[0]))
+    table = ReceiptTable()
+    with open(tmp_path / "spill", "w+b") as out:
+        for at, (digest, entry) in enumerate(rows):
+            table.add(digest, entry)
+            if at % 97 == 96:
+                table.spill(out)
+                assert table.held == 0
+        assert table.held == len(rows) % 97
+        assert out.tell() > 0
+        assert table.seal() == {twice}
+    assert table == dict(rows) and table[twice] == rows[-1][1]
+    assert table.held == len(rows)
+
+
+def test_a_spilled_table_merges_and_pickles_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rows = _rows(600, seed=17)
+    with open(tmp_path / "spill", "w+b") as out:
+        part = ReceiptTable.of(rows[:400])
+        part.spill(out)
+        part.add(*rows[400])
+        whole = ReceiptTable.of(rows[401:])
+        whole.merge(pickle.loads(pickle.dumps(part)))
+        assert whole == dict(rows)
+        # Another table may spill to the same file: each reads back only its own rows.
+        other = ReceiptTable.of(rows[:2])
+        other.spill(out)
+        assert other == dict(rows[:2])
+        other.spill(out)
+        with open(tmp_path / "another", "w+b") as another, pytest.raises(ValueError):
+            other.add(*rows[5])
+            other.spill(out)
+            other.spill(another)

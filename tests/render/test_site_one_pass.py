@@ -13,7 +13,9 @@ import pytest
 from complaints.adapters.repository import Repository
 from complaints.commands import receipts
 from complaints.commands.stats import compute_with_receipts
+from complaints.core.receipt import ReceiptTable
 from complaints.engine import scan
+from complaints.engine.derivations import SiteFold
 from complaints.render import site
 
 from conftest import make_synthetic_archive
@@ -66,6 +68,35 @@ def test_one_pass_through_the_workers(archive: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(archive.parent / "another-cache"))
     assert _one_pass(archive, today) == expected
     assert _one_pass(archive, today) == expected
+
+
+def test_one_pass_with_the_rows_spilled_as_they_come(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent spills the receipt rows to a temporary file every SPILL_ROWS rows and reads
+    them back once the scan is done: the table is the same, from the workers and from the cache."""
+    today = DAYS[1]
+    expected = _separate(archive, today)
+    spilled: list[int] = []
+    real = ReceiptTable.spill
+
+    def spill(table: ReceiptTable, out: Any) -> None:
+        spilled.append(table.held)
+        real(table, out)
+
+    monkeypatch.setattr(ReceiptTable, "spill", spill)
+    monkeypatch.setattr(SiteFold, "SPILL_ROWS", 4)
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 10)
+    monkeypatch.setattr(scan, "BATCH", 9)
+    monkeypatch.setattr(scan.os, "cpu_count", lambda: 2)
+    monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(archive.parent / "spill-cache"))
+    assert _one_pass(archive, today) == expected
+    assert len(spilled) > 5 and all(count >= 4 for count in spilled)
+    spilled.clear()
+    assert _one_pass(archive, today) == expected  # the memo: nothing to spill
+    assert not spilled
+    monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(archive.parent / "spill-cache-2"))
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 10**9)  # in this process, from the files, 512 at a time
+    assert _one_pass(archive, today) == expected
+    assert spilled
 
 
 def test_each_case_file_is_read_once(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:

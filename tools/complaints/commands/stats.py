@@ -159,11 +159,12 @@ def compute_with_receipts(
         fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped,
                           listed=inputs.files if inputs is not None else None)
         touch_calendar(calendar, fold.facts.looked.spans())
-        shared = fold.receipts.seal()
-        if shared:
-            _later_cases_rows(repo, calendar, today, fold.receipts, shared)
         report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
-        return report, fold.receipts
+        # The rows read back from where the scan spilled them once the counting is done.
+        table, shared = fold.receipt_table()
+        if shared:
+            _later_cases_rows(repo, calendar, today, table, shared)
+        return report, table
 
     if inputs is None:
         return run()

@@ -18,7 +18,7 @@ import re
 from array import array
 from collections.abc import ItemsView, Iterator, ValuesView
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, ClassVar, Iterable, Mapping, Sequence
 
 from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_stages
@@ -165,24 +165,71 @@ _BUCKET_NAMES = {f"rows/{bucket:02x}": bucket for bucket in range(_BUCKETS)}  # 
 
 class ReceiptTable(Mapping[str, LookupEntry]):
     """Hash hex -> LookupEntry for every case with a receipt hash: the rows the lookup table
-    publishes, 36 bytes each. A row is the 32-byte hash, kept in one of 256 buckets by its
-    first byte, and the number of its entry among the distinct entries (a few hundred among
-    all the cases: a coarse state, a month, a work factor and two flags). A dict of hex text
-    would take about 160 bytes a row: 160 MB at a million cases, for the site build to hold.
+    publishes, about 40 bytes each. A row is the 32-byte hash, in one buffer of all the
+    hashes in the order added, and the number of its entry among the distinct entries (a few
+    hundred among all the cases: a coarse state, a month, a work factor and two flags). A
+    dict of hex text would take about 160 bytes a row: 160 MB at a million cases, for the
+    site build to hold. One buffer grows in place (a large one is its own mapping, which the
+    C library moves without copying), where one buffer per bucket left a freed hole behind
+    at each growth: 36 MB of rows took 90 MB of the process at a million cases.
 
-    Rows are added in any order (``add``, ``merge``). ``seal`` sorts each bucket and keeps,
-    for a hash added more than once, the row added last; it names those hashes in ``shared``.
-    Reading (a look-up, iteration in hash order, ``len``) seals first, and ``replace`` gives a
-    sealed hash another entry. Iteration gives the hashes as lower-case hex in the order of
-    their bytes, which is the order of their text and of the shards."""
+    Rows are added in any order (``add``, ``merge``). ``seal`` orders each of 256 buckets (by
+    the hash's first byte) by hash, as positions into the buffer, keeping for a hash added
+    more than once the row added last; it names those hashes in ``shared``. Reading (a
+    look-up, iteration in hash order, ``len``) seals first, and ``replace`` gives a sealed
+    hash another entry. Iteration gives the hashes as lower-case hex in the order of their
+    bytes, which is the order of their text and of the shards."""
 
     def __init__(self) -> None:
-        self._digests = [bytearray() for _ in range(_BUCKETS)]
-        self._rows = [array("I") for _ in range(_BUCKETS)]
+        self._digests = bytearray()
+        self._rows = array("I")
+        self._order: list[array[int]] = []  # per bucket, the positions of its rows in hash order, once sealed
         self._entries: list[LookupEntry] = []
         self._numbers: dict[LookupEntry, int] = {}
-        self._sealed = True
         self.shared: set[str] = set()
+        # Rows written out by ``spill``: the file and where each batch of them lies in it.
+        self._spill: BinaryIO | None = None
+        self._chunks: list[tuple[int, int]] = []  # (offset, rows), in the order added
+
+    def spill(self, out: BinaryIO) -> None:
+        """Move the rows held in memory to the end of ``out`` (a temporary file the caller
+        keeps open until the table is sealed, and always passes the same), where ``seal``
+        reads them back: a scan's parent holds none of them while its workers run."""
+        if self._spill is not None and self._spill is not out:
+            raise ValueError("a table spills to one file")
+        self._spill = out
+        if self._rows:
+            offset = out.seek(0, 2)
+            out.write(self._digests)
+            out.write(self._rows.tobytes())
+            self._chunks.append((offset, len(self._rows)))
+            self._digests, self._rows = bytearray(), array("I")
+
+    @property
+    def held(self) -> int:
+        """How many rows are held in memory (not spilled)."""
+        return len(self._rows)
+
+    def _unspill(self) -> None:
+        """Read the spilled rows back in front of those in memory, in the order added."""
+        out, chunks = self._spill, self._chunks
+        self._spill, self._chunks = None, []
+        if out is None or not chunks:
+            return
+        digests, rows = bytearray(), array("I")
+        for offset, count in chunks:
+            out.seek(offset)
+            digests += out.read(count * DIGEST_BYTES)
+            rows.frombytes(out.read(count * 4))
+        if len(rows) != sum(count for _offset, count in chunks) or len(digests) != DIGEST_BYTES * len(rows):
+            raise ValueError("the spilled receipt rows were not read back whole")
+        digests += self._digests
+        rows.extend(self._rows)
+        self._digests, self._rows = digests, rows
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._unspill()
+        return {**self.__dict__, "_spill": None, "_chunks": []}
 
     @classmethod
     def of(cls, rows: Iterable[tuple[str, LookupEntry]]) -> ReceiptTable:
@@ -203,60 +250,71 @@ class ReceiptTable(Mapping[str, LookupEntry]):
         raw = _raw(digest)
         if raw is None:
             raise ValueError("a receipt hash is 64 hex digits")
-        self._digests[raw[0]] += raw
-        self._rows[raw[0]].append(self._number(entry))
-        self._sealed = False
+        self._digests += raw
+        self._rows.append(self._number(entry))
+        self._order = []
 
     def merge(self, other: ReceiptTable) -> None:
         """Add every row of ``other`` (after this table's own)."""
+        other._unspill()
         numbers = [self._number(entry) for entry in other._entries]
-        for bucket, rows in enumerate(other._rows):
-            if rows:
-                self._digests[bucket] += other._digests[bucket]
-                self._rows[bucket].extend(map(numbers.__getitem__, rows))
-                self._sealed = False
+        if other._rows:
+            self._digests += other._digests
+            self._rows.extend(map(numbers.__getitem__, other._rows))
+            self._order = []
         self.shared |= other.shared
 
     def seal(self) -> set[str]:
-        """Sort the rows by hash and keep one per hash, the one added last; the hashes added
+        """Order the rows by hash and keep one per hash, the one added last; the hashes added
         more than once (``shared``, kept from earlier seals and merged tables too)."""
-        if not self._sealed:
-            for bucket, rows in enumerate(self._rows):
-                if len(rows) > 1:
-                    self._seal_bucket(bucket)
-            self._sealed = True
+        if self._spill is not None:
+            self._unspill()
+            self._order = []
+        if self._order or not self._rows:
+            return self.shared
+        buckets = [array("I") for _ in range(_BUCKETS)]
+        appends = [bucket.append for bucket in buckets]
+        for position, first in enumerate(self._digests[::DIGEST_BYTES]):
+            appends[first](position)
+        view = memoryview(self._digests)
+        try:
+            self._order = [self._ordered(view, positions) for positions in buckets]
+        finally:
+            view.release()
         return self.shared
 
-    def _seal_bucket(self, bucket: int) -> None:
-        digests, rows = self._digests[bucket], self._rows[bucket]
-        view = memoryview(digests)
-        keys = [view[at : at + DIGEST_BYTES].tobytes() for at in range(0, len(digests), DIGEST_BYTES)]
-        view.release()
+    def _ordered(self, view: memoryview, positions: array[int]) -> array[int]:
+        if len(positions) < 2:
+            return positions
+        keys = [view[at * DIGEST_BYTES : (at + 1) * DIGEST_BYTES].tobytes() for at in positions]
         order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: equal hashes in the order added
-        kept_digests, kept_rows = bytearray(), array("I")
-        for position, number in enumerate(order):
+        kept = array("I")
+        for place, number in enumerate(order):
             key = keys[number]
-            if position + 1 < len(order) and keys[order[position + 1]] == key:
+            if place + 1 < len(order) and keys[order[place + 1]] == key:
                 self.shared.add(key.hex())
                 continue
-            kept_digests += key
-            kept_rows.append(rows[number])
-        self._digests[bucket], self._rows[bucket] = kept_digests, kept_rows
+            kept.append(positions[number])
+        return kept
 
-    def _find(self, digest: str) -> tuple[int, int] | None:
+    def _hash_at(self, position: int) -> bytes:
+        return bytes(self._digests[position * DIGEST_BYTES : (position + 1) * DIGEST_BYTES])
+
+    def _find(self, digest: str) -> int | None:
+        """The position of the row of ``digest``, or None."""
         raw = _raw(digest)
         if raw is None:
             return None
         self.seal()
-        bucket = raw[0]
-        digests = self._digests[bucket]
-        low, high = 0, len(self._rows[bucket])
+        if not self._rows:
+            return None
+        positions = self._order[raw[0]]
+        low, high = 0, len(positions)
         while low < high:
             middle = (low + high) // 2
-            at = middle * DIGEST_BYTES
-            found = digests[at : at + DIGEST_BYTES]
+            found = self._hash_at(positions[middle])
             if found == raw:
-                return bucket, middle
+                return positions[middle]
             if found < raw:
                 low = middle + 1
             else:
@@ -264,30 +322,31 @@ class ReceiptTable(Mapping[str, LookupEntry]):
         return None
 
     def __getitem__(self, digest: str) -> LookupEntry:
-        place = self._find(digest) if isinstance(digest, str) else None
-        if place is None:
+        position = self._find(digest) if isinstance(digest, str) else None
+        if position is None:
             raise KeyError(digest)
-        return self._entries[self._rows[place[0]][place[1]]]
+        return self._entries[self._rows[position]]
 
     def replace(self, digest: str, entry: LookupEntry) -> None:
         """Give a hash already in the table another entry (KeyError when it is not)."""
-        place = self._find(digest)
-        if place is None:
+        position = self._find(digest)
+        if position is None:
             raise KeyError(digest)
-        self._rows[place[0]][place[1]] = self._number(entry)
+        self._rows[position] = self._number(entry)
 
     def __len__(self) -> int:
         self.seal()
-        return sum(len(rows) for rows in self._rows)
+        return sum(len(positions) for positions in self._order)
 
     def __iter__(self) -> Iterator[str]:
         return (digest for digest, _number in self._numbered())
 
     def _numbered(self) -> Iterator[tuple[str, int]]:
         self.seal()
-        for digests, rows in zip(self._digests, self._rows):
-            for row, at in enumerate(range(0, len(digests), DIGEST_BYTES)):
-                yield digests[at : at + DIGEST_BYTES].hex(), rows[row]
+        digests, rows = self._digests, self._rows
+        for positions in self._order:
+            for position in positions:
+                yield digests[position * DIGEST_BYTES : (position + 1) * DIGEST_BYTES].hex(), rows[position]
 
     def rows(self) -> Iterator[tuple[str, LookupEntry]]:
         """(hash hex, entry) in hash order."""
@@ -303,18 +362,22 @@ class ReceiptTable(Mapping[str, LookupEntry]):
     def entries(self) -> list[LookupEntry]:
         """The distinct entries the rows hold (each once), in the order first added."""
         self.seal()
-        used = set().union(*self._rows)
+        rows = self._rows
+        used = {rows[position] for positions in self._order for position in positions}
         return [entry for number, entry in enumerate(self._entries) if number in used]
 
     def packed(self) -> Iterator[tuple[str, Any]]:
         """The table as plain JSON values in parts, each a few hundred kilobytes at a million
         rows (a cache stores them as an entry each): ("entries", [[field...]...]) then
-        ("rows/XX", [base64 of the hashes, [entry number...]]) for each bucket that holds one."""
+        ("rows/XX", [base64 of the hashes, [entry number...]]) for each bucket that holds one,
+        in hash order."""
         self.seal()
         yield "entries", [[e.state, e.next_step_month, e.iterations, e.overdue, e.provisional] for e in self._entries]
-        for bucket, (digests, rows) in enumerate(zip(self._digests, self._rows)):
-            if rows:
-                yield f"rows/{bucket:02x}", [base64.b64encode(digests).decode("ascii"), rows.tolist()]
+        rows = self._rows
+        for bucket, positions in enumerate(self._order):
+            if positions:
+                hashes = b"".join(self._hash_at(position) for position in positions)
+                yield f"rows/{bucket:02x}", [base64.b64encode(hashes).decode("ascii"), [rows[position] for position in positions]]
 
     @classmethod
     def unpacked(cls, parts: Mapping[str, Any]) -> ReceiptTable | None:
@@ -329,30 +392,35 @@ class ReceiptTable(Mapping[str, LookupEntry]):
             if entry is None or entry in table._numbers:
                 return None
             table._number(entry)
+        order = [array("I") for _ in range(_BUCKETS)]
         for name, part in parts.items():
             if name == "entries":
                 continue
             bucket = _BUCKET_NAMES.get(name)
-            if bucket is None or not table._unpack_bucket(bucket, part):
+            if bucket is None or not table._unpack_bucket(bucket, part, order):
                 return None
+        table._order = order
         return table
 
-    def _unpack_bucket(self, bucket: int, part: Any) -> bool:
+    def _unpack_bucket(self, bucket: int, part: Any, order: list[array[int]]) -> bool:
         if not (isinstance(part, list) and len(part) == 2 and isinstance(part[0], str) and isinstance(part[1], list)):
             return False
         try:
-            digests = bytearray(base64.b64decode(part[0], validate=True))
+            hashes = base64.b64decode(part[0], validate=True)
             rows = array("I", part[1])
         except (binascii.Error, ValueError, TypeError, OverflowError):
             return False
-        if len(digests) != DIGEST_BYTES * len(rows) or not rows or any(type(n) is not int for n in part[1]):
+        if len(hashes) != DIGEST_BYTES * len(rows) or not rows or any(type(n) is not int for n in part[1]):
             return False
-        if max(rows) >= len(self._entries) or any(digests[at] != bucket for at in range(0, len(digests), DIGEST_BYTES)):
+        if max(rows) >= len(self._entries) or any(first != bucket for first in hashes[::DIGEST_BYTES]):
             return False
-        keys = [bytes(digests[at : at + DIGEST_BYTES]) for at in range(0, len(digests), DIGEST_BYTES)]
+        keys = [hashes[at : at + DIGEST_BYTES] for at in range(0, len(hashes), DIGEST_BYTES)]
         if not all(first < second for first, second in zip(keys, keys[1:])):
             return False
-        self._digests[bucket], self._rows[bucket] = digests, rows
+        start = len(self._rows)
+        self._digests += hashes
+        self._rows.extend(rows)
+        order[bucket] = array("I", range(start, start + len(rows)))
         return True
 
 

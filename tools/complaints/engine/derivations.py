@@ -11,8 +11,9 @@ the records of a whole result a command keeps (adapters/cache.memoized) are pass
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, NamedTuple, Sequence
+from typing import Any, BinaryIO, Callable, ClassVar, Iterable, NamedTuple, Sequence
 
 from complaints.core.calendar import WorkCalendar
 from complaints.core.deadlines import case_stages_as_of, case_stages_of
@@ -167,14 +168,20 @@ class SiteRecord(NamedTuple):
 class SiteFold:
     """What the site build keeps of the SiteRecords records (engine/scan.Fold): the tally of
     their facts, as FactFold, and every receipt lookup row in a ReceiptTable (36 bytes a row).
+    The rows are spilled to a temporary file every SPILL_ROWS rows and read back by
+    ``receipt_table``: at a million cases they are 36 MB the scan's parent does not hold
+    beside its workers.
 
     The rows arrive in no fixed order, so a hash two cases hold (a copied file) cannot be
-    given the later case's row here, as the lookup table gives it: ``receipts.seal()`` names
+    given the later case's row here, as the lookup table gives it: ``receipt_table`` names
     such hashes, for the caller to look up again (commands/stats.compute_with_receipts)."""
+
+    SPILL_ROWS = 1 << 15
 
     def __init__(self, facts: FactFold) -> None:
         self.facts = facts
         self.receipts = ReceiptTable()
+        self._spill: BinaryIO | None = None
 
     def empty(self) -> SiteFold:
         return SiteFold(self.facts.empty())
@@ -185,10 +192,35 @@ class SiteFold:
         for record, _span in items:
             if record.receipt is not None:
                 add(*record.receipt)
+        self._spill_over()
 
     def merge(self, other: SiteFold) -> None:
         self.facts.merge(other.facts)
         self.receipts.merge(other.receipts)
+        self._spill_over()
+
+    def _spill_over(self) -> None:
+        if self.receipts.held >= self.SPILL_ROWS:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile()
+            self.receipts.spill(self._spill)
+
+    def receipt_table(self) -> tuple[ReceiptTable, set[str]]:
+        """The receipt rows, sealed (read back from the temporary file), and the hashes more
+        than one case holds."""
+        try:
+            shared = self.receipts.seal()
+        finally:
+            if self._spill is not None:
+                self._spill.close()
+                self._spill = None
+        return self.receipts, shared
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"facts": self.facts, "receipts": self.receipts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.facts, self.receipts, self._spill = state["facts"], state["receipts"], None
 
 
 @dataclass(frozen=True)
