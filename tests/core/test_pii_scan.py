@@ -3,6 +3,7 @@ report carries the value."""
 from __future__ import annotations
 
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,19 @@ def test_allow_compares_normalised_numbers() -> None:
     # The organisation's hotline is allowed however it is written.
     data = {"a": "热线 0571 8888 8888", "b": "热线 0571-88888888"}
     assert list(scan_data(data, allow=frozenset({"0571-8888 8888"}))) == []
+
+
+@pytest.mark.parametrize("unit", ["count 12 of 345; ", "共计十二件，办结三件。", "ｆｕｌｌ　ｗｉｄｔｈ　１２；"])
+def test_a_long_text_is_scanned_without_an_object_per_character(unit: str) -> None:
+    """A generated page of a million characters (a statistics table over many years) is
+    scanned with a few bytes a character of bookkeeping: the offsets are a range or a packed
+    array, not a list of a million numbers (36 MB)."""
+    text = unit * (1_000_000 // len(unit))
+    tracemalloc.start()
+    try:
+        found = scan_text(text + " 13912345678")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [finding.kind for finding in found] == [MOBILE]
+    assert peak < 12 * len(text)  # a list of offsets alone took 36 bytes a character

@@ -148,6 +148,9 @@ def _map_char(ch: str) -> str:
 _FOREIGN_DIGIT = re.compile(r"(?![0-9])\d")
 
 
+_SLICE = 1 << 16  # characters normalised at a time
+
+
 def _normalise(text: str) -> tuple[str, Sequence[int]]:
     """The text as matched, with the original offset of every normalised character (a
     range where the text is its own normal form: a list would take 36 bytes a character,
@@ -156,15 +159,22 @@ def _normalise(text: str) -> tuple[str, Sequence[int]]:
         unicodedata.is_normalized("NFKC", text) and not _INVISIBLE.search(text) and not _FOREIGN_DIGIT.search(text)
     ):
         return text, range(len(text) + 1)
-    parts: list[str] = []
-    origin = array("q")  # 8 bytes a character, not a list's 36
-    for i, ch in enumerate(text):
-        norm = ch if ch.isascii() else _map_char(ch)
-        if norm:
-            parts.append(norm)
-            origin.extend([i] * len(norm))
+    # Built a slice at a time: a list of a million one-character texts would take 8 MB more.
+    pieces: list[str] = []
+    origin = array("I" if len(text) < 1 << 32 else "Q")  # 4 bytes a character, not a list's 36
+    for start in range(0, len(text), _SLICE):
+        parts: list[str] = []
+        for i, ch in enumerate(text[start : start + _SLICE], start):
+            norm = ch if ch.isascii() else _map_char(ch)
+            if norm:
+                parts.append(norm)
+                if len(norm) == 1:
+                    origin.append(i)
+                else:
+                    origin.extend([i] * len(norm))
+        pieces.append("".join(parts))
     origin.append(len(text))
-    return "".join(parts), origin
+    return "".join(pieces), origin
 
 
 def _digits(s: str) -> str:
