@@ -268,3 +268,17 @@ def test_a_long_text_is_scanned_without_an_object_per_character(unit: str) -> No
         tracemalloc.stop()
     assert [finding.kind for finding in found] == [MOBILE]
     assert peak < 12 * len(text)  # a list of offsets alone took 36 bytes a character
+
+
+def test_offsets_refer_to_the_original_text_across_the_slices() -> None:
+    """A text longer than one normalisation slice, with characters NFKC makes longer (㍱, ﬁ)
+    or removes (a zero-width space) before a number: each finding's span is where the
+    number is in the text as written."""
+    number = "13912345678"
+    filler = "㍱ﬁ\u200b办理" * 20_000  # 100,000 characters, some 3 long once normalised, some gone
+    for cut in (0, 65_530, 65_536, len(filler) - 1):
+        text = filler[:cut] + "电话" + "１３９１２３４５６７８" + filler[cut:cut + 50]
+        found = [f for f in scan_text(text) if f.kind == MOBILE]
+        assert len(found) == 1
+        start = cut + 2
+        assert (found[0].start, found[0].end) == (start, start + len(number))

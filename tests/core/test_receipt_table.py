@@ -52,10 +52,14 @@ def test_upper_case_hex_is_the_same_hash_in_lower_case() -> None:
     assert list(table) == [digest] and table[digest.upper()] == ENTRIES[0]
 
 
-@pytest.mark.parametrize("bad", ["", "ab", "g" * 64, "a" * 63, "a" * 66, "é" * 64])
+@pytest.mark.parametrize("bad", ["", "ab", "g" * 64, "a" * 63, "a" * 66, "é" * 64, "ab" * 31 + "  ", " " * 64, "ab " * 21 + " "])
 def test_a_hash_that_is_not_64_hex_digits_is_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         ReceiptTable().add(bad, ENTRIES[0])
+    table = ReceiptTable.of(_rows(20))
+    assert table.get(bad) is None and bad not in table
+    with pytest.raises(KeyError):
+        table[bad]
 
 
 def test_a_hash_added_twice_keeps_the_row_added_last_and_is_named() -> None:
@@ -68,6 +72,13 @@ def test_a_hash_added_twice_keeps_the_row_added_last_and_is_named() -> None:
     assert len(table) == 500
     table.replace(twice, ENTRIES[0])
     assert table[twice] == ENTRIES[0] and len(table) == 500
+    # An entry no row holds any more (replaced, or a dropped duplicate's) is not listed.
+    lone = ReceiptTable.of([(twice, ENTRIES[2]), (other, ENTRIES[1]), (twice, ENTRIES[3])])
+    lone.replace(twice, ENTRIES[1])
+    assert lone.entries() == [ENTRIES[1]]
+    packed = list(lone.packed())
+    assert [fields[0] for fields in dict(packed)["entries"]] == [ENTRIES[1].state]  # stored without them
+    assert ReceiptTable.unpacked(packed) == lone
     with pytest.raises(KeyError):
         table.replace("0" * 64, ENTRIES[0])
 
@@ -95,9 +106,9 @@ def test_packed_parts_read_back_the_same_table_through_the_cache_codec() -> None
     parts = {name: decode(json.loads(json.dumps(encode(part)))) for name, part in table.packed()}
     # A part per bucket that holds a row, none of them large.
     assert sum(name.startswith("rows/") for name in parts) == len({digest[:2] for digest, _ in rows})
-    again = ReceiptTable.unpacked(parts)
+    again = ReceiptTable.unpacked(parts.items())
     assert again is not None and again == table and list(again) == list(table)
-    assert ReceiptTable.unpacked(dict(ReceiptTable().packed())) == {}
+    assert ReceiptTable.unpacked(ReceiptTable().packed()) == {}
 
 
 @pytest.mark.parametrize("damage", [
@@ -113,13 +124,20 @@ def test_packed_parts_read_back_the_same_table_through_the_cache_codec() -> None
     lambda p: p.__setitem__(min(n for n in p if n != "entries"), ["", []]),
     lambda p: p.__setitem__(min(n for n in p if n != "entries"), [p[min(n for n in p if n != "entries")][0], [-1]]),
     lambda p: p.__setitem__(min(n for n in p if n != "entries"), [p[min(n for n in p if n != "entries")][0], [True]]),
+    lambda p: p.__setitem__("entries", p.pop("entries")),  # the entries not first
 ])  # fmt: skip
 def test_parts_of_any_other_shape_give_none(damage) -> None:  # type: ignore[no-untyped-def]
     rows = [(bytes([0, n]).hex() + "00" * 30, ENTRIES[n % 4]) for n in range(3)] + _rows(50)
     parts = dict(ReceiptTable.of(rows).packed())
-    assert ReceiptTable.unpacked(parts) is not None
+    assert ReceiptTable.unpacked(parts.items()) is not None
     damage(parts)
-    assert ReceiptTable.unpacked(parts) is None
+    assert ReceiptTable.unpacked(parts.items()) is None
+
+
+def test_a_bucket_given_twice_is_refused() -> None:
+    parts = list(ReceiptTable.of(_rows(50)).packed())
+    assert ReceiptTable.unpacked(parts) is not None
+    assert ReceiptTable.unpacked(parts + parts[1:2]) is None
 
 
 def test_rows_in_hash_order_fall_into_shards_in_order() -> None:

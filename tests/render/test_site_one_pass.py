@@ -128,6 +128,7 @@ def test_a_receipt_hash_two_cases_hold_shows_the_later_case_as_the_separate_tabl
     monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(sample_repo.parent / "cache"))
     monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(scan, "BATCH", 3)
+    monkeypatch.setattr(SiteFold, "SPILL_ROWS", 2)  # the rows spilled and read back as well
     monkeypatch.setattr(scan.os, "cpu_count", lambda: 2)
     today = DAYS[0]
     files = sorted((sample_repo / "cases").rglob("*.yml"))

@@ -198,19 +198,24 @@ def memoized_parts(
     purpose: str,
     compute: Callable[[], T],
     split: Callable[[T], Iterable[tuple[str, Any]]],
-    join: Callable[[Mapping[str, Any]], T | None],
+    join: Callable[[Iterator[tuple[str, Any]]], T | None],
     records: Iterable[type] = (),
 ) -> T:
     """As ``memoized``, for a result too large to be one entry (one line of JSON, built
     whole in memory to be written and read): ``split(value)`` gives the (name, part) entries
-    it is stored as, each written as it comes and decoded on its own; ``join(parts)`` builds
-    the value again from what is stored, or gives None when the parts are not what ``split``
-    gives (of another shape or version), and the value is computed afresh and stored."""
+    it is stored as, each written as it comes; ``join`` is given them back one at a time, in
+    the order written, each decoded only when reached (the file is never held whole), and
+    builds the value again, or gives None when the parts are not what ``split`` gives (of
+    another shape or version): then the value is computed afresh and stored."""
     register(*records)
     cache = ResultCache(root, name, environment_key(root, purpose))
-    stored = cache.load()
-    if stored:
-        joined = join(stored)
+    reader = cache.open_entries()
+    if reader is not None:
+        with reader:
+            try:
+                joined = join((path, reader.value(path, offset, length)[0]) for path, _tag, offset, length in reader.entries())
+            except (OSError, ValueError, DataFormatError, RecursionError):
+                joined = None
         if joined is not None:
             return joined
     value = compute()

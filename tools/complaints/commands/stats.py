@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence, cast
+from typing import Any, Iterator, Sequence, cast
 
 from complaints.adapters import git
 from complaints.adapters.cache import memoized, memoized_parts
@@ -156,10 +156,14 @@ def compute_with_receipts(
         calendar = repository_calendar(repo)
         skipped: list[str] = []
         fold = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, today))))
-        fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped,
-                          listed=inputs.files if inputs is not None else None)
-        touch_calendar(calendar, fold.facts.looked.spans())
-        report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
+        try:
+            fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped,
+                              listed=inputs.files if inputs is not None else None)
+            touch_calendar(calendar, fold.facts.looked.spans())
+            report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
+        except BaseException:
+            fold.close()  # the file the rows were spilled to, on a run that stops here
+            raise
         # The rows read back from where the scan spilled them once the counting is done.
         table, shared = fold.receipt_table()
         if shared:
@@ -170,8 +174,8 @@ def compute_with_receipts(
         return run()
     # An unchanged archive built again on the same day gets the stored answer (cache.py): the
     # per-case records are not read back one by one to be counted again. The receipt rows are
-    # stored in parts (ReceiptTable.packed), never as one line of JSON: at a million cases
-    # that line alone would be over 40 MB, built whole to be written and again to be read.
+    # stored in parts (ReceiptTable.packed), written and read back one at a time, never as one
+    # line of JSON: at a million cases that line alone would be over 40 MB, built whole.
     purpose = f"site-publication-v2\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
     return memoized_parts(repo.root, "site-publication", purpose, run, _publication_parts, _publication_joined, _REPORT_RECORDS)
 
@@ -182,18 +186,25 @@ def _publication_parts(value: tuple[StatsReport, ReceiptTable]) -> Iterator[tupl
         yield f"receipts/{name}", part
 
 
-def _publication_joined(parts: Mapping[str, Any]) -> tuple[StatsReport, ReceiptTable] | None:
-    """What ``_publication_parts`` stored, or None when a part is not of its shape all the
-    way down (the report's fields as annotated, the receipt rows as ReceiptTable.unpacked
-    checks them), or another part is there."""
-    report = parts.get("report")
-    if not conforms(report, StatsReport):
+def _publication_joined(parts: Iterator[tuple[str, Any]]) -> tuple[StatsReport, ReceiptTable] | None:
+    """What ``_publication_parts`` stored, read back a part at a time, or None when a part is
+    not of its shape all the way down (the report's fields as annotated, the receipt rows as
+    ReceiptTable.unpacked checks them) or out of its place, or another part is there."""
+    first = next(parts, None)
+    if first is None or first[0] != "report" or not conforms(first[1], StatsReport):
         return None
     prefix = "receipts/"
-    if any(name != "report" and not name.startswith(prefix) for name in parts):
-        return None
-    table = ReceiptTable.unpacked({name[len(prefix):]: part for name, part in parts.items() if name.startswith(prefix)})
-    return None if table is None else (cast(StatsReport, report), table)
+    stray: list[str] = []
+
+    def rows() -> Iterator[tuple[str, Any]]:
+        for name, part in parts:
+            if not name.startswith(prefix):
+                stray.append(name)
+                return
+            yield name[len(prefix):], part
+
+    table = ReceiptTable.unpacked(rows())
+    return None if table is None or stray else (cast(StatsReport, first[1]), table)
 
 
 def _later_cases_rows(repo: Repository, calendar: WorkCalendar, today: dt.date, table: ReceiptTable, shared: set[str]) -> None:

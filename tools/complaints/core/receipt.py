@@ -220,7 +220,7 @@ class ReceiptTable(Mapping[str, LookupEntry]):
         for offset, count in chunks:
             out.seek(offset)
             digests += out.read(count * DIGEST_BYTES)
-            rows.frombytes(out.read(count * 4))
+            rows.frombytes(out.read(count * rows.itemsize))
         if len(rows) != sum(count for _offset, count in chunks) or len(digests) != DIGEST_BYTES * len(rows):
             raise ValueError("the spilled receipt rows were not read back whole")
         digests += self._digests
@@ -228,6 +228,7 @@ class ReceiptTable(Mapping[str, LookupEntry]):
         self._digests, self._rows = digests, rows
 
     def __getstate__(self) -> dict[str, Any]:
+        # A spilled table is read back whole first: its file does not travel with it.
         self._unspill()
         return {**self.__dict__, "_spill": None, "_chunks": []}
 
@@ -371,33 +372,35 @@ class ReceiptTable(Mapping[str, LookupEntry]):
         rows (a cache stores them as an entry each): ("entries", [[field...]...]) then
         ("rows/XX", [base64 of the hashes, [entry number...]]) for each bucket that holds one,
         in hash order."""
-        self.seal()
-        yield "entries", [[e.state, e.next_step_month, e.iterations, e.overdue, e.provisional] for e in self._entries]
+        entries = self.entries()  # only those a row holds, numbered afresh
+        numbers = {self._numbers[entry]: number for number, entry in enumerate(entries)}
+        yield "entries", [[e.state, e.next_step_month, e.iterations, e.overdue, e.provisional] for e in entries]
         rows = self._rows
         for bucket, positions in enumerate(self._order):
             if positions:
                 hashes = b"".join(self._hash_at(position) for position in positions)
-                yield f"rows/{bucket:02x}", [base64.b64encode(hashes).decode("ascii"), [rows[position] for position in positions]]
+                stored = [numbers[rows[position]] for position in positions]
+                yield f"rows/{bucket:02x}", [base64.b64encode(hashes).decode("ascii"), stored]
 
     @classmethod
-    def unpacked(cls, parts: Mapping[str, Any]) -> ReceiptTable | None:
-        """The table ``packed`` gave the parts of, or None when they are anything else (a
-        part missing, of the wrong shape, a hash out of its bucket or order)."""
+    def unpacked(cls, parts: Iterable[tuple[str, Any]]) -> ReceiptTable | None:
+        """The table ``packed`` gave the parts of, taken in the order it gave them (one
+        bucket's part at a time), or None when they are anything else (the entries not
+        first, a part twice, of the wrong shape, a hash out of its bucket or order)."""
         table = cls()
-        stored = parts.get("entries")
-        if not isinstance(stored, list):
+        given = iter(parts)
+        first = next(given, None)
+        if first is None or first[0] != "entries" or not isinstance(first[1], list):
             return None
-        for fields in stored:
+        for fields in first[1]:
             entry = _entry(fields)
             if entry is None or entry in table._numbers:
                 return None
             table._number(entry)
         order = [array("I") for _ in range(_BUCKETS)]
-        for name, part in parts.items():
-            if name == "entries":
-                continue
+        for name, part in given:
             bucket = _BUCKET_NAMES.get(name)
-            if bucket is None or not table._unpack_bucket(bucket, part, order):
+            if bucket is None or order[bucket] or not table._unpack_bucket(bucket, part, order):
                 return None
         table._order = order
         return table
@@ -429,9 +432,10 @@ def _raw(digest: str) -> bytes | None:
     if len(digest) != 2 * DIGEST_BYTES:
         return None
     try:
-        return bytes.fromhex(digest)
+        raw = bytes.fromhex(digest)
     except ValueError:
         return None
+    return raw if len(raw) == DIGEST_BYTES else None  # fromhex skips spaces
 
 
 def _entry(fields: Any) -> LookupEntry | None:

@@ -211,10 +211,14 @@ class SiteFold:
         try:
             shared = self.receipts.seal()
         finally:
-            if self._spill is not None:
-                self._spill.close()
-                self._spill = None
+            self.close()
         return self.receipts, shared
+
+    def close(self) -> None:
+        """Close the temporary file the rows were spilled to (a run that stops early)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"facts": self.facts, "receipts": self.receipts}
