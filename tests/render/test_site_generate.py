@@ -260,3 +260,25 @@ def test_quarter_charts_label_quarters_not_months() -> None:
     chart = charts.month_columns("t", ["2025-Q4", "2026-Q1"], [charts.Series("s", [50.0, 60.0])], axis, words)
     assert "Quarter (2025-Q4 – 2026-Q1)" in chart and "Month" not in chart
     assert "<span>Q4</span> <span>Q1</span>" in chart  # apart in the page text: test_charts_text.py
+
+
+def test_the_provisional_note_counts_the_published_rows_shard_by_shard(tmp_path: Path) -> None:
+    """The build tells how many published lookup rows carry a provisional date, and in which
+    years, read back from the shards as written (one at a time)."""
+    folder = tmp_path / "generated"
+    (folder / "receipts").mkdir(parents=True)
+    table = folder / "receipts.json"
+    table.write_text("{}", encoding="utf-8")
+    shards = {
+        "00": {"a" * 64: ["received", "2027-01", 0, 1], "b" * 64: ["accepted", "2026-12"]},
+        "01": {"c" * 64: ["in_progress", "2028-03", 1, 1], "d" * 64: ["closed", None, 0, 0]},
+        "02": {},
+        "03": {"e" * 64: ["received", "2027-02", 0, 1]},
+    }
+    for name, rows in shards.items():
+        (folder / "receipts" / f"{name}.json").write_text(json.dumps({"cases": rows}), encoding="utf-8")
+    notes = site._provisional_notes(table)
+    assert len(notes) == 1 and notes[0].startswith("3 receipt lookup date(s) in 2027, 2028 are provisional")
+    for name in ("00", "01", "03"):
+        (folder / "receipts" / f"{name}.json").write_text(json.dumps({"cases": {}}), encoding="utf-8")
+    assert site._provisional_notes(table) == ()

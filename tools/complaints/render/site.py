@@ -976,14 +976,18 @@ def prepare(
 def _provisional_notes(table: Path) -> tuple[str, ...]:
     # The lookup page shows these dates as provisional; the person building the site is told
     # too, so that next year's calendar gets added.
-    rows = [row for shard in sorted((table.parent / SHARD_FOLDER).glob("*.json"))
-            for row in json.loads(shard.read_text(encoding="utf-8")).get("cases", {}).values()]
-    provisional = [row for row in rows if len(row) > 3 and row[3] == 1]
-    years = sorted({str(row[1])[:4] for row in provisional})
+    # One shard at a time: at a million cases the rows of all would take over 100 MB.
+    provisional, found = 0, set()
+    for shard in sorted((table.parent / SHARD_FOLDER).glob("*.json")):
+        for row in json.loads(shard.read_text(encoding="utf-8")).get("cases", {}).values():
+            if len(row) > 3 and row[3] == 1:
+                provisional += 1
+                found.add(str(row[1])[:4])
+    years = sorted(found)
     if not years:
         return ()
     return (
-        f"{len(provisional)} receipt lookup date(s) in {', '.join(years)} are provisional: "
+        f"{provisional} receipt lookup date(s) in {', '.join(years)} are provisional: "
         f"the official calendar is not known yet (add it to calendar.yml once announced)",
     )
 
