@@ -151,14 +151,18 @@ def compute_with_receipts(
     derived in the scan's workers are counted there (engine/derivations.SiteFold)."""
     chosen = period or Period.year_to_date(today)
     inputs, commit = _inputs_and_commit(repo)
+    digest = inputs.digest if inputs is not None else None
+    # The listing of cases/ goes to the scan and is let go after it (at a million cases it is
+    # some 35 MB, and the receipt rows are read back after the scan).
+    listing: list[Sequence[str] | None] = [inputs.files if inputs is not None else None]
+    del inputs
 
     def run() -> tuple[StatsReport, ReceiptTable]:
         calendar = repository_calendar(repo)
         skipped: list[str] = []
         fold = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, today))))
         try:
-            fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped,
-                              listed=inputs.files if inputs is not None else None)
+            fold_case_records(repo, today, SiteRecords(repo.policy, calendar), fold, skipped, listed=listing.pop())
             touch_calendar(calendar, fold.facts.looked.spans())
             report = _report(repo, fold.facts.tally, calendar, skipped, chosen, today, commit, skip_invalid)
         except BaseException:
@@ -170,13 +174,13 @@ def compute_with_receipts(
             _later_cases_rows(repo, calendar, today, table, shared)
         return report, table
 
-    if inputs is None:
+    if digest is None:
         return run()
     # An unchanged archive built again on the same day gets the stored answer (cache.py): the
     # per-case records are not read back one by one to be counted again. The receipt rows are
     # stored in parts (ReceiptTable.packed), written and read back one at a time, never as one
     # line of JSON: at a million cases that line alone would be over 40 MB, built whole.
-    purpose = f"site-publication-v2\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{inputs.digest}"
+    purpose = f"site-publication-v2\x00{chosen!r}\x00{today}\x00{skip_invalid}\x00{commit}\x00{digest}"
     return memoized_parts(repo.root, "site-publication", purpose, run, _publication_parts, _publication_joined, _REPORT_RECORDS)
 
 
