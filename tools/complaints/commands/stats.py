@@ -11,6 +11,7 @@ from typing import Any, Iterator, Sequence, cast
 from complaints.adapters import git
 from complaints.adapters.cache import memoized, memoized_parts
 from complaints.adapters.datacodec import conforms
+from complaints.adapters.memory import give_back
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.core.calendar import WorkCalendar
 from complaints.commands.deadlines import repository_calendar
@@ -168,7 +169,10 @@ def compute_with_receipts(
         except BaseException:
             fold.close()  # the file the rows were spilled to, on a run that stops here
             raise
-        # The rows read back from where the scan spilled them once the counting is done.
+        # The rows read back from where the scan spilled them once the counting is done, into
+        # the room the listing and the counting leave, given back to the system first so that
+        # what the process holds is what it uses.
+        give_back()
         table, shared = fold.receipt_table()
         if shared:
             _later_cases_rows(repo, calendar, today, table, shared)
