@@ -17,10 +17,10 @@ from complaints.adapters.config import official_calendar
 from complaints.adapters.datacodec import DataFormatError, decode, encode, register
 from complaints.adapters.yamlload import load_yaml
 from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, HolidaySource, SpecialDay, WorkCalendar
-from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, case_stages_as_of, case_stages_of, explain_case
+from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, case_stages_as_of, case_stages_of, explain_case, stage_outcomes
 from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, CaseStages, StageDeadline
-from complaints.core.stats.facts import CaseFacts, StageFact, case_facts, case_facts_of
+from complaints.core.stats.facts import CaseFacts, StageFact, case_facts, case_facts_fast, case_facts_of
 from complaints.errors import CalendarError, CaseError
 
 from conftest import TEMPLATE as PROJECT, TEST_DATA
@@ -198,6 +198,33 @@ def test_facts_from_rows_equal_the_facts_as_first_written(policy: Policy, drawn:
     for record in (expected, rows):
         assert decode(json.loads(json.dumps(encode(record)))) == record
 
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=cases(), provisional=st.booleans())
+def test_lean_stages_and_facts_equal_the_full_ones(policy: Policy, drawn: tuple[dict[str, Any], dt.date], provisional: bool) -> None:
+    """What `stats` and the site build derive (stage_outcomes, case_facts_fast) equals the
+    full path: each row's dates, stage and state as case_stages_of's, the same span, settled
+    flag and calendar years looked at, the facts equal to the reference's, and the same
+    error (naming the file) for a year the calendar refuses."""
+    case, today = drawn
+    full_cal, lean_cal = official_calendar(accept_unconfirmed=provisional), official_calendar(accept_unconfirmed=provisional)
+    full = _outcome(lambda: case_stages_of(case, "cases/x.yml", policy, full_cal, today))
+    dates: list[dt.date] = []
+    lean = _outcome(lambda: stage_outcomes(case, "cases/x.yml", policy, lean_cal, today, dates))
+    facts = _outcome(lambda: case_facts_fast(case, "cases/x.yml", policy, official_calendar(accept_unconfirmed=provisional), today))
+    if not isinstance(full, CaseStages):
+        assert lean == full and facts == full
+        return
+    assert isinstance(lean, CaseStages) and isinstance(facts, tuple)
+    assert [row[:6] for row in lean.stages] == [row[:6] for row in full.stages]
+    assert all(row[6:] == (0, 0, False) for row in lean.stages)
+    assert (lean.department, lean.handler) == (None, None)
+    assert lean.settled_span(today) == full.settled_span(today)
+    assert lean_cal.provisional_years == full_cal.provisional_years
+    assert dates == [D.fromisoformat(e["date"]) for e in case["timeline"]]
+    assert facts[0] == _facts_reference(case, full.deadlines(), full_cal, today)
+    assert facts[0] == case_facts_of(case, full.stages, full_cal, today)
 
 def _facts_reference(case: Mapping[str, Any], stages: Sequence[StageDeadline], calendar: WorkCalendar, today: dt.date) -> CaseFacts:
     """core.stats.facts.case_facts as it was first written, kept here as the reference."""

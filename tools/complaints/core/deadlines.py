@@ -541,9 +541,13 @@ def _case_stages(
     today: dt.date,
     warn_days: int | None,
     until: dt.date | None,
+    dates: list[dt.date] | None = None,
+    lean: bool = False,
 ) -> CaseStages | None:
     """case_stages; with ``until``, None as soon as an event is dated after it (the case must
-    then be cut first, see case_stages_as_of)."""
+    then be cut first, see case_stages_as_of). ``dates``: a list the timeline's dates are put
+    in, in event order. ``lean``: as stage_outcomes (no late or left counts, no provisional
+    flags, no department or handler)."""
     plan = _plan_of(policy)
     timeline = case.get("timeline")
     if not isinstance(timeline, list):
@@ -553,7 +557,8 @@ def _case_stages(
     # The rules each kind starts or stops, only those that apply to this complainant.
     roles = plan.roles_anonymous if anonymous else plan.roles_named
     repeats = plan.repeats
-    dates: list[dt.date] = []
+    if dates is None:
+        dates = []
     extended: list[int] = []
     pausing: list[tuple[int, bool]] = []  # (index, paused rather than resumed)
     # Each applicable rule's instances as [start index, stop index or -1], and the open ones
@@ -594,6 +599,8 @@ def _case_stages(
             extended.append(index)
         elif kind == "paused" or kind == "resumed":
             pausing.append((index, kind == "paused"))
+        elif lean:
+            continue
         elif kind == "assigned":
             # As lifecycle.holding: the only two kinds that move the case.
             value = event.get("department")
@@ -608,7 +615,7 @@ def _case_stages(
     subject = case.get("subject")
     if not _is_mapping(subject):
         subject = {}
-    if handler is None and isinstance(case.get("handler"), str):
+    if handler is None and not lean and isinstance(case.get("handler"), str):
         handler = case["handler"]
     category = _shared(str(subject.get("category", "")))
     priority = _shared(str(case.get("priority", "")))
@@ -638,6 +645,21 @@ def _case_stages(
                 due = start + dt.timedelta(days=total)
                 if plan.roll_forward:
                     due = calendar.next_working_day(due)
+            if lean:
+                # As below, without the counts: the state alone.
+                if stop is not None:
+                    state = DONE_LATE if stop > due else DONE_ON_TIME
+                elif paused_now:
+                    state = OPEN
+                elif today > due:
+                    # Counted as below only to look at the same years (a year the calendar
+                    # refuses stops the case here, naming it, as it would there).
+                    state = OVERDUE
+                    calendar.working_days_between(due, today)
+                else:
+                    state = DUE_SOON if calendar.working_days_between(today, due) <= warn else OPEN
+                rows.append((start, rule.key, number, due, stop, state, 0, 0, False))
+                continue
             # As _state.
             late = left = 0
             if stop is not None:
@@ -917,6 +939,22 @@ def case_stages_of(
         return case_stages(case, path, policy, calendar, today, warn_days=warn_days)
     except CalendarError as exc:
         raise CalendarError(f"{path}: {exc}") from None
+
+
+def stage_outcomes(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, today: dt.date, dates: list[dt.date]
+) -> CaseStages:
+    """case_stages_of for a caller that reads of each stage only its start, due and completion
+    dates and its state (the statistics' facts, the receipt row's next step): each row's late
+    and left counts are 0 and its provisional flag False, and the case's department and
+    handler are None, none of them worked out. The timeline's dates are put in ``dates``, in
+    event order. tests/core/test_deadlines_fast.py holds it to case_stages_of."""
+    try:
+        stages = _case_stages(case, path, policy, calendar, today, None, None, dates, True)
+    except CalendarError as exc:
+        raise CalendarError(f"{path}: {exc}") from None
+    assert stages is not None  # only a case read up to a day can end early
+    return stages
 
 
 def case_stages_as_of(

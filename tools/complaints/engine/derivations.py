@@ -20,7 +20,7 @@ from complaints.core.deadlines import case_stages_as_of, case_stages_of
 from complaints.core.policy import Policy
 from complaints.core.receipt import LookupEntry, ReceiptRecords, ReceiptTable
 from complaints.core.stages import CaseStages, StageDeadline
-from complaints.core.stats.facts import CaseFacts, StageFact, case_facts_of
+from complaints.core.stats.facts import CaseFacts, StageFact, case_facts_fast
 from complaints.core.stats.tally import Tally
 
 
@@ -129,8 +129,7 @@ class FactRecords:
         return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseFacts, bool, tuple[int, int] | None]:
-        stages = case_stages_of(case, path, self.policy, self.calendar, today)
-        facts = case_facts_of(case, stages.stages, self.calendar, today)
+        facts, stages = case_facts_fast(case, path, self.policy, self.calendar, today)
         return (facts, *stages.settled_span(today))
 
 
@@ -257,8 +256,7 @@ class SiteRecords:
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[SiteRecord, bool, tuple[int, int] | None]:
         # As FactRecords: a year the calendar refuses stops the run (the statistics need it).
-        stages = case_stages_of(case, path, self.policy, self.calendar, today)
-        facts = case_facts_of(case, stages.stages, self.calendar, today)
+        facts, stages = case_facts_fast(case, path, self.policy, self.calendar, today)
         due = min((row[3] for row in stages.stages if row[4] is None), default=None)
         row, closed, _ = ReceiptRecords(_KnownDue(due, self.calendar))(path, case, today)
         settled, span = stages.settled_span(today)

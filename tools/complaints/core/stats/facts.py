@@ -7,8 +7,10 @@ import datetime as dt
 import sys
 from typing import Any, Mapping, NamedTuple, Protocol, Sequence
 
-from complaints.core.deadlines import _DAYS as _DAY_TEXT, day_of
-from complaints.core.stages import DONE_LATE, DONE_ON_TIME, StageDeadline, StageRow
+from complaints.core.calendar import WorkCalendar
+from complaints.core.deadlines import day_of, stage_outcomes
+from complaints.core.policy import Policy
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME, CaseStages, StageDeadline, StageRow
 from complaints.core.stats.periods import month_of
 
 # received day -> its month (YYYY-MM); a few thousand days at most.
@@ -210,26 +212,40 @@ def shared(facts: CaseFacts) -> CaseFacts:
     return _restore(values, keys, outcome)
 
 
-def _facts(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], calendar: WorkingDays, today: dt.date) -> CaseFacts:
+def case_facts_fast(
+    case: Mapping[str, Any], path: str, policy: Policy, calendar: WorkCalendar, today: dt.date
+) -> tuple[CaseFacts, CaseStages]:
+    """case_facts_of the case's stages (case_stages_of), and those stages as
+    deadlines.stage_outcomes gives them (enough for their dates and states): what the scan's
+    workers derive for every case of a `stats` or site build, the stages' counts the facts
+    do not read left out, and the timeline's dates read once for both.
+    tests/core/test_deadlines_fast.py holds it to the reference."""
+    dates: list[dt.date] = []
+    stages = stage_outcomes(case, path, policy, calendar, today, dates)
+    return _facts(case, stages.stages, calendar, today, dates), stages
+
+
+def _facts(
+    case: Mapping[str, Any], rows: Sequence[Sequence[Any]], calendar: WorkingDays, today: dt.date,
+    dates: Sequence[dt.date | None] | None = None,
+) -> CaseFacts:
     # rows: the engine's stage rows (started, stage, _, _, completed, state, ...) in its
     # order. This runs for every case of a `stats` or site build, in the scan's workers,
     # which count the record and cache it, not keep it: one pass over the timeline, each
-    # date looked up once, only the last event of each kind the facts read kept, and no
-    # sharing of values (see ``shared``).
+    # date looked up once (``dates``: the engine's, in event order), only the last event of
+    # each kind the facts read kept, and no sharing of values (see ``shared``).
     timeline = case.get("timeline", [])
-    days = _DAY_TEXT
+    if dates is None:
+        # Only the events that are mappings count.
+        dates = [_date(e["date"]) if type(e) is dict or isinstance(e, Mapping) else None for e in timeline]
     kinds: set[str] = set()
     finished: dt.date | None = None
     received: dt.date | None = None
     not_accepted = follow = answered = last_resolved = None
     measures: list[str] = []
-    for e in timeline:
-        if not (type(e) is dict or isinstance(e, Mapping)):
-            continue
-        text = e["date"]
-        day = days.get(text) if type(text) is str else None
+    for e, day in zip(timeline, dates):
         if day is None:
-            day = _date(text)
+            continue
         if received is None:
             # a valid timeline opens with `received`; its date is the case's cohort month
             received = day
