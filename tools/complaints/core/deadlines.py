@@ -646,14 +646,18 @@ def _case_stages(
                 if plan.roll_forward:
                     due = calendar.next_working_day(due)
             if lean:
-                # As below, without the counts: the state alone.
+                # As below, the counts made only where they look at days the due date and
+                # the state did not (a year the calendar refuses then stops the case here,
+                # naming it, as it would there), and not kept.
                 if stop is not None:
-                    state = DONE_LATE if stop > due else DONE_ON_TIME
+                    state = DONE_ON_TIME
+                    if stop > due:
+                        state = DONE_LATE
+                        calendar.working_days_between(due, stop)
                 elif paused_now:
                     state = OPEN
+                    calendar.working_days_between(today, due)
                 elif today > due:
-                    # Counted as below only to look at the same years (a year the calendar
-                    # refuses stops the case here, naming it, as it would there).
                     state = OVERDUE
                     calendar.working_days_between(due, today)
                 else:
@@ -947,7 +951,8 @@ def stage_outcomes(
     """case_stages_of for a caller that reads of each stage only its start, due and completion
     dates and its state (the statistics' facts, the receipt row's next step): each row's late
     and left counts are 0 and its provisional flag False, and the case's department and
-    handler are None, none of them worked out. The timeline's dates are put in ``dates``, in
+    handler are None, none of them kept (the calendar is asked about the same years, so
+    that it warns of and refuses the same ones). The timeline's dates are put in ``dates``, in
     event order. tests/core/test_deadlines_fast.py holds it to case_stages_of."""
     try:
         stages = _case_stages(case, path, policy, calendar, today, None, None, dates, True)
