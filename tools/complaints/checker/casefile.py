@@ -11,7 +11,7 @@ import re
 from typing import Any, Iterator
 
 from complaints.core import events, lifecycle
-from complaints.core.deadlines import check_case, day_of
+from complaints.core.deadlines import check_case
 from complaints.core.ids import CASE_FILE_PATTERN, CASE_ID_PATTERN
 from complaints.adapters.agefile import armour_problem
 from complaints.checker.comments import comment_findings
@@ -106,9 +106,7 @@ def _semantics(case: dict[str, Any], policy: Policy, today: dt.date | None, foun
     for i, event in enumerate(timeline):
         kind = event["kind"]
         try:
-            # dt.date.fromisoformat, each day's text parsed once
-            text = event["date"]
-            day = day_of(text) if type(text) is str else dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(event["date"])
         except ValueError:
             found.append((("timeline", i, "date"), "not a real calendar date"))
             continue

@@ -34,7 +34,6 @@ from complaints.adapters.schemas import Schema, load_schema
 from complaints.adapters.yamlload import MAX_BYTES, YamlError, load_yaml
 from complaints.checker.casefile import check_case_bytes
 from complaints.checker.result import FileResult, Problem
-from complaints.core.deadlines import day_of
 from complaints.core.policy import Policy
 from complaints.engine import progress
 from complaints.engine.inputs import BlobIds, blob_ids
@@ -181,7 +180,7 @@ def _latest(case: Any) -> int | None:
     for event in timeline if isinstance(timeline, list) else ():
         if isinstance(event, dict) and isinstance(event.get("date"), str):
             try:
-                day = day_of(event["date"]).toordinal()
+                day = dt.date.fromisoformat(event["date"]).toordinal()
             except ValueError:
                 continue
             latest = day if latest is None or day > latest else latest
