@@ -138,3 +138,58 @@ def test_the_workers_leave_the_objects_they_inherit_to_the_parent(big: Path) -> 
     assert len(in_workers) == len(seen) == validate_module.PARALLEL_THRESHOLD + 350 - 1
     assert min(in_workers) > 10_000  # every module, function and schema of the parent
     assert gc.get_freeze_count() == 0
+
+
+class _Counted:
+    """A fold that lists what it was given (engine/scan.Fold)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, Any]] = []
+
+    def empty(self) -> _Counted:
+        return _Counted()
+
+    def fold(self, items: list[tuple[Any, Any]]) -> None:
+        self.seen.extend(items)
+
+    def merge(self, other: _Counted) -> None:
+        self.seen.extend(other.seen)
+
+
+@pytest.mark.parametrize("phase", [1, 16, 64, 1000])
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_batch_checked_in_phases_is_each_file_checked_alone(big: Path, monkeypatch: pytest.MonkeyPatch, phase: int, keep: bool) -> None:
+    # A worker checks PHASE files, then derives their records (see _Task.entries): whatever the
+    # split, each file's result, record, cache line and folded record are those of the file
+    # checked on its own, in order (here 150 files from the middle, the invalid one among them).
+    from complaints.adapters.cache import entry_line
+    from complaints.adapters.datacodec import register
+    from complaints.core.stages import OVERDUE
+
+    monkeypatch.setattr(validate_module, "PHASE", phase)
+    register(*StageRecords.records)  # as a worker does
+    repo = Repository.open(big).without_cache()
+    files = sorted(repo.relative(p) for p in (big / "cases").glob("*/*.yml"))[430:580]
+    calendar = load_calendar(big, accept_unconfirmed=True)
+    late = frozenset({OVERDUE})
+    task = validate_module._Task(str(big), repo.policy, TODAY, StageRecords(repo.policy, calendar, send=late), keep, encode=True)
+    alone = [task.check(file) for file in files]
+    assert sum(1 for item in alone if item.verdict.problems) == 1
+    lines = [entry_line(item.file, item, validate_module._tag) if item.verdict.blob else None for item in alone]
+    out, summary = task.batch(files)
+    assert summary is None
+    assert [line for _item, line in out] == lines
+    assert [item.file for item, _ in out] == files
+    for (item, _line), single in zip(out, alone):
+        assert item.verdict == single.verdict and item.span == single.span and item.settled == single.settled
+        assert item.record == (None if single.record is None else task.derive.sent(single.record))  # type: ignore[union-attr]
+        assert item.case == (single.case if keep else None)
+        assert (item.case is not None) == (keep and not single.verdict.problems)
+    folding = validate_module._Task(str(big), repo.policy, TODAY, StageRecords(repo.policy, calendar), False, encode=True, fold=_Counted())
+    out, summary = folding.batch(files)
+    assert isinstance(summary, _Counted)
+    assert summary.seen == [(single.record, single.span) for single in alone if single.record is not None]
+    assert all(item.record is None and item.span is None for item, _line in out)
+    assert [line for _item, line in out] == [
+        entry_line(item.file, item._replace(case=None), validate_module._tag) if item.verdict.blob else None for item in alone
+    ]
