@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import re
 from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from complaints.checker.casefile import check_case_bytes
+from complaints.checker.casefile import check_case_bytes, check_cases_bytes
 from complaints.cli import cli
 from complaints.adapters.config import load_policy
 from complaints.checker.result import problem_line
@@ -139,3 +140,26 @@ def check_through_cli(name: str, root: Path, target: Path, file: str, today: str
     for secret in header(name)["secret"]:
         for out in (text.stdout, text.stderr, js.stdout, js.stderr):
             assert secret not in out, f"{name}: the value {secret!r} was echoed"
+
+
+def test_files_checked_together_are_each_checked_alone(policy) -> None:  # type: ignore[no-untyped-def]
+    # A scan's worker checks its files together, a step at a time over all of them
+    # (check_cases_bytes): every invalid file here, mixed with the template's valid cases,
+    # a file under cases/ that is not a case and one that is misplaced, must get the result
+    # it gets alone, in order, the valid ones keeping their mapping.
+    valid = [(p.relative_to(TEMPLATE).as_posix(), p.read_bytes()) for p in sorted((TEMPLATE / "cases").glob("*/*.yml"))]
+    others = [("cases/README.md", b"# cases\n"), ("cases/2026/notes.txt", b"hello\n"), ("cases/2026/x.yaml", b"id: 1\n")]
+    by_day: dict[str, list[tuple[str, bytes]]] = {}
+    for name in CASES:
+        file, today = where(name)
+        by_day.setdefault(today, []).append((file, case_bytes(name)))
+    assert len(by_day[DEFAULT_TODAY]) > 50
+    for today, invalid in by_day.items():
+        files = invalid + valid + others
+        random.Random(today).shuffle(files)
+        day = dt.date.fromisoformat(today)
+        together = check_cases_bytes(files, policy, day, keep=True)
+        alone = [check_case_bytes(data, file, policy, day, keep=True) for file, data in files]
+        assert [(r.file, r.case_id, r.problems, r.case) for r in together] == [(r.file, r.case_id, r.problems, r.case) for r in alone]
+        assert sum(1 for r in together if r.case is not None) >= len(valid) // 2
+        assert sum(1 for r in together if r.problems) >= len(invalid)

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from complaints.adapters.cache import entry_line
+from complaints.adapters.datacodec import register
+from complaints.core.stages import OVERDUE
 from complaints.engine import scan as validate_module
 from complaints.engine.derivations import StageRecords
 from complaints.adapters.repository import Repository
@@ -162,10 +165,6 @@ def test_a_batch_checked_in_phases_is_each_file_checked_alone(big: Path, monkeyp
     # A worker checks PHASE files, then derives their records (see _Task.entries): whatever the
     # split, each file's result, record, cache line and folded record are those of the file
     # checked on its own, in order (here 150 files from the middle, the invalid one among them).
-    from complaints.adapters.cache import entry_line
-    from complaints.adapters.datacodec import register
-    from complaints.core.stages import OVERDUE
-
     monkeypatch.setattr(validate_module, "PHASE", phase)
     register(*StageRecords.records)  # as a worker does
     repo = Repository.open(big).without_cache()

@@ -32,7 +32,7 @@ from complaints.adapters.names import FileNames
 from complaints.adapters.repository import CASES_DIR, Repository
 from complaints.adapters.schemas import Schema, load_schema
 from complaints.adapters.yamlload import MAX_BYTES, YamlError, load_yaml
-from complaints.checker.casefile import check_case_bytes
+from complaints.checker.casefile import check_case_bytes, check_cases_bytes
 from complaints.checker.result import FileResult, Problem
 from complaints.core.policy import Policy
 from complaints.engine import progress
@@ -204,33 +204,39 @@ class _Task:
     fold: Fold | None = None
 
     def check(self, file: str, schema: Schema | None = None) -> Checked[Any]:
-        item, case = self.verdict(file, schema)
+        item, case = self.verdicts([file], schema)[0]
         return item if case is None else self.derived(item, case)
 
-    def verdict(self, file: str, schema: Schema | None = None) -> tuple[Checked[Any], dict[str, Any] | None]:
-        """The file's result without its record, and the parsed case when it is valid and
-        a derivation or the caller needs it (None otherwise)."""
-        data = _read(self.root, file)
+    def verdicts(self, files: Sequence[str], schema: Schema | None = None) -> list[tuple[Checked[Any], dict[str, Any] | None]]:
+        """Each file's result without its record, and the parsed case when it is valid and a
+        derivation or the caller needs it (None otherwise). The files are read, then checked
+        together (checker/casefile.check_cases_bytes)."""
         today_ord = self.today.toordinal() if self.today is not None else None
-        if isinstance(data, FileResult):
-            return Checked(file, Verdict(None, None, tuple(data.problems), None, today_ord)), None
-        result = check_case_bytes(data, file, self.policy, self.today, True, schema)
-        case = result.case
-        if case is None:
-            try:
-                parsed = load_yaml(data, file) if result.problems else None
-            except YamlError:
-                parsed = None
-            latest = _latest(parsed)
-        else:
-            latest = _latest(case)
-        verdict = Verdict(blob_id(data), result.case_id, tuple(result.problems), latest, today_ord)
-        if case is None or (self.derive is None and not self.keep):
-            return Checked(file, verdict), None
-        return Checked(file, verdict), case
+        read = [(file, _read(self.root, file)) for file in files]
+        readable = [(file, data) for file, data in read if not isinstance(data, FileResult)]
+        results = iter(check_cases_bytes(readable, self.policy, self.today, True, schema))
+        bare = self.derive is None and not self.keep
+        out: list[tuple[Checked[Any], dict[str, Any] | None]] = []
+        for file, data in read:
+            if isinstance(data, FileResult):
+                out.append((Checked(file, Verdict(None, None, tuple(data.problems), None, today_ord)), None))
+                continue
+            result = next(results)
+            case = result.case
+            if case is None:
+                try:
+                    parsed = load_yaml(data, file) if result.problems else None
+                except YamlError:
+                    parsed = None
+                latest = _latest(parsed)
+            else:
+                latest = _latest(case)
+            verdict = Verdict(blob_id(data), result.case_id, tuple(result.problems), latest, today_ord)
+            out.append((Checked(file, verdict), None if bare else case))
+        return out
 
     def derived(self, item: Checked[Any], case: dict[str, Any]) -> Checked[Any]:
-        """``item`` (a valid case's result from ``verdict``) with its record, and with the
+        """``item`` (a valid case's result from ``verdicts``) with its record, and with the
         case when the caller keeps parsed cases."""
         kept = case if self.keep else None
         if self.derive is None:
@@ -250,7 +256,7 @@ class _Task:
         data from the processor's caches, and a cold `stats` took about 9% longer (see the
         README's performance section). Called with PHASE files at a time, which keeps the
         parsed cases held between the two loops few."""
-        checked = [self.verdict(file, schema) for file in files]
+        checked = self.verdicts(files, schema)
         items = [item if case is None else self.derived(item, case) for item, case in checked]
         del checked
         encode = self.encode
