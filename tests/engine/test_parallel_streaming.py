@@ -14,7 +14,7 @@ from complaints.adapters.cache import entry_line
 from complaints.adapters.datacodec import register
 from complaints.core.stages import OVERDUE
 from complaints.engine import scan as validate_module
-from complaints.engine.derivations import StageRecords
+from complaints.engine.derivations import FactRecords, SiteRecords, StageRecords
 from complaints.adapters.repository import Repository
 from complaints.commands.validate import validate
 from complaints.engine.scan import case_records
@@ -192,3 +192,23 @@ def test_a_batch_checked_in_phases_is_each_file_checked_alone(big: Path, monkeyp
     assert [line for _item, line in out] == [
         entry_line(item.file, item._replace(case=None), validate_module._tag) if item.verdict.blob else None for item in alone
     ]
+
+
+@pytest.mark.parametrize("phase", [1, 64])
+def test_a_derivation_of_many_cases_at_once_gives_each_case_s_record(big: Path, monkeypatch: pytest.MonkeyPatch, phase: int) -> None:
+    # FactRecords and SiteRecords derive a phase's cases together (their ``many``): the
+    # records and cache lines are those each case gets alone.
+    monkeypatch.setattr(validate_module, "PHASE", phase)
+    repo = Repository.open(big).without_cache()
+    files = sorted(repo.relative(p) for p in (big / "cases").glob("*/*.yml"))[430:580]
+    calendar = load_calendar(big, accept_unconfirmed=True)
+    for derive in (FactRecords(repo.policy, calendar), SiteRecords(repo.policy, calendar)):
+        register(*derive.records)
+        task = validate_module._Task(str(big), repo.policy, TODAY, derive, False, encode=True)
+        alone = [task.check(file) for file in files]
+        assert sum(1 for item in alone if item.record is not None) == len(files) - 1
+        out, _summary = task.batch(files)
+        assert [item for item, _line in out] == alone
+        assert [line for _item, line in out] == [
+            entry_line(item.file, item, validate_module._tag) if item.verdict.blob else None for item in alone
+        ]

@@ -20,7 +20,7 @@ from complaints.core.deadlines import case_stages_as_of, case_stages_of
 from complaints.core.policy import Policy
 from complaints.core.receipt import LookupEntry, ReceiptRecords, ReceiptTable
 from complaints.core.stages import CaseStages, StageDeadline
-from complaints.core.stats.facts import CaseFacts, StageFact, case_facts_fast
+from complaints.core.stats.facts import CaseFacts, StageFact, cases_facts_fast
 from complaints.core.stats.tally import Tally
 
 
@@ -129,8 +129,11 @@ class FactRecords:
         return f"facts:v2:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[CaseFacts, bool, tuple[int, int] | None]:
-        facts, stages = case_facts_fast(case, path, self.policy, self.calendar, today)
-        return (facts, *stages.settled_span(today))
+        return self.many([(path, case)], today)[0]
+
+    def many(self, cases: Sequence[tuple[str, dict[str, Any]]], today: dt.date) -> list[tuple[CaseFacts, bool, tuple[int, int] | None]]:
+        """The records of several cases at once (see engine/scan.Derivation)."""
+        return [(facts, *stages.settled_span(today)) for facts, stages in cases_facts_fast(cases, self.policy, self.calendar, today)]
 
 
 class FactFold:
@@ -255,9 +258,15 @@ class SiteRecords:
         return f"site:v1:unconfirmed={self.calendar.accept_unconfirmed}"
 
     def __call__(self, path: str, case: dict[str, Any], today: dt.date) -> tuple[SiteRecord, bool, tuple[int, int] | None]:
+        return self.many([(path, case)], today)[0]
+
+    def many(self, cases: Sequence[tuple[str, dict[str, Any]]], today: dt.date) -> list[tuple[SiteRecord, bool, tuple[int, int] | None]]:
+        """The records of several cases at once (see engine/scan.Derivation)."""
         # As FactRecords: a year the calendar refuses stops the run (the statistics need it).
-        facts, stages = case_facts_fast(case, path, self.policy, self.calendar, today)
-        due = min((row[3] for row in stages.stages if row[4] is None), default=None)
-        row, closed, _ = ReceiptRecords(_KnownDue(due, self.calendar))(path, case, today)
-        settled, span = stages.settled_span(today)
-        return SiteRecord(facts, row), closed and settled, span
+        out: list[tuple[SiteRecord, bool, tuple[int, int] | None]] = []
+        for (path, case), (facts, stages) in zip(cases, cases_facts_fast(cases, self.policy, self.calendar, today)):
+            due = min((row[3] for row in stages.stages if row[4] is None), default=None)
+            row, closed, _ = ReceiptRecords(_KnownDue(due, self.calendar))(path, case, today)
+            settled, span = stages.settled_span(today)
+            out.append((SiteRecord(facts, row), closed and settled, span))
+        return out

@@ -64,7 +64,10 @@ class Derivation(Protocol[R_co]):
     ``settled`` when no later ``today`` can change the record, and the span of dates (as
     ordinals) the computation looked at, or None. Must be picklable (it runs in workers).
     Optionally a method ``sent(record) -> record``: what of a record the workers send back
-    (the cache still gets the whole record), for a consumer that keeps only part of it."""
+    (the cache still gets the whole record), for a consumer that keeps only part of it; and
+    a method ``many(cases, today)``: for a list of (path, case), the list of what calling it
+    on each gives, which the workers then use (a derivation may do its steps a loop at a
+    time over all of them, as the checker does: see _Task.entries)."""
 
     @property
     def key(self) -> str: ...
@@ -257,7 +260,18 @@ class _Task:
         README's performance section). Called with PHASE files at a time, which keeps the
         parsed cases held between the two loops few."""
         checked = self.verdicts(files, schema)
-        items = [item if case is None else self.derived(item, case) for item, case in checked]
+        many = getattr(self.derive, "many", None)
+        if many is None:
+            items = [item if case is None else self.derived(item, case) for item, case in checked]
+        else:
+            records = iter(many([(item.file, case) for item, case in checked if case is not None], self.today))
+            keep = self.keep
+            items = []
+            for item, case in checked:
+                if case is not None:
+                    record, settled, span = next(records)
+                    item = Checked(item.file, item.verdict, record, settled, span, case if keep else None)
+                items.append(item)
         del checked
         encode = self.encode
         sent = getattr(self.derive, "sent", None)
