@@ -56,9 +56,11 @@ def test_records_in_path_order_and_equal_to_serial(big: Path) -> None:
 class _Counting(ProcessPoolExecutor):
     outstanding = 0
     most = 0
+    sizes: list[int] = []
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         future = super().submit(fn, *args, **kwargs)
+        type(self).sizes.append(len(args[0]))
         type(self).outstanding += 1
         type(self).most = max(type(self).most, type(self).outstanding)
 
@@ -71,6 +73,7 @@ class _Counting(ProcessPoolExecutor):
 
 def test_batches_in_flight_are_bounded(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(validate_module, "BATCH", 10)
+    monkeypatch.setattr(validate_module, "MAX_BATCH", 10)
     monkeypatch.setattr(validate_module, "ProcessPoolExecutor", _Counting)
     repo = Repository.open(big).without_cache()
     results = validate_module.check_files(repo, validate_module._case_files(repo), TODAY, jobs=2)
@@ -82,6 +85,23 @@ def test_batches_in_flight_are_bounded(big: Path, monkeypatch: pytest.MonkeyPatc
     assert seen == validate_module.PARALLEL_THRESHOLD + 350
     # 75 batches in all, never more than jobs * IN_FLIGHT of them submitted and unfinished.
     assert 1 <= _Counting.most <= 2 * validate_module.IN_FLIGHT
+
+
+@pytest.mark.parametrize(("least", "most", "size"), [(10, 1000, 23), (10, 20, 20), (50, 1000, 50)])
+def test_a_large_run_sends_bigger_batches_and_each_process_gets_many(
+    big: Path, monkeypatch: pytest.MonkeyPatch, least: int, most: int, size: int
+) -> None:
+    # 750 files on 2 processes, at least 16 batches each: 750 // 32 = 23 files a batch, within
+    # BATCH and MAX_BATCH; the results are those of one process.
+    monkeypatch.setattr(validate_module, "BATCH", least)
+    monkeypatch.setattr(validate_module, "MAX_BATCH", most)
+    monkeypatch.setattr(validate_module, "ProcessPoolExecutor", _Counting)
+    monkeypatch.setattr(_Counting, "sizes", [])
+    repo = Repository.open(big).without_cache()
+    files = validate_module._case_files(repo)
+    results = [(r.file, r.problems) for r in validate_module.check_files(repo, files, TODAY, jobs=2)]
+    assert _Counting.sizes == [size] * (len(files) // size) + ([len(files) % size] if len(files) % size else [])
+    assert results == [(r.file, r.problems) for r in validate_module.check_files(repo, files, TODAY, jobs=1)]
 
 
 def test_workers_send_only_the_kept_stages_and_the_run_is_unchanged(big: Path) -> None:
