@@ -232,3 +232,11 @@ def test_a_derivation_of_many_cases_at_once_gives_each_case_s_record(big: Path, 
         assert [line for _item, line in out] == [
             entry_line(item.file, item, validate_module._tag) if item.verdict.blob else None for item in alone
         ]
+
+
+def test_the_benchmark_floor_batches_files_as_the_scan_does() -> None:
+    # benchmarks/run.py's parse floor is `validate`'s shape without the checks: its batch size
+    # is written out there (importing the tool would be timed), so it must follow the scan's.
+    source = (Path(__file__).resolve().parents[2] / "benchmarks" / "run.py").read_text(encoding="utf-8")
+    rule = f"max({validate_module.BATCH}, min({validate_module.MAX_BATCH}, len(files) // (jobs * {validate_module.BATCHES_EACH})))"
+    assert rule in source
