@@ -262,7 +262,7 @@ class _Task:
 
         The files are checked first and their records derived after, in a second loop: done
         one after the other for each case, checking and deriving evict each other's code and
-        data from the processor's caches, and a cold `stats` took about 9% longer (see the
+        data from the processor's caches, and `stats`' workers took about 8% longer (see the
         README's performance section). Called with PHASE files at a time, which keeps the
         parsed cases held between the two loops few."""
         checked = self.verdicts(files, schema)
@@ -270,6 +270,7 @@ class _Task:
         if many is None:
             items = [item if case is None else self.derived(item, case) for item, case in checked]
         else:
+            assert self.today is not None  # a derivation is given a day
             records = iter(many([(item.file, case) for item, case in checked if case is not None], self.today))
             keep = self.keep
             items = []
