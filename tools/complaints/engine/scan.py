@@ -213,8 +213,7 @@ class _Task:
     fold: Fold | None = None
 
     def check(self, file: str, schema: Schema | None = None) -> Checked[Any]:
-        item, case = self.verdicts([file], schema)[0]
-        return item if case is None else self.derived(item, case)
+        return self.derived(self.verdicts([file], schema))[0]
 
     def verdicts(self, files: Sequence[str], schema: Schema | None = None) -> list[tuple[Checked[Any], dict[str, Any] | None]]:
         """Each file's result without its record, and the parsed case when it is valid and a
@@ -244,15 +243,26 @@ class _Task:
             out.append((Checked(file, verdict), None if bare else case))
         return out
 
-    def derived(self, item: Checked[Any], case: dict[str, Any]) -> Checked[Any]:
-        """``item`` (a valid case's result from ``verdicts``) with its record, and with the
-        case when the caller keeps parsed cases."""
-        kept = case if self.keep else None
-        if self.derive is None:
-            return Checked(item.file, item.verdict, case=kept)
-        assert self.today is not None
-        record, settled, span = self.derive(item.file, case, self.today)
-        return Checked(item.file, item.verdict, record, settled, span, kept)
+    def derived(self, checked: list[tuple[Checked[Any], dict[str, Any] | None]]) -> list[Checked[Any]]:
+        """The results of ``verdicts``, each valid case's with its record, and with the case
+        when the caller keeps parsed cases. A derivation with ``many`` is given the cases
+        together (see Derivation)."""
+        kept = self.keep
+        derive = self.derive
+        if derive is None:
+            # A case comes from verdicts only when the caller keeps parsed cases.
+            return [item if case is None else Checked(item.file, item.verdict, case=case) for item, case in checked]
+        assert self.today is not None  # a derivation is given a day
+        cases = [(item.file, case) for item, case in checked if case is not None]
+        many = getattr(derive, "many", None)
+        records = iter(many(cases, self.today) if many is not None else [derive(path, case, self.today) for path, case in cases])
+        items = []
+        for item, case in checked:
+            if case is not None:
+                record, settled, span = next(records)
+                item = Checked(item.file, item.verdict, record, settled, span, case if kept else None)
+            items.append(item)
+        return items
 
     def entries(self, files: Sequence[str], schema: Schema | None = None) -> list[tuple[Checked[Any], bytes | None]]:
         """Each file's result and, when ``encode`` and it is cacheable, its cache line (None
@@ -265,21 +275,7 @@ class _Task:
         data from the processor's caches, and `stats`' workers took about 8% longer (see the
         README's performance section). Called with PHASE files at a time, which keeps the
         parsed cases held between the two loops few."""
-        checked = self.verdicts(files, schema)
-        many = getattr(self.derive, "many", None)
-        if many is None:
-            items = [item if case is None else self.derived(item, case) for item, case in checked]
-        else:
-            assert self.today is not None  # a derivation is given a day
-            records = iter(many([(item.file, case) for item, case in checked if case is not None], self.today))
-            keep = self.keep
-            items = []
-            for item, case in checked:
-                if case is not None:
-                    record, settled, span = next(records)
-                    item = Checked(item.file, item.verdict, record, settled, span, case if keep else None)
-                items.append(item)
-        del checked
+        items = self.derived(self.verdicts(files, schema))
         encode = self.encode
         sent = getattr(self.derive, "sent", None)
         out: list[tuple[Checked[Any], bytes | None]] = []
