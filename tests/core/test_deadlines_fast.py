@@ -20,7 +20,7 @@ from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, HolidaySo
 from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, case_stages_as_of, case_stages_of, explain_case, stage_outcomes
 from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, CaseStages, StageDeadline
-from complaints.core.stats.facts import CaseFacts, StageFact, case_facts, case_facts_fast, case_facts_of
+from complaints.core.stats.facts import CaseFacts, StageFact, case_facts, case_facts_of, cases_facts_fast
 from complaints.errors import CalendarError, CaseError
 
 from conftest import TEMPLATE as PROJECT, TEST_DATA
@@ -203,7 +203,7 @@ def test_facts_from_rows_equal_the_facts_as_first_written(policy: Policy, drawn:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=cases(), provisional=st.booleans())
 def test_lean_stages_and_facts_equal_the_full_ones(policy: Policy, drawn: tuple[dict[str, Any], dt.date], provisional: bool) -> None:
-    """What `stats` and the site build derive (stage_outcomes, case_facts_fast) equals the
+    """What `stats` and the site build derive (stage_outcomes, cases_facts_fast) equals the
     full path: each row's dates, stage and state as case_stages_of's, the same span, settled
     flag and calendar years looked at, the facts equal to the reference's, and the same
     error (naming the file) for a year the calendar refuses."""
@@ -212,7 +212,7 @@ def test_lean_stages_and_facts_equal_the_full_ones(policy: Policy, drawn: tuple[
     full = _outcome(lambda: case_stages_of(case, "cases/x.yml", policy, full_cal, today))
     dates: list[dt.date] = []
     lean = _outcome(lambda: stage_outcomes(case, "cases/x.yml", policy, lean_cal, today, dates))
-    facts = _outcome(lambda: case_facts_fast(case, "cases/x.yml", policy, official_calendar(accept_unconfirmed=provisional), today))
+    facts = _outcome(lambda: cases_facts_fast([("cases/x.yml", case)], policy, official_calendar(accept_unconfirmed=provisional), today)[0])
     if not isinstance(full, CaseStages):
         assert lean == full and facts == full
         return
