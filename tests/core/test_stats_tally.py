@@ -16,7 +16,7 @@ import pytest
 from complaints.core.policy import PublicationSettings
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, DUE_SOON, OPEN, OVERDUE
 from complaints.core.stats.facts import CaseFacts
-from complaints.core.stats.history import with_history
+from complaints.core.stats.history import HISTORY_METRICS, compute_history, with_history
 from complaints.core.stats.periods import Period, month_end
 from complaints.core.stats.tables import _Lattice, _count_backlog, _quantile, compute_from_facts
 from complaints.core.stats.tally import Tally, TallyKeys
@@ -235,3 +235,21 @@ def test_what_is_listed_and_not_yet_counted_stays_bounded(monkeypatch: pytest.Mo
     folded.finish()
     assert folded.state() == whole.state()
     assert Tally.of(facts, raw, TODAY).state() == whole.state()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_history_from_past_years_computed_for_its_metrics_alone_equals_it_from_whole_reports(seed: int) -> None:
+    raw = policy(threshold=3)
+    facts = random_facts(seed, 400)
+    tally = Tally.of(facts, raw, TODAY)
+    whole = {y: compute_from_facts(tally, Period.parse(str(y)), TODAY, raw, Weekdays()) for y in (2024, 2025, 2026)}
+    lean = compute_history(tally, 2026, TODAY, raw, Weekdays())
+    assert lean == compute_history(tally, 2026, TODAY, raw, Weekdays(), known=whole)
+    # figures of each past year were read, some of them withheld: the comparison is not of empty tables
+    rows = [row for period in lean for row in period.figures]
+    assert {period.period for period in lean} >= {"2024", "2025", "2025-Q4"}
+    assert any(row.value is not None for row in rows) and any(row.suppressed for row in rows)
+    # a past year's lean report holds the history's metrics alone, and the same figures as the whole one
+    past = compute_from_facts(tally, Period.parse("2025"), TODAY, raw, Weekdays(), only=HISTORY_METRICS)
+    assert {m.definition.id for m in past.metrics} == HISTORY_METRICS
+    assert all(m == whole[2025].metric(m.definition.id) for m in past.metrics)

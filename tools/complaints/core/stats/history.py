@@ -21,6 +21,8 @@ from complaints.core.stats.tally import Tally
 
 # (metric, row key): the organisation-wide headline figures the history table carries
 HISTORY_FIGURES: tuple[tuple[str, str], ...] = tuple((m.id, key) for m in METRICS.values() for key in m.history)
+# The metrics those figures come from: all a past year's report is computed for here.
+HISTORY_METRICS = frozenset(metric_id for metric_id, _ in HISTORY_FIGURES)
 
 
 def _figures(report: StatsReport, period_id: str) -> dict[tuple[str, str], tuple[float | None, bool, str]]:
@@ -72,7 +74,7 @@ def compute_history(
     for y in sorted({*known, *(y for y in range(years[0], until + 1) if dt.date(y, 1, 1) <= today)}):
         rep = known.get(y)
         if rep is None:
-            rep = compute_from_facts(tally, Period.parse(str(y)), today, policy_raw, calendar)
+            rep = compute_from_facts(tally, Period.parse(str(y)), today, policy_raw, calendar, only=HISTORY_METRICS)
         for pid in [str(y), *(f"{y}-Q{q}" for q in range(1, 5))]:
             period = Period.parse(pid)
             if dt.date.fromisoformat(period.months[0] + "-01") > today:

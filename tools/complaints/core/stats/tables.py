@@ -19,7 +19,7 @@ import bisect
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 from complaints.core.disclosure import Relation, Suppression, is_small
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, OVERDUE
@@ -661,13 +661,21 @@ def compute_from_facts(
     calendar: WorkingDays,
     *,
     data_commit: str = "unknown",
+    only: Collection[str] | None = None,
 ) -> StatsReport:
-    """Every metric for `period` and its months, with disclosure control applied."""
+    """Every metric for `period` and its months, with disclosure control applied; ``only``:
+    just the metrics of these ids (what the history reads of a past year's report). The
+    cells are counted and protected as for the whole report either way: the figures are
+    the same."""
     counted = _count(facts, period, today, policy_raw, calendar)
     settings = counted.settings
     sup, audited = _protect(counted)
     cells = _Cells(counted, sup)
-    results = [_metric_result(cells, mdef, period, counted.begun) for mdef in METRICS.values() if cells.published(mdef)]
+    results = [
+        _metric_result(cells, mdef, period, counted.begun)
+        for mdef in METRICS.values()
+        if (only is None or mdef.id in only) and cells.published(mdef)
+    ]
     org = policy_raw.get("organisation", {}).get("name", {}) if isinstance(policy_raw.get("organisation"), Mapping) else {}
     return StatsReport(
         organisation=Label(str(org.get("zh", "")), str(org.get("en", ""))),
