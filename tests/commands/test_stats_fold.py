@@ -4,6 +4,8 @@ are counted in the parent, and the result is the same however the cases were spl
 from __future__ import annotations
 
 import datetime as dt
+import random
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,17 @@ from complaints.adapters.repository import Repository
 from complaints.commands import stats as stats_command
 from complaints.commands.deadlines import repository_calendar
 from complaints.commands.stats import compute, repository_facts, repository_tally
+from complaints.core.stages import DONE_LATE, DONE_ON_TIME
+from complaints.core.stats.facts import CaseFacts
 from complaints.core.stats.periods import Period
+from complaints.core.stats.tables import StatsReport
 from complaints.core.stats.tally import Tally, TallyKeys
-from complaints.engine import scan
+from complaints.engine import forked, scan
 from complaints.engine.derivations import FactFold, FactRecords
 from complaints.engine.scan import case_records
 
 from conftest import committed_synthetic_archive
+from stats_facts import Weekdays, fact, policy
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -101,3 +107,48 @@ def test_the_report_is_the_same_with_and_without_workers_and_cache(archive: Repo
     later = compute(archive, period, TODAY + dt.timedelta(days=1), accept_unconfirmed=True)
     assert later.generated == TODAY + dt.timedelta(days=1)
     assert all(isinstance(t, Tally) for t in counted) and len(counted) == 3
+
+
+
+def facts_of_years(first: int, last: int, n: int) -> list[CaseFacts]:
+    rng = random.Random(first * last + n)
+    out = []
+    for _ in range(n):
+        received = dt.date(first, 1, 1) + dt.timedelta(days=rng.randrange(0, (dt.date(last, 10, 31) - dt.date(first, 1, 1)).days))
+        stages = [(s, rng.choice([DONE_ON_TIME, DONE_LATE]), rng.randrange(0, 20)) for s in ("acknowledge", "decide", "resolve")]
+        out.append(fact(received.isoformat(), channel=rng.choice(["mailbox", "hotline", "letter"]), accepted=True,
+                        finished=received + dt.timedelta(days=rng.randrange(1, 40)), resolved=True, stages=stages,
+                        satisfaction=rng.choice(["satisfied", "dissatisfied", None])))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("period", ["2026", "2026-Q3"])
+def test_the_older_past_years_are_computed_in_a_child_and_the_report_is_the_same(
+    monkeypatch: pytest.MonkeyPatch, period: str
+) -> None:
+    raw = policy(threshold=3)
+    repo = SimpleNamespace(policy=SimpleNamespace(raw=raw))
+    chosen = Period.parse(period)
+
+    def report() -> StatsReport:
+        tally = Tally.of(facts_of_years(2021, 2026, 200), raw, TODAY)
+        return stats_command._report(repo, tally, Weekdays(), [], chosen, TODAY, "c0ffee", False)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(forked, "FORKS", False)
+        alone = report()
+    here: list[int] = []  # the years this process computed (the child's calls stay in the child)
+    real = stats_command.year_reports
+
+    def year_reports(tally: Tally, years: list[int], *args: object) -> object:
+        here.extend(years)
+        return real(tally, years, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stats_command, "year_reports", year_reports)
+    assert report() == alone
+    assert sorted({int(h.period[:4]) for h in alone.history}) == list(range(2021, 2027))
+    figures = [f for h in alone.history for f in h.figures]
+    assert any(f.suppressed for f in figures) and any(f.value is not None for f in figures)  # audited: some withheld, some shown
+    # the period's own year is the report itself when the period is a year, a past year otherwise
+    past = [y for y in range(2021, 2027) if period != str(y)]
+    assert here == past[(len(past) + 1) // 2 :]

@@ -3,6 +3,8 @@ batches in flight so memory does not grow with the archive."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -14,7 +16,10 @@ from complaints.adapters.cache import entry_line
 from complaints.adapters.datacodec import register
 from complaints.core.stages import OVERDUE
 from complaints.engine import scan as validate_module
-from complaints.engine.derivations import FactRecords, SiteRecords, StageRecords
+from complaints.engine import derivations
+from complaints.engine.derivations import FactFold, FactRecords, SiteFold, SiteRecords, StageRecords
+from complaints.commands.stats import repository_tally
+from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.adapters.repository import Repository
 from complaints.commands.validate import validate
 from complaints.engine.scan import case_records
@@ -240,3 +245,46 @@ def test_the_benchmark_floor_batches_files_as_the_scan_does() -> None:
     source = (Path(__file__).resolve().parents[2] / "benchmarks" / "run.py").read_text(encoding="utf-8")
     rule = f"max({validate_module.BATCH}, min({validate_module.MAX_BATCH}, len(files) // (jobs * {validate_module.BATCHES_EACH})))"
     assert rule in source
+
+
+
+class _Waiting(_Counted):
+    """A fold with work to do while the workers run (engine/scan.Fold.meanwhile)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.merged = 0
+        self.calls: list[tuple[int, int, int]] = []  # (this process, workers alive, summaries merged by then)
+
+    def empty(self) -> _Waiting:
+        return _Waiting()
+
+    def merge(self, other: _Counted) -> None:
+        super().merge(other)
+        self.merged += 1
+
+    def meanwhile(self) -> None:
+        self.calls.append((os.getpid(), len(multiprocessing.active_children()), self.merged))
+
+
+def test_the_fold_s_meanwhile_runs_once_here_while_the_workers_count(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate_module, "BATCH", 50)
+    repo = Repository.open(big).without_cache()
+    derive = StageRecords(repo.policy, load_calendar(big, accept_unconfirmed=True))
+    fold = _Waiting()
+    assert list(case_records(repo, TODAY, derive, use_cache=False, jobs=2, fold=fold)) == []
+    assert fold.calls == [(os.getpid(), 2, 0)]  # once, here, with both workers started and nothing merged yet
+    assert len(fold.seen) == validate_module.PARALLEL_THRESHOLD + 350 - 1
+    assert fold.merged > 2
+
+
+def test_the_statistics_load_the_audit_s_solver_while_the_workers_count(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded: list[int] = []
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two workers, on any machine
+    monkeypatch.setattr(derivations, "load_solver", lambda: loaded.append(len(multiprocessing.active_children())))
+    repo = Repository.open(big).without_cache()
+    repository_tally(repo, TODAY, accept_unconfirmed=True, skipped=[])
+    assert loaded == [2]
+    site = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, TODAY))))
+    site.meanwhile()  # the site build's fold: the same
+    assert loaded[1:] == [0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterator, Sequence, cast
 
@@ -17,13 +18,14 @@ from complaints.core.calendar import WorkCalendar
 from complaints.commands.deadlines import repository_calendar
 from complaints.commands.validate import left_out_or_refuse
 from complaints.core.stats.facts import CaseFacts, shared as shared_facts
-from complaints.core.stats.history import with_history
+from complaints.core.stats.history import compute_history, past_years, year_reports
 from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
-from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, compute_from_facts
+from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, as_tally, compute_from_facts
 from complaints.core.receipt import ReceiptTable
 from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.engine.derivations import FactFold, FactRecords, Looked, SiteFold, SiteRecords, touch_calendar
+from complaints.engine.forked import Aside
 from complaints.engine.inputs import IndexFacts, Snapshot, index_is_head, snapshot
 from complaints.engine.scan import case_records, fold_case_records, valid_cases_holding
 
@@ -137,10 +139,24 @@ def _report(
     commit: str, skip_invalid: bool,
 ) -> StatsReport:
     left_out = left_out_or_refuse(skipped, skip_invalid, "the statistics")
-    report = compute_from_facts(facts, chosen, today, repo.policy.raw, calendar, data_commit=commit)
+    raw = repo.policy.raw
+    tally = as_tally(facts, raw, today)
+    # The past years the history reads are each counted and protected on their own: the
+    # older half in a forked child while this process computes the period's own report and
+    # the newer half (engine/forked.py). The years are computed the same either way.
+    own = chosen.year if chosen.kind == "year" else None
+    years = [y for y in past_years(tally, chosen.year, today, raw) if y != own]
+    older, newer = years[: (len(years) + 1) // 2], years[(len(years) + 1) // 2 :]
+    with Aside(lambda: year_reports(tally, older, today, raw, calendar)) if older else nullcontext() as aside:
+        report = compute_from_facts(tally, chosen, today, raw, calendar, data_commit=commit)
+        known = year_reports(tally, newer, today, raw, calendar)
+        if aside is not None:
+            known.update(aside.result())
+    if own is not None:
+        known[own] = report
     if skip_invalid:
         report = dataclasses.replace(report, invalid_left_out=left_out)
-    return with_history(report, facts, today, repo.policy.raw, calendar)
+    return dataclasses.replace(report, history=compute_history(tally, chosen.year, today, raw, calendar, known=known))
 
 
 def compute_with_receipts(

@@ -88,7 +88,10 @@ class Fold(Protocol):
     """A consumer's running summary of the records (see case_records), for a consumer that
     needs their sum rather than each record: the workers fold the records they derive into
     a summary of their batch and send that instead (much less to pickle, and nothing per
-    case for the consumer to hold). Must be picklable; folding must not depend on order."""
+    case for the consumer to hold). Must be picklable; folding must not depend on order.
+    Optionally a method ``meanwhile()``: work this process can do while the workers run,
+    called once they are started (e.g. loading a library the summary's consumer needs
+    next: done here, it is not left for the end of the run, when no worker runs beside it)."""
 
     def empty(self) -> Fold:
         """A new summary of the same kind with nothing in it."""
@@ -373,6 +376,9 @@ def _stream(
                     break
         finally:
             gc.unfreeze()
+        meanwhile = getattr(fold, "meanwhile", None)
+        if meanwhile is not None:
+            meanwhile()
         while pending:
             done, summary = pending.popleft().result()
             if fold is not None and summary is not None:

@@ -18,8 +18,10 @@ a vertex reaching 0 is integral in these totals-and-parts systems.
 """
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from complaints.core.disclosure import COMPLEMENTARY, PRIMARY, Relation, Suppression, release_determined, suppress
@@ -50,6 +52,17 @@ class AuditResult:
     @property
     def ok(self) -> bool:
         return not self.exposures
+
+
+def load_solver() -> ModuleType:
+    """HiGHS's module, loaded on first use (numpy with it, about 0.1 s): by the audit, or
+    earlier by a caller with time to spare. numpy's BLAS is held to one thread unless the
+    environment says otherwise: the audit does no linear algebra through it, and its idle
+    thread would make this process multi-threaded when it forks (engine/forked.py)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    import highspy
+
+    return highspy
 
 
 def _groups(relations: Sequence[Relation], unknown: set[str]) -> list[tuple[set[str], list[Relation]]]:
@@ -98,7 +111,7 @@ def infer_intervals(
     `known` maps a published cell to the interval it is known to lie in (a point for an exact
     figure, a band for a rounded one); unknown cells are only known to be non-negative. A
     cell named by a relation but in neither is treated as unknown."""
-    import highspy
+    highspy = load_solver()
 
     unknown_set = set(unknown)
     for rel in relations:
@@ -131,7 +144,7 @@ def _programme(
 ) -> tuple[Highs, dict[str, int]]:
     """The group's linear programme: every cell of its relations is a column (unknowns >= 0,
     known ones within their interval), every relation a row total - parts = 0."""
-    import highspy
+    highspy = load_solver()
 
     cols: dict[str, int] = {}
     for rel in rels:
@@ -142,7 +155,7 @@ def _programme(
     for c, i in cols.items():
         if c in known and c not in unknown:
             col_lower[i], col_upper[i] = float(known[c][0]), float(known[c][1])
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.addVars(len(cols), col_lower, col_upper)
     for rel in rels:
@@ -160,7 +173,7 @@ def _shown_able_to_be_zero(h: Highs, cols: Mapping[str, int], goal: Sequence[str
     """Minimising the sum of the targets not yet shown able to be 0 sets some of them to 0 at
     once; each such solution proves those lower bounds, so few programmes settle a whole
     group. The rest are left to `_bounds`, one by one."""
-    import highspy
+    highspy = load_solver()
 
     out: dict[str, tuple[float, float]] = {}
     open_cells = list(goal)
@@ -186,7 +199,7 @@ def _shown_able_to_be_zero(h: Highs, cols: Mapping[str, int], goal: Sequence[str
 def _bounds(h: Highs, cols: Mapping[str, int], goal: Sequence[str], maximise: set[str], inf: float) -> dict[str, tuple[float, float]]:
     """Each target minimised (and maximised where asked; otherwise its upper bound is left
     infinite) on its own."""
-    import highspy
+    highspy = load_solver()
 
     out: dict[str, tuple[float, float]] = {}
     previous: int | None = None

@@ -51,6 +51,24 @@ def _change(now: float | None, before: float | None, kind: str) -> float | None:
     return round(100.0 * (now - before) / before, 1)
 
 
+def past_years(facts: Sequence[CaseFacts] | Tally, until: int, today: dt.date, policy_raw: Mapping[str, Any]) -> list[int]:
+    """The years compute_history reads a report of, in order: from the first case's year to
+    `until`, those begun by `today`."""
+    tally = as_tally(facts, policy_raw, today)
+    years = [y for y in tally.years if y <= until]
+    return [y for y in range(years[0], until + 1) if dt.date(y, 1, 1) <= today] if years else []
+
+
+def year_reports(
+    facts: Sequence[CaseFacts] | Tally, years: Sequence[int], today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+) -> dict[int, StatsReport]:
+    """The report of each of `years` as compute_history reads it: the history's metrics alone,
+    each year counted and protected as its own report is."""
+    return {
+        y: compute_from_facts(facts, Period.parse(str(y)), today, policy_raw, calendar, only=HISTORY_METRICS) for y in years
+    }
+
+
 def compute_history(
     facts: Sequence[CaseFacts] | Tally,
     until: int,
@@ -61,9 +79,9 @@ def compute_history(
     known: Mapping[int, StatsReport] | None = None,
 ) -> tuple[HistoryPeriod, ...]:
     """Years (and their begun quarters) from the first case's year to `until`, newest first.
-    `known` year reports are reused instead of computed again."""
+    `known` year reports are reused instead of computed again (year_reports computes them)."""
     tally = as_tally(facts, policy_raw, today)
-    years = [y for y in tally.years if y <= until]
+    years = past_years(tally, until, today, policy_raw)
     if not years:
         return ()
     known = dict(known or {})
@@ -71,10 +89,10 @@ def compute_history(
     ids: list[tuple[str, str, bool]] = []
     # A year's report is read for its figures as soon as it is made, and not kept: an archive
     # of fifty years would otherwise hold fifty whole reports (about 100 MB) at once.
-    for y in sorted({*known, *(y for y in range(years[0], until + 1) if dt.date(y, 1, 1) <= today)}):
+    for y in sorted({*known, *years}):
         rep = known.get(y)
         if rep is None:
-            rep = compute_from_facts(tally, Period.parse(str(y)), today, policy_raw, calendar, only=HISTORY_METRICS)
+            rep = year_reports(tally, [y], today, policy_raw, calendar)[y]
         for pid in [str(y), *(f"{y}-Q{q}" for q in range(1, 5))]:
             period = Period.parse(pid)
             if dt.date.fromisoformat(period.months[0] + "-01") > today:

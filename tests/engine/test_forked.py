@@ -1,0 +1,92 @@
+"""engine/forked.py: work done in a forked child, its answer (or its exception) sent back; the
+work done here instead wherever the child cannot answer."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from complaints.engine import forked
+from complaints.engine.forked import Aside
+
+PARENT = os.getpid()
+
+
+def where() -> tuple[int, list[int]]:
+    return os.getpid(), list(range(5))
+
+
+def test_the_work_runs_in_a_child_and_its_result_comes_back() -> None:
+    with Aside(where) as aside:
+        assert aside.forked
+        pid, value = aside.result()
+    assert pid != PARENT and value == [0, 1, 2, 3, 4]
+
+
+class Refused(ValueError):
+    pass
+
+
+def refuse() -> None:
+    raise Refused(f"refused in {os.getpid()}")
+
+
+def test_the_child_s_exception_is_raised_here() -> None:
+    with Aside(refuse) as aside, pytest.raises(Refused) as raised:
+        aside.result()
+    assert str(raised.value) != f"refused in {PARENT}"  # raised there, sent here
+
+
+def die_there() -> int:
+    if os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return os.getpid()
+
+
+def unpicklable_there() -> object:
+    return (lambda: None) if os.getpid() != PARENT else os.getpid()
+
+
+@pytest.mark.parametrize("work", [die_there, unpicklable_there], ids=["child killed", "answer not picklable"])
+def test_a_child_that_cannot_answer_leaves_the_work_to_this_process(work: object) -> None:
+    with Aside(work) as aside:  # type: ignore[arg-type]
+        assert aside.forked
+        assert aside.result() == PARENT
+
+
+def test_without_fork_the_work_runs_here_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "FORKS", False)
+    calls: list[int] = []
+    aside = Aside(lambda: calls.append(os.getpid()) or len(calls))
+    assert not aside.forked and calls == []
+    assert aside.result() == 1 and calls == [PARENT]
+
+
+def test_a_process_running_threads_does_not_fork() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with Aside(where) as aside:
+            assert not aside.forked
+            assert aside.result()[0] == PARENT
+    finally:
+        stop.set()
+        thread.join()
+
+
+def linger() -> None:
+    time.sleep(60)
+
+
+def test_leaving_before_the_result_stops_the_child() -> None:
+    started = time.monotonic()
+    with Aside(linger) as aside:
+        pid = aside._pid
+        assert pid is not None
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):  # stopped and reaped: no child of that id is left
+        os.waitpid(pid, os.WNOHANG)

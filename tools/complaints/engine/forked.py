@@ -1,0 +1,115 @@
+"""Work done beside this process: a function run in a forked child while this process goes on,
+its result (or the exception it raised) sent back pickled through a pipe.
+
+For the independent pieces of work a command has left once the scan is done: `stats` and the
+site build compute the past years' reports for the history, half of them in a child while
+this process computes the rest and the period's own report (commands/stats.py). On two cores
+that halves the part of the run that no worker shares.
+
+Only where the scan forks its workers (Linux, see engine/scan.py) and from a process with no
+other thread; elsewhere, or when the fork fails, the function runs here when its result is
+asked for. A child that dies without
+answering (killed, out of memory), or whose answer cannot be read, is no error either: the
+function then runs here. The child never returns into the caller's code: whatever happens it
+leaves through os._exit, so no exit handler, buffered output or temporary file of this process
+is run, flushed or removed twice."""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+FORKS = sys.platform.startswith("linux")
+
+
+class Aside(Generic[T]):
+    """``work`` started in a forked child at once; ``result()`` waits for it. A context
+    manager: leaving it before asking for the result stops the child."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        # Not from a process running threads of its own: a lock one of them held would stay
+        # held in the child for good.
+        if FORKS and threading.active_count() == 1:
+            self._start()
+
+    def _start(self) -> None:
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:  # the child
+            try:
+                os.close(read)
+                outcome: tuple[bool, object]
+                try:
+                    outcome = (True, self._work())
+                except BaseException as exc:  # raised again in the parent
+                    outcome = (False, exc)
+                try:
+                    answer = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+                except BaseException:  # no answer: the parent does the work itself
+                    answer = b""
+                with os.fdopen(write, "wb") as out:
+                    out.write(answer)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._pid, self._pipe = pid, read
+
+    @property
+    def forked(self) -> bool:
+        """Whether the work runs in a child (False: it runs here when asked for)."""
+        return self._pid is not None
+
+    def result(self) -> T:
+        """What ``work`` returned, or the exception it raised, raised here."""
+        if self._pipe is None:
+            return self._work()
+        with os.fdopen(self._pipe, "rb") as pipe:
+            self._pipe = None
+            data = pipe.read()
+        self._reap()
+        try:
+            done, value = pickle.loads(data)
+        except Exception:  # no answer, or not a whole one: the work is done here instead
+            return self._work()
+        if done:
+            return value  # type: ignore[no-any-return]
+        raise value
+
+    def _reap(self) -> None:
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+    def close(self) -> None:
+        """Stop the child if its result was not asked for (the caller stopped early)."""
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        if self._pid is not None:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+
+    def __enter__(self) -> Aside[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
