@@ -12,16 +12,17 @@ Encoding (JSON arrays always start with a tag, so lists and records never look a
 ``["t", x...]`` a tuple, ``["l", x...]`` a list, ``["d", ordinal]`` a date,
 ``["o", "Class", field...]`` a registered record, a JSON object for a mapping with text keys,
 ``["p", "Class", value...]`` a registered record that packs itself: a class with
-``codec_pack(self) -> list`` (plain JSON values only: text, numbers, booleans, null, in a
+``codec_pack(self) -> list`` (plain JSON values only: text, finite numbers, booleans, null, in a
 fixed layout, e.g. dates as ordinals) and ``codec_unpack(cls, values) -> record``, which checks
 every value and raises ``DataFormatError`` (or TypeError / ValueError) for anything else. A
 record a scan's workers encode by the hundred thousand (the deadline engine's stages, the
-statistics' facts) is a few flat values that way, for the C JSON encoder alone to write.
+statistics' facts) is a few flat values that way, for the JSON writer (orjson) alone to write.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -62,6 +63,9 @@ def register(*classes: type) -> None:
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})
+# What encode passes on as it is without a look: a number that is not finite is refused (the
+# cache's JSON writer would write it as null), so a float is looked at.
+_AS_IS = _PLAIN - {float}
 # type -> (name, getter of its fields) for a registered record class, None for any other type:
 # decided once per type, since a cache holds hundreds of thousands of records.
 _RECORDS: dict[type, tuple[str, Callable[[Any], Any]] | None] = {}
@@ -91,23 +95,34 @@ def _packer(kind: type) -> Callable[[Any], Any]:
 
     def pack(value: Any) -> list[Any]:
         values = value.codec_pack()
-        if not _PLAIN.issuperset(map(type, values)):
-            raise DataFormatError("a packed value that is not plain data")
+        if not _AS_IS.issuperset(map(type, values)):
+            for v in values:
+                if type(v) not in _PLAIN:
+                    raise DataFormatError("a packed value that is not plain data")
+                _finite(v)
         return ["p", name, *values]
 
     return pack
 
 
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise DataFormatError("a number that is not finite")
+    return value
+
+
 def encode(value: Any) -> Any:
     """``value`` as JSON-ready data; DataFormatError for anything not plain data."""
     kind = type(value)
-    if kind in _PLAIN:
+    if kind in _AS_IS:
         return value
+    if kind is float:
+        return _finite(value)
     try:
         record = _RECORDS[kind]
     except KeyError:
         record = _RECORDS[kind] = _record(kind)
-    plain, date = _PLAIN, dt.date
+    plain, date = _AS_IS, dt.date
     # Plain values and dates, most of a record's fields, are encoded in line.
     if record is not None:
         if not record[0]:
@@ -120,7 +135,9 @@ def encode(value: Any) -> Any:
         return ["l", *[v if (t := type(v)) in plain else ["d", v.toordinal()] if t is date else encode(v) for v in value]]
     if kind is dt.date:
         return ["d", value.toordinal()]
-    if isinstance(value, (bool, int, float, str)):
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, dict) or (hasattr(value, "items") and hasattr(value, "keys")):
         out = {}
