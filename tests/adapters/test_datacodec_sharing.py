@@ -5,11 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from typing import Any, NamedTuple
 
 import pytest
 
 from complaints.adapters.cache import _loads, _utf8_json
-from complaints.adapters.datacodec import DataFormatError, decode, encode
+from complaints.adapters.datacodec import DataFormatError, decode, encode, register
+
+
+class _Packed(NamedTuple):
+    """A record that packs itself into its values as they are."""
+
+    values: tuple[Any, ...]
+
+    def codec_pack(self) -> list[Any]:
+        return list(self.values)
+
+    @classmethod
+    def codec_unpack(cls, values: list[Any]) -> _Packed:
+        return cls(tuple(values))
 
 
 def test_equal_dates_and_short_texts_decode_to_one_object() -> None:
@@ -61,3 +75,13 @@ def test_a_number_that_is_not_finite_is_not_cached() -> None:
         for value in (bad, (1, bad), [bad], {"x": bad}, ("a", [("b", bad)])):
             with pytest.raises(DataFormatError):
                 encode(value)
+
+
+def test_a_packed_record_with_a_number_that_is_not_finite_is_not_cached() -> None:
+    register(_Packed)
+    assert decode(json.loads(json.dumps(encode(_Packed(("a", 1, 2.5, None, True)))))) == _Packed(("a", 1, 2.5, None, True))
+    for bad in (math.nan, math.inf):
+        with pytest.raises(DataFormatError):
+            encode(_Packed(("a", bad)))
+    with pytest.raises(DataFormatError):
+        encode(_Packed(("a", dt.date(2026, 1, 1))))

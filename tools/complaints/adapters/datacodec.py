@@ -99,7 +99,8 @@ def _packer(kind: type) -> Callable[[Any], Any]:
             for v in values:
                 if type(v) not in _PLAIN:
                     raise DataFormatError("a packed value that is not plain data")
-                _finite(v)
+                if type(v) is float:
+                    _finite(v)
         return ["p", name, *values]
 
     return pack
