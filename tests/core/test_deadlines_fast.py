@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from complaints.adapters.config import official_calendar
 from complaints.adapters.datacodec import DataFormatError, decode, encode, register
 from complaints.adapters.yamlload import load_yaml
+from complaints.core import deadlines as engine
 from complaints.core.calendar import CLOSURE, HOLIDAY, MAKEUP_WORKDAY, HolidaySource, SpecialDay, WorkCalendar
 from complaints.core.deadlines import case_as_of, case_deadlines, case_stages, case_stages_as_of, case_stages_of, explain_case, stage_outcomes
 from complaints.core.policy import Policy
@@ -425,3 +426,37 @@ def test_facts_are_the_same_once_the_memo_of_stage_facts_is_full(
         fresh = case_facts_of(case, rows.stages, cal, today)
         assert facts_module._STAGE_FACTS == {}
     assert fresh == remembered and fresh.stages == remembered.stages
+
+
+def test_the_shape_of_a_timeline_is_kept_apart_for_named_and_anonymous_complainants(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rules a sequence of kinds starts and stops are worked out once per sequence and kept
+    # (deadlines._Plan.shape): for the complainant the case has, and the same once nothing is kept.
+    raw: dict[str, Any] = load_yaml((PROJECT / "policy.yml").read_bytes())
+    raw["time_limits"] = load_yaml((TEST_DATA / "deadlines" / "time_limits.yml").read_bytes())
+    raw["time_limits"]["stages"]["assign"] = {"label": {"en": "x"}, "starts": "received", "stops": ["assigned"], "limit": 2,
+                                              "unit": "working_days", "applies_to": "anonymous", "source": "test"}  # fmt: skip
+    today = D(2026, 3, 31)
+    events = [{"kind": "received", "date": "2026-03-02"}, {"kind": "acknowledged", "date": "2026-03-03"},
+              {"kind": "assigned", "date": "2026-03-09", "department": "it", "handler": "h-wu"}]  # fmt: skip
+    named = {"id": "XN-20260302-AAAAA", "complainant": {"anonymous": False}, "subject": {"category": "delay"}, "priority": "normal",
+             "timeline": events}  # fmt: skip
+    anonymous = {**named, "complainant": {"anonymous": True}}
+    cal = official_calendar(accept_unconfirmed=True)
+
+    def reference(case: dict[str, Any]) -> list[StageDeadline]:
+        return [e.deadline for e in explain_case(case, "cases/x.yml", Policy(raw), cal, today).stages]
+
+    expected = {False: reference(named), True: reference(anonymous)}
+    assert "assign" in {s.stage for s in expected[True]} and "assign" not in {s.stage for s in expected[False]}
+    for kept in (engine.MAX_SHAPES, 0):
+        monkeypatch.setattr(engine, "MAX_SHAPES", kept)
+        for order in ((named, anonymous), (anonymous, named)):
+            policy = Policy(raw)  # a plan of its own, nothing kept yet
+            for case in (*order, *order):
+                who = case["complainant"]["anonymous"]
+                assert case_deadlines(case, "cases/x.yml", policy, cal, today) == expected[who]
+                rows = stage_outcomes(case, "cases/x.yml", policy, cal, today, [])
+                assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows.stages] == [
+                    (s.started, s.stage, s.due, s.completed, s.state) for s in expected[who]
+                ]
+            assert len(engine._plan_of(policy).shapes) == (2 if kept else 0)

@@ -554,17 +554,9 @@ def _case_stages(
         raise CaseError(f"{path}::$.timeline: missing")
     complainant = case.get("complainant")
     anonymous = _is_mapping(complainant) and complainant.get("anonymous") is True
-    # The rules each kind starts or stops, only those that apply to this complainant.
-    roles = plan.roles_anonymous if anonymous else plan.roles_named
-    repeats = plan.repeats
     if dates is None:
         dates = []
-    extended: list[int] = []
-    pausing: list[tuple[int, bool]] = []  # (index, paused rather than resumed)
-    # Each applicable rule's instances as [start index, stop index or -1], and the open ones
-    # (stopped first in, first out), found in the same pass.
-    found: dict[int, list[list[int]]] = {}
-    queues: dict[int, list[list[int]]] = {}
+    kinds: list[str] = []
     department: str | None = None
     handler: str | None = None
     days = _DAYS
@@ -582,36 +574,26 @@ def _case_stages(
         if until is not None and day > until:
             return None
         dates.append(day)
-        role = roles.get(kind)
-        if role is not None:
-            for r, stops, starts in role:
-                queue = queues.get(r)
-                if stops and queue:
-                    queue.pop(0)[1] = index
-                elif starts and (repeats[r] or r not in found):
-                    instance = [index, -1]
-                    found.setdefault(r, []).append(instance)
-                    queues.setdefault(r, []).append(instance)
-        # (A kind may also start or stop a stage: a policy chooses its stages' events.)
-        if kind not in _MOVING:
-            continue
-        if kind == "extended":
-            extended.append(index)
-        elif kind == "paused" or kind == "resumed":
-            pausing.append((index, kind == "paused"))
-        elif lean:
-            continue
-        elif kind == "assigned":
-            # As lifecycle.holding: the only two kinds that move the case.
-            value = event.get("department")
-            department = value if isinstance(value, str) else department
-            value = event.get("handler")
-            handler = value if isinstance(value, str) else handler
-        elif kind == "transferred":
-            value = event.get("to")
-            department = value if isinstance(value, str) else department
-            value = event.get("handler")
-            handler = value if isinstance(value, str) else None
+        kinds.append(kind)
+    # Which rules' instances start and stop where, and where the case is extended, paused or
+    # moved, follow from the kinds alone (and whether the complainant is anonymous): worked
+    # out once for each sequence of kinds (an archive holds a few hundred among all its
+    # cases), not once for each case.
+    found, extended, pausing, holders = plan.shape(anonymous, tuple(kinds))
+    if not lean:
+        for index in holders:
+            event = timeline[index]
+            if kinds[index] == "assigned":
+                # As lifecycle.holding: the only two kinds that move the case.
+                value = event.get("department")
+                department = value if isinstance(value, str) else department
+                value = event.get("handler")
+                handler = value if isinstance(value, str) else handler
+            else:  # transferred
+                value = event.get("to")
+                department = value if isinstance(value, str) else department
+                value = event.get("handler")
+                handler = value if isinstance(value, str) else None
     subject = case.get("subject")
     if not _is_mapping(subject):
         subject = {}
@@ -625,7 +607,7 @@ def _case_stages(
     limits = plan.limits_of
     rows: list[StageRow] = []
     # Any order: the rows are sorted on (started, stage, instance), which no two share.
-    for r, instances in found.items():
+    for r, instances in found:
         rule = rules[r]
         found_limit = limits.get((r, category, priority))
         limit, unit = found_limit if found_limit is not None else plan.limit(r, rule, category, priority)
@@ -692,7 +674,7 @@ def _case_stages(
 
 
 def _extended_days(
-    rule: StageRule, first: int, start: dt.date, last: int, extended: list[int], dates: list[dt.date],
+    rule: StageRule, first: int, start: dt.date, last: int, extended: Sequence[int], dates: list[dt.date],
     timeline: list[Any], approvers: frozenset[str],
 ) -> int:
     """The days the case's extensions add to one instance (as _extensions applies them)."""
@@ -721,7 +703,7 @@ def _extended_days(
 
 
 def _paused_days(
-    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: list[tuple[int, bool]],
+    unit: str, first: int, start: dt.date, last: int, stop: dt.date | None, pausing: Sequence[tuple[int, bool]],
     dates: list[dt.date], calendar: WorkCalendar, today: dt.date,
 ) -> tuple[int, bool]:
     """(days the pauses add to one instance, whether a pause is open now), as _pauses."""
@@ -768,7 +750,8 @@ class _Plan:
     starts or stops; which rules apply to a named and to an anonymous complainant; each
     rule's limit per (category, priority), found once."""
 
-    __slots__ = ("limits", "rules", "roles_named", "roles_anonymous", "repeats", "approvers", "roll_forward", "warn_days", "limits_of")
+    __slots__ = ("limits", "rules", "roles_named", "roles_anonymous", "repeats", "approvers", "roll_forward", "warn_days", "limits_of",
+                 "shapes")  # fmt: skip
 
     def __init__(self, policy: Policy) -> None:
         limits = policy.time_limits
@@ -789,6 +772,18 @@ class _Plan:
         self.roll_forward = limits.roll_forward
         self.warn_days = limits.warn_days
         self.limits_of: dict[tuple[int, str, str], tuple[int, str]] = {}
+        self.shapes: dict[tuple[bool, tuple[str, ...]], _Shape] = {}
+
+    def shape(self, anonymous: bool, kinds: tuple[str, ...]) -> _Shape:
+        """What a timeline of these kinds starts and stops (see _Shape), for a named or an
+        anonymous complainant; kept for the first MAX_SHAPES sequences met."""
+        key = (anonymous, kinds)
+        found = self.shapes.get(key)
+        if found is None:
+            found = _shape(self.roles_anonymous if anonymous else self.roles_named, self.repeats, kinds)
+            if len(self.shapes) < MAX_SHAPES:
+                self.shapes[key] = found
+        return found
 
     def limit(self, r: int, rule: StageRule, category: str, priority: str) -> tuple[int, str]:
         key = (r, category, priority)
@@ -799,6 +794,53 @@ class _Plan:
             if len(self.limits_of) < 10_000:
                 self.limits_of[key] = found
         return found
+
+
+# Sequences of event kinds whose shape a plan keeps (a few hundred bytes each): the timelines
+# of an archive follow the lifecycle's few paths (109 sequences among 4,000 cases of the
+# benchmark archive); a case whose sequence is not kept still has its shape worked out.
+MAX_SHAPES = 4096
+
+# (each applicable rule's instances as (rule, ((start index, stop index or -1), ...)), the
+# indices of `extended` events, (index, paused rather than resumed) of `paused` and `resumed`
+# events, the indices of `assigned` and `transferred` events), all in event order.
+_Shape = tuple[
+    tuple[tuple[int, tuple[tuple[int, int], ...]], ...], tuple[int, ...], tuple[tuple[int, bool], ...], tuple[int, ...]
+]
+
+
+def _shape(roles: Mapping[str, tuple[tuple[int, bool, bool], ...]], repeats: Sequence[bool], kinds: Sequence[str]) -> _Shape:
+    """The rule instances a timeline of these kinds holds, and where it is extended, paused and
+    moved: each kind starts or stops the rules ``roles`` gives it (those that apply to the
+    complainant), an instance stopped first in, first out; a rule that does not repeat
+    starts once."""
+    found: dict[int, list[list[int]]] = {}
+    queues: dict[int, list[list[int]]] = {}
+    extended: list[int] = []
+    pausing: list[tuple[int, bool]] = []
+    holders: list[int] = []
+    for index, kind in enumerate(kinds):
+        role = roles.get(kind)
+        if role is not None:
+            for r, stops, starts in role:
+                queue = queues.get(r)
+                if stops and queue:
+                    queue.pop(0)[1] = index
+                elif starts and (repeats[r] or r not in found):
+                    instance = [index, -1]
+                    found.setdefault(r, []).append(instance)
+                    queues.setdefault(r, []).append(instance)
+        # (A kind may also start or stop a stage: a policy chooses its stages' events.)
+        if kind not in _MOVING:
+            continue
+        if kind == "extended":
+            extended.append(index)
+        elif kind == "paused" or kind == "resumed":
+            pausing.append((index, kind == "paused"))
+        else:
+            holders.append(index)
+    instances = tuple((r, tuple((first, last) for first, last in items)) for r, items in found.items())
+    return instances, tuple(extended), tuple(pausing), tuple(holders)
 
 
 # The plan of the policy last asked about (a process reads one policy).
