@@ -2,6 +2,7 @@
 work done here instead wherever the child cannot answer."""
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -13,6 +14,13 @@ from complaints.engine import forked
 from complaints.engine.forked import Aside
 
 PARENT = os.getpid()
+
+
+@pytest.fixture(autouse=True)
+def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test process may hold more than a command does (pytest, hypothesis, every test
+    module): forking is not refused for its size here, except where a test says so."""
+    monkeypatch.setattr(forked, "MAX_RESIDENT", 1 << 40)
 
 
 def where() -> tuple[int, list[int]]:
@@ -90,3 +98,21 @@ def test_leaving_before_the_result_stops_the_child() -> None:
     assert time.monotonic() - started < 10
     with pytest.raises(ChildProcessError):  # stopped and reaped: no child of that id is left
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_child_leaves_the_objects_it_inherits_to_this_process() -> None:
+    # Set aside from the child's garbage collector (which would otherwise write to every
+    # inherited object's header, copying each page); this process takes them back at once.
+    held = [object() for _ in range(1000)]
+    with Aside(gc.get_freeze_count) as aside:
+        assert gc.get_freeze_count() == 0
+        inherited = aside.result()
+    assert inherited > len(held)
+
+
+def test_a_large_process_does_the_work_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert 0 < forked._resident() < 4 << 30  # this process's own, measured
+    monkeypatch.setattr(forked, "MAX_RESIDENT", forked._resident() // 2)
+    with Aside(where) as aside:
+        assert not aside.forked
+        assert aside.result()[0] == PARENT
