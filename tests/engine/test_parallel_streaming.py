@@ -17,9 +17,8 @@ from complaints.adapters.datacodec import register
 from complaints.core.stages import OVERDUE
 from complaints.engine import scan as validate_module
 from complaints.engine import derivations
-from complaints.engine.derivations import FactFold, FactRecords, SiteFold, SiteRecords, StageRecords
+from complaints.engine.derivations import FactRecords, SiteRecords, StageRecords
 from complaints.commands.stats import repository_tally
-from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.adapters.repository import Repository
 from complaints.commands.validate import validate
 from complaints.engine.scan import case_records
@@ -285,6 +284,3 @@ def test_the_statistics_load_the_audit_s_solver_while_the_workers_count(big: Pat
     repo = Repository.open(big).without_cache()
     repository_tally(repo, TODAY, accept_unconfirmed=True, skipped=[])
     assert loaded == [2]
-    site = SiteFold(FactFold(Tally(TallyKeys.of(repo.policy.raw, TODAY))))
-    site.meanwhile()  # the site build's fold: the same
-    assert loaded[1:] == [0]
