@@ -448,8 +448,9 @@ def test_the_shape_of_a_timeline_is_kept_apart_for_named_and_anonymous_complaina
 
     expected = {False: reference(named), True: reference(anonymous)}
     assert "assign" in {s.stage for s in expected[True]} and "assign" not in {s.stage for s in expected[False]}
-    for kept in (engine.MAX_SHAPES, 0):
+    for kept, longest in ((engine.MAX_SHAPES, engine.MAX_SHAPE_EVENTS), (0, engine.MAX_SHAPE_EVENTS), (engine.MAX_SHAPES, 2)):
         monkeypatch.setattr(engine, "MAX_SHAPES", kept)
+        monkeypatch.setattr(engine, "MAX_SHAPE_EVENTS", longest)  # 2: the three events' shape is not kept
         for order in ((named, anonymous), (anonymous, named)):
             policy = Policy(raw)  # a plan of its own, nothing kept yet
             for case in (*order, *order):
@@ -459,4 +460,4 @@ def test_the_shape_of_a_timeline_is_kept_apart_for_named_and_anonymous_complaina
                 assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows.stages] == [
                     (s.started, s.stage, s.due, s.completed, s.state) for s in expected[who]
                 ]
-            assert len(engine._plan_of(policy).shapes) == (2 if kept else 0)
+            assert len(engine._plan_of(policy).shapes) == (2 if kept and longest >= 3 else 0)

@@ -776,7 +776,10 @@ class _Plan:
 
     def shape(self, anonymous: bool, kinds: tuple[str, ...]) -> _Shape:
         """What a timeline of these kinds starts and stops (see _Shape), for a named or an
-        anonymous complainant; kept for the first MAX_SHAPES sequences met."""
+        anonymous complainant; kept for the first MAX_SHAPES sequences met of at most
+        MAX_SHAPE_EVENTS events."""
+        if len(kinds) > MAX_SHAPE_EVENTS:
+            return _shape(self.roles_anonymous if anonymous else self.roles_named, self.repeats, kinds)
         key = (anonymous, kinds)
         found = self.shapes.get(key)
         if found is None:
@@ -800,6 +803,9 @@ class _Plan:
 # of an archive follow the lifecycle's few paths (109 sequences among 4,000 cases of the
 # benchmark archive); a case whose sequence is not kept still has its shape worked out.
 MAX_SHAPES = 4096
+# Nor are those of longer timelines kept (a lifecycle takes a dozen events; a file could hold
+# hundreds in a sequence of its own): what the plan keeps stays under a few megabytes.
+MAX_SHAPE_EVENTS = 32
 
 # (each applicable rule's instances as (rule, ((start index, stop index or -1), ...)), the
 # indices of `extended` events, (index, paused rather than resumed) of `paused` and `resumed`
