@@ -16,11 +16,16 @@ from complaints.engine.forked import Aside
 PARENT = os.getpid()
 
 
+REAL_ALONE = forked._alone
+
+
 @pytest.fixture(autouse=True)
-def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+def any_test_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test process may hold more than a command does (pytest, hypothesis, every test
-    module): forking is not refused for its size here, except where a test says so."""
+    module) and run a thread of its own (pytest-xdist's): forking is not refused for either
+    here, except where a test says so."""
     monkeypatch.setattr(forked, "MAX_RESIDENT", 1 << 40)
+    monkeypatch.setattr(forked, "_alone", lambda: True)
 
 
 def where() -> tuple[int, list[int]]:
@@ -73,11 +78,13 @@ def test_without_fork_the_work_runs_here_when_asked_for(monkeypatch: pytest.Monk
     assert aside.result() == 1 and calls == [PARENT]
 
 
-def test_a_process_running_threads_does_not_fork() -> None:
+def test_a_process_running_threads_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "_alone", REAL_ALONE)
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
+        assert not forked._alone()
         with Aside(where) as aside:
             assert not aside.forked
             assert aside.result()[0] == PARENT

@@ -34,6 +34,11 @@ FORKS = sys.platform.startswith("linux")
 MAX_RESIDENT = 96 << 20
 
 
+def _alone() -> bool:
+    """Whether this process runs no thread but this one."""
+    return threading.active_count() == 1
+
+
 def _resident() -> int:
     """This process's resident memory in bytes (Linux); the largest number when unknown."""
     try:
@@ -55,7 +60,7 @@ class Aside(Generic[T]):
         self._pipe: int | None = None
         # Not from a process running threads of its own: a lock one of them held would stay
         # held in the child for good; nor from a large one (see MAX_RESIDENT).
-        if FORKS and threading.active_count() == 1 and _resident() <= MAX_RESIDENT:
+        if FORKS and _alone() and _resident() <= MAX_RESIDENT:
             self._start()
 
     def _start(self) -> None:
