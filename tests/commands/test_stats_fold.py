@@ -109,7 +109,6 @@ def test_the_report_is_the_same_with_and_without_workers_and_cache(archive: Repo
     assert all(isinstance(t, Tally) for t in counted) and len(counted) == 3
 
 
-
 def facts_of_years(first: int, last: int, n: int) -> list[CaseFacts]:
     rng = random.Random(first * last + n)
     out = []

@@ -200,7 +200,6 @@ def test_facts_from_rows_equal_the_facts_as_first_written(policy: Policy, drawn:
         assert decode(json.loads(json.dumps(encode(record)))) == record
 
 
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=cases(), provisional=st.booleans())
 def test_lean_stages_and_facts_equal_the_full_ones(policy: Policy, drawn: tuple[dict[str, Any], dt.date], provisional: bool) -> None:

@@ -246,7 +246,6 @@ def test_the_benchmark_floor_batches_files_as_the_scan_does() -> None:
     assert rule in source
 
 
-
 class _Waiting(_Counted):
     """A fold with work to do while the workers run (engine/scan.Fold.meanwhile)."""
 
