@@ -2,11 +2,13 @@
 work done here instead wherever the child cannot answer."""
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 import signal
 import threading
 import time
+from typing import NamedTuple
 
 import pytest
 
@@ -47,10 +49,11 @@ def refuse() -> None:
     raise Refused(f"refused in {os.getpid()}")
 
 
-def test_the_child_s_exception_is_raised_here() -> None:
+def test_a_child_that_fails_leaves_the_work_to_this_process_which_raises() -> None:
     with Aside(refuse) as aside, pytest.raises(Refused) as raised:
+        assert aside.forked
         aside.result()
-    assert str(raised.value) != f"refused in {PARENT}"  # raised there, sent here
+    assert str(raised.value) == f"refused in {PARENT}"  # raised here, by the work done again here
 
 
 def die_there() -> int:
@@ -59,15 +62,31 @@ def die_there() -> int:
     return os.getpid()
 
 
-def unpicklable_there() -> object:
+def not_plain_there() -> object:
     return (lambda: None) if os.getpid() != PARENT else os.getpid()
 
 
-@pytest.mark.parametrize("work", [die_there, unpicklable_there], ids=["child killed", "answer not picklable"])
+@pytest.mark.parametrize("work", [die_there, not_plain_there], ids=["child killed", "answer not plain data"])
 def test_a_child_that_cannot_answer_leaves_the_work_to_this_process(work: object) -> None:
     with Aside(work) as aside:  # type: ignore[arg-type]
         assert aside.forked
         assert aside.result() == PARENT
+
+
+class Point(NamedTuple):
+    x: int
+    day: dt.date
+
+
+def points() -> list[tuple[int, Point]]:
+    return [(os.getpid(), Point(1, dt.date(2026, 3, 2))), (2, Point(-3, dt.date(2025, 12, 31)))]
+
+
+def test_the_answer_comes_back_as_the_records_named() -> None:
+    with Aside(points, (Point,)) as aside:
+        (pid, first), second = aside.result()
+    assert pid != PARENT and first == Point(1, dt.date(2026, 3, 2)) and second == (2, Point(-3, dt.date(2025, 12, 31)))
+    assert type(first) is Point
 
 
 def test_without_fork_the_work_runs_here_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:

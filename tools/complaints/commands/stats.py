@@ -18,7 +18,7 @@ from complaints.core.calendar import WorkCalendar
 from complaints.commands.deadlines import repository_calendar
 from complaints.commands.validate import left_out_or_refuse
 from complaints.core.stats.facts import CaseFacts, shared as shared_facts
-from complaints.core.stats.history import compute_history, past_years, year_reports
+from complaints.core.stats.history import YearFigures, compute_history, past_years, year_figures, year_reports
 from complaints.core.stats.periods import Period
 from complaints.core.stats.metrics import Count, Label, MetricDef, Quantile, Rate
 from complaints.core.stats.tables import Cell, HistoryFigure, HistoryPeriod, MetricResult, Slice, StatsReport, as_tally, compute_from_facts
@@ -149,16 +149,19 @@ def _report(
     years = [y for y in past_years(tally, chosen.year, today, raw) if y != own]
     split = (len(years) + 1) // 2
     older, newer = years[:split], years[split:]
-    with Aside(lambda: year_reports(tally, older, today, raw, calendar)) if older else nullcontext() as aside:
+    aside = Aside(lambda: year_figures(tally, older, today, raw, calendar)) if older else None
+    read: list[tuple[int, YearFigures]] = []
+    with aside if aside is not None else nullcontext():
         report = compute_from_facts(tally, chosen, today, raw, calendar, data_commit=commit)
         known = year_reports(tally, newer, today, raw, calendar)
         if aside is not None:
-            known.update(aside.result())
+            read = aside.result()
     if own is not None:
         known[own] = report
     if skip_invalid:
         report = dataclasses.replace(report, invalid_left_out=left_out)
-    return dataclasses.replace(report, history=compute_history(tally, chosen.year, today, raw, calendar, known=known))
+    history = compute_history(tally, chosen.year, today, raw, calendar, known=known, read=read)
+    return dataclasses.replace(report, history=history)
 
 
 def compute_with_receipts(

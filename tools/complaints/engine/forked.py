@@ -1,5 +1,5 @@
 """Work done beside this process: a function run in a forked child while this process goes on,
-its result (or the exception it raised) sent back pickled through a pipe.
+its result sent back through a pipe as plain data (JSON of adapters/datacodec.py's records).
 
 For the independent pieces of work a command has left once the scan is done: `stats` and the
 site build compute the past years' reports for the history, half of them in a child while
@@ -8,20 +8,23 @@ that halves the part of the run that no worker shares.
 
 Only where the scan forks its workers (Linux, see engine/scan.py), from a process with no
 other thread and of a modest size (MAX_RESIDENT); elsewhere, or when the fork fails, the
-function runs here when its result is asked for. A child that dies without
-answering (killed, out of memory), or whose answer cannot be read, is no error either: the
-function then runs here. The child never returns into the caller's code: whatever happens it
+function runs here when its result is asked for. A child that fails, dies without answering
+(killed, out of memory), or whose answer cannot be read, is no error either: the function then
+runs here, and raises here what it raises. The child never returns into the caller's code: whatever happens it
 leaves through os._exit, so no exit handler, buffered output or temporary file of this process
 is run, flushed or removed twice."""
 from __future__ import annotations
 
 import gc
 import os
-import pickle
 import signal
 import sys
 import threading
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, TypeVar, cast
+
+import orjson
+
+from complaints.adapters.datacodec import DataFormatError, decode, encode, register
 
 T = TypeVar("T")
 
@@ -50,10 +53,13 @@ def _resident() -> int:
 
 
 class Aside(Generic[T]):
-    """``work`` started in a forked child at once; ``result()`` waits for it. A context
+    """``work`` started in a forked child at once; ``result()`` waits for it. Its value is
+    sent back as plain data (adapters/datacodec.py, with ``records`` the classes it is made
+    of), never pickled: the parent reads back only values of those classes. A context
     manager: leaving it before asking for the result stops the child."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], records: tuple[type, ...] = ()) -> None:
+        register(*records)
         self._work = work
         self._parent = os.getpid()
         self._pid: int | None = None
@@ -82,13 +88,8 @@ class Aside(Generic[T]):
         if pid == 0:  # the child
             try:
                 os.close(read)
-                outcome: tuple[bool, object]
                 try:
-                    outcome = (True, self._work())
-                except BaseException as exc:  # raised again in the parent
-                    outcome = (False, exc)
-                try:
-                    answer = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+                    answer = orjson.dumps(encode(self._work()))
                 except BaseException:  # no answer: the parent does the work itself
                     answer = b""
                 with os.fdopen(write, "wb") as out:
@@ -104,7 +105,8 @@ class Aside(Generic[T]):
         return self._pid is not None
 
     def result(self) -> T:
-        """What ``work`` returned, or the exception it raised, raised here."""
+        """What ``work`` returned; where the child gave no answer (it failed, was killed, or
+        its value is not plain data), ``work`` run here, which raises what it raises."""
         if self._pipe is None:
             return self._work()
         with os.fdopen(self._pipe, "rb") as pipe:
@@ -112,12 +114,9 @@ class Aside(Generic[T]):
             data = pipe.read()
         self._reap()
         try:
-            done, value = pickle.loads(data)
-        except Exception:  # no answer, or not a whole one: the work is done here instead
+            return cast(T, decode(orjson.loads(data)))
+        except (ValueError, DataFormatError, RecursionError):  # no answer, or not a whole one
             return self._work()
-        if done:
-            return value  # type: ignore[no-any-return]
-        raise value
 
     def _reap(self) -> None:
         if self._pid is not None:

@@ -69,6 +69,30 @@ def year_reports(
     }
 
 
+# What the history reads of a year's report: (period id, [(metric, row key, value, withheld,
+# kind), ...]) for the year and each of its begun quarters. Plain data: it crosses from the
+# process that computed the year (commands/stats.py).
+YearFigures = list[tuple[str, list[tuple[str, str, "float | None", bool, str]]]]
+
+
+def _begun(year: int, today: dt.date) -> list[Period]:
+    """The year and its quarters begun by `today`."""
+    periods = [Period.parse(pid) for pid in [str(year), *(f"{year}-Q{q}" for q in range(1, 5))]]
+    return [p for p in periods if dt.date.fromisoformat(p.months[0] + "-01") <= today]
+
+
+def year_figures(
+    facts: Sequence[CaseFacts] | Tally, years: Sequence[int], today: dt.date, policy_raw: Mapping[str, Any], calendar: WorkingDays
+) -> list[tuple[int, YearFigures]]:
+    """What compute_history reads of each of `years`' reports (year_reports), each report
+    read as soon as it is made and let go."""
+    out: list[tuple[int, YearFigures]] = []
+    for y in years:
+        rep = year_reports(facts, [y], today, policy_raw, calendar)[y]
+        out.append((y, [(p.id, [(m, k, *v) for (m, k), v in _figures(rep, p.id).items()]) for p in _begun(y, today)]))
+    return out
+
+
 def compute_history(
     facts: Sequence[CaseFacts] | Tally,
     until: int,
@@ -77,27 +101,35 @@ def compute_history(
     calendar: WorkingDays,
     *,
     known: Mapping[int, StatsReport] | None = None,
+    read: Sequence[tuple[int, YearFigures]] = (),
 ) -> tuple[HistoryPeriod, ...]:
     """Years (and their begun quarters) from the first case's year to `until`, newest first.
-    `known` year reports are reused instead of computed again (year_reports computes them)."""
+    `known` year reports are reused instead of computed again (year_reports computes them),
+    and so are the figures `read` of years (year_figures)."""
     tally = as_tally(facts, policy_raw, today)
     years = past_years(tally, until, today, policy_raw)
     if not years:
         return ()
     known = dict(known or {})
+    given = {y: dict(periods) for y, periods in read}
     figures: dict[str, dict[tuple[str, str], tuple[float | None, bool, str]]] = {}
     ids: list[tuple[str, str, bool]] = []
     # A year's report is read for its figures as soon as it is made, and not kept: an archive
     # of fifty years would otherwise hold fifty whole reports (about 100 MB) at once.
-    for y in sorted({*known, *years}):
-        rep = known.get(y)
-        if rep is None:
-            rep = year_reports(tally, [y], today, policy_raw, calendar)[y]
-        for pid in [str(y), *(f"{y}-Q{q}" for q in range(1, 5))]:
-            period = Period.parse(pid)
-            if dt.date.fromisoformat(period.months[0] + "-01") > today:
-                continue
-            figures[pid] = _figures(rep, pid)
+    for y in sorted({*known, *given, *years}):
+        year_read = given.get(y)
+        rep = None
+        if year_read is None:
+            rep = known.get(y)
+            if rep is None:
+                rep = year_reports(tally, [y], today, policy_raw, calendar)[y]
+        for period in _begun(y, today):
+            pid = period.id
+            if year_read is not None:
+                figures[pid] = {(m, k): (value, withheld, kind) for m, k, value, withheld, kind in year_read.get(pid, ())}
+            else:
+                assert rep is not None
+                figures[pid] = _figures(rep, pid)
             ids.append((pid, period.kind, month_end(period.months[-1]) <= today))
     complete = {pid: c for pid, _, c in ids}
     out = []
