@@ -18,8 +18,9 @@ from complaints.commands.deadlines import repository_calendar
 from complaints.commands.stats import compute, repository_facts, repository_tally
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME
 from complaints.core.stats.facts import CaseFacts
+from complaints.core.stats.history import with_history
 from complaints.core.stats.periods import Period
-from complaints.core.stats.tables import StatsReport
+from complaints.core.stats.tables import StatsReport, compute_from_facts
 from complaints.core.stats.tally import Tally, TallyKeys
 from complaints.engine import forked, scan
 from complaints.engine.derivations import FactFold, FactRecords
@@ -136,6 +137,10 @@ def test_the_older_past_years_are_computed_in_a_child_and_the_report_is_the_same
     with monkeypatch.context() as m:
         m.setattr(forked, "FORKS", False)
         alone = report()
+    # the library's own composition, in one process: the period's report with every year's history
+    tally = Tally.of(facts_of_years(2021, 2026, 200), raw, TODAY)
+    plain = compute_from_facts(tally, chosen, TODAY, raw, Weekdays(), data_commit="c0ffee")
+    assert alone == with_history(plain, tally, TODAY, raw, Weekdays())
     here: list[int] = []  # the years this process computed (the child's calls stay in the child)
     real = stats_command.year_reports
 
