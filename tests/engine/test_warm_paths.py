@@ -339,6 +339,9 @@ def test_data_commit_from_the_index_equals_git_status(repo: Path, state: str, mo
     else:
         assert expected == ("unknown" if state == "no-commit" else "uncommitted")
     assert data_commit(repo, index_exact=snap.index_exact) == expected
+    # HEAD asked for beforehand, beside the listing (commands/stats._inputs_and_commit).
+    head = git.Started(repo, "rev-parse", "HEAD")
+    assert data_commit(repo, index_exact=snap.index_exact, index=snap.index_facts, head=head) == expected
     calls: list[str] = []
     original = git.run
 

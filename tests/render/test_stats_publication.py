@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from complaints.core.deadlines import case_deadlines
 from complaints.errors import PublicationError
 from complaints.core.pii import scan_text
 from complaints.adapters.config import load_policy
+from complaints.adapters import git as git_module
 from complaints.commands.stats import data_commit
 from complaints.core.stats.facts import case_facts
 from complaints.core.stats.periods import Period
@@ -156,12 +159,29 @@ def test_command_outputs_carry_provenance(sample_repo: Path) -> None:
 def test_data_commit(sample_repo: Path) -> None:
     repo = sample_repo
     assert data_commit(repo) == "unknown"
+    assert data_commit(repo, head=git_module.Started(repo, "rev-parse", "HEAD")) == "unknown"  # not a repository
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
     head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     assert data_commit(repo) == head
+    assert data_commit(repo, head=git_module.Started(repo, "rev-parse", "HEAD")) == head
     case = sorted((repo / "cases").rglob("*.yml"))[0]
     case.write_text(case.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert data_commit(repo) == "uncommitted"
+    assert data_commit(repo, head=git_module.Started(repo, "rev-parse", "HEAD")) == "uncommitted"
+
+
+def test_a_git_command_started_and_stopped_is_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A git that would run for a minute: stopping it ends it at once, its output unread.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "git").write_text("#!/bin/sh\nexec sleep 60\n", encoding="utf-8")
+    (fake / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    started = git_module.Started(tmp_path, "rev-parse", "HEAD")
+    assert started.proc is not None and started.proc.poll() is None
+    started.stop()
+    assert started.proc.returncode == -signal.SIGKILL
+    started.stop()  # again: nothing left to end

@@ -69,6 +69,12 @@ class Started:
             raise GitError(f"git {self.args[0]} failed: {lines[-1] if lines else f'exit {self.proc.returncode}'}")
         return out
 
+    def stop(self) -> None:
+        """End the command if it still runs, its output unread (the caller stopped early)."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.communicate()
+
 
 def tree_entries(root: Path, ref: str, paths: Sequence[str]) -> dict[str, tuple[int, str, str]]:
     """The entries of ``paths`` in the tree of ``ref`` (`git ls-tree`, which reads that
