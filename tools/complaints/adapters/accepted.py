@@ -37,7 +37,7 @@ def schema_accepts(root: Path, name: str, document: bytes, data: Any, *, remembe
     cache = _cache(root, name, document) if remember else None
     if cache is not None and cache.load().get("accepted") is True:
         return True
-    accepted = load_schema(root, name).is_valid(data)
+    accepted = load_schema(root, name, compiled=False).is_valid(data)  # one document
     if accepted and cache is not None:
         cache.save({"accepted": True})
     return accepted

@@ -52,10 +52,10 @@ def load_policy(root: Path, *, remember: bool = False) -> Policy:
         where = f":{exc.line}" if exc.line else ""
         raise ConfigError(f"{path}{where}: {exc.message}") from None
     if not isinstance(raw, dict):
-        load_schema(root, "policy")  # an unusable schema is reported first, as always
+        load_schema(root, "policy", compiled=False)  # an unusable schema is reported first, as always
         raise ConfigError(f"{path}: the policy must be a mapping")
     accepted = schema_accepts(root, "policy", data, raw, remember=remember)
-    problems = [] if accepted else [(p.path, p.message) for p in load_schema(root, "policy").problems(raw)]
+    problems = [] if accepted else [(p.path, p.message) for p in load_schema(root, "policy", compiled=False).problems(raw)]
     if not problems:
         problems = _cross_references(raw)
     if problems:
@@ -247,7 +247,7 @@ def _load_overrides(path: Path, remember: bool = False) -> _Overrides:
         data = {}
     located = _Located(file, raw_bytes)
     if not schema_accepts(path.parent, "calendar", raw_bytes, data, remember=remember):
-        problems = load_schema(path.parent, "calendar").problems(data)
+        problems = load_schema(path.parent, "calendar", compiled=False).problems(data)
         raise located.error([(p.path, p.message) for p in problems], [p.at for p in problems])
 
     days: dict[dt.date, SpecialDay] = {}

@@ -250,7 +250,7 @@ def parse_submission(plaintext: bytes, source: str, policy: Policy, root: Path) 
     version = document.get("version")
     if version != SUBMISSION_VERSION:
         raise SubmissionError(f"{source}::$.version: this version of complaints reads submission version {SUBMISSION_VERSION} only")
-    schema = load_schema(root, SCHEMA_NAME)
+    schema = load_schema(root, SCHEMA_NAME, compiled=False)  # one document
     problems = [f"{source}::{format_path(p.path)}: {p.message}" for p in schema.problems(document)]
     # The form always sends the policy's online channel; anything else did not come from it.
     if isinstance(document.get("channel"), str) and document["channel"] != IntakeSettings.from_policy(policy).channel:
