@@ -95,6 +95,8 @@ def floor(kind: str, root: Path) -> int:
     # BATCHES_EACH 16), written out rather than imported: importing the tool would be timed too.
     size = max(250, min(1000, len(files) // (jobs * 16)))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
+    if os.environ.get("INSTRUCTIONS_STOP_AT") == "workers":
+        os._exit(0)  # benchmarks/instructions.py: this process's count where its workers are forked
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         parsed = sum(pool.map(_parse_batch, batches))
     return 0 if parsed == len(files) else 1
