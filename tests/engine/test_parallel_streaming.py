@@ -213,9 +213,23 @@ def test_a_batch_checked_in_phases_is_each_file_checked_alone(big: Path, monkeyp
     assert isinstance(summary, _Counted)
     assert summary.seen == [(single.record, single.span) for single in alone if single.record is not None]
     assert all(item.record is None and item.span is None for item, _line in out)
+    # A folded case comes back as the one shared FOLDED (its line holds the rest); the file
+    # that is not valid comes back as itself.
+    assert [item is validate_module.FOLDED for item, _line in out] == [single.record is not None for single in alone]
+    assert [(item.file, item.verdict) for item, _line in out if item is not validate_module.FOLDED] == [
+        (single.file, single.verdict) for single in alone if single.record is None
+    ]
+    assert not validate_module.FOLDED.verdict.problems and validate_module.FOLDED.verdict.blob is not None
     assert [line for _item, line in out] == [
         entry_line(item.file, item._replace(case=None), validate_module._tag) if item.verdict.blob else None for item in alone
     ]
+    if keep:
+        # A case kept for the caller keeps its result, without its record.
+        kept = validate_module._Task(str(big), repo.policy, TODAY, StageRecords(repo.policy, calendar), True, encode=True, fold=_Counted())
+        out, _summary = kept.batch(files)
+        assert [(item.file, item.verdict, item.record, item.case) for item, _line in out] == [
+            (single.file, single.verdict, None, single.case) for single in alone
+        ]
 
 
 @pytest.mark.parametrize("phase", [1, 64])
@@ -263,6 +277,28 @@ class _Waiting(_Counted):
 
     def meanwhile(self) -> None:
         self.calls.append((os.getpid(), len(multiprocessing.active_children()), self.merged))
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_folded_case_crosses_back_as_folded_and_is_passed_over(big: Path, cached: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # FOLDED is pickled by its name and read back as the same object, which the scan does
+    # not hand on: only the invalid case comes out, every valid one is in the fold, and the
+    # cache written on the way answers the next run with every record.
+    import pickle
+
+    assert pickle.loads(pickle.dumps([validate_module.FOLDED] * 3)) == [validate_module.FOLDED] * 3
+    assert all(x is validate_module.FOLDED for x in pickle.loads(pickle.dumps([validate_module.FOLDED] * 3)))
+    monkeypatch.setenv("COMPLAINTS_CACHE_DIR", str(tmp_path / "cache"))
+    repo = Repository.open(big) if cached else Repository.open(big).without_cache()
+    derive = StageRecords(repo.policy, load_calendar(big, accept_unconfirmed=True))
+    files = validate_module._case_files(repo, None)
+    fold = _Counted()
+    out = list(validate_module._run(repo, files, TODAY, jobs=2, derive=derive, use_cache=cached, fold=fold))
+    assert [(item.file, bool(item.verdict.problems)) for item in out] == [(out[0].file, True)]
+    assert len(fold.seen) == len(files) - 1
+    if cached:
+        again = list(case_records(Repository.open(big), TODAY, derive, jobs=2))
+        assert len(again) == len(files) - 1  # every record read back from the lines written
 
 
 def test_the_fold_s_meanwhile_runs_once_here_while_the_workers_count(big: Path, monkeypatch: pytest.MonkeyPatch) -> None:

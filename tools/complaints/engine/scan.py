@@ -144,6 +144,23 @@ class Checked(NamedTuple, Generic[R]):
 register(Checked, Verdict, Problem)
 
 
+class _Folded(Checked[Any]):
+    """The class of FOLDED alone: pickled by name, so that it is FOLDED again where it is read."""
+
+    def __reduce__(self) -> str:
+        return "FOLDED"
+
+
+# What comes back from a worker for a valid case whose record it folded into its batch's summary
+# (see Fold), in place of its result: pickled as its name, and read back as this very object,
+# which _run passes over (it writes the case's cache line, which comes with it, and yields
+# nothing: the record is in the summary). No problems, no record, and a blob, as a result the
+# cache holds. At 100,000 cases, against a result per case: 0.2 s less pickling in the workers,
+# 0.1 s less unpickling here (1,000 results: 2.2 -> 0.3 ms and 1.3 -> 0.3 ms), and no result
+# handed on through the generators above.
+FOLDED: Checked[Any] = _Folded("", Verdict("", None, (), None, None))
+
+
 def _read(root: str | Path, file: str) -> bytes | FileResult:
     """The bytes of a case file: one open (refusing a symbolic link), one fstat, one read."""
     path = os.path.join(root, file)
@@ -212,7 +229,7 @@ class _Task:
     # encoded here in the worker, so the parent only appends bytes.
     encode: bool = False
     # Batches of records folded here into a summary sent with the batch (see Fold); each
-    # folded result comes back without its record.
+    # folded result comes back as FOLDED.
     fold: Fold | None = None
 
     def check(self, file: str, schema: Schema | None = None) -> Checked[Any]:
@@ -298,8 +315,9 @@ class _Task:
 
     def batch(self, files: Sequence[str]) -> tuple[list[tuple[Checked[Any], bytes | None]], Fold | None]:
         """Each file's result and cache line (see ``entries``), PHASE files at a time; with
-        ``fold``, the summary of the batch's records (a record the cache cannot hold as a
-        line stays in its result: the writer needs it)."""
+        ``fold``, the summary of the batch's records, each folded case's result FOLDED (a
+        record the cache cannot hold as a line stays in its result: the writer needs it; and a
+        case kept for the caller keeps its result, without the record)."""
         schema = load_schema(Path(self.root), "case")  # once per batch, not once per file
         summary = self.fold.empty() if self.fold is not None else None
         out: list[tuple[Checked[Any], bytes | None]] = []
@@ -310,7 +328,8 @@ class _Task:
                 for i, (item, line) in enumerate(part):
                     if item.record is not None and (line is not None or not self.encode):
                         folded.append((item.record, item.span))
-                        part[i] = (Checked(item.file, item.verdict, None, item.settled, None, item.case), line)
+                        kept = item.case is not None
+                        part[i] = (Checked(item.file, item.verdict, None, item.settled, None, item.case) if kept else FOLDED, line)
                 summary.fold(folded)
             out.extend(part)
         return out, summary
@@ -344,7 +363,7 @@ def _stream(
     in flight: each result with its cache line when the task encodes (in the workers only;
     here the writer encodes what it keeps). With ``fold``, the workers fold the records
     they derive and each batch's summary is merged into ``fold`` as it arrives (those
-    results come without their record); a file checked here keeps its record."""
+    results come as FOLDED); a file checked here keeps its record."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         for file in files:
@@ -404,13 +423,14 @@ def _run(
     """Every file checked (from the cache where it holds), in order. The cache is rewritten
     at the end when anything in it changed; for a ``whole`` run it then holds exactly the
     files checked. With ``fold`` (and ``derive``), records derived in the workers are folded
-    there into it, and their results come without a record (see _stream)."""
+    there into it, and their results come as FOLDED (see _Task.batch)."""
     task = _Task(str(repo.root), repo.policy, today, derive, keep)
     total = len(files)
     if not use_cache or keep:
         for done, (checked, _line) in enumerate(_stream(task, files, jobs, fold if derive is not None else None), 1):
             progress.tick(done, total)
-            yield checked
+            if checked is not FOLDED:
+                yield checked
         return
     if derive is not None:
         register(*derive.records)
@@ -457,6 +477,8 @@ def _run(
                         else:
                             writer.add(file, item)
                     progress.tick(done, total)
+                    if item is FOLDED:
+                        continue  # folded into the summary: nothing for the consumer
                 yield item
         except BaseException:
             if writer is not None:
