@@ -282,3 +282,52 @@ def test_offsets_refer_to_the_original_text_across_the_slices() -> None:
         assert len(found) == 1
         start = cut + 2
         assert (found[0].start, found[0].end) == (start, start + len(number))
+
+
+def _normalised_a_character_at_a_time(text: str) -> tuple[str, list[int]]:
+    """What pii._normalise gives, character by character (the reference its runs must equal)."""
+    from complaints.core import pii
+
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        norm = ch if ch.isascii() else pii._map_char(ch)
+        out.append(norm)
+        origin.extend([i] * len(norm))
+    origin.append(len(text))
+    return "".join(out), origin
+
+
+_ALPHABET = (
+    "abc 0123456789-@.", "（）：，。；！？－＠．", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "\u200b\u200d\u2060\ufeff\u00ad",
+    "中文投诉处理电话", "ﬁ①②㈠㍻", "e\u0301", "\U0001d7d9\U0001d7da",
+)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_normalising_in_runs_equals_a_character_at_a_time(seed: int) -> None:
+    import random
+
+    from complaints.core import pii
+
+    rng = random.Random(seed)
+    pool = "".join(_ALPHABET)
+    for _ in range(25):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(0, 120)))
+        norm, origin = pii._normalise(text)
+        want, want_origin = _normalised_a_character_at_a_time(text)
+        assert norm == want
+        assert list(origin) == want_origin
+
+
+def test_a_page_of_chinese_text_is_scanned_as_before() -> None:
+    # Full-width punctuation and digits are normalised where they stand (one character for
+    # one, the offsets a range), and with a zero-width space (none for one, the offsets
+    # counted): a number written with them is found at its place in the original text.
+    unit = "办结情况：（共计）。联系人手机：１３８１２３４５６７８，谢谢！"
+    text = unit * 40
+    found = scan_text(text)
+    assert [(f.kind, text[f.start:f.end]) for f in found] == [(MOBILE, "１３８１２３４５６７８")] * 40
+    hidden = "说明：\u200b手机１３８\u200b１２３４５６７８。" * 3
+    found = scan_text(hidden)
+    assert [(f.kind, hidden[f.start:f.end]) for f in found] == [(MOBILE, "１３８\u200b１２３４５６７８")] * 3
