@@ -148,3 +148,25 @@ def test_pointers_follow_rfc_6901() -> None:
     assert not schemas._points(document, "/a~1b/m~0n/2")
     assert not schemas._points(document, "/a~1b/m~0n/01")
     assert not schemas._points(document, "/a/b")
+
+
+def test_a_property_named_like_a_data_keyword_has_its_references_followed(tmp_path: Path) -> None:
+    # "default" under properties is a property's name, its value a schema: a reference that
+    # leads nowhere there is refused when the schema is loaded, not met later.
+    root = _copy(tmp_path)
+    _edit(root, "policy", lambda d: d.setdefault("properties", {}).__setitem__("default", {"$ref": "#/$defs/nowhere"}))
+    with pytest.raises(ConfigError, match="leads nowhere"):
+        load_schema(root, "policy", compiled=False)
+
+
+def test_a_reference_met_only_while_judging_is_a_configuration_error() -> None:
+    # The last guard: whatever the loading missed, the reference validator's failure to
+    # follow a reference is reported as the schema's fault, never as a traceback.
+    import jsonschema
+
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "properties": {"a": {"$ref": "#/$defs/x"}}}
+    single = schemas.Schema("broken.schema.json", document, None, jsonschema.Draft202012Validator(document))
+    with pytest.raises(ConfigError, match="broken.schema.json: not a usable JSON Schema"):
+        single.is_valid({"a": 1})
+    with pytest.raises(ConfigError, match="broken.schema.json: not a usable JSON Schema"):
+        single.problems({"a": 1})

@@ -21,7 +21,8 @@ BIN = Path(sys.executable).parent
 # Libraries slow to import or needed by a few commands only: loaded where used, so the commands
 # that do not need them start fast (and `--help` loads neither pyrage nor mkdocs). `holidays`
 # is needed only when a run meets a year the calendar does not confirm.
-HEAVY_OPTIONAL = frozenset({"pyrage", "mkdocs", "highspy", "frictionless", "jieba", "holidays", "jsonschema"})
+# (referencing is jsonschema's, loaded with it and only then.)
+HEAVY_OPTIONAL = frozenset({"pyrage", "mkdocs", "highspy", "frictionless", "jieba", "holidays", "jsonschema", "referencing"})
 # vulture's false positives at 80% confidence, each with its reason (tests/architecture/).
 VULTURE_WHITELIST = Path(__file__).with_name("vulture_whitelist.py")
 

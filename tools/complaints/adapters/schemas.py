@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -68,15 +69,29 @@ class Schema:
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is None:
-            return bool(self.full.is_valid(instance))
+            with self._usable():
+                return bool(self.full.is_valid(instance))
         try:
             self.fast(instance)
         except fastjsonschema.JsonSchemaException:
             return False
         return True
 
+    @contextmanager
+    def _usable(self) -> Iterator[None]:
+        """A reference the reference validator cannot follow, met while judging a document,
+        is the schema's fault: a ConfigError naming it, not a traceback (a schema that is
+        not compiled has its references followed when it is loaded, see _unfollowable)."""
+        from referencing.exceptions import Unresolvable
+
+        try:
+            yield
+        except Unresolvable as exc:
+            raise ConfigError(f"{self.name}: not a usable JSON Schema ({type(exc).__name__}: {exc})") from None
+
     def problems(self, instance: Any) -> list[SchemaProblem]:
-        errors = sorted(self.full.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+        with self._usable():
+            errors = sorted(self.full.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
         seen: set[tuple[JsonPath, str]] = set()
         out: list[SchemaProblem] = []
         leaves = _leaves(errors)
@@ -264,6 +279,8 @@ def _load(path: str, mtime_ns: int, compiled: bool = True) -> Schema:
 _UNDECIDED = "undecided"
 # Keywords whose values are data, never schemas: a "$ref" in them is not a reference.
 _VALUES = frozenset({"const", "enum", "default", "examples"})
+# Keywords whose values map names (any text, "default" too) to schemas.
+_NAMED = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 # Keywords that name or find a place otherwise than by a JSON pointer from the root.
 _PLACES = frozenset({"$anchor", "$dynamicAnchor", "$dynamicRef", "$recursiveAnchor", "$recursiveRef", "$schema"})
 
@@ -272,13 +289,17 @@ def _unfollowable(document: Any) -> str | None:
     """Why a reference of ``document`` cannot be followed (it names another document, or a
     place the document does not have), None when every one can; _UNDECIDED for a document
     this does not follow (an $id below the root, anchors, dynamic references)."""
-    todo: list[tuple[Any, bool]] = [(document, True)]
+    # (node, whether it is the root, whether it maps names to schemas)
+    todo: list[tuple[Any, bool, bool]] = [(document, True, False)]
     while todo:
-        node, root = todo.pop()
+        node, root, names = todo.pop()
         if isinstance(node, list):
-            todo.extend((item, False) for item in node)
+            todo.extend((item, False, False) for item in node)
             continue
         if not isinstance(node, dict):
+            continue
+        if names:
+            todo.extend((value, False, False) for value in node.values())
             continue
         if (not root and isinstance(node.get("$id"), str)) or any(isinstance(node.get(k), str) for k in _PLACES if not (root and k == "$schema")):
             return _UNDECIDED
@@ -290,7 +311,7 @@ def _unfollowable(document: Any) -> str | None:
                 return _UNDECIDED  # an anchor
             if not _points(document, ref[1:]):
                 return f"a reference that leads nowhere ({ref})"
-        todo.extend((value, False) for key, value in node.items() if key not in _VALUES)
+        todo.extend((value, False, key in _NAMED) for key, value in node.items() if key not in _VALUES)
     return None
 
 
