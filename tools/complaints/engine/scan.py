@@ -423,7 +423,8 @@ def _run(
     """Every file checked (from the cache where it holds), in order. The cache is rewritten
     at the end when anything in it changed; for a ``whole`` run it then holds exactly the
     files checked. With ``fold`` (and ``derive``), records derived in the workers are folded
-    there into it, and their results come as FOLDED (see _Task.batch)."""
+    there into it, and those cases are not yielded (their results cross back as FOLDED, see
+    _Task.batch; their cache lines are written)."""
     task = _Task(str(repo.root), repo.policy, today, derive, keep)
     total = len(files)
     if not use_cache or keep:
