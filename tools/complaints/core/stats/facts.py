@@ -12,6 +12,7 @@ from complaints.core.deadlines import day_of, stage_outcomes
 from complaints.core.policy import Policy
 from complaints.core.stages import DONE_LATE, DONE_ON_TIME, CaseStages, StageDeadline, StageRow
 from complaints.core.stats.periods import month_of
+from complaints.errors import CalendarError
 
 # received day -> its month (YYYY-MM); a few thousand days at most.
 _MONTHS: dict[dt.date, str] = {}
@@ -226,7 +227,16 @@ def cases_facts_fast(
     for path, case in cases:
         dates: list[dt.date] = []
         staged.append((stage_outcomes(case, path, policy, calendar, today, dates), dates))
-    return [(_facts(case, stages.stages, calendar, today, dates), stages) for (_path, case), (stages, dates) in zip(cases, staged)]
+    out = []
+    for (path, case), (stages, dates) in zip(cases, staged):
+        try:
+            facts = _facts(case, stages.stages, calendar, today, dates)
+        except CalendarError as exc:
+            # A stage in calendar days the stages did not count in working days, completed in a
+            # year the calendar refuses: named with its file, as the stages' own refusal is.
+            raise CalendarError(f"{path}: {exc}") from None
+        out.append((facts, stages))
+    return out
 
 
 def _facts(
